@@ -1,0 +1,27 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { certInspectCommand } from './cert_inspect';
+import { certVerifyCommand } from './cert_verify';
+import { fixturesCommand } from './fixtures_command';
+
+export function buildProgram(): Command {
+  const program = new Command('psd2-gateway')
+    .description('PSD2 gateway: mutual TLS with eIDAS QWACs in front of Berlin Group account APIs')
+    .showHelpAfterError();
+
+  const cert = new Command('cert').description('certificate tools for operators');
+  cert.addCommand(certInspectCommand());
+  cert.addCommand(certVerifyCommand());
+  program.addCommand(cert);
+  program.addCommand(fixturesCommand());
+  return program;
+}
+
+if (require.main === module) {
+  buildProgram()
+    .parseAsync(process.argv)
+    .catch((error: unknown) => {
+      process.stderr.write(`psd2-gateway: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exit(2);
+    });
+}

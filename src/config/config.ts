@@ -1,0 +1,209 @@
+/**
+ * The only module that reads process.env. Every key is documented once, here and in the README table.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface GatewayConfig {
+  /** `development` generates and uses the fixture PKI when key material is not configured. */
+  mode: 'development' | 'production';
+  host: string;
+  port: number;
+  /** PEM file holding the one trust anchor (root certificate). */
+  trustAnchorFile: string;
+  /** PEM chain file: the server certificate first, then its intermediates. */
+  tlsCertFile: string;
+  tlsKeyFile: string;
+  /** CRL files (PEM or DER). */
+  crlFiles: string[];
+  /** How often CRL files are checked for changes. */
+  crlReloadSeconds: number;
+  databaseUrl: string;
+  logLevel: LogLevel;
+  /** Drop chains that do not verify to the anchor during the TLS handshake instead of answering 401. */
+  rejectUntrustedAtHandshake: boolean;
+  /** Peer addresses whose forwarded client-certificate headers are believed. Empty: none. */
+  trustedProxies: string[];
+  /** Public base URL of the gateway, used in links and as the OAuth issuer. */
+  publicUrl: string;
+  /** Whether the default (development) configuration uses generated fixture key material. */
+  usesFixturePki: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`${variable}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export type Env = Record<string, string | undefined>;
+
+/** Where `npm run fixtures` and the first development start put the generated PKI. */
+export const FIXTURE_PKI_DIR = 'fixtures/pki';
+export const FIXTURE_DEFAULTS = {
+  trustAnchorFile: 'trust-anchors/trent-root.pem',
+  tlsCertFile: `${FIXTURE_PKI_DIR}/bob-server.chain.pem`,
+  tlsKeyFile: `${FIXTURE_PKI_DIR}/bob-server.key.pem`,
+  crlFiles: [`${FIXTURE_PKI_DIR}/trent-issuing-ca.crl.pem`],
+} as const;
+
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function nonEmpty(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value === undefined || value === '' ? undefined : value;
+}
+
+function parseInteger(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = nonEmpty(env, name);
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `not a whole number: ${JSON.stringify(raw)}`);
+  const value = Number(raw);
+  if (value < min || value > max)
+    throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function parseBoolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = nonEmpty(env, name)?.toLowerCase();
+  if (raw === undefined) return fallback;
+  if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+  throw new ConfigError(name, `expected true or false, got ${JSON.stringify(raw)}`);
+}
+
+function requireFile(name: string, file: string, baseDir: string): string {
+  const resolved = path.resolve(baseDir, file);
+  if (!existsSync(resolved)) throw new ConfigError(name, `file not found: ${file}`);
+  return resolved;
+}
+
+export interface LoadConfigParams {
+  /** Directory that relative paths are resolved against (the project root by default). */
+  baseDir?: string;
+  /** Skip file-existence checks for fixture defaults that the caller is about to generate. */
+  fixturesPending?: boolean;
+}
+
+export function loadConfig(env: Env = process.env, params: LoadConfigParams = {}): GatewayConfig {
+  const baseDir = params.baseDir ?? process.cwd();
+  const modeRaw =
+    nonEmpty(env, 'GATEWAY_MODE') ?? (env.NODE_ENV === 'production' ? 'production' : 'development');
+  if (modeRaw !== 'development' && modeRaw !== 'production') {
+    throw new ConfigError(
+      'GATEWAY_MODE',
+      `expected development or production, got ${JSON.stringify(modeRaw)}`,
+    );
+  }
+  const mode = modeRaw;
+
+  const anchorEnv = nonEmpty(env, 'GATEWAY_TRUST_ANCHOR');
+  const certEnv = nonEmpty(env, 'GATEWAY_TLS_CERT');
+  const keyEnv = nonEmpty(env, 'GATEWAY_TLS_KEY');
+  const crlEnv = nonEmpty(env, 'GATEWAY_CRL');
+
+  if (mode === 'production') {
+    // Key material and the trust anchor have no silent defaults in production.
+    for (const [name, value] of [
+      ['GATEWAY_TRUST_ANCHOR', anchorEnv],
+      ['GATEWAY_TLS_CERT', certEnv],
+      ['GATEWAY_TLS_KEY', keyEnv],
+    ] as const) {
+      if (value === undefined) throw new ConfigError(name, 'required when GATEWAY_MODE=production');
+    }
+  }
+  if ((certEnv === undefined) !== (keyEnv === undefined)) {
+    throw new ConfigError(
+      certEnv === undefined ? 'GATEWAY_TLS_CERT' : 'GATEWAY_TLS_KEY',
+      'set both GATEWAY_TLS_CERT and GATEWAY_TLS_KEY, or neither',
+    );
+  }
+
+  const usesFixturePki = anchorEnv === undefined || certEnv === undefined;
+  const pending = params.fixturesPending === true;
+  const fileOrFixture = (name: string, value: string | undefined, fixture: string): string =>
+    value !== undefined
+      ? requireFile(name, value, baseDir)
+      : pending
+        ? path.resolve(baseDir, fixture)
+        : requireFile(name, fixture, baseDir);
+
+  const trustAnchorFile = fileOrFixture('GATEWAY_TRUST_ANCHOR', anchorEnv, FIXTURE_DEFAULTS.trustAnchorFile);
+  const tlsCertFile = fileOrFixture('GATEWAY_TLS_CERT', certEnv, FIXTURE_DEFAULTS.tlsCertFile);
+  const tlsKeyFile = fileOrFixture('GATEWAY_TLS_KEY', keyEnv, FIXTURE_DEFAULTS.tlsKeyFile);
+
+  let crlFiles: string[];
+  if (crlEnv !== undefined) {
+    crlFiles = crlEnv
+      .split(',')
+      .map((f) => f.trim())
+      .filter((f) => f !== '')
+      .map((f) => requireFile('GATEWAY_CRL', f, baseDir));
+  } else if (usesFixturePki && mode === 'development') {
+    crlFiles = FIXTURE_DEFAULTS.crlFiles.map((f) =>
+      pending ? path.resolve(baseDir, f) : requireFile('GATEWAY_CRL', f, baseDir),
+    );
+  } else {
+    crlFiles = [];
+  }
+
+  const port = parseInteger(env, 'GATEWAY_PORT', 8443, 0, 65535);
+  const host = nonEmpty(env, 'GATEWAY_HOST') ?? '127.0.0.1';
+
+  const logLevelRaw = (nonEmpty(env, 'GATEWAY_LOG_LEVEL') ?? 'info').toLowerCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevelRaw)) {
+    throw new ConfigError(
+      'GATEWAY_LOG_LEVEL',
+      `expected one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(logLevelRaw)}`,
+    );
+  }
+
+  const databaseUrl = nonEmpty(env, 'GATEWAY_DATABASE_URL') ?? 'sqlite:./data/gateway.db';
+  if (!/^(sqlite:|postgres:\/\/|postgresql:\/\/)/.test(databaseUrl)) {
+    throw new ConfigError(
+      'GATEWAY_DATABASE_URL',
+      `expected sqlite:<file> or postgres://…, got ${JSON.stringify(databaseUrl)}`,
+    );
+  }
+
+  const trustedProxies = (nonEmpty(env, 'GATEWAY_TRUSTED_PROXIES') ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
+
+  const publicUrlRaw = nonEmpty(env, 'GATEWAY_PUBLIC_URL') ?? `https://localhost:${port}`;
+  let publicUrl: string;
+  try {
+    const url = new URL(publicUrlRaw);
+    if (url.protocol !== 'https:') throw new Error('not https');
+    publicUrl = url.origin;
+  } catch {
+    throw new ConfigError(
+      'GATEWAY_PUBLIC_URL',
+      `expected an https:// URL, got ${JSON.stringify(publicUrlRaw)}`,
+    );
+  }
+
+  return {
+    mode,
+    host,
+    port,
+    trustAnchorFile,
+    tlsCertFile,
+    tlsKeyFile,
+    crlFiles,
+    crlReloadSeconds: parseInteger(env, 'GATEWAY_CRL_RELOAD_SECONDS', 60, 1, 86400),
+    databaseUrl,
+    logLevel: logLevelRaw as LogLevel,
+    rejectUntrustedAtHandshake: parseBoolean(env, 'GATEWAY_REJECT_UNTRUSTED_AT_HANDSHAKE', false),
+    trustedProxies,
+    publicUrl,
+    usesFixturePki,
+  };
+}

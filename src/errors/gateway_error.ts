@@ -1,0 +1,171 @@
+/**
+ * The error model. Every refusal the gateway sends is a GatewayError subclass chosen where the failure is
+ * detected; one middleware renders it. `text` goes to the client, `detail` only to the log.
+ */
+
+export type BerlinGroupCode =
+  | 'FORMAT_ERROR'
+  | 'PARAMETER_NOT_SUPPORTED'
+  | 'PERIOD_INVALID'
+  | 'SERVICE_INVALID'
+  | 'SERVICE_BLOCKED'
+  | 'CONSENT_UNKNOWN'
+  | 'CONSENT_INVALID'
+  | 'CONSENT_EXPIRED'
+  | 'CERTIFICATE_INVALID'
+  | 'CERTIFICATE_EXPIRED'
+  | 'CERTIFICATE_BLOCKED'
+  | 'CERTIFICATE_REVOKED'
+  | 'CERTIFICATE_MISSING'
+  | 'ROLE_INVALID'
+  | 'SIGNATURE_INVALID'
+  | 'SIGNATURE_MISSING'
+  | 'TOKEN_UNKNOWN'
+  | 'TOKEN_INVALID'
+  | 'TOKEN_EXPIRED'
+  | 'PSU_CREDENTIALS_INVALID'
+  | 'RESOURCE_UNKNOWN'
+  | 'RESOURCE_EXPIRED'
+  | 'REQUESTED_FORMATS_INVALID'
+  | 'STATUS_INVALID'
+  | 'ACCESS_EXCEEDED'
+  | 'INTERNAL_SERVER_ERROR';
+
+export interface GatewayErrorParams {
+  /** Shown to the client. Must never contain secrets, stack traces or internal identifiers. */
+  text: string;
+  /** For the log only. */
+  detail?: string;
+  /** The offending field, e.g. `header.X-Request-ID` or `body.access.accounts`. */
+  path?: string;
+}
+
+export class GatewayError extends Error {
+  readonly text: string;
+  readonly detail: string | undefined;
+  readonly path: string | undefined;
+
+  constructor(
+    readonly code: BerlinGroupCode,
+    readonly status: number,
+    params: GatewayErrorParams,
+  ) {
+    super(params.text);
+    this.name = new.target.name;
+    this.text = params.text;
+    this.detail = params.detail;
+    this.path = params.path;
+  }
+}
+
+type Params = GatewayErrorParams | string;
+const asParams = (p: Params): GatewayErrorParams => (typeof p === 'string' ? { text: p } : p);
+
+export class FormatError extends GatewayError {
+  constructor(p: Params) {
+    super('FORMAT_ERROR', 400, asParams(p));
+  }
+}
+export class ParameterNotSupported extends GatewayError {
+  constructor(p: Params) {
+    super('PARAMETER_NOT_SUPPORTED', 400, asParams(p));
+  }
+}
+export class PeriodInvalid extends GatewayError {
+  constructor(p: Params) {
+    super('PERIOD_INVALID', 400, asParams(p));
+  }
+}
+/** Unknown endpoint (400 per Berlin Group) or, with status 405, a method the endpoint does not offer. */
+export class ServiceInvalid extends GatewayError {
+  constructor(p: Params, status: 400 | 405 = 400) {
+    super('SERVICE_INVALID', status, asParams(p));
+  }
+}
+export class CertificateMissing extends GatewayError {
+  constructor(p: Params) {
+    super('CERTIFICATE_MISSING', 401, asParams(p));
+  }
+}
+export class CertificateInvalid extends GatewayError {
+  constructor(p: Params) {
+    super('CERTIFICATE_INVALID', 401, asParams(p));
+  }
+}
+export class CertificateExpired extends GatewayError {
+  constructor(p: Params) {
+    super('CERTIFICATE_EXPIRED', 401, asParams(p));
+  }
+}
+export class CertificateRevoked extends GatewayError {
+  constructor(p: Params) {
+    super('CERTIFICATE_REVOKED', 401, asParams(p));
+  }
+}
+export class RoleInvalid extends GatewayError {
+  constructor(p: Params) {
+    super('ROLE_INVALID', 401, asParams(p));
+  }
+}
+/** 403 when the consent id was in the path, 400 when it came in a header or body. */
+export class ConsentUnknown extends GatewayError {
+  constructor(p: Params, status: 400 | 403) {
+    super('CONSENT_UNKNOWN', status, asParams(p));
+  }
+}
+export class ConsentInvalid extends GatewayError {
+  constructor(p: Params) {
+    super('CONSENT_INVALID', 401, asParams(p));
+  }
+}
+export class ConsentExpired extends GatewayError {
+  constructor(p: Params) {
+    super('CONSENT_EXPIRED', 401, asParams(p));
+  }
+}
+export class TokenUnknown extends GatewayError {
+  constructor(p: Params) {
+    super('TOKEN_UNKNOWN', 401, asParams(p));
+  }
+}
+export class TokenInvalid extends GatewayError {
+  constructor(p: Params) {
+    super('TOKEN_INVALID', 401, asParams(p));
+  }
+}
+export class TokenExpired extends GatewayError {
+  constructor(p: Params) {
+    super('TOKEN_EXPIRED', 401, asParams(p));
+  }
+}
+export class PsuCredentialsInvalid extends GatewayError {
+  constructor(p: Params) {
+    super('PSU_CREDENTIALS_INVALID', 401, asParams(p));
+  }
+}
+/** 404 for an unknown resource; 403 when the resource exists but lies outside what the consent grants. */
+export class ResourceUnknown extends GatewayError {
+  constructor(p: Params, status: 403 | 404 = 404) {
+    super('RESOURCE_UNKNOWN', status, asParams(p));
+  }
+}
+export class RequestedFormatsInvalid extends GatewayError {
+  constructor(p: Params) {
+    super('REQUESTED_FORMATS_INVALID', 406, asParams(p));
+  }
+}
+export class StatusInvalid extends GatewayError {
+  constructor(p: Params) {
+    super('STATUS_INVALID', 409, asParams(p));
+  }
+}
+export class AccessExceeded extends GatewayError {
+  constructor(p: Params) {
+    super('ACCESS_EXCEEDED', 429, asParams(p));
+  }
+}
+export class InternalServerError extends GatewayError {
+  constructor(detail: string) {
+    super('INTERNAL_SERVER_ERROR', 500, { text: 'Internal server error', detail });
+  }
+}
