@@ -1,0 +1,61 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { Logger } from '../audit/logger';
+import { FormatError, GatewayError, InternalServerError, ResourceUnknown } from '../errors/gateway_error';
+import { toTppMessages } from '../errors/tpp_messages';
+import { getRequestId } from './request_context';
+
+interface BodyParserError {
+  type?: unknown;
+  status?: unknown;
+}
+
+function fromBodyParser(error: unknown): GatewayError | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const type = (error as BodyParserError).type;
+  if (type === 'entity.parse.failed')
+    return new FormatError({ text: 'Request body is not valid JSON', path: 'body' });
+  if (type === 'entity.too.large')
+    return new FormatError({ text: 'Request body is too large', path: 'body' });
+  if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
+    return new FormatError({ text: 'Unsupported request body encoding', path: 'body' });
+  }
+  return undefined;
+}
+
+/** One place renders every refusal; anything unexpected becomes a generic 500 with details only in the log. */
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (error: unknown, req, res, next) => {
+    if (res.headersSent) {
+      next(error);
+      return;
+    }
+    let gatewayError = error instanceof GatewayError ? error : fromBodyParser(error);
+    if (gatewayError === undefined) {
+      const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+      gatewayError = new InternalServerError(detail);
+      logger.error(
+        { event: 'internal_error', requestId: getRequestId(res), method: req.method, path: req.path, detail },
+        'unexpected error',
+      );
+    } else if (gatewayError.detail !== undefined) {
+      logger.info(
+        {
+          event: 'refused',
+          requestId: getRequestId(res),
+          code: gatewayError.code,
+          detail: gatewayError.detail,
+        },
+        'request refused',
+      );
+    }
+    res
+      .status(gatewayError.status)
+      .type('application/json')
+      .send(JSON.stringify(toTppMessages(gatewayError)));
+  };
+}
+
+/** Paths no router claimed. */
+export const notFoundHandler: RequestHandler = (req, _res, next) => {
+  next(new ResourceUnknown({ text: `No resource at ${req.path}`, path: 'path' }, 404));
+};

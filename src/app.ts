@@ -1,0 +1,69 @@
+import express, { type Express, type Router } from 'express';
+import helmet from 'helmet';
+import type { Logger } from './audit/logger';
+import { errorHandler, notFoundHandler } from './api/error_handler';
+import { AIS_ROLE_REQUIREMENTS, trustGate, type TrustGateOptions } from './api/trust_gate';
+import type { ClientIdentityVerifier } from './pki/client_identity';
+import type { TrustedProxies } from './tls/forwarded_certificate';
+
+export interface AppDeps {
+  logger: Logger;
+  verifier: ClientIdentityVerifier;
+  trustedProxies: TrustedProxies;
+  /** Mounted after the trust gate, in order. */
+  routers: Router[];
+  /** Paths reachable without a client certificate. */
+  publicPaths?: readonly RegExp[];
+  clock?: () => Date;
+  tlsChainOf?: TrustGateOptions['tlsChainOf'];
+}
+
+/** Browsers (the PSU) reach these without a client certificate; nothing under /v1 is among them. */
+export const PUBLIC_PATHS: readonly RegExp[] = [
+  /^\/\.well-known\/oauth-authorization-server$/,
+  /^\/oauth2\/authorize$/,
+  /^\/oauth2\/assets\/[A-Za-z0-9._-]+$/,
+  /^\/openapi\.json$/,
+  /^\/docs(\/[A-Za-z0-9._-]*)?$/,
+];
+
+/** The express application without a listener, so tests can drive it directly. */
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('query parser', 'simple');
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        useDefaults: false,
+        directives: {
+          defaultSrc: ["'none'"],
+          scriptSrc: ["'self'"],
+          styleSrc: ["'self'"],
+          imgSrc: ["'self'"],
+          formAction: ["'self'"],
+          frameAncestors: ["'none'"],
+          baseUri: ["'none'"],
+        },
+      },
+      strictTransportSecurity: { maxAge: 31_536_000, includeSubDomains: true },
+      referrerPolicy: { policy: 'no-referrer' },
+    }),
+  );
+  app.use(
+    trustGate({
+      verifier: deps.verifier,
+      trustedProxies: deps.trustedProxies,
+      logger: deps.logger,
+      publicPaths: deps.publicPaths ?? PUBLIC_PATHS,
+      roleRequirements: AIS_ROLE_REQUIREMENTS,
+      ...(deps.clock ? { clock: deps.clock } : {}),
+      ...(deps.tlsChainOf ? { tlsChainOf: deps.tlsChainOf } : {}),
+    }),
+  );
+  for (const router of deps.routers) app.use(router);
+  app.use(notFoundHandler);
+  app.use(errorHandler(deps.logger));
+  return app;
+}

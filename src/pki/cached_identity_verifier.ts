@@ -1,0 +1,83 @@
+import type { CandidateChain, ClientIdentityVerdict, ClientIdentityVerifier } from './client_identity';
+
+export interface CachedIdentityVerifierOptions {
+  /** Bound on remembered chains; the oldest entry is dropped first. */
+  maxEntries?: number;
+  /** Refusals are remembered briefly: long enough to make a flood cheap, short enough to notice a fix. */
+  refusalTtlMs?: number;
+}
+
+interface Entry {
+  verdict: ClientIdentityVerdict;
+  expiresAt: number;
+  generation: number;
+}
+
+/**
+ * Steady-state requests pay a map lookup, not a verification. A verdict is reused only until the
+ * earliest notAfter or CRL nextUpdate it depended on, and never across a revocation-data reload.
+ */
+export class CachedIdentityVerifier implements ClientIdentityVerifier {
+  private readonly entries = new Map<string, Entry>();
+  private readonly inFlight = new Map<string, Promise<ClientIdentityVerdict>>();
+  private readonly maxEntries: number;
+  private readonly refusalTtlMs: number;
+  private generation = 0;
+
+  constructor(
+    private readonly inner: ClientIdentityVerifier,
+    private readonly keyOf: (chain: CandidateChain) => string,
+    options: CachedIdentityVerifierOptions = {},
+  ) {
+    this.maxEntries = options.maxEntries ?? 10_000;
+    this.refusalTtlMs = options.refusalTtlMs ?? 60_000;
+  }
+
+  /** Forget every verdict, e.g. after CRLs were reloaded. Validations under way are not cached. */
+  invalidate(): void {
+    this.generation++;
+    this.entries.clear();
+    this.inFlight.clear();
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  async verify(chain: CandidateChain, at: Date): Promise<ClientIdentityVerdict> {
+    const key = this.keyOf(chain);
+    const now = at.getTime();
+    const hit = this.entries.get(key);
+    if (hit !== undefined && hit.generation === this.generation && now < hit.expiresAt) return hit.verdict;
+    if (hit !== undefined) this.entries.delete(key);
+
+    const pending = this.inFlight.get(key);
+    if (pending !== undefined) return pending;
+
+    const generation = this.generation;
+    const promise = this.inner.verify(chain, at).then(
+      (verdict) => {
+        if (this.inFlight.get(key) === promise) this.inFlight.delete(key);
+        if (generation === this.generation) this.remember(key, verdict, now, generation);
+        return verdict;
+      },
+      (error: unknown) => {
+        if (this.inFlight.get(key) === promise) this.inFlight.delete(key);
+        throw error;
+      },
+    );
+    this.inFlight.set(key, promise);
+    return promise;
+  }
+
+  private remember(key: string, verdict: ClientIdentityVerdict, now: number, generation: number): void {
+    let expiresAt = verdict.validUntil.getTime();
+    if (!verdict.ok) expiresAt = Math.min(expiresAt, now + this.refusalTtlMs);
+    if (!(expiresAt > now)) return;
+    if (this.entries.size >= this.maxEntries) {
+      const oldest = this.entries.keys().next();
+      if (oldest.done !== true) this.entries.delete(oldest.value);
+    }
+    this.entries.set(key, { verdict, expiresAt, generation });
+  }
+}

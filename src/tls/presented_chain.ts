@@ -1,0 +1,28 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * What a client showed us: a leaf and an unordered bag of candidate intermediates. Nothing here is
+ * trusted; the chain validator decides by signature.
+ */
+export interface PresentedChain {
+  leaf: Buffer;
+  intermediates: Buffer[];
+  /** Where it came from, for logs. */
+  source: 'tls' | 'forwarded';
+}
+
+/** SHA-256 over the leaf and every candidate, length-prefixed so different splits cannot collide. */
+export function presentedChainKey(chain: PresentedChain): string {
+  const hash = createHash('sha256');
+  for (const der of [chain.leaf, ...chain.intermediates]) {
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(der.length);
+    hash.update(length).update(der);
+  }
+  return hash.digest('base64url');
+}
+
+/** RFC 8705 `x5t#S256`: base64url(SHA-256(leaf DER)), unpadded. */
+export function thumbprintS256(leafDer: Uint8Array): string {
+  return createHash('sha256').update(leafDer).digest('base64url');
+}

@@ -1,0 +1,63 @@
+import { constants } from 'node:crypto';
+import type { ServerOptions } from 'node:https';
+
+/**
+ * TLS 1.2 is limited to forward-secret AEAD suites. Node's default list still admits CBC suites, so the
+ * list is spelled out rather than trimmed.
+ */
+export const TLS12_CIPHERS = [
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+] as const;
+
+export const TLS13_CIPHERSUITES = [
+  'TLS_AES_128_GCM_SHA256',
+  'TLS_AES_256_GCM_SHA384',
+  'TLS_CHACHA20_POLY1305_SHA256',
+] as const;
+
+export interface TlsServerOptions {
+  /** Server certificate first, then its intermediates. */
+  certChainPem: string | Buffer;
+  keyPem: string | Buffer;
+  /** The one trust anchor: advertised in the CertificateRequest so clients pick the right certificate. */
+  anchorPem: string | Buffer;
+  /** Abort the handshake when the presented chain does not verify to the anchor. */
+  rejectUntrustedAtHandshake: boolean;
+}
+
+export function buildTlsServerOptions(options: TlsServerOptions): ServerOptions {
+  return {
+    cert: options.certChainPem,
+    key: options.keyPem,
+    ca: [options.anchorPem],
+    requestCert: true,
+    // By default the handshake completes for any certificate (or none) so the client receives a
+    // Berlin Group error it can diagnose; the trust gate decides, per request, from the chain itself.
+    rejectUnauthorized: options.rejectUntrustedAtHandshake,
+    minVersion: 'TLSv1.2',
+    maxVersion: 'TLSv1.3',
+    ciphers: [...TLS13_CIPHERSUITES, ...TLS12_CIPHERS].join(':'),
+    honorCipherOrder: true,
+    ecdhCurve: 'X25519:P-256:P-384',
+    // A resumed session carries the client's leaf but not its chain, and Node then reports the peer as
+    // authorized although nothing was presented. Without tickets (and with no session cache handlers)
+    // every connection performs a full handshake, so every request's identity comes from a presented chain.
+    secureOptions: constants.SSL_OP_NO_TICKET | constants.SSL_OP_NO_RENEGOTIATION,
+    handshakeTimeout: 10_000,
+    maxHeaderSize: 16 * 1024,
+  };
+}
+
+/** Limits applied to the server object after creation (Node has no constructor options for them). */
+export const HTTP_SERVER_LIMITS = {
+  headersTimeout: 10_000,
+  requestTimeout: 30_000,
+  keepAliveTimeout: 5_000,
+  /** Idle socket timeout. */
+  timeout: 60_000,
+  maxHeadersCount: 100,
+  maxRequestsPerSocket: 0,
+} as const;
