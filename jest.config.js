@@ -9,6 +9,8 @@ module.exports = {
   },
   moduleFileExtensions: ['ts', 'js', 'json'],
   testTimeout: 30000,
+  globalSetup: '<rootDir>/test/helpers/global_setup.ts',
+  globalTeardown: '<rootDir>/test/helpers/global_teardown.ts',
   // Servers and sockets opened by a test must be closed by it; a leak should show, not hang CI.
   forceExit: false,
   detectOpenHandles: false,

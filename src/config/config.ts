@@ -50,7 +50,7 @@ export const FIXTURE_DEFAULTS = {
   trustAnchorFile: 'trust-anchors/trent-root.pem',
   tlsCertFile: `${FIXTURE_PKI_DIR}/bob-server.chain.pem`,
   tlsKeyFile: `${FIXTURE_PKI_DIR}/bob-server.key.pem`,
-  crlFiles: [`${FIXTURE_PKI_DIR}/trent-issuing-ca.crl.pem`],
+  crlFiles: [`${FIXTURE_PKI_DIR}/trent-issuing-ca.crl.pem`, `${FIXTURE_PKI_DIR}/trent-root.crl.pem`],
 } as const;
 
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
