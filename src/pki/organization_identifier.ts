@@ -51,7 +51,6 @@ export function isIso3166Alpha2(code: string): boolean {
 
 const NCA_PATTERN = /^[A-Z]{2,8}$/;
 // C0 and C1 controls and DEL: "no restrictions" in the standard, but these would corrupt logs and headers.
-// eslint-disable-next-line no-control-regex
 const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
 
 /** Values come from certificates nobody has vouched for yet: escape them and keep messages short. */
