@@ -226,7 +226,7 @@ export class DerReader {
     if (end === contentStart) this.fail(`${what}: empty OBJECT IDENTIFIER`, element.start);
     if (end - contentStart > 128)
       this.fail(`${what}: OBJECT IDENTIFIER longer than 128 bytes`, element.start);
-    const arcs: string[] = [];
+    let text = '';
     let value = 0;
     let big: bigint | undefined;
     let fresh = true;
@@ -235,28 +235,24 @@ export class DerReader {
       if (fresh && b === 0x80)
         this.fail(`${what}: OBJECT IDENTIFIER arc not minimally encoded`, element.start);
       fresh = false;
-      if (big !== undefined) {
-        big = big * 128n + BigInt(b & 0x7f);
-      } else if (value > 0x3ffffffffff) {
-        // Past 2^42 the next shift would lose precision in a double; UUID arcs (2.25.x) get here.
-        big = BigInt(value) * 128n + BigInt(b & 0x7f);
-      } else {
-        value = value * 128 + (b & 0x7f);
-      }
+      // Plain numbers while exact (the usual case, and far cheaper); BigInt past 2^42, e.g. for 2.25.<uuid>.
+      if (big !== undefined) big = big * 128n + BigInt(b & 0x7f);
+      else if (value > 0x3ffffffffff) big = BigInt(value) * 128n + BigInt(b & 0x7f);
+      else value = value * 128 + (b & 0x7f);
       if ((b & 0x80) !== 0) continue;
-      const arc = big ?? BigInt(value);
-      if (arcs.length === 0) {
-        const top = arc < 40n ? 0n : arc < 80n ? 1n : 2n;
-        arcs.push(top.toString(), (arc - top * 40n).toString());
+      if (text.length === 0) {
+        // The first subidentifier packs two arcs: 40 * first + second, with first at most 2.
+        if (big !== undefined) text = `2.${big - 80n}`;
+        else text = value < 40 ? `0.${value}` : value < 80 ? `1.${value - 40}` : `2.${value - 80}`;
       } else {
-        arcs.push(arc.toString());
+        text += `.${big ?? value}`;
       }
       value = 0;
       big = undefined;
       fresh = true;
     }
     if (!fresh) this.fail(`${what}: truncated OBJECT IDENTIFIER`, element.start);
-    return arcs.join('.');
+    return text;
   }
 
   /** UTF8String only: TS 119 495 fixes the type, and accepting others would admit look-alike encodings. */
