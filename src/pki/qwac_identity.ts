@@ -163,8 +163,9 @@ function checkQualifiedWebCertificate(qc: QcStatements): string | undefined {
   if (!qc.compliance) {
     return `qcStatements lack QcCompliance (${OID_QC_COMPLIANCE}): not an EU qualified certificate`;
   }
-  // EN 319 412-5 §4.2.3: a certificate without QcType was, under the older rules, an e-signature certificate by
-  // default; it never means "web". A QWAC must say QcType web, so absence is a refusal.
+  // EN 319 412-5 §4.2.3 makes QcType the statement that says which kind of qualified certificate this is.
+  // Without it a certificate reads as the Directive 1999/93 kind (the only one there was: e-signatures); it never
+  // means "web". A QWAC must say QcType web, so absence is a refusal.
   if (qc.types === undefined) {
     return `qcStatements lack QcType (${OID_QC_TYPE}): a QWAC must declare QcType web`;
   }
