@@ -356,7 +356,9 @@ export class ParsedCertificate {
     policyConstraints: { requireExplicitPolicy?: number } | undefined,
   ): void {
     for (const ext of this.extensions) {
-      if (ext.critical && !UNDERSTOOD_CRITICAL.has(ext.oid)) {
+      // AKI and SKI are understood but MUST be non-critical (RFC 5280 4.2.1.1/4.2.1.2); reported below.
+      const keyId = ext.oid === OID.authorityKeyIdentifier || ext.oid === OID.subjectKeyIdentifier;
+      if (ext.critical && !keyId && !UNDERSTOOD_CRITICAL.has(ext.oid)) {
         this.problems.push(`has an unknown critical extension ${ext.oid}`);
       }
     }

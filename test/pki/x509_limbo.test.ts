@@ -125,6 +125,7 @@ describeLimbo('x509-limbo hand-written cases', () => {
     const { testcases } = JSON.parse(readFileSync(LIMBO_FILE, 'utf8')) as { testcases: LimboCase[] };
     const skipped: { id: string; why: string }[] = [];
     const wrong: { id: string; expected: string; got: string; reason: string }[] = [];
+    const outcomes: { id: string; expected: string; reason: string }[] = [];
     let applicable = 0;
     let slowest = { id: '', ms: 0 };
     for (const testCase of testcases) {
@@ -137,6 +138,7 @@ describeLimbo('x509-limbo hand-written cases', () => {
       const outcome = await runCase(testCase);
       if (outcome.ms > slowest.ms) slowest = { id: testCase.id, ms: outcome.ms };
       const got = outcome.valid ? 'SUCCESS' : 'FAILURE';
+      outcomes.push({ id: testCase.id, expected: testCase.expected_result, reason: outcome.reason });
       if (got !== testCase.expected_result) {
         wrong.push({ id: testCase.id, expected: testCase.expected_result, got, reason: outcome.reason });
       }
@@ -153,7 +155,7 @@ describeLimbo('x509-limbo hand-written cases', () => {
     mkdirSync(path.join(PROJECT_ROOT, 'reports'), { recursive: true });
     writeFileSync(
       path.join(PROJECT_ROOT, 'reports', 'x509-limbo.json'),
-      `${JSON.stringify({ total: testcases.length, applicable, passed, wronglyAccepted, mismatches: wrong, skipped }, null, 2)}\n`,
+      `${JSON.stringify({ total: testcases.length, applicable, passed, wronglyAccepted, mismatches: wrong, skipped, outcomes }, null, 2)}\n`,
     );
 
     expect(wronglyAccepted).toEqual([]);
