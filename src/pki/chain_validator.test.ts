@@ -181,7 +181,6 @@ describe('ChainValidator: refusals, one check per row', () => {
           ca: true,
           pathLen: 0,
           keys: await makeKeys('rsa2048-sha1'),
-          signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' } as x509.EcdsaParams,
         });
         return { leaf: (await leafUnder(rsaCa)).der, intermediates: [rsaCa.der] };
       },
