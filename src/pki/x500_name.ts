@@ -114,7 +114,7 @@ export function nameHasPrefix(name: X500Name, prefix: X500Name): boolean {
   return prefix.rdns.every((rdn, i) => rdnKey(rdn) === rdnKey(name.rdns[i] as AttributeValue[]));
 }
 
-/** `CN=…, O=…` in the order the certificate lists them (most general first, as in the DER). */
+/** `CN=…, O=…` in the order the certificate encodes them (as `openssl x509 -subject` prints). */
 export function formatName(name: X500Name): string {
   if (name.isEmpty) return '(empty name)';
   return name.rdns
