@@ -112,6 +112,9 @@ export class ChainValidator {
       }
     });
     for (const anchor of this.anchors) {
+      // Pay the anchor's key import and self-signature check at startup, not on the first handshake.
+      anchor.verificationKey();
+      void anchor.selfSigned;
       const list = this.anchorsByName.get(anchor.subject.key);
       if (list) list.push(anchor);
       else this.anchorsByName.set(anchor.subject.key, [anchor]);
@@ -311,7 +314,7 @@ export class ChainValidator {
       const who = role(path, i);
       const problem = cert.problems[0];
       if (problem) return `${who} ${problem}`;
-      const keyProblem = cert.publicKey().problem;
+      const keyProblem = cert.keyProblem;
       if (keyProblem) return `${who}: ${keyProblem}`;
       if (i < last) {
         const scheme = signatureScheme(cert.signatureAlgorithm);

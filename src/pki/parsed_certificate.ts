@@ -22,11 +22,12 @@ import {
   type Tlv,
 } from './der';
 import {
-  loadPublicKey,
+  inspectPublicKey,
   parseAlgorithmIdentifier,
   signatureScheme,
   verifyWithScheme,
   type AlgorithmIdentifier,
+  type PublicKeyInfo,
 } from './signature';
 import { describeName, parseName, type X500Name } from './x500_name';
 
@@ -247,7 +248,7 @@ export class ParsedCertificate {
   /** Short label for reasons, e.g. `CN=Trent Root CA`. */
   readonly label: string;
 
-  private publicKeyResult: ReturnType<typeof loadPublicKey> | undefined;
+  private keyInfo: PublicKeyInfo | undefined;
   private selfSignedResult: boolean | undefined;
 
   constructor(der: Uint8Array) {
@@ -386,15 +387,21 @@ export class ParsedCertificate {
     return this.basicConstraints?.ca === true;
   }
 
-  /** The subject public key and, if the key policy refuses it, why (weak RSA, other curves, DSA…). */
-  publicKey(): { key: KeyObject | undefined; problem: string | undefined } {
-    this.publicKeyResult ??= loadPublicKey(this.spki);
-    return this.publicKeyResult;
+  /** Why the key policy refuses the subject public key (weak RSA, other curves, DSA…), if it does. */
+  get keyProblem(): string | undefined {
+    this.keyInfo ??= inspectPublicKey(this.spki);
+    return this.keyInfo.problem;
+  }
+
+  /** The subject public key for verifying what this certificate signed; loaded once, on first use. */
+  verificationKey(): KeyObject | undefined {
+    this.keyInfo ??= inspectPublicKey(this.spki);
+    return this.keyInfo.load();
   }
 
   /** Whether `issuer`'s key verifies this certificate's signature (any algorithm Node can check). */
   isSignedBy(issuer: ParsedCertificate): boolean {
-    const key = issuer.publicKey().key;
+    const key = issuer.verificationKey();
     if (!key) return false;
     const scheme = signatureScheme(this.signatureAlgorithm, { allowWeak: true });
     return scheme.ok && verifyWithScheme(scheme.scheme, this.tbs, this.signature, key);

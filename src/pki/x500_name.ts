@@ -47,6 +47,8 @@ const SHORT_NAMES: Record<string, string> = {
 
 export const OID_EMAIL_ADDRESS = '1.2.840.113549.1.9.1';
 
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 function decodeString(tlv: Tlv): string {
   const buf = Buffer.from(tlv.value.buffer, tlv.value.byteOffset, tlv.value.byteLength);
   switch (tlv.tag) {
@@ -63,7 +65,7 @@ function decodeString(tlv: Tlv): string {
       return out;
     }
     case Tag.UTF8_STRING:
-      return new TextDecoder('utf-8', { fatal: true }).decode(buf);
+      return UTF8.decode(buf);
     default:
       // PrintableString and IA5String are ASCII; TeletexString is treated as Latin-1, as most software does.
       return buf.toString('latin1');
@@ -71,7 +73,9 @@ function decodeString(tlv: Tlv): string {
 }
 
 function canonicalise(text: string): string {
-  return text.normalize('NFKC').trim().replace(/\s+/g, ' ').toLowerCase();
+  // ASCII needs no Unicode normalisation; skipping it is the fast path.
+  const normalised = /^[\x00-\x7f]*$/.test(text) ? text : text.normalize('NFKC');
+  return normalised.trim().replace(/\s+/g, ' ').toLowerCase();
 }
 
 export function parseName(tlv: Tlv): X500Name {
