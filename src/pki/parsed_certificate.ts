@@ -249,6 +249,7 @@ export class ParsedCertificate {
   readonly label: string;
 
   private keyInfo: PublicKeyInfo | undefined;
+  private readonly verifiedBy = new WeakMap<ParsedCertificate, boolean>();
   private selfSignedResult: boolean | undefined;
 
   constructor(der: Uint8Array) {
@@ -399,12 +400,20 @@ export class ParsedCertificate {
     return this.keyInfo.load();
   }
 
-  /** Whether `issuer`'s key verifies this certificate's signature (any algorithm Node can check). */
+  /**
+   * Whether `issuer`'s key verifies this certificate's signature (any algorithm Node can check; the
+   * policy on algorithms is applied by the validator). Remembered per issuer object: both are cached
+   * by DER, so the answer cannot change, and a repeated chain costs no signature check.
+   */
   isSignedBy(issuer: ParsedCertificate): boolean {
+    const known = this.verifiedBy.get(issuer);
+    if (known !== undefined) return known;
     const key = issuer.verificationKey();
-    if (!key) return false;
     const scheme = signatureScheme(this.signatureAlgorithm, { allowWeak: true });
-    return scheme.ok && verifyWithScheme(scheme.scheme, this.tbs, this.signature, key);
+    const ok =
+      key !== undefined && scheme.ok && verifyWithScheme(scheme.scheme, this.tbs, this.signature, key);
+    this.verifiedBy.set(issuer, ok);
+    return ok;
   }
 
   /** Self-issued and verifiable with its own key; such certificates need no authorityKeyIdentifier. */
