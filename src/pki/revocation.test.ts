@@ -1,0 +1,180 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ChainValidator } from './chain_validator';
+import { encodePem } from './pem';
+import { CrlRevocationChecker } from './revocation';
+import {
+  crlNumber,
+  issue,
+  makeCrl,
+  makeKeys,
+  trentWorld,
+  type TrentWorld,
+} from '../../test/pki/cert_factory';
+
+const DAY = 86_400_000;
+
+let w: TrentWorld;
+beforeAll(async () => {
+  w = await trentWorld();
+});
+
+async function validateWith(crls: Uint8Array[]) {
+  const validator = new ChainValidator({ anchors: [w.root.der], revocation: new CrlRevocationChecker(crls) });
+  return validator.validate({ leaf: w.alice.der, intermediates: [w.issuing.der], purpose: 'clientAuth' });
+}
+
+const aliceSerial = (): string => w.alice.cert.serialNumber;
+
+describe('CrlRevocationChecker through the validator', () => {
+  it('refuses a revoked leaf, naming it, its serial and when', async () => {
+    const crl = await makeCrl({
+      issuer: w.issuing,
+      revoked: [{ serial: aliceSerial(), at: new Date(Date.UTC(2026, 0, 2)) }],
+    });
+    await expect(validateWith([crl])).resolves.toEqual({
+      valid: false,
+      code: 'CERTIFICATE_REVOKED',
+      reason: `certificate CN=Bank of Alice serial ${aliceSerial().toUpperCase()} was revoked at 2026-01-02T00:00:00.000Z`,
+    });
+  });
+
+  it('refuses when the intermediate is revoked by the root', async () => {
+    const crl = await makeCrl({ issuer: w.root, revoked: [{ serial: w.issuing.cert.serialNumber }] });
+    await expect(validateWith([crl])).resolves.toMatchObject({
+      valid: false,
+      code: 'CERTIFICATE_REVOKED',
+      reason: expect.stringContaining('certificate CN=Trent QWAC CA serial'),
+    });
+  });
+
+  it('accepts a leaf not on a fresh CRL and caps validUntil at the CRL nextUpdate', async () => {
+    const nextUpdate = new Date(Math.floor((Date.now() + 2 * DAY) / 1000) * 1000);
+    const crl = await makeCrl({ issuer: w.issuing, nextUpdate, revoked: [{ serial: '0badc0de' }] });
+    const result = await validateWith([crl]);
+    expect(result).toMatchObject({ valid: true, validUntil: nextUpdate });
+  });
+
+  it('treats an issuer without any CRL as not revoking (CRLs are optional)', async () => {
+    const otherCa = await issue({ subject: 'CN=Other CA', ca: true });
+    const crl = await makeCrl({ issuer: otherCa, revoked: [{ serial: aliceSerial() }] });
+    await expect(validateWith([crl])).resolves.toMatchObject({ valid: true });
+  });
+
+  it('fails closed on a stale CRL', async () => {
+    const crl = await makeCrl({
+      issuer: w.issuing,
+      thisUpdate: new Date(Date.now() - 10 * DAY),
+      nextUpdate: new Date(Date.UTC(2025, 5, 1)),
+    });
+    await expect(validateWith([crl])).resolves.toEqual({
+      valid: false,
+      code: 'CERTIFICATE_INVALID',
+      reason: 'CRL of CN=Trent QWAC CA is stale: nextUpdate 2025-06-01T00:00:00.000Z has passed',
+    });
+  });
+
+  it('fails closed on a CRL without nextUpdate', async () => {
+    const crl = await makeCrl({ issuer: w.issuing, nextUpdate: null });
+    await expect(validateWith([crl])).resolves.toMatchObject({
+      valid: false,
+      code: 'CERTIFICATE_INVALID',
+      reason: expect.stringMatching(/has no nextUpdate/),
+    });
+  });
+
+  it('fails closed on a CRL without cRLNumber', async () => {
+    const crl = await makeCrl({ issuer: w.issuing, extensions: [] });
+    await expect(validateWith([crl])).resolves.toMatchObject({
+      valid: false,
+      reason: 'CRL of CN=Trent QWAC CA has no cRLNumber extension',
+    });
+  });
+
+  it("ignores Mallory's CRL with Trent's name and her key; if it is the only one, fails closed", async () => {
+    const forged = await makeCrl({ issuer: w.issuing, signingKeys: await makeKeys() });
+    await expect(validateWith([forged])).resolves.toEqual({
+      valid: false,
+      code: 'CERTIFICATE_INVALID',
+      reason: 'CRL of CN=Trent QWAC CA signature does not verify with the key of CN=Trent QWAC CA',
+    });
+  });
+
+  it('cannot be un-revoked by a forged, empty CRL next to the real one', async () => {
+    const forged = await makeCrl({
+      issuer: w.issuing,
+      signingKeys: await makeKeys(),
+      extensions: [crlNumber(9)],
+    });
+    const real = await makeCrl({ issuer: w.issuing, revoked: [{ serial: aliceSerial() }] });
+    await expect(validateWith([forged, real])).resolves.toMatchObject({
+      valid: false,
+      code: 'CERTIFICATE_REVOKED',
+    });
+    await expect(validateWith([real, forged])).resolves.toMatchObject({
+      valid: false,
+      code: 'CERTIFICATE_REVOKED',
+    });
+  });
+
+  it('uses a fresh CRL when a stale one of the same issuer is also loaded', async () => {
+    const stale = await makeCrl({
+      issuer: w.issuing,
+      thisUpdate: new Date(Date.now() - 10 * DAY),
+      nextUpdate: new Date(Date.now() - DAY),
+    });
+    const fresh = await makeCrl({ issuer: w.issuing, extensions: [crlNumber(2)] });
+    await expect(validateWith([stale, fresh])).resolves.toMatchObject({ valid: true });
+  });
+});
+
+describe('CrlRevocationChecker loading', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'crl-test-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('reads PEM and DER files, reloads changes, and keeps the old set when a reload fails', async () => {
+    const pemFile = path.join(dir, 'issuing.pem');
+    const derFile = path.join(dir, 'root.crl');
+    writeFileSync(pemFile, encodePem(await makeCrl({ issuer: w.issuing }), 'X509 CRL'));
+    writeFileSync(derFile, await makeCrl({ issuer: w.root }));
+    const checker = CrlRevocationChecker.fromFiles([pemFile, derFile]);
+    expect(checker.size).toBe(2);
+    const validator = new ChainValidator({ anchors: [w.root.der], revocation: checker });
+    const validate = () =>
+      validator.validate({ leaf: w.alice.der, intermediates: [w.issuing.der], purpose: 'clientAuth' });
+    await expect(validate()).resolves.toMatchObject({ valid: true });
+
+    writeFileSync(
+      pemFile,
+      encodePem(await makeCrl({ issuer: w.issuing, revoked: [{ serial: aliceSerial() }] }), 'X509 CRL'),
+    );
+    expect(checker.reload()).toEqual({ ok: true, count: 2 });
+    await expect(validate()).resolves.toMatchObject({ valid: false, code: 'CERTIFICATE_REVOKED' });
+
+    writeFileSync(pemFile, '-----BEGIN X509 CRL-----\nMAMCAQA=\n-----END X509 CRL-----\n');
+    expect(checker.reload()).toEqual({
+      ok: false,
+      error: expect.stringMatching(/^CRL #1 cannot be parsed: /),
+    });
+    await expect(validate()).resolves.toMatchObject({ valid: false, code: 'CERTIFICATE_REVOKED' });
+
+    rmSync(derFile);
+    expect(checker.reload()).toEqual({ ok: false, error: expect.stringContaining('root.crl') });
+    expect(checker.size).toBe(2);
+  });
+
+  it('throws from fromFiles naming the unreadable file', () => {
+    expect(() => CrlRevocationChecker.fromFiles([path.join(dir, 'missing.crl')])).toThrow(/missing\.crl/);
+  });
+
+  it('replace() is all or nothing', async () => {
+    const checker = new CrlRevocationChecker([await makeCrl({ issuer: w.issuing })]);
+    const rootCrl = await makeCrl({ issuer: w.root });
+    expect(() => checker.replace([rootCrl, new Uint8Array([0x30, 0x00])])).toThrow(/CRL #2 cannot be parsed/);
+    expect(checker.size).toBe(1);
+  });
+});

@@ -1,0 +1,334 @@
+/**
+ * Revocation by CRL (RFC 5280 5 and 6.3, for complete, direct CRLs).
+ *
+ * CRLs are optional: an issuer for which no CRL is loaded counts as not revoking anything, because
+ * the operator decides which CAs publish CRLs the gateway must honour. Once a CRL bearing an issuer's
+ * name is loaded, though, that issuer is checked strictly: if none of its CRLs is usable (signature
+ * does not verify with the issuer's key, past nextUpdate, malformed, out of scope) the answer is
+ * `unknown` and the validator refuses. A CRL with the right name but a foreign key is never used, so
+ * Mallory cannot un-revoke a certificate by loading her own "CRL of Trent".
+ */
+import { readFileSync } from 'node:fs';
+import {
+  DerError,
+  DerReader,
+  Tag,
+  children,
+  decodeBitString,
+  decodeBoolean,
+  decodeOid,
+  decodeTime,
+  readSingle,
+  toHex,
+  type Tlv,
+} from './der';
+import type { ParsedCertificate } from './parsed_certificate';
+import { decodePemOrDer } from './pem';
+import {
+  parseAlgorithmIdentifier,
+  signatureScheme,
+  verifyWithScheme,
+  type AlgorithmIdentifier,
+} from './signature';
+import { describeName, parseName, type X500Name } from './x500_name';
+
+export type RevocationStatus =
+  | { status: 'good'; nextUpdate?: Date }
+  | { status: 'revoked'; reason: string; revokedAt?: Date }
+  | { status: 'unknown'; reason: string };
+
+export interface RevocationChecker {
+  /** Whether `cert`, issued by `issuer`, is revoked at `at`. Must not throw for bad input. */
+  check(cert: ParsedCertificate, issuer: ParsedCertificate, at: Date): Promise<RevocationStatus>;
+}
+
+const CRL_EXT = {
+  authorityKeyIdentifier: '2.5.29.35',
+  issuerAltName: '2.5.29.18',
+  crlNumber: '2.5.29.20',
+  deltaCrlIndicator: '2.5.29.27',
+  issuingDistributionPoint: '2.5.29.28',
+  freshestCrl: '2.5.29.46',
+  authorityInfoAccess: '1.3.6.1.5.5.7.1.1',
+} as const;
+const ENTRY_EXT = { reasonCode: '2.5.29.21', invalidityDate: '2.5.29.24', certificateIssuer: '2.5.29.29' };
+const REASONS = [
+  'unspecified',
+  'keyCompromise',
+  'cACompromise',
+  'affiliationChanged',
+  'superseded',
+  'cessationOfOperation',
+  'certificateHold',
+  'unused',
+  'removeFromCRL',
+  'privilegeWithdrawn',
+  'aACompromise',
+];
+
+interface RevokedEntry {
+  revokedAt: Date;
+  reason: string | undefined;
+}
+
+/** A CRL decoded once. `problem` marks a CRL that is never usable (it still shadows its issuer). */
+export class ParsedCrl {
+  readonly der: Uint8Array;
+  readonly tbs: Uint8Array;
+  readonly signatureAlgorithm: AlgorithmIdentifier;
+  readonly signature: Uint8Array;
+  readonly issuer: X500Name;
+  readonly thisUpdate: Date;
+  readonly nextUpdate: Date | undefined;
+  readonly revoked = new Map<string, RevokedEntry>();
+  readonly onlyUserCerts: boolean = false;
+  readonly onlyCaCerts: boolean = false;
+  problem: string | undefined;
+  readonly label: string;
+  private readonly verified = new Map<string, boolean>();
+
+  constructor(der: Uint8Array) {
+    this.der = der;
+    const outer = new DerReader(readSingle(der, Tag.SEQUENCE).value);
+    const tbsTlv = outer.read(Tag.SEQUENCE);
+    this.signatureAlgorithm = parseAlgorithmIdentifier(outer.read(Tag.SEQUENCE));
+    const bits = decodeBitString(outer.read(Tag.BIT_STRING).value);
+    outer.end();
+    if (bits.unusedBits !== 0) throw new DerError('signature BIT STRING has unused bits');
+    this.tbs = tbsTlv.bytes;
+    this.signature = bits.bytes;
+
+    const tbs = new DerReader(tbsTlv.value);
+    const version = tbs.readOptional(Tag.INTEGER);
+    const innerAlg = parseAlgorithmIdentifier(tbs.read(Tag.SEQUENCE));
+    this.issuer = parseName(tbs.read(Tag.SEQUENCE));
+    this.label = `CRL of ${describeName(this.issuer)}`;
+    this.thisUpdate = decodeTime(tbs.read());
+    const next = tbs.peekTag();
+    this.nextUpdate =
+      next === Tag.UTC_TIME || next === Tag.GENERALIZED_TIME ? decodeTime(tbs.read()) : undefined;
+    const revokedList = tbs.readOptional(Tag.SEQUENCE);
+    const extField = tbs.readOptional(0xa0);
+    tbs.end();
+
+    if (Buffer.compare(Buffer.from(innerAlg.der), Buffer.from(this.signatureAlgorithm.der)) !== 0) {
+      this.problem = 'has different signature algorithms inside and outside the signed part';
+    }
+    if (revokedList) for (const entry of children(revokedList)) this.readEntry(entry);
+
+    const extensions = extField ? this.readExtensions(readSingle(extField.value, Tag.SEQUENCE)) : new Map();
+    const isV2 = version !== undefined;
+    const crlNumber = extensions.get(CRL_EXT.crlNumber);
+    // RFC 5280 5.2.3: conforming CRL issuers MUST include a non-critical cRLNumber.
+    if (!crlNumber) this.problem ??= 'has no cRLNumber extension';
+    else if (crlNumber.critical) this.problem ??= 'has a critical cRLNumber extension';
+    if (!isV2 && extensions.size > 0) this.problem ??= 'is a v1 CRL with extensions';
+    if (extensions.has(CRL_EXT.deltaCrlIndicator)) this.problem ??= 'is a delta CRL, which is not supported';
+    for (const [oid, ext] of extensions) {
+      if (ext.critical && oid !== CRL_EXT.issuingDistributionPoint && oid !== CRL_EXT.deltaCrlIndicator) {
+        this.problem ??= `has an unknown critical extension ${oid}`;
+      }
+    }
+    const idp = extensions.get(CRL_EXT.issuingDistributionPoint);
+    if (idp) {
+      const scope = this.readIssuingDistributionPoint(idp.value);
+      this.onlyUserCerts = scope.onlyUserCerts;
+      this.onlyCaCerts = scope.onlyCaCerts;
+    }
+    if (!this.nextUpdate) this.problem ??= 'has no nextUpdate, so its freshness cannot be judged';
+  }
+
+  private readEntry(entry: Tlv): void {
+    const reader = new DerReader(entry.value);
+    const serial = toHex(reader.read(Tag.INTEGER).value);
+    const revokedAt = decodeTime(reader.read());
+    const extField = reader.readOptional(Tag.SEQUENCE);
+    reader.end();
+    let reason: string | undefined;
+    if (extField) {
+      const extensions = this.readExtensions(extField);
+      // An entry for another CA's certificate makes this an indirect CRL, which we do not evaluate.
+      if (extensions.has(ENTRY_EXT.certificateIssuer))
+        this.problem ??= 'is an indirect CRL, which is not supported';
+      for (const [oid, ext] of extensions) {
+        if (ext.critical && oid !== ENTRY_EXT.certificateIssuer) {
+          this.problem ??= `has an entry with an unknown critical extension ${oid}`;
+        }
+      }
+      const code = extensions.get(ENTRY_EXT.reasonCode);
+      if (code) {
+        const value = readSingle(code.value, Tag.ENUMERATED).value;
+        reason = value.length === 1 ? REASONS[value[0] as number] : undefined;
+      }
+    }
+    this.revoked.set(serial, { revokedAt, reason });
+  }
+
+  private readExtensions(list: Tlv): Map<string, { critical: boolean; value: Uint8Array }> {
+    const out = new Map<string, { critical: boolean; value: Uint8Array }>();
+    for (const entry of children(list)) {
+      const reader = new DerReader(entry.value);
+      const oid = decodeOid(reader.read(Tag.OID).value);
+      const critical = reader.readOptional(Tag.BOOLEAN);
+      const value = reader.read(Tag.OCTET_STRING).value;
+      reader.end();
+      if (out.has(oid)) this.problem ??= `has the ${oid} extension more than once`;
+      out.set(oid, { critical: critical ? decodeBoolean(critical.value) : false, value });
+    }
+    return out;
+  }
+
+  private readIssuingDistributionPoint(value: Uint8Array): { onlyUserCerts: boolean; onlyCaCerts: boolean } {
+    const reader = new DerReader(readSingle(value, Tag.SEQUENCE).value);
+    reader.readOptional(0xa0);
+    const user = reader.readOptional(0x81);
+    const ca = reader.readOptional(0x82);
+    if (reader.readOptional(0xa3))
+      this.problem ??= 'covers only some revocation reasons, which is not supported';
+    const indirect = reader.readOptional(0x84);
+    if (indirect && decodeBoolean(indirect.value))
+      this.problem ??= 'is an indirect CRL, which is not supported';
+    reader.readOptional(0x85);
+    reader.end();
+    return {
+      onlyUserCerts: user ? decodeBoolean(user.value) : false,
+      onlyCaCerts: ca ? decodeBoolean(ca.value) : false,
+    };
+  }
+
+  /** Whether the issuer's key verifies this CRL (cached per issuer key). */
+  verifiedBy(issuer: ParsedCertificate): boolean {
+    const keyId = Buffer.from(issuer.spki).toString('base64');
+    const hit = this.verified.get(keyId);
+    if (hit !== undefined) return hit;
+    const key = issuer.verificationKey();
+    const scheme = signatureScheme(this.signatureAlgorithm);
+    const ok =
+      key !== undefined && scheme.ok && verifyWithScheme(scheme.scheme, this.tbs, this.signature, key);
+    this.verified.set(keyId, ok);
+    return ok;
+  }
+}
+
+export type CrlReloadResult = { ok: true; count: number } | { ok: false; error: string };
+
+function parseAll(ders: Uint8Array[]): ParsedCrl[] {
+  return ders.map((der, i) => {
+    try {
+      return new ParsedCrl(Uint8Array.from(der));
+    } catch (error) {
+      throw new Error(`CRL #${i + 1} cannot be parsed: ${(error as Error).message}`);
+    }
+  });
+}
+
+function readCrlFiles(paths: readonly string[]): Uint8Array[] {
+  return paths.flatMap((file) => {
+    try {
+      return decodePemOrDer(readFileSync(file), 'X509 CRL');
+    } catch (error) {
+      throw new Error(`${file}: ${(error as Error).message}`);
+    }
+  });
+}
+
+export class CrlRevocationChecker implements RevocationChecker {
+  private byIssuer = new Map<string, ParsedCrl[]>();
+  private files: readonly string[] = [];
+
+  constructor(crls: Uint8Array[] = []) {
+    this.install(parseAll(crls));
+  }
+
+  /** Reads PEM or DER CRL files; throws naming the file that cannot be read or parsed. */
+  static fromFiles(paths: readonly string[]): CrlRevocationChecker {
+    const checker = new CrlRevocationChecker(readCrlFiles(paths));
+    checker.files = [...paths];
+    return checker;
+  }
+
+  get size(): number {
+    let n = 0;
+    for (const list of this.byIssuer.values()) n += list.length;
+    return n;
+  }
+
+  /** Replaces the whole CRL set, all or nothing: on any parse error the old set stays and this throws. */
+  replace(crls: Uint8Array[]): void {
+    this.install(parseAll(crls));
+  }
+
+  /** Re-reads the files (by default those given to fromFiles). A failed reload keeps the old set. */
+  reload(paths: readonly string[] = this.files): CrlReloadResult {
+    try {
+      const parsed = parseAll(readCrlFiles(paths));
+      this.install(parsed);
+      this.files = [...paths];
+      return { ok: true, count: parsed.length };
+    } catch (error) {
+      return { ok: false, error: (error as Error).message };
+    }
+  }
+
+  private install(crls: ParsedCrl[]): void {
+    const byIssuer = new Map<string, ParsedCrl[]>();
+    for (const crl of crls) {
+      const list = byIssuer.get(crl.issuer.key);
+      if (list) list.push(crl);
+      else byIssuer.set(crl.issuer.key, [crl]);
+    }
+    this.byIssuer = byIssuer;
+  }
+
+  async check(cert: ParsedCertificate, issuer: ParsedCertificate, at: Date): Promise<RevocationStatus> {
+    const candidates = this.byIssuer.get(issuer.subject.key);
+    if (!candidates) return { status: 'good' };
+    let firstProblem: string | undefined;
+    let nextUpdate: Date | undefined;
+    let usable = 0;
+    for (const crl of candidates) {
+      const problem = this.unusable(crl, cert, issuer, at);
+      if (problem) {
+        firstProblem ??= problem;
+        continue;
+      }
+      usable++;
+      const entry = crl.revoked.get(toHex(cert.serial));
+      if (entry) {
+        const why = entry.reason ? ` (${entry.reason})` : '';
+        return {
+          status: 'revoked',
+          reason: `certificate ${cert.label} serial ${cert.serialHex} was revoked at ${entry.revokedAt.toISOString()}${why}`,
+          revokedAt: entry.revokedAt,
+        };
+      }
+      if (crl.nextUpdate && (!nextUpdate || crl.nextUpdate < nextUpdate)) nextUpdate = crl.nextUpdate;
+    }
+    if (usable === 0)
+      return { status: 'unknown', reason: firstProblem ?? `no usable CRL of ${issuer.label}` };
+    return nextUpdate ? { status: 'good', nextUpdate } : { status: 'good' };
+  }
+
+  private unusable(
+    crl: ParsedCrl,
+    cert: ParsedCertificate,
+    issuer: ParsedCertificate,
+    at: Date,
+  ): string | undefined {
+    if (!crl.verifiedBy(issuer))
+      return `${crl.label} signature does not verify with the key of ${issuer.label}`;
+    if (crl.problem) return `${crl.label} ${crl.problem}`;
+    // RFC 5280 6.3.3 (f): the CRL signer must be allowed to sign CRLs.
+    if (issuer.keyUsage && !issuer.keyUsage.has('cRLSign')) {
+      return `${crl.label} is signed by a key whose keyUsage does not allow cRLSign`;
+    }
+    if (crl.thisUpdate > at)
+      return `${crl.label} is not yet valid: thisUpdate ${crl.thisUpdate.toISOString()}`;
+    if (crl.nextUpdate && crl.nextUpdate < at) {
+      return `${crl.label} is stale: nextUpdate ${crl.nextUpdate.toISOString()} has passed`;
+    }
+    if (crl.onlyUserCerts && cert.isCa) return `${crl.label} covers only end-entity certificates`;
+    if (crl.onlyCaCerts && !cert.isCa) return `${crl.label} covers only CA certificates`;
+    return undefined;
+  }
+}
