@@ -12,7 +12,7 @@ export interface PresentedChain {
 }
 
 /** SHA-256 over the leaf and every candidate, length-prefixed so different splits cannot collide. */
-export function presentedChainKey(chain: PresentedChain): string {
+export function presentedChainKey(chain: { leaf: Uint8Array; intermediates: readonly Uint8Array[] }): string {
   const hash = createHash('sha256');
   for (const der of [chain.leaf, ...chain.intermediates]) {
     const length = Buffer.alloc(4);

@@ -1,0 +1,311 @@
+/**
+ * The trust gate over real TLS on 127.0.0.1: every fixture identity connects with its own certificate
+ * and the answer is checked against the case table. A probe router stands where the AIS API would be,
+ * so these tests judge only the gate.
+ */
+import { execFile, spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import https from 'node:https';
+import tls from 'node:tls';
+import { Router } from 'express';
+import { loadClientCases, NO_CERTIFICATE_CASE_ID } from '../../src/fixtures/client_cases';
+import { issueCrl } from '../../src/fixtures/fixture_pki';
+import { importPrivateKeyPem } from '../../src/fixtures/issue_certificate';
+import { requireTppIdentity } from '../../src/api/request_context';
+import { decodePemBlocks, encodePem } from '../../src/pki/pem';
+import { x509 } from '../../src/pki/x509';
+import { clientCredentials, testPkiFiles } from '../helpers/test_pki';
+import { mtlsRequest, tppMessageCode } from '../helpers/mtls_request';
+import { startTlsGateway, type TlsGateway } from '../helpers/tls_gateway_harness';
+
+const REQUEST_ID = '7f1e54c4-4f8a-4d2b-9a43-0a8f0d6a1c11';
+
+function probeRouter(): Router {
+  const router = Router();
+  router.get('/v1/accounts', (_req, res) => {
+    const tpp = requireTppIdentity(res);
+    res.json({
+      organizationIdentifier: tpp.organizationIdentifier,
+      roles: tpp.roles,
+      thumbprint: tpp.thumbprintS256,
+    });
+  });
+  router.get('/oauth2/authorize', (_req, res) => {
+    res.type('text/plain').send('public page');
+  });
+  return router;
+}
+
+const cases = loadClientCases();
+
+describe('trust gate over real TLS', () => {
+  let gateway: TlsGateway;
+  beforeAll(async () => {
+    gateway = await startTlsGateway({ routers: [probeRouter()] });
+  });
+  afterAll(() => gateway.close());
+
+  const get = (caseId: string | undefined, headers: Record<string, string> = {}) =>
+    mtlsRequest({
+      url: `${gateway.url}/v1/accounts`,
+      ca: gateway.anchorPem,
+      ...(caseId === undefined ? {} : { credentials: clientCredentials(caseId) }),
+      headers: { 'X-Request-ID': REQUEST_ID, ...headers },
+    });
+
+  it.each(cases.map((c) => [c.id, c.expect.status, c.expect.code ?? 'none'] as const))(
+    '%s → %i %s',
+    async (id, status, code) => {
+      const response = await get(id === NO_CERTIFICATE_CASE_ID ? undefined : id);
+      expect(response.status).toBe(status);
+      if (status === 200) {
+        expect(response.json).toMatchObject({ roles: expect.arrayContaining(['PSP_AI']) });
+      } else {
+        expect(response.json).toEqual({
+          tppMessages: [{ category: 'ERROR', code, text: expect.any(String) }],
+        });
+        expect(response.body).not.toMatch(/\bat .+\.(ts|js):\d+/);
+      }
+    },
+  );
+
+  it('names the reason in the refusal text', async () => {
+    const copied = await get('mallory-copied-names');
+    expect(JSON.stringify(copied.json)).toMatch(/trust anchor/i);
+    const expired = await get('expired');
+    expect(JSON.stringify(expired.json)).toMatch(/expired at \d{4}-\d{2}-\d{2}T/);
+  });
+
+  it('logs every refusal with the request id, reason and thumbprint', async () => {
+    const before = gateway.logs.lines.length;
+    await get('mallory-own-ca');
+    const entry = gateway.logs.lines.slice(before).find((l) => l.event === 'tpp_refused');
+    const manifest = JSON.parse(readFileSync(`${process.env.PSD2_TEST_PKI_DIR}/manifest.json`, 'utf8')) as {
+      cases: { id: string; thumbprintS256: string }[];
+    };
+    expect(entry).toMatchObject({
+      requestId: REQUEST_ID,
+      code: 'CERTIFICATE_INVALID',
+      thumbprint: manifest.cases.find((c) => c.id === 'mallory-own-ca')?.thumbprintS256,
+      reason: expect.any(String),
+    });
+  });
+
+  it('serves public pages to a browser without a client certificate', async () => {
+    const response = await mtlsRequest({ url: `${gateway.url}/oauth2/authorize`, ca: gateway.anchorPem });
+    expect(response.status).toBe(200);
+    expect(response.body).toBe('public page');
+  });
+
+  describe('forwarded-certificate headers on a direct connection', () => {
+    const aliceDer = () => decodePemBlocks(clientCredentials('alice').cert.toString(), 'CERTIFICATE');
+    const spoofHeaders = () => {
+      const [leaf, ...chain] = aliceDer();
+      const pem = encodePem(leaf as Buffer, 'CERTIFICATE');
+      return {
+        'Client-Cert': `:${(leaf as Buffer).toString('base64')}:`,
+        'Client-Cert-Chain': chain.map((c) => `:${c.toString('base64')}:`).join(', '),
+        'X-SSL-Client-Cert': encodeURIComponent(pem),
+        'X-Forwarded-Client-Cert': `Hash=x;Cert="${encodeURIComponent(pem)}"`,
+      };
+    };
+
+    it('lend no identity to a client without a certificate', async () => {
+      const response = await get(undefined, spoofHeaders());
+      expect(response.status).toBe(401);
+      expect(tppMessageCode(response.json)).toBe('CERTIFICATE_MISSING');
+    });
+
+    it('do not turn Mallory into Alice', async () => {
+      const response = await get('mallory-copied-names', spoofHeaders());
+      expect(response.status).toBe(401);
+      expect(tppMessageCode(response.json)).toBe('CERTIFICATE_INVALID');
+    });
+
+    it("do not replace Carol's own identity", async () => {
+      const response = await get('carol', spoofHeaders());
+      expect(response.status).toBe(200);
+      expect(response.json).toMatchObject({ organizationIdentifier: 'PSDFR-ACPR-654321' });
+    });
+  });
+
+  it('never resumes a session: a reconnect without a certificate is refused', async () => {
+    const connect = (withCert: boolean, session?: Buffer) =>
+      new Promise<{ session?: Buffer; reused: boolean; status: string }>((resolve, reject) => {
+        let captured: Buffer | undefined;
+        const socket = tls.connect(
+          {
+            host: '127.0.0.1',
+            port: gateway.port,
+            servername: 'localhost',
+            ca: gateway.anchorPem,
+            ...(withCert ? clientCredentials('alice') : {}),
+            ...(session ? { session } : {}),
+          },
+          () => {
+            socket.write(
+              `GET /v1/accounts HTTP/1.1\r\nHost: localhost\r\nX-Request-ID: ${REQUEST_ID}\r\nConnection: close\r\n\r\n`,
+            );
+          },
+        );
+        socket.on('session', (s: Buffer) => (captured = s));
+        let data = '';
+        socket.on('data', (d: Buffer) => (data += d.toString()));
+        socket.on('end', () =>
+          resolve({
+            ...(captured ? { session: captured } : {}),
+            reused: socket.isSessionReused(),
+            status: data.split('\r\n')[0] ?? '',
+          }),
+        );
+        socket.on('error', reject);
+      });
+    const first = await connect(true);
+    expect(first.status).toContain('200');
+    const second = await connect(false, first.session);
+    expect(second.reused).toBe(false);
+    expect(second.status).toContain('401');
+  });
+});
+
+describe('revocation while a connection stays open', () => {
+  let gateway: TlsGateway;
+  beforeAll(async () => {
+    gateway = await startTlsGateway({ routers: [probeRouter()], privateCrls: true });
+  });
+  afterAll(() => gateway.close());
+
+  it('refuses the next request on the same keep-alive connection once the CRL lists the certificate', async () => {
+    const agent = new https.Agent({ keepAlive: true, maxSockets: 1 });
+    const credentials = clientCredentials('alice');
+    const ports: number[] = [];
+    const request = () =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = https.request(
+          `${gateway.url}/v1/accounts`,
+          { agent, ca: gateway.anchorPem, ...credentials, headers: { 'X-Request-ID': REQUEST_ID } },
+          (res) => {
+            ports.push(res.socket.localPort ?? -1);
+            let body = '';
+            res.on('data', (d: Buffer) => (body += d.toString()));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
+
+    expect((await request()).status).toBe(200);
+
+    const files = testPkiFiles();
+    const issuingCert = new x509.X509Certificate(readFileSync(files.issuingCa));
+    const keys = await importPrivateKeyPem(readFileSync(files.issuingCaKey, 'utf8'), issuingCert);
+    const aliceLeaf = new x509.X509Certificate(
+      decodePemBlocks(credentials.cert.toString(), 'CERTIFICATE')[0] as Buffer,
+    );
+    const crl = await issueCrl({ cert: issuingCert, keys }, [aliceLeaf.serialNumber], new Date());
+    const issuingCrlFile = gateway.crlFiles.find((f) => f.endsWith('trent-issuing-ca.crl.pem')) as string;
+    writeFileSync(issuingCrlFile, encodePem(new Uint8Array(crl.rawData), 'X509 CRL'));
+    expect(gateway.trustStore.reloadIfChanged()).toBe(true);
+
+    const after = await request();
+    expect(after.status).toBe(401);
+    expect(JSON.parse(after.body)).toMatchObject({ tppMessages: [{ code: 'CERTIFICATE_REVOKED' }] });
+    expect(ports[0]).toBe(ports[1]);
+    agent.destroy();
+  });
+});
+
+describe('TLS policy', () => {
+  let gateway: TlsGateway;
+  beforeAll(async () => {
+    gateway = await startTlsGateway({ routers: [probeRouter()] });
+  });
+  afterAll(() => gateway.close());
+
+  const handshake = (options: tls.ConnectionOptions) =>
+    new Promise<{ protocol: string | null; cipher: string }>((resolve, reject) => {
+      const socket = tls.connect(
+        { host: '127.0.0.1', port: gateway.port, servername: 'localhost', ca: gateway.anchorPem, ...options },
+        () => {
+          const result = { protocol: socket.getProtocol(), cipher: socket.getCipher().name };
+          socket.end();
+          resolve(result);
+        },
+      );
+      socket.on('error', reject);
+    });
+
+  it('speaks TLS 1.3', async () => {
+    expect((await handshake({ minVersion: 'TLSv1.3' })).protocol).toBe('TLSv1.3');
+  });
+
+  it('speaks TLS 1.2 with ECDHE and AES-GCM', async () => {
+    const result = await handshake({ maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES128-GCM-SHA256' });
+    expect(result).toEqual({ protocol: 'TLSv1.2', cipher: 'ECDHE-ECDSA-AES128-GCM-SHA256' });
+  });
+
+  it.each(['ECDHE-ECDSA-AES128-SHA256', 'ECDHE-ECDSA-AES256-SHA', 'ECDHE-ECDSA-CHACHA20-POLY1305'])(
+    'refuses the TLS 1.2 suite %s',
+    async (cipher) => {
+      await expect(handshake({ maxVersion: 'TLSv1.2', ciphers: cipher })).rejects.toThrow();
+    },
+  );
+
+  it('refuses TLS 1.1', async () => {
+    await expect(
+      handshake({ minVersion: 'TLSv1.1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT:@SECLEVEL=0' }),
+    ).rejects.toThrow();
+  });
+
+  const opensslAvailable = spawnSync('openssl', ['version']).status === 0;
+  (opensslAvailable ? it : it.skip)('names the trust anchor in its CertificateRequest', async () => {
+    // Asynchronous: the server under test lives in this process and must keep answering.
+    const output = await new Promise<string>((resolve, reject) => {
+      const child = execFile(
+        'openssl',
+        ['s_client', '-connect', `127.0.0.1:${gateway.port}`, '-servername', 'localhost'],
+        { timeout: 10_000 },
+        (error, stdout) => (error && stdout === '' ? reject(error) : resolve(stdout)),
+      );
+      child.stdin?.end();
+    });
+    const section = output.split('Acceptable client certificate CA names')[1] ?? '';
+    const anchorSubject = new x509.X509Certificate(gateway.anchorPem.toString()).subject;
+    const cn = /CN=([^,]+)/.exec(anchorSubject)?.[1] ?? '';
+    expect(cn).not.toBe('');
+    expect(section.split('\n').slice(0, 3).join('\n')).toContain(cn);
+  });
+});
+
+describe('dropping untrusted chains at the handshake', () => {
+  let gateway: TlsGateway;
+  beforeAll(async () => {
+    gateway = await startTlsGateway({ routers: [probeRouter()], rejectUntrustedAtHandshake: true });
+  });
+  afterAll(() => gateway.close());
+
+  it('lets Alice through', async () => {
+    const response = await mtlsRequest({
+      url: `${gateway.url}/v1/accounts`,
+      ca: gateway.anchorPem,
+      credentials: clientCredentials('alice'),
+    });
+    expect(response.status).toBe(200);
+  });
+
+  it.each([
+    'mallory-own-ca',
+    'mallory-copied-names',
+    'self-signed-alice-subject',
+    'leaf-without-intermediate',
+  ])('drops %s during the handshake', async (id) => {
+    await expect(
+      mtlsRequest({
+        url: `${gateway.url}/v1/accounts`,
+        ca: gateway.anchorPem,
+        credentials: clientCredentials(id),
+      }),
+    ).rejects.toThrow();
+  });
+});
