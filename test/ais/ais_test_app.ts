@@ -101,9 +101,17 @@ export async function createTestApp(
     return { app, consents };
   };
 
-  let store = await openStore(database.url);
-  await loadSandboxBank(store.db, SANDBOX);
-  const built = await build(store);
+  let store: Store;
+  let built: Awaited<ReturnType<typeof build>>;
+  try {
+    store = await openStore(database.url);
+    await loadSandboxBank(store.db, SANDBOX);
+    built = await build(store);
+  } catch (error) {
+    // A half-built app must not leave a throwaway database behind.
+    await database.drop();
+    throw error;
+  }
   const testApp: TestApp = {
     app: built.app,
     store,
