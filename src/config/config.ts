@@ -91,6 +91,21 @@ export interface LoadConfigParams {
   fixturesPending?: boolean;
 }
 
+/**
+ * GATEWAY_DATABASE_URL alone, for tools (the consent CLI) that need the store but none of the key
+ * material loadConfig insists on.
+ */
+export function loadDatabaseUrl(env: Env = process.env): string {
+  const databaseUrl = nonEmpty(env, 'GATEWAY_DATABASE_URL') ?? 'sqlite:./data/gateway.db';
+  if (!/^(sqlite:|postgres:\/\/|postgresql:\/\/)/.test(databaseUrl)) {
+    throw new ConfigError(
+      'GATEWAY_DATABASE_URL',
+      `expected sqlite:<file> or postgres://…, got ${JSON.stringify(databaseUrl)}`,
+    );
+  }
+  return databaseUrl;
+}
+
 export function loadConfig(env: Env = process.env, params: LoadConfigParams = {}): GatewayConfig {
   const baseDir = params.baseDir ?? process.cwd();
   const modeRaw =
@@ -164,13 +179,7 @@ export function loadConfig(env: Env = process.env, params: LoadConfigParams = {}
     );
   }
 
-  const databaseUrl = nonEmpty(env, 'GATEWAY_DATABASE_URL') ?? 'sqlite:./data/gateway.db';
-  if (!/^(sqlite:|postgres:\/\/|postgresql:\/\/)/.test(databaseUrl)) {
-    throw new ConfigError(
-      'GATEWAY_DATABASE_URL',
-      `expected sqlite:<file> or postgres://…, got ${JSON.stringify(databaseUrl)}`,
-    );
-  }
+  const databaseUrl = loadDatabaseUrl(env);
 
   const trustedProxies = (nonEmpty(env, 'GATEWAY_TRUSTED_PROXIES') ?? '')
     .split(',')

@@ -1,0 +1,125 @@
+import type { Request, Response } from 'express';
+import type { Context } from 'openapi-backend';
+import type { AccountService, Account } from '../../accounts/account_service';
+import type { Consent, ConsentGrant } from '../../consent/consent';
+import { grantAllows, visibleIbans, type AccessKind } from '../../consent/consent_grant';
+import type { ConsentService } from '../../consent/consent_service';
+import { ConsentInvalid, FormatError, ResourceUnknown } from '../../errors/gateway_error';
+import { requireTppIdentity } from '../request_context';
+import type { TppIdentity } from '../../pki/tpp_identity';
+
+/** What the AIS handlers share; assembled once by createAisApi. */
+export interface AisHandlerDeps {
+  consents: ConsentService;
+  accounts: AccountService;
+  publicUrl: string;
+  clock: () => Date;
+  accessCheck?: (req: Request, res: Response, consentId: string) => Promise<void>;
+  onConsentDeleted?: (consentId: string) => Promise<void>;
+  tppDnsNames?: (res: Response) => readonly string[] | undefined;
+}
+
+/** A handler's answer; the router writes it, so response validation sees exactly what is sent. */
+export interface AisResult {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export type AisHandler = (context: Context, req: Request, res: Response) => Promise<AisResult>;
+
+/** A header value as openapi-backend hands it over (names lower-cased), first value if repeated. */
+export function header(context: Context, name: string): string | undefined {
+  const value: unknown = context.request.headers[name.toLowerCase()];
+  const first: unknown = Array.isArray(value) ? value[0] : value;
+  return typeof first === 'string' ? first : undefined;
+}
+
+export function param(context: Context, name: string): string {
+  const value: unknown = context.request.params[name];
+  if (typeof value !== 'string') throw new FormatError({ text: `${name} is required`, path: name });
+  return value;
+}
+
+export function query(context: Context, name: string): string | undefined {
+  const value: unknown = context.request.query[name];
+  const first: unknown = Array.isArray(value) ? value[0] : value;
+  return first === undefined || first === null ? undefined : String(first);
+}
+
+export type ReadableConsent = Consent & { grant: ConsentGrant };
+
+export interface ReadGate {
+  tpp: TppIdentity;
+  consent: ReadableConsent;
+  /** PSU-IP-Address present: the PSU is asking now, so the read does not count against frequencyPerDay. */
+  psuInitiated: boolean;
+}
+
+/**
+ * The first steps of every AIS read, in order: the Consent-ID belongs to the caller (else 400
+ * CONSENT_UNKNOWN, same as an unknown id), it is valid and within validUntil, then the OAuth hook.
+ */
+export async function openRead(
+  deps: AisHandlerDeps,
+  context: Context,
+  req: Request,
+  res: Response,
+): Promise<ReadGate> {
+  const tpp = requireTppIdentity(res);
+  const consentId = header(context, 'Consent-ID');
+  if (consentId === undefined)
+    throw new FormatError({ text: 'Consent-ID is required', path: 'header.Consent-ID' });
+  const consent = await deps.consents.openForRead(consentId, tpp);
+  if (deps.accessCheck !== undefined) await deps.accessCheck(req, res, consent.id);
+  return { tpp, consent, psuInitiated: header(context, 'PSU-IP-Address') !== undefined };
+}
+
+const NOT_IN_CONSENT = 'The account is unknown or not covered by the consent';
+
+/**
+ * The account behind `account-id` if the consent lets the caller use it for `kind`. Accounts outside the
+ * consent get the same 404 as accounts that do not exist, so account ids cannot be probed; an account
+ * inside the consent without the kind of access asked for gets 401 CONSENT_INVALID.
+ */
+export async function accountInConsent(
+  deps: AisHandlerDeps,
+  consent: ReadableConsent,
+  resourceId: string,
+  kind: AccessKind,
+): Promise<Account> {
+  const account = await deps.accounts.accountByResourceId(resourceId);
+  if (account === undefined || !visibleIbans(consent.grant).includes(account.iban)) {
+    throw new ResourceUnknown({ text: NOT_IN_CONSENT, path: 'account-id' }, 404);
+  }
+  if (!grantAllows(consent.grant, account.iban, kind)) {
+    const what = kind === 'account' ? 'account details' : kind;
+    throw new ConsentInvalid({ text: `The consent does not grant access to ${what} of this account` });
+  }
+  return account;
+}
+
+/** The Berlin Group view of an account, with links only to what the consent grants. */
+export function accountView(account: Account, grant: ConsentGrant): Record<string, unknown> {
+  const links: Record<string, { href: string }> = {};
+  const base = `/v1/accounts/${encodeURIComponent(account.resourceId)}`;
+  if (grantAllows(grant, account.iban, 'balances')) links.balances = { href: `${base}/balances` };
+  if (grantAllows(grant, account.iban, 'transactions')) links.transactions = { href: `${base}/transactions` };
+  return {
+    resourceId: account.resourceId,
+    iban: account.iban,
+    bic: account.bic,
+    currency: account.currency,
+    name: account.name,
+    ownerName: account.ownerName,
+    product: account.product,
+    cashAccountType: account.cashAccountType,
+    status: 'enabled',
+    usage: 'PRIV',
+    ...(Object.keys(links).length > 0 ? { _links: links } : {}),
+  };
+}
+
+export function wantsBalances(context: Context): boolean {
+  return query(context, 'withBalance') === 'true';
+}

@@ -1,0 +1,286 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { OpenAPIBackend, type Context, type Handler } from 'openapi-backend';
+import type { OpenAPIV3 } from 'openapi-types';
+import type { AccountService } from '../accounts/account_service';
+import type { Logger } from '../audit/logger';
+import { PROJECT_ROOT } from '../config/project_root';
+import type { ConsentService } from '../consent/consent_service';
+import {
+  FormatError,
+  GatewayError,
+  InternalServerError,
+  ParameterNotSupported,
+  ResourceUnknown,
+  RoleInvalid,
+  ServiceInvalid,
+} from '../errors/gateway_error';
+import { toTppMessages } from '../errors/tpp_messages';
+import { requireTppIdentity } from './request_context';
+import type { AisHandler, AisHandlerDeps, AisResult } from './ais/ais_handler';
+import { createConsent } from './ais/create_consent';
+import { deleteConsent } from './ais/delete_consent';
+import { getAccountList } from './ais/get_account_list';
+import { getBalances } from './ais/get_balances';
+import { getConsentInformation } from './ais/get_consent_information';
+import { getConsentStatus } from './ais/get_consent_status';
+import { getTransactionList } from './ais/get_transaction_list';
+import { readAccountDetails } from './ais/read_account_details';
+import { OPENAPI_DOCS_CSS, renderOpenApiDocs } from './openapi_docs';
+
+export const AIS_OPENAPI_FILE = path.join(PROJECT_ROOT, 'openapi', 'ais.json');
+
+export interface AisApiDeps {
+  consents: ConsentService;
+  accounts: AccountService;
+  logger: Logger;
+  /** Origin used in absolute links (Location, scaOAuth). */
+  publicUrl: string;
+  clock?: () => Date;
+  /**
+   * Filled by the OAuth work: runs on every AIS read after header validation, once the consent is known
+   * to belong to the caller and to be valid. Throws a GatewayError to refuse.
+   */
+  accessCheck?: (req: Request, res: Response, consentId: string) => Promise<void>;
+  /** Called after DELETE terminated a consent (e.g. to revoke its tokens). */
+  onConsentDeleted?: (consentId: string) => Promise<void>;
+  /**
+   * dNSName entries of the presented leaf certificate, for the TPP-Redirect-URI rule. Without it (and
+   * without registered hosts on the ConsentService's RedirectUriPolicy) consent creation is refused.
+   */
+  tppDnsNames?: (res: Response) => readonly string[] | undefined;
+  /** Validate every response against the spec and turn a mismatch into a 500 (tests switch this on). */
+  validateResponses?: boolean;
+}
+
+const OPERATION_KEY = 'psd2AisOperationId';
+const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+
+function isCalendarDate(value: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) return false;
+  const date = new Date(`${value}T00:00:00Z`);
+  return !Number.isNaN(date.getTime()) && date.toISOString().startsWith(value);
+}
+
+interface AjvErrorLike {
+  instancePath: string;
+  keyword: string;
+  params: Record<string, unknown>;
+  message?: string;
+}
+
+/** `/requestBody/access/accounts/0/iban` → `body.access.accounts[0].iban`; headers in their canonical case. */
+function fieldPath(
+  error: AjvErrorLike,
+  headerNames: Map<string, string>,
+): { path: string; location: string } {
+  const segments = error.instancePath
+    .split('/')
+    .slice(1)
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const extra = error.params.missingProperty ?? error.params.additionalProperty;
+  if (typeof extra === 'string') segments.push(extra);
+  const [root = 'body', ...rest] = segments;
+  const location = root === 'requestBody' ? 'body' : root;
+  if (location === 'header') {
+    const name = rest[0] ?? '';
+    return { path: `header.${headerNames.get(name.toLowerCase()) ?? name}`, location };
+  }
+  if (root === 'requestBody' && rest.length === 0 && extra === 'requestBody')
+    return { path: 'body', location };
+  const tail = rest.map((s) => (/^\d+$/.test(s) ? `[${s}]` : `.${s}`)).join('');
+  return { path: `${location}${tail}`, location };
+}
+
+export function validationError(
+  errors: readonly AjvErrorLike[],
+  headerNames: Map<string, string>,
+): GatewayError {
+  const first = errors[0];
+  if (first === undefined) return new FormatError({ text: 'The request is malformed' });
+  if (first.keyword === 'parse') return new FormatError({ text: 'The body is not valid JSON', path: 'body' });
+  const { path: field, location } = fieldPath(first, headerNames);
+  if (first.keyword === 'additionalProperties' && location === 'query') {
+    return new ParameterNotSupported({ text: `${field} is not supported`, path: field });
+  }
+  if (first.keyword === 'required') return new FormatError({ text: `${field} is required`, path: field });
+  if (first.keyword === 'additionalProperties')
+    return new FormatError({ text: `${field} is not allowed`, path: field });
+  return new FormatError({ text: `${field} ${first.message ?? 'is invalid'}`, path: field });
+}
+
+function headerNamesOf(doc: OpenAPIV3.Document): Map<string, string> {
+  const names = new Map<string, string>();
+  for (const p of Object.values(doc.components?.parameters ?? {})) {
+    if (!('$ref' in p) && p.in === 'header') names.set(p.name.toLowerCase(), p.name);
+  }
+  return names;
+}
+
+/**
+ * The AIS API as an express router: `/v1/*` through openapi-backend (routing, request validation, role
+ * check, handlers), plus `/openapi.json` and `/docs`. Mount it at the root, behind the trust gate.
+ */
+export async function createAisApi(deps: AisApiDeps): Promise<express.Router> {
+  const specText = readFileSync(AIS_OPENAPI_FILE, 'utf8');
+  const spec = JSON.parse(specText) as OpenAPIV3.Document;
+  const headerNames = headerNamesOf(spec);
+  const docsHtml = renderOpenApiDocs(spec, '/docs/style.css');
+  const { logger } = deps;
+
+  const handlerDeps: AisHandlerDeps = {
+    consents: deps.consents,
+    accounts: deps.accounts,
+    publicUrl: deps.publicUrl.replace(/\/$/, ''),
+    clock: deps.clock ?? (() => new Date()),
+    ...(deps.accessCheck !== undefined ? { accessCheck: deps.accessCheck } : {}),
+    ...(deps.onConsentDeleted !== undefined ? { onConsentDeleted: deps.onConsentDeleted } : {}),
+    ...(deps.tppDnsNames !== undefined ? { tppDnsNames: deps.tppDnsNames } : {}),
+  };
+
+  const api = new OpenAPIBackend({
+    // openapi-backend dereferences its definition in place; give it its own copy.
+    definition: JSON.parse(specText) as OpenAPIV3.Document,
+    strict: true,
+    validate: true,
+    coerceTypes: true,
+    customizeAjv: (ajv) => {
+      ajv.addFormat('uuid', UUID);
+      ajv.addFormat('date', { type: 'string', validate: isCalendarDate });
+      ajv.addFormat('date-time', {
+        type: 'string',
+        validate: (v: string) => /^\d{4}-\d{2}-\d{2}T/.test(v) && !Number.isNaN(Date.parse(v)),
+      });
+      return ajv;
+    },
+  });
+
+  const operations: Record<string, AisHandler> = {
+    createConsent: createConsent(handlerDeps),
+    getConsentInformation: getConsentInformation(handlerDeps),
+    deleteConsent: deleteConsent(handlerDeps),
+    getConsentStatus: getConsentStatus(handlerDeps),
+    getAccountList: getAccountList(handlerDeps),
+    readAccountDetails: readAccountDetails(handlerDeps),
+    getBalances: getBalances(handlerDeps),
+    getTransactionList: getTransactionList(handlerDeps),
+  };
+  const handlers: Record<string, Handler> = { ...operations };
+  // The doors openapi-backend leaves open by default, each closed with a Berlin Group refusal. They throw;
+  // the router renders every GatewayError the same way.
+  handlers.notFound = () => {
+    throw new ResourceUnknown({ text: 'No such endpoint' }, 404);
+  };
+  handlers.methodNotAllowed = (c: Context) => {
+    throw new ServiceInvalid({ text: `Method ${c.request.method.toUpperCase()} is not offered here` }, 405);
+  };
+  handlers.notImplemented = (c: Context) => {
+    throw new InternalServerError(`no handler registered for ${c.operation.operationId ?? '?'}`);
+  };
+  handlers.validationFail = (c: Context) => {
+    throw validationError(c.validation.errors ?? [], headerNames);
+  };
+  handlers.unauthorizedHandler = () => {
+    throw new RoleInvalid('The certificate does not carry the role PSP_AI');
+  };
+  handlers.postRoutingHandler = (c: Context, _req: Request, res: Response) => {
+    if (c.operation?.operationId !== undefined) res.locals[OPERATION_KEY] = c.operation.operationId;
+  };
+  // Runs after routing and before validation. The trust gate authenticated the certificate; whether its
+  // roles allow account information is this API's decision.
+  handlers.postSecurityHandler = (_c: Context, _req: Request, res: Response) => {
+    if (!requireTppIdentity(res).roles.includes('PSP_AI')) {
+      throw new RoleInvalid('The certificate does not carry the role PSP_AI');
+    }
+  };
+  api.register(handlers);
+  await api.init();
+
+  const errorResult = (error: unknown, req: Request): AisResult => {
+    if (error instanceof GatewayError) {
+      logger.info(
+        { method: req.method, path: req.path, status: error.status, code: error.code, detail: error.detail },
+        'AIS request refused',
+      );
+      return { status: error.status, body: toTppMessages(error) };
+    }
+    logger.error({ method: req.method, path: req.path, err: error }, 'AIS request failed');
+    return { status: 500, body: toTppMessages(new InternalServerError('unexpected error')) };
+  };
+
+  const send = (req: Request, res: Response, result: AisResult): void => {
+    let final = result;
+    const operationId = res.locals[OPERATION_KEY] as string | undefined;
+    if (deps.validateResponses === true && operationId !== undefined) {
+      // openapi-backend models "no content" as null.
+      const check = api.validateResponse(result.body ?? null, operationId, result.status);
+      if (check.errors !== null && check.errors !== undefined && check.errors.length > 0) {
+        logger.error(
+          { operationId, status: result.status, errors: check.errors, body: result.body },
+          'response does not match the OpenAPI document',
+        );
+        final = { status: 500, body: toTppMessages(new InternalServerError('response validation failed')) };
+      }
+    }
+    const requestId = req.header('X-Request-ID');
+    if (requestId !== undefined && UUID.test(requestId)) res.setHeader('X-Request-ID', requestId);
+    for (const [name, value] of Object.entries(final.headers ?? {})) res.setHeader(name, value);
+    res.status(final.status);
+    if (final.body === undefined) res.end();
+    else res.json(final.body);
+  };
+
+  const isApiPath = (p: string): boolean => p === '/v1' || p.startsWith('/v1/');
+
+  const router = express.Router();
+  router.get('/openapi.json', (_req, res) => {
+    res.type('application/json').send(specText);
+  });
+  router.get('/docs', (_req, res) => {
+    res.type('html').send(docsHtml);
+  });
+  router.get('/docs/style.css', (_req, res) => {
+    res.type('text/css').send(OPENAPI_DOCS_CSS);
+  });
+  router.use('/v1', express.json({ limit: '32kb', strict: true }));
+  router.use(async (req: Request, res: Response, next: NextFunction) => {
+    if (!isApiPath(req.path)) {
+      next();
+      return;
+    }
+    let result: AisResult;
+    try {
+      result = (await api.handleRequest(
+        {
+          method: req.method,
+          path: req.path,
+          query: req.query as Record<string, string | string[]>,
+          headers: req.headers as Record<string, string | string[]>,
+          body: req.body as unknown,
+        },
+        req,
+        res,
+      )) as AisResult;
+    } catch (error) {
+      result = errorResult(error, req);
+    }
+    send(req, res, result);
+  });
+  // Body-parser failures (malformed JSON, oversized bodies) arrive here as errors.
+  router.use((error: unknown, req: Request, res: Response, next: NextFunction) => {
+    if (!isApiPath(req.path)) {
+      next(error);
+      return;
+    }
+    const kind = (error as { type?: unknown }).type;
+    const refusal =
+      kind === 'entity.parse.failed'
+        ? new FormatError({ text: 'The body is not valid JSON', path: 'body' })
+        : kind === 'entity.too.large'
+          ? new FormatError({ text: 'The body is too large', path: 'body' })
+          : error;
+    send(req, res, errorResult(refusal, req));
+  });
+  return router;
+}

@@ -1,0 +1,298 @@
+import { randomBytes } from 'node:crypto';
+import type { AccountService } from '../accounts/account_service';
+import { isValidIban } from '../accounts/iban';
+import {
+  AccessExceeded,
+  ConsentExpired,
+  ConsentInvalid,
+  ConsentUnknown,
+  FormatError,
+  ResourceUnknown,
+  StatusInvalid,
+} from '../errors/gateway_error';
+import type { TppIdentity } from '../pki/tpp_identity';
+import { utcDay, type Consent, type ConsentAccess, type ConsentStatus } from './consent';
+import { computeGrant } from './consent_grant';
+import type { ConsentListFilter, ConsentRepository } from './consent_repository';
+import { RedirectUriPolicy } from './redirect_uri_policy';
+
+export interface ConsentServiceOptions {
+  repository: ConsentRepository;
+  /** Used when a PSU authorises: who the PSU is and which accounts are theirs. */
+  accounts: Pick<AccountService, 'findPsu' | 'accountsOfPsu'>;
+  clock?: () => Date;
+  redirectUriPolicy?: RedirectUriPolicy;
+}
+
+export interface CreateConsentParams {
+  tpp: TppIdentity;
+  /** dNSName entries of the TPP's leaf certificate, for the redirect-URI rule (see RedirectUriPolicy). */
+  tppDnsNames?: readonly string[];
+  tppRedirectUri: string | undefined;
+  access: ConsentAccess;
+  recurringIndicator: boolean;
+  validUntil: string;
+  frequencyPerDay: number;
+  combinedServiceIndicator: boolean;
+}
+
+/** Where the TPP named the consent: Berlin Group answers 403 for a path, 400 for a header or body. */
+export type ConsentIdLocation = 'path' | 'header';
+
+/** The same words whether the consent does not exist or belongs to someone else: no existence oracle. */
+const UNKNOWN_TEXT = 'The consent is unknown to this TPP';
+
+const LIVE: readonly ConsentStatus[] = ['received', 'valid'];
+
+/** 24 random bytes, base64url: 192 bits, 32 URL-safe characters. */
+function newConsentId(): string {
+  return randomBytes(24).toString('base64url');
+}
+
+function validateAccess(access: ConsentAccess): void {
+  const lists = (['accounts', 'balances', 'transactions'] as const).filter((k) => access[k] !== undefined);
+  const global = access.allPsd2 !== undefined || access.availableAccounts !== undefined;
+  if (lists.length === 0 && !global) {
+    throw new FormatError({
+      text: 'access must name accounts, balances, transactions, availableAccounts or allPsd2',
+      path: 'body.access',
+    });
+  }
+  if (access.allPsd2 !== undefined && access.availableAccounts !== undefined) {
+    throw new FormatError({ text: 'allPsd2 and availableAccounts cannot be combined', path: 'body.access' });
+  }
+  if (global && lists.length > 0) {
+    throw new FormatError({
+      text: 'allPsd2 and availableAccounts cannot be combined with account lists',
+      path: 'body.access',
+    });
+  }
+  const emptyLists = lists.filter((k) => access[k]?.length === 0);
+  if (emptyLists.length > 0 && emptyLists.length < lists.length) {
+    throw new FormatError({
+      text: 'Either name accounts in every list or leave every list empty (bank-offered consent)',
+      path: `body.access.${emptyLists[0] ?? 'accounts'}`,
+    });
+  }
+  for (const kind of lists) {
+    (access[kind] ?? []).forEach((ref, index) => {
+      if (!isValidIban(ref.iban)) {
+        throw new FormatError({
+          text: 'Invalid IBAN check digits',
+          path: `body.access.${kind}[${index}].iban`,
+        });
+      }
+    });
+  }
+}
+
+/**
+ * Consent lifecycle and the checks every AIS read passes. Consents belong to the TPP whose certificate
+ * created them; every lookup on a TPP's behalf compares the caller's organizationIdentifier.
+ *
+ *   received ──authorise──▶ valid ──revokeByPsu──▶ revokedByPsu
+ *      │ reject                │ validUntil passes ─▶ expired
+ *      ▼                       │ DELETE by the TPP ─▶ terminatedByTpp (also from received)
+ *   rejected
+ */
+export class ConsentService {
+  private readonly repository: ConsentRepository;
+  private readonly accounts: ConsentServiceOptions['accounts'];
+  private readonly clock: () => Date;
+  private readonly redirectUriPolicy: RedirectUriPolicy;
+
+  constructor(options: ConsentServiceOptions) {
+    this.repository = options.repository;
+    this.accounts = options.accounts;
+    this.clock = options.clock ?? (() => new Date());
+    this.redirectUriPolicy = options.redirectUriPolicy ?? new RedirectUriPolicy();
+  }
+
+  private today(): string {
+    return utcDay(this.clock());
+  }
+
+  async create(params: CreateConsentParams): Promise<Consent> {
+    const tppRedirectUri = this.redirectUriPolicy.check(
+      params.tppRedirectUri,
+      params.tpp,
+      params.tppDnsNames,
+    );
+    validateAccess(params.access);
+    if (params.validUntil < this.today()) {
+      throw new FormatError({ text: 'validUntil lies in the past', path: 'body.validUntil' });
+    }
+    if (!params.recurringIndicator && params.frequencyPerDay !== 1) {
+      throw new FormatError({
+        text: 'A one-off consent has frequencyPerDay 1',
+        path: 'body.frequencyPerDay',
+      });
+    }
+    if (params.access.availableAccounts !== undefined && params.recurringIndicator) {
+      throw new FormatError({
+        text: 'availableAccounts consents are one-off',
+        path: 'body.recurringIndicator',
+      });
+    }
+    const now = this.clock();
+    const consent: Consent = {
+      id: newConsentId(),
+      owner: {
+        organizationIdentifier: params.tpp.organizationIdentifier,
+        name: params.tpp.name,
+        ncaName: params.tpp.ncaName,
+        ncaId: params.tpp.ncaId,
+        certificateThumbprint: params.tpp.thumbprintS256,
+      },
+      tppRedirectUri,
+      status: 'received',
+      access: params.access,
+      grant: undefined,
+      psuId: undefined,
+      recurringIndicator: params.recurringIndicator,
+      validUntil: params.validUntil,
+      frequencyPerDay: params.frequencyPerDay,
+      combinedServiceIndicator: params.combinedServiceIndicator,
+      createdAt: now,
+      lastActionDate: utcDay(now),
+    };
+    await this.repository.insert(consent);
+    return consent;
+  }
+
+  /** Marks a live consent past its validUntil as expired, so every reader sees the same status. */
+  private async settleExpiry(consent: Consent): Promise<Consent> {
+    if (!LIVE.includes(consent.status) || consent.validUntil >= this.today()) return consent;
+    const expired = await this.repository.transition(consent.id, {
+      from: LIVE,
+      to: 'expired',
+      lastActionDate: this.today(),
+    });
+    return expired ?? (await this.repository.findById(consent.id)) ?? consent;
+  }
+
+  /** For the PSU's authorisation page and the CLI: no owner check. Applies expiry. */
+  async findById(consentId: string): Promise<Consent | undefined> {
+    const consent = await this.repository.findById(consentId);
+    return consent === undefined ? undefined : this.settleExpiry(consent);
+  }
+
+  async list(filter?: ConsentListFilter): Promise<Consent[]> {
+    return Promise.all((await this.repository.list(filter)).map((c) => this.settleExpiry(c)));
+  }
+
+  /** The consent if `tpp` owns it; otherwise exactly the refusal an unknown id gets. */
+  async getForTpp(consentId: string, tpp: TppIdentity, location: ConsentIdLocation): Promise<Consent> {
+    const consent = await this.repository.findById(consentId);
+    if (consent === undefined || consent.owner.organizationIdentifier !== tpp.organizationIdentifier) {
+      throw new ConsentUnknown(
+        { text: UNKNOWN_TEXT, path: location === 'path' ? 'consentId' : 'header.Consent-ID' },
+        location === 'path' ? 403 : 400,
+      );
+    }
+    return this.settleExpiry(consent);
+  }
+
+  async terminateByTpp(consentId: string, tpp: TppIdentity): Promise<Consent> {
+    const consent = await this.getForTpp(consentId, tpp, 'path');
+    const terminated = await this.repository.transition(consent.id, {
+      from: LIVE,
+      to: 'terminatedByTpp',
+      lastActionDate: this.today(),
+    });
+    if (terminated === undefined) {
+      throw new StatusInvalid({
+        text: 'The consent is already finalised',
+        detail: `status ${consent.status}`,
+      });
+    }
+    return terminated;
+  }
+
+  /**
+   * The PSU approves: the consent becomes valid for `grantedIbans` (default: what the TPP asked for, or all
+   * the PSU's accounts for bank-offered, allPsd2 and availableAccounts consents). Only the PSU's own
+   * accounts can be granted.
+   */
+  async authorise(consentId: string, psuId: string, grantedIbans?: readonly string[]): Promise<Consent> {
+    const consent = await this.requireReceived(consentId);
+    const psu = await this.accounts.findPsu(psuId);
+    if (psu === undefined) throw new ResourceUnknown({ text: 'Unknown PSU', detail: psuId }, 404);
+    const own = (await this.accounts.accountsOfPsu(psu.psuId)).map((a) => a.iban);
+    const grant = computeGrant(consent.access, own, grantedIbans);
+    const valid = await this.repository.transition(consent.id, {
+      from: ['received'],
+      to: 'valid',
+      lastActionDate: this.today(),
+      psuId: psu.psuId,
+      grant,
+    });
+    if (valid === undefined) throw new StatusInvalid('The consent was decided concurrently');
+    return valid;
+  }
+
+  /** The PSU declines (or the authorisation fails): received → rejected. */
+  async reject(consentId: string, psuId?: string): Promise<Consent> {
+    await this.requireReceived(consentId);
+    const rejected = await this.repository.transition(consentId, {
+      from: ['received'],
+      to: 'rejected',
+      lastActionDate: this.today(),
+      ...(psuId !== undefined ? { psuId } : {}),
+    });
+    if (rejected === undefined) throw new StatusInvalid('The consent was decided concurrently');
+    return rejected;
+  }
+
+  /** The PSU withdraws a consent they granted: valid → revokedByPsu. */
+  async revokeByPsu(consentId: string, psuId: string): Promise<Consent> {
+    const consent = await this.findById(consentId);
+    if (consent === undefined || consent.psuId !== psuId) {
+      throw new ConsentUnknown({ text: UNKNOWN_TEXT, path: 'consentId' }, 403);
+    }
+    const revoked = await this.repository.transition(consentId, {
+      from: ['valid'],
+      to: 'revokedByPsu',
+      lastActionDate: this.today(),
+    });
+    if (revoked === undefined)
+      throw new StatusInvalid({ text: 'The consent is not valid', detail: consent.status });
+    return revoked;
+  }
+
+  private async requireReceived(consentId: string): Promise<Consent> {
+    const consent = await this.findById(consentId);
+    if (consent === undefined) throw new ConsentUnknown({ text: UNKNOWN_TEXT, path: 'consentId' }, 403);
+    if (consent.status === 'expired') throw new ConsentExpired('The consent has expired');
+    if (consent.status !== 'received') {
+      throw new StatusInvalid({ text: 'The consent is already decided', detail: `status ${consent.status}` });
+    }
+    return consent;
+  }
+
+  /**
+   * First gate of every AIS read: the consent named in the Consent-ID header belongs to the caller,
+   * is valid and not past validUntil.
+   */
+  async openForRead(
+    consentId: string,
+    tpp: TppIdentity,
+  ): Promise<Consent & { grant: NonNullable<Consent['grant']> }> {
+    const consent = await this.getForTpp(consentId, tpp, 'header');
+    if (consent.status === 'expired') throw new ConsentExpired('The consent has expired');
+    if (consent.status !== 'valid' || consent.grant === undefined) {
+      throw new ConsentInvalid({ text: 'The consent is not valid', detail: `status ${consent.status}` });
+    }
+    return { ...consent, grant: consent.grant };
+  }
+
+  /**
+   * Last gate of a read: reads the PSU is not actively asking for (no PSU-IP-Address) count against
+   * frequencyPerDay, per UTC calendar day; the first one over the limit is refused.
+   */
+  async admitRead(consent: Consent, psuInitiated: boolean): Promise<void> {
+    if (psuInitiated) return;
+    const admitted = await this.repository.admitAccess(consent.id, this.today(), consent.frequencyPerDay);
+    if (!admitted) throw new AccessExceeded('frequencyPerDay is exhausted for today (UTC)');
+  }
+}

@@ -1,0 +1,103 @@
+import type { Kysely, Migration } from 'kysely';
+
+/**
+ * The gateway's own tables. Names sort in application order; other features add theirs through
+ * `openStore(…, { extraMigrations })` with a different prefix (OAuth uses `0100_`).
+ * Column types are the common subset of SQLite and PostgreSQL.
+ */
+export const coreMigrations: Record<string, Migration> = {
+  '0001_consents': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('consents')
+        .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('tpp_organization_identifier', 'varchar(256)', (c) => c.notNull())
+        .addColumn('tpp_name', 'text', (c) => c.notNull())
+        .addColumn('tpp_nca_name', 'text', (c) => c.notNull())
+        .addColumn('tpp_nca_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('tpp_certificate_thumbprint', 'varchar(64)', (c) => c.notNull())
+        .addColumn('tpp_redirect_uri', 'text', (c) => c.notNull())
+        .addColumn('status', 'varchar(32)', (c) => c.notNull())
+        .addColumn('requested_access', 'text', (c) => c.notNull())
+        .addColumn('granted_access', 'text')
+        .addColumn('psu_id', 'varchar(128)')
+        .addColumn('recurring_indicator', 'integer', (c) => c.notNull())
+        .addColumn('valid_until', 'varchar(10)', (c) => c.notNull())
+        .addColumn('frequency_per_day', 'integer', (c) => c.notNull())
+        .addColumn('combined_service_indicator', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+        .addColumn('last_action_date', 'varchar(10)', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('consents_tpp_idx')
+        .on('consents')
+        .column('tpp_organization_identifier')
+        .execute();
+      await db.schema
+        .createTable('consent_usage')
+        .addColumn('consent_id', 'varchar(64)', (c) =>
+          c.notNull().references('consents.id').onDelete('cascade'),
+        )
+        .addColumn('day', 'varchar(10)', (c) => c.notNull())
+        .addColumn('count', 'integer', (c) => c.notNull())
+        .addPrimaryKeyConstraint('consent_usage_pk', ['consent_id', 'day'])
+        .execute();
+    },
+  },
+  '0002_sandbox_bank': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('psus')
+        .addColumn('psu_id', 'varchar(128)', (c) => c.primaryKey())
+        .addColumn('display_name', 'text', (c) => c.notNull())
+        .addColumn('password_hash', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('accounts')
+        .addColumn('resource_id', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('psu_id', 'varchar(128)', (c) => c.notNull().references('psus.psu_id'))
+        .addColumn('iban', 'varchar(34)', (c) => c.notNull().unique())
+        .addColumn('bic', 'varchar(11)', (c) => c.notNull())
+        .addColumn('currency', 'varchar(3)', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('owner_name', 'text', (c) => c.notNull())
+        .addColumn('product', 'text', (c) => c.notNull())
+        .addColumn('cash_account_type', 'varchar(4)', (c) => c.notNull())
+        .addColumn('credit_limit', 'varchar(32)', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('accounts_psu_idx').on('accounts').column('psu_id').execute();
+      await db.schema
+        .createTable('balances')
+        .addColumn('resource_id', 'varchar(64)', (c) => c.notNull().references('accounts.resource_id'))
+        .addColumn('balance_type', 'varchar(32)', (c) => c.notNull())
+        .addColumn('amount', 'varchar(32)', (c) => c.notNull())
+        .addColumn('currency', 'varchar(3)', (c) => c.notNull())
+        .addColumn('reference_date', 'varchar(10)')
+        .addColumn('last_change_date_time', 'varchar(32)')
+        .addColumn('credit_limit_included', 'integer')
+        .addPrimaryKeyConstraint('balances_pk', ['resource_id', 'balance_type'])
+        .execute();
+      await db.schema
+        .createTable('transactions')
+        .addColumn('transaction_id', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('resource_id', 'varchar(64)', (c) => c.notNull().references('accounts.resource_id'))
+        .addColumn('booking_status', 'varchar(16)', (c) => c.notNull())
+        .addColumn('booking_date', 'varchar(10)')
+        .addColumn('value_date', 'varchar(10)', (c) => c.notNull())
+        .addColumn('amount', 'varchar(32)', (c) => c.notNull())
+        .addColumn('currency', 'varchar(3)', (c) => c.notNull())
+        .addColumn('creditor_name', 'text')
+        .addColumn('creditor_iban', 'varchar(34)')
+        .addColumn('debtor_name', 'text')
+        .addColumn('debtor_iban', 'varchar(34)')
+        .addColumn('remittance_information', 'text', (c) => c.notNull())
+        .addColumn('end_to_end_id', 'varchar(64)')
+        .execute();
+      await db.schema
+        .createIndex('transactions_account_date_idx')
+        .on('transactions')
+        .columns(['resource_id', 'value_date'])
+        .execute();
+    },
+  },
+};

@@ -1,0 +1,102 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import {
+  Kysely,
+  Migrator,
+  PostgresDialect,
+  SqliteDialect,
+  type Migration,
+  type MigrationProvider,
+} from 'kysely';
+import { Pool } from 'pg';
+import type { Logger } from '../audit/logger';
+import type { ConsentRepository } from '../consent/consent_repository';
+import { coreMigrations } from './core_migrations';
+import { KyselyAccountService } from './kysely_account_service';
+import { KyselyConsentRepository } from './kysely_consent_repository';
+import type { Database } from './schema';
+
+export interface OpenStoreOptions {
+  /** Migrations owned by other features (e.g. `oauthMigrations`, names `0100_…`), merged with the core set. */
+  extraMigrations?: Record<string, Migration>;
+  logger?: Logger;
+}
+
+export interface Store {
+  /** Other features reach their own tables with `store.db.withTables<TheirTables>()`. */
+  db: Kysely<Database>;
+  dialect: 'sqlite' | 'postgres';
+  consents: ConsentRepository;
+  /** The sandbox bank's account data; also the PSU directory. */
+  accounts: KyselyAccountService;
+  close(): Promise<void>;
+}
+
+export class StoreError extends Error {
+  override name = 'StoreError';
+}
+
+/** A MigrationProvider over an in-memory map, so migrations ship inside the build with no file scanning. */
+export function migrationProvider(migrations: Record<string, Migration>): MigrationProvider {
+  return { getMigrations: () => Promise.resolve(migrations) };
+}
+
+function sqliteFile(databaseUrl: string): string {
+  const file = databaseUrl.slice('sqlite:'.length);
+  if (file === '') throw new StoreError('sqlite: URL names no file');
+  return file;
+}
+
+/**
+ * Opens the database named by `databaseUrl` (`sqlite:<file>`, `sqlite::memory:`, `postgres://…`) and brings
+ * its schema up to date before returning, so no request ever meets an old schema.
+ */
+export async function openStore(databaseUrl: string, options: OpenStoreOptions = {}): Promise<Store> {
+  let db: Kysely<Database>;
+  let dialect: Store['dialect'];
+  if (databaseUrl.startsWith('sqlite:')) {
+    const file = sqliteFile(databaseUrl);
+    if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    const database = new BetterSqlite3(file);
+    // WAL lets the CLI write while a gateway reads; busy_timeout makes the two wait instead of failing.
+    database.pragma('journal_mode = WAL');
+    database.pragma('busy_timeout = 5000');
+    database.pragma('foreign_keys = ON');
+    db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+    dialect = 'sqlite';
+  } else if (/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    db = new Kysely<Database>({
+      dialect: new PostgresDialect({ pool: new Pool({ connectionString: databaseUrl, max: 10 }) }),
+    });
+    dialect = 'postgres';
+  } else {
+    throw new StoreError('database URL must start with sqlite: or postgres://');
+  }
+
+  const extra = options.extraMigrations ?? {};
+  for (const name of Object.keys(extra)) {
+    if (name in coreMigrations)
+      throw new StoreError(`migration name ${name} is already used by the core set`);
+  }
+  const migrator = new Migrator({ db, provider: migrationProvider({ ...coreMigrations, ...extra }) });
+  const { error, results } = await migrator.migrateToLatest();
+  for (const result of results ?? []) {
+    if (result.status === 'Success')
+      options.logger?.info({ migration: result.migrationName }, 'migration applied');
+    if (result.status === 'Error')
+      options.logger?.error({ migration: result.migrationName }, 'migration failed');
+  }
+  if (error !== undefined) {
+    await db.destroy();
+    throw error instanceof Error ? error : new StoreError(`migration failed: ${String(error)}`);
+  }
+
+  return {
+    db,
+    dialect,
+    consents: new KyselyConsentRepository(db),
+    accounts: new KyselyAccountService(db),
+    close: () => db.destroy(),
+  };
+}

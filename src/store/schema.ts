@@ -1,0 +1,90 @@
+/**
+ * Tables as Kysely sees them. Dates and timestamps are ISO-8601 text and flags are 0/1 integers in both
+ * SQLite and PostgreSQL, so one repository implementation serves both without per-driver type mapping.
+ */
+export interface ConsentsTable {
+  id: string;
+  tpp_organization_identifier: string;
+  tpp_name: string;
+  tpp_nca_name: string;
+  tpp_nca_id: string;
+  tpp_certificate_thumbprint: string;
+  tpp_redirect_uri: string;
+  status: string;
+  /** The access object as the TPP requested it (JSON). */
+  requested_access: string;
+  /** What the PSU granted (JSON); null until authorised. */
+  granted_access: string | null;
+  psu_id: string | null;
+  recurring_indicator: number;
+  /** YYYY-MM-DD: the last day on which the consent may be used. */
+  valid_until: string;
+  frequency_per_day: number;
+  combined_service_indicator: number;
+  created_at: string;
+  last_action_date: string;
+}
+
+/** One row per consent and UTC day: how many TPP-initiated reads were admitted. */
+export interface ConsentUsageTable {
+  consent_id: string;
+  day: string;
+  count: number;
+}
+
+export interface PsusTable {
+  psu_id: string;
+  display_name: string;
+  /** `scrypt$<N>$<salt b64url>$<hash b64url>` */
+  password_hash: string;
+}
+
+export interface AccountsTable {
+  resource_id: string;
+  psu_id: string;
+  iban: string;
+  bic: string;
+  currency: string;
+  name: string;
+  owner_name: string;
+  product: string;
+  cash_account_type: string;
+  credit_limit: string;
+}
+
+export interface BalancesTable {
+  resource_id: string;
+  balance_type: string;
+  amount: string;
+  currency: string;
+  reference_date: string | null;
+  last_change_date_time: string | null;
+  credit_limit_included: number | null;
+}
+
+export interface TransactionsTable {
+  transaction_id: string;
+  resource_id: string;
+  booking_status: string;
+  /** Null for pending transactions. */
+  booking_date: string | null;
+  value_date: string;
+  /** Signed decimal, two places: negative for debits. */
+  amount: string;
+  currency: string;
+  creditor_name: string | null;
+  creditor_iban: string | null;
+  debtor_name: string | null;
+  debtor_iban: string | null;
+  remittance_information: string;
+  end_to_end_id: string | null;
+}
+
+export interface Database {
+  consents: ConsentsTable;
+  consent_usage: ConsentUsageTable;
+  psus: PsusTable;
+  accounts: AccountsTable;
+  balances: BalancesTable;
+  transactions: TransactionsTable;
+}

@@ -1,0 +1,163 @@
+import type { Consent } from '../../src/consent/consent';
+import { buildSandboxBank, readSandboxBankFixture } from '../../src/accounts/sandbox_bank';
+import { loadSandboxBank } from '../../src/store/load_sandbox_bank';
+import { openStore, type Store } from '../../src/store/open_store';
+import { createTestDatabase, DATABASE_KINDS, describeForDatabase, type TestDatabase } from './test_databases';
+
+function consent(id: string, overrides: Partial<Consent> = {}): Consent {
+  return {
+    id,
+    owner: {
+      organizationIdentifier: 'PSDDE-BAFIN-111111',
+      name: 'Bank of Alice',
+      ncaName: 'BaFin',
+      ncaId: 'DE-BAFIN',
+      certificateThumbprint: 'thumb-alice',
+    },
+    tppRedirectUri: 'https://tpp.alice.example/cb',
+    status: 'received',
+    access: { accounts: [{ iban: 'DE37100200300000123401' }] },
+    grant: undefined,
+    psuId: undefined,
+    recurringIndicator: true,
+    validUntil: '2099-12-31',
+    frequencyPerDay: 4,
+    combinedServiceIndicator: false,
+    createdAt: new Date('2026-11-22T10:00:00.000Z'),
+    lastActionDate: '2026-11-22',
+    ...overrides,
+  };
+}
+
+const bank = buildSandboxBank(readSandboxBankFixture());
+
+describe.each(DATABASE_KINDS)('consent repository and store on %s', (kind) => {
+  describeForDatabase(kind)(kind, () => {
+    let database: TestDatabase;
+    let store: Store;
+
+    beforeAll(async () => {
+      database = await createTestDatabase(kind);
+      store = await openStore(database.url);
+    });
+    afterAll(async () => {
+      await store?.close();
+      await database?.drop();
+    });
+
+    it('round-trips every field of a consent', async () => {
+      const original = consent('round-trip');
+      await store.consents.insert(original);
+      expect(await store.consents.findById('round-trip')).toEqual(original);
+      expect(await store.consents.findById('absent')).toBeUndefined();
+    });
+
+    it('lists by owner and status', async () => {
+      await store.consents.insert(
+        consent('carol-1', {
+          owner: { ...consent('x').owner, organizationIdentifier: 'PSDDE-BAFIN-222222' },
+        }),
+      );
+      const carol = await store.consents.list({ tppOrganizationIdentifier: 'PSDDE-BAFIN-222222' });
+      expect(carol.map((c) => c.id)).toEqual(['carol-1']);
+      const received = await store.consents.list({ status: 'received' });
+      expect(received.map((c) => c.id)).toEqual(expect.arrayContaining(['round-trip', 'carol-1']));
+    });
+
+    it('changes status only from the expected one (compare-and-set)', async () => {
+      await store.consents.insert(consent('cas'));
+      const grant = {
+        accounts: ['DE37100200300000123401'],
+        balances: [],
+        transactions: [],
+        listOnly: false,
+        listWithBalances: false,
+      };
+      const params = {
+        from: ['received'] as const,
+        to: 'valid' as const,
+        lastActionDate: '2026-11-23',
+        psuId: 'anna',
+        grant,
+      };
+      const results = await Promise.all([
+        store.consents.transition('cas', params),
+        store.consents.transition('cas', params),
+      ]);
+      expect(results.filter((r) => r !== undefined)).toHaveLength(1);
+      const stored = await store.consents.findById('cas');
+      expect(stored).toMatchObject({ status: 'valid', psuId: 'anna', grant, lastActionDate: '2026-11-23' });
+      expect(await store.consents.transition('absent', params)).toBeUndefined();
+    });
+
+    it('admits exactly frequencyPerDay accesses out of 50 parallel ones, per day', async () => {
+      await store.consents.insert(consent('freq'));
+      const admitted = await Promise.all(
+        Array.from({ length: 50 }, () => store.consents.admitAccess('freq', '2026-11-22', 4)),
+      );
+      expect(admitted.filter(Boolean)).toHaveLength(4);
+      expect(await store.consents.accessCount('freq', '2026-11-22')).toBe(4);
+      expect(await store.consents.admitAccess('freq', '2026-11-23', 4)).toBe(true);
+      expect(await store.consents.accessCount('freq', '2026-11-23')).toBe(1);
+    });
+
+    it('loads the sandbox bank once and authenticates its PSUs', async () => {
+      expect(await loadSandboxBank(store.db, bank)).toBe(true);
+      expect(await loadSandboxBank(store.db, bank)).toBe(false);
+      const annas = await store.accounts.accountsOfPsu('anna');
+      expect(annas.map((a) => a.iban)).toEqual(['DE10100200300000123402', 'DE37100200300000123401']);
+      expect(await store.accounts.authenticatePsu('anna', 'sandbox-anna')).toEqual({
+        psuId: 'anna',
+        displayName: 'Anna Schmidt',
+      });
+      expect(await store.accounts.authenticatePsu('anna', 'wrong')).toBeUndefined();
+      expect(await store.accounts.authenticatePsu('nobody', 'sandbox-anna')).toBeUndefined();
+      const first = bank.accounts[0];
+      if (first === undefined) throw new Error('fixture has no accounts');
+      expect(await store.accounts.balances(first.resourceId)).toEqual(bank.balances.get(first.resourceId));
+      const all = bank.transactions.get(first.resourceId) ?? [];
+      const page = await store.accounts.transactions(first.resourceId, {
+        bookingStatus: 'both',
+        dateFrom: '2000-01-01',
+        dateTo: '2099-12-31',
+        offset: 0,
+        limit: 1000,
+      });
+      expect(page.total).toBe(all.length);
+      expect(new Set(page.transactions.map((t) => t.transactionId))).toEqual(
+        new Set(all.map((t) => t.transactionId)),
+      );
+      const pending = await store.accounts.transactions(first.resourceId, {
+        bookingStatus: 'pending',
+        dateFrom: '2000-01-01',
+        dateTo: '2099-12-31',
+        offset: 0,
+        limit: 2,
+      });
+      expect(pending.total).toBe(all.filter((t) => t.bookingStatus === 'pending').length);
+      expect(pending.transactions).toHaveLength(2);
+      expect(pending.transactions.every((t) => t.bookingDate === undefined)).toBe(true);
+    });
+
+    it('keeps every consent, its usage and the bank across a restart', async () => {
+      const before = await store.consents.list();
+      await store.close();
+      store = await openStore(database.url);
+      expect(await store.consents.list()).toEqual(before);
+      expect(await store.consents.accessCount('freq', '2026-11-22')).toBe(4);
+      expect(await store.accounts.accountsOfPsu('anna')).toHaveLength(2);
+    });
+
+    it('runs extra migrations once and refuses a name the core set uses', async () => {
+      const up = jest.fn(async () => undefined);
+      await store.close();
+      store = await openStore(database.url, { extraMigrations: { '0100_probe': { up } } });
+      await store.close();
+      store = await openStore(database.url, { extraMigrations: { '0100_probe': { up } } });
+      expect(up).toHaveBeenCalledTimes(1);
+      await expect(openStore(database.url, { extraMigrations: { '0001_consents': { up } } })).rejects.toThrow(
+        /already used/,
+      );
+    });
+  });
+});
