@@ -40,7 +40,7 @@ function layout(chrome: PageChrome, title: string, main: string): string {
 <main id="main">
 ${main}
 </main>
-<footer class="page-footer"><p>${esc(chrome.bankName)} will never ask for your password anywhere but on this page.</p></footer>
+<footer class="page-footer"><p>${esc(chrome.bankName)} asks for your password only on its own pages. Check the address bar.</p></footer>
 </body>
 </html>
 `;
@@ -156,7 +156,7 @@ ${hidden(view.csrfToken)}
 ${what}
 <dl class="facts">
 <dt>Valid until</dt><dd><time datetime="${esc(view.validUntil)}">${esc(view.validUntil)}</time></dd>
-<dt>Access</dt><dd>${view.recurringIndicator ? 'Recurring' : 'One-off'}, up to ${esc(view.frequencyPerDay)} times a day without you</dd>
+<dt>Access</dt><dd>${view.recurringIndicator ? 'Recurring' : 'One-off'}, up to ${esc(view.frequencyPerDay)} times a day while you are not using the app</dd>
 </dl>
 </section>
 <p>You can withdraw this consent at any time.</p>
