@@ -1,0 +1,89 @@
+import { FormatError, TokenExpired, TokenInvalid, TokenUnknown } from '../errors/gateway_error';
+import type { TppIdentity } from '../pki/tpp_identity';
+import type { OAuthRepository } from './oauth_repository';
+import { secretToken } from './secret_token';
+
+export interface VerifyAccessTokenParams {
+  /** The raw `Authorization` header. */
+  authorization: string | undefined;
+  /** The raw `Consent-ID` header. */
+  consentIdHeader: string | undefined;
+  /** The TPP whose certificate the current connection presented. */
+  presenter: TppIdentity;
+  now?: Date;
+}
+
+export interface AccessTokenVerifierOptions {
+  repository: OAuthRepository;
+  now?: () => Date;
+}
+
+/** RFC 6750 b64token. */
+const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
+
+/**
+ * The check in front of every AIS read. Codes, in the order they are decided:
+ * - no `Authorization` header, or not `Bearer <token>` → TOKEN_INVALID: once a consent is authorised
+ *   through OAuth SCA, every read needs the token, so its absence is a client error, not an unknown token;
+ * - no `Consent-ID` header → FORMAT_ERROR (400);
+ * - a token this gateway never issued (or an authorisation code / refresh token) → TOKEN_UNKNOWN;
+ * - a token bound to another certificate → TOKEN_INVALID; checked before anything else about the token so
+ *   another TPP learns nothing about its state;
+ * - a revoked token (RFC 7009, consent deleted, replayed code, reused refresh token) → TOKEN_INVALID: the
+ *   TPP must authorise again, a refresh will not help, unlike TOKEN_EXPIRED;
+ * - past its expiry → TOKEN_EXPIRED;
+ * - issued for another consent than `Consent-ID` → TOKEN_INVALID (not CONSENT_INVALID): the token is what
+ *   is wrong for this resource, and the answer must not tell whether the other consent exists.
+ */
+export class AccessTokenVerifier {
+  private readonly now: () => Date;
+
+  constructor(private readonly options: AccessTokenVerifierOptions) {
+    this.now = options.now ?? (() => new Date());
+  }
+
+  async verifyAccessToken(params: VerifyAccessTokenParams): Promise<{ consentId: string }> {
+    const authorization = params.authorization?.trim();
+    if (authorization === undefined || authorization === '') {
+      throw new TokenInvalid({ text: 'Authorization: Bearer token required', path: 'header.Authorization' });
+    }
+    const match = BEARER.exec(authorization);
+    const token = match?.[1];
+    if (token === undefined) {
+      throw new TokenInvalid({
+        text: 'Authorization must be "Bearer <access token>"',
+        path: 'header.Authorization',
+      });
+    }
+    const consentId = params.consentIdHeader?.trim();
+    if (consentId === undefined || consentId === '') {
+      throw new FormatError({ text: 'Consent-ID header required', path: 'header.Consent-ID' });
+    }
+
+    const record = await this.options.repository.findToken(secretToken.hash(token));
+    if (record === undefined || record.kind !== 'access' || record.cnfThumbprint === null) {
+      throw new TokenUnknown({ text: 'Unknown access token', path: 'header.Authorization' });
+    }
+    if (!secretToken.equals(record.cnfThumbprint, params.presenter.thumbprintS256)) {
+      throw new TokenInvalid({
+        text: 'The access token is bound to another client certificate',
+        detail: `token of ${record.clientId} presented by ${params.presenter.organizationIdentifier}`,
+        path: 'header.Authorization',
+      });
+    }
+    if (record.revokedAt !== null || record.grantRevokedAt !== null) {
+      throw new TokenInvalid({ text: 'The access token was revoked', path: 'header.Authorization' });
+    }
+    const now = params.now ?? this.now();
+    if (record.expiresAt.getTime() <= now.getTime()) {
+      throw new TokenExpired({ text: 'The access token has expired', path: 'header.Authorization' });
+    }
+    if (record.consentId !== consentId) {
+      throw new TokenInvalid({
+        text: 'The access token was not issued for this Consent-ID',
+        path: 'header.Consent-ID',
+      });
+    }
+    return { consentId: record.consentId };
+  }
+}

@@ -1,0 +1,64 @@
+import { sql, type Kysely, type Migration } from 'kysely';
+
+/**
+ * Migrations of the OAuth tables, merged by the store's migration provider. Names start with `0100_` so
+ * they sort after the consent tables they refer to by id (no foreign key: the consent store may live
+ * behind an adapter).
+ */
+export const oauthMigrations: Record<string, Migration> = {
+  '0100_oauth_tables': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('oauth_psu_session')
+        .addColumn('id_hash', 'text', (c) => c.primaryKey())
+        .addColumn('csrf_token', 'text', (c) => c.notNull())
+        .addColumn('client_id', 'text', (c) => c.notNull())
+        .addColumn('redirect_uri', 'text', (c) => c.notNull())
+        .addColumn('consent_id', 'text', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('code_challenge', 'text', (c) => c.notNull())
+        .addColumn('psu_id', 'text')
+        .addColumn('psu_name', 'text')
+        .addColumn('failed_sign_ins', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+
+      await db.schema
+        .createTable('oauth_grant')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('code_hash', 'text', (c) => c.notNull().unique())
+        .addColumn('client_id', 'text', (c) => c.notNull())
+        .addColumn('redirect_uri', 'text', (c) => c.notNull())
+        .addColumn('code_challenge', 'text', (c) => c.notNull())
+        .addColumn('consent_id', 'text', (c) => c.notNull())
+        .addColumn('psu_id', 'text', (c) => c.notNull())
+        .addColumn('code_expires_at', 'text', (c) => c.notNull())
+        .addColumn('code_used_at', 'text')
+        .addColumn('revoked_at', 'text')
+        .addColumn('revoked_reason', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('oauth_grant_consent_id').on('oauth_grant').column('consent_id').execute();
+
+      await db.schema
+        .createTable('oauth_token')
+        .addColumn('token_hash', 'text', (c) => c.primaryKey())
+        .addColumn('grant_id', 'text', (c) => c.notNull().references('oauth_grant.id'))
+        .addColumn('kind', 'text', (c) => c.notNull().check(sql`kind in ('access', 'refresh')`))
+        .addColumn('cnf_thumbprint', 'text')
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .addColumn('rotated_at', 'text')
+        .addColumn('revoked_at', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('oauth_token_grant_id').on('oauth_token').column('grant_id').execute();
+    },
+
+    async down(db: Kysely<unknown>): Promise<void> {
+      await db.schema.dropTable('oauth_token').execute();
+      await db.schema.dropTable('oauth_grant').execute();
+      await db.schema.dropTable('oauth_psu_session').execute();
+    },
+  },
+};

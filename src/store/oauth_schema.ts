@@ -1,0 +1,52 @@
+/**
+ * Tables of the OAuth authorisation server. Timestamps are ISO-8601 UTC text so the same schema and
+ * queries run on SQLite and PostgreSQL; no query compares them in SQL (collation-dependent on
+ * PostgreSQL), the domain code compares Date values.
+ */
+
+export interface OAuthPsuSessionTable {
+  id_hash: string;
+  csrf_token: string;
+  client_id: string;
+  redirect_uri: string;
+  consent_id: string;
+  state: string;
+  code_challenge: string;
+  psu_id: string | null;
+  psu_name: string | null;
+  failed_sign_ins: number;
+  expires_at: string;
+  created_at: string;
+}
+
+export interface OAuthGrantTable {
+  id: string;
+  code_hash: string;
+  client_id: string;
+  redirect_uri: string;
+  code_challenge: string;
+  consent_id: string;
+  psu_id: string;
+  code_expires_at: string;
+  code_used_at: string | null;
+  revoked_at: string | null;
+  revoked_reason: string | null;
+  created_at: string;
+}
+
+export interface OAuthTokenTable {
+  token_hash: string;
+  grant_id: string;
+  kind: 'access' | 'refresh';
+  cnf_thumbprint: string | null;
+  expires_at: string;
+  rotated_at: string | null;
+  revoked_at: string | null;
+  created_at: string;
+}
+
+export interface OAuthTables {
+  oauth_psu_session: OAuthPsuSessionTable;
+  oauth_grant: OAuthGrantTable;
+  oauth_token: OAuthTokenTable;
+}
