@@ -111,6 +111,16 @@ const CHAIN_ERROR =
 const DEFAULT_TIMEOUT_MS = 15_000;
 const DEFAULT_MAX_BODY = 2 * 1024 * 1024;
 
+/**
+ * OpenSSL's messages carry a source path and line; keep the reason and the alert, which is what a reader
+ * of a conformance report needs ("tlsv1 alert protocol version (SSL alert number 70)").
+ */
+export function tlsErrorSummary(message: string): string {
+  const openssl = /SSL routines:[^:]*:([^:]+):.*?(SSL alert number \d+)?\s*$/s.exec(message);
+  if (openssl?.[1] !== undefined) return `${openssl[1]}${openssl[2] !== undefined ? ` (${openssl[2]})` : ''}`;
+  return message.replace(/\s+/g, ' ').trim();
+}
+
 function errorCode(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : undefined;
@@ -216,7 +226,12 @@ export class TppClient {
         finish(() =>
           reject(
             isTlsRefusal(error)
-              ? new TlsRefusedError(error.message, 'after-handshake', errorCode(error), facts())
+              ? new TlsRefusedError(
+                  tlsErrorSummary(error.message),
+                  'after-handshake',
+                  errorCode(error),
+                  facts(),
+                )
               : error,
           ),
         ),
@@ -310,7 +325,7 @@ export class TppClient {
         } else if (code !== undefined && CHAIN_ERROR.test(code)) {
           reject(new ServerVerificationError(`${error.message} (${code})`, 'chain', code));
         } else if (isTlsRefusal(error)) {
-          reject(new TlsRefusedError(error.message, 'handshake', code));
+          reject(new TlsRefusedError(tlsErrorSummary(error.message), 'handshake', code));
         } else {
           reject(error);
         }
