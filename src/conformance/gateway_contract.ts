@@ -1,0 +1,62 @@
+/**
+ * Everything the suite assumes about the deployment's API surface, in one place. The suite is
+ * black-box: when a deployment uses another path, scope syntax or form field name, this table is what
+ * changes, not the cases.
+ */
+export interface GatewayContract {
+  consentsPath: string;
+  accountsPath: string;
+  metadataPath: string;
+  /** Used when the metadata document lacks the endpoint. */
+  authorizePath: string;
+  tokenPath: string;
+  revokePath: string;
+  /** Where the PSU's browser is sent back; also sent as TPP-Redirect-URI when creating a consent. */
+  redirectUri: string;
+  /** Berlin Group OAuth SCA: the consent is named in the scope. */
+  scopeFor(consentId: string): string;
+  /** The request that a client-certificate case sends: it only needs to reach the trust decision. */
+  trustProbe: { method: string; path: string };
+  psuForm: {
+    username: string;
+    password: string;
+    decision: string;
+    approve: string;
+    deny: string;
+  };
+  /** Body of POST /v1/consents. */
+  consentBody(params: { frequencyPerDay: number }): Record<string, unknown>;
+  /** Upper bound on same-origin redirects followed while acting as the PSU. */
+  maxPsuSteps: number;
+}
+
+function isoDate(daysAhead: number): string {
+  return new Date(Date.now() + daysAhead * 86_400_000).toISOString().slice(0, 10);
+}
+
+export const DEFAULT_CONTRACT: GatewayContract = {
+  consentsPath: '/v1/consents',
+  accountsPath: '/v1/accounts',
+  metadataPath: '/.well-known/oauth-authorization-server',
+  authorizePath: '/oauth2/authorize',
+  tokenPath: '/oauth2/token',
+  revokePath: '/oauth2/revoke',
+  redirectUri: 'https://tpp.example/callback',
+  scopeFor: (consentId) => `AIS:${consentId}`,
+  trustProbe: { method: 'GET', path: '/v1/accounts' },
+  psuForm: {
+    username: 'username',
+    password: 'password',
+    decision: 'decision',
+    approve: 'approve',
+    deny: 'deny',
+  },
+  consentBody: ({ frequencyPerDay }) => ({
+    access: { allPsd2: 'allAccounts' },
+    recurringIndicator: true,
+    validUntil: isoDate(30),
+    frequencyPerDay,
+    combinedServiceIndicator: false,
+  }),
+  maxPsuSteps: 6,
+};

@@ -1,0 +1,58 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { conformanceCommand, resolvePsu, startFixtureGateway } from '../../src/cli/conformance_command';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'conformance-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('conformance command', () => {
+  it('exits 2 with a clear message when the anchor is missing', async () => {
+    const stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const stdout = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    try {
+      await conformanceCommand().parseAsync(
+        ['--target', 'https://127.0.0.1:1', '--anchor', path.join(dir, 'none.pem'), '--no-color'],
+        {
+          from: 'user',
+        },
+      );
+      expect(process.exitCode).toBe(2);
+      expect(stderr.mock.calls.map((c) => String(c[0])).join('')).toMatch(/trust anchor not found/);
+    } finally {
+      process.exitCode = undefined;
+      stderr.mockRestore();
+      stdout.mockRestore();
+    }
+  });
+
+  it('says how to proceed when src/gateway.ts does not exist yet', async () => {
+    await expect(startFixtureGateway()).rejects.toThrow(/startGateway|--target/);
+  });
+});
+
+describe('resolvePsu', () => {
+  it('prefers --psu, keeping colons in the password', () => {
+    expect(resolvePsu('alice:pa:ss', path.join(dir, 'absent.json'))).toEqual({
+      username: 'alice',
+      password: 'pa:ss',
+    });
+  });
+
+  it.each([
+    [{ psu: { username: 'u1', password: 'p1' } }, 'u1'],
+    [{ psus: [{ username: 'u2', password: 'p2', accounts: [] }] }, 'u2'],
+    [[{ username: 'u3', password: 'p3' }], 'u3'],
+  ])('reads the sandbox file %j', (content, username) => {
+    const file = path.join(dir, `sandbox-${username}.json`);
+    writeFileSync(file, JSON.stringify(content));
+    expect(resolvePsu(undefined, file).username).toBe(username);
+  });
+
+  it('falls back to the documented default', () => {
+    expect(resolvePsu(undefined, path.join(dir, 'absent.json'))).toEqual({
+      username: 'psu',
+      password: 'password',
+    });
+  });
+});
