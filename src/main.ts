@@ -1,2 +1,26 @@
-// Process entry: filled in by the trust-gate work.
-console.log('psd2-gateway: not wired yet');
+#!/usr/bin/env node
+/** Process entry: start the gateway from the environment, stop cleanly on signals. */
+import { ConfigError } from './config/config';
+import { startGateway } from './gateway';
+
+async function main(): Promise<void> {
+  const gateway = await startGateway();
+  const stop = (signal: string) => {
+    gateway.logger.info({ event: 'stopping', signal }, 'stopping');
+    gateway.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  // Operators push a new CRL and ask for it at once instead of waiting for the poll.
+  process.on('SIGHUP', () => gateway.trustStore.reloadRevocation());
+}
+
+main().catch((error: unknown) => {
+  const message =
+    error instanceof ConfigError ? error.message : error instanceof Error ? error.message : String(error);
+  process.stderr.write(`psd2-gateway: cannot start: ${message}\n`);
+  process.exit(1);
+});

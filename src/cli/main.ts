@@ -3,6 +3,8 @@ import { Command } from 'commander';
 import { certInspectCommand } from './cert_inspect';
 import { certVerifyCommand } from './cert_verify';
 import { fixturesCommand } from './fixtures_command';
+import { consentCommand } from './consent_command';
+import { conformanceCommand } from './conformance_command';
 
 export function buildProgram(): Command {
   const program = new Command('psd2-gateway')
@@ -14,6 +16,8 @@ export function buildProgram(): Command {
   cert.addCommand(certVerifyCommand());
   program.addCommand(cert);
   program.addCommand(fixturesCommand());
+  program.addCommand(consentCommand());
+  program.addCommand(conformanceCommand());
   return program;
 }
 

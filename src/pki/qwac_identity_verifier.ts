@@ -1,5 +1,6 @@
 import type { ChainValidator } from './chain_validator';
 import type { CandidateChain, ClientIdentityVerdict, ClientIdentityVerifier } from './client_identity';
+import { ParsedCertificate } from './parsed_certificate';
 import { identityFromQwac } from './qwac_identity';
 
 /** How long a refusal may be reused at most; the cache caps it further. */
@@ -24,6 +25,9 @@ export class QwacIdentityVerifier implements ClientIdentityVerifier {
       return { ok: false, code: result.code, reason: result.reason, validUntil: refusalUntil };
     const qwac = identityFromQwac(chain.leaf);
     if (!qwac.ok) return { ok: false, code: qwac.code, reason: qwac.reason, validUntil: refusalUntil };
-    return { ok: true, identity: qwac.identity, validUntil: result.validUntil };
+    const dnsNames = (new ParsedCertificate(chain.leaf).subjectAltNames ?? []).flatMap((name) =>
+      name.type === 'dns' ? [name.value] : [],
+    );
+    return { ok: true, identity: { ...qwac.identity, dnsNames }, validUntil: result.validUntil };
   }
 }

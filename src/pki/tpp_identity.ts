@@ -13,4 +13,6 @@ export interface TppIdentity {
   /** base64url(SHA-256(leaf DER)) without padding: the RFC 8705 `x5t#S256` confirmation. */
   thumbprintS256: string;
   notAfter: Date;
+  /** subjectAltName dNSName entries of the leaf: where the TPP's redirect URIs may point. */
+  dnsNames?: readonly string[];
 }

@@ -66,9 +66,15 @@ export async function openStore(databaseUrl: string, options: OpenStoreOptions =
     db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
     dialect = 'sqlite';
   } else if (/^postgres(ql)?:\/\//.test(databaseUrl)) {
-    db = new Kysely<Database>({
-      dialect: new PostgresDialect({ pool: new Pool({ connectionString: databaseUrl, max: 10 }) }),
-    });
+    const pool = new Pool({ connectionString: databaseUrl, max: 10 });
+    // An idle client dropped by the server emits 'error' on the pool; unheard, it would end the process.
+    pool.on('error', (error) =>
+      options.logger?.warn(
+        { event: 'postgres_pool_error', error: error.message },
+        'PostgreSQL connection lost',
+      ),
+    );
+    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     dialect = 'postgres';
   } else {
     throw new StoreError('database URL must start with sqlite: or postgres://');

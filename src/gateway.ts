@@ -1,0 +1,192 @@
+/**
+ * Assembles a running gateway from configuration: trust store, database, the AIS and OAuth routers behind
+ * the trust gate, and the TLS listener. `main.ts` runs it as a process; tests and the conformance command
+ * start it in-process.
+ */
+import { readFileSync } from 'node:fs';
+import type { Kysely } from 'kysely';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import type https from 'node:https';
+import { ConsentAuthorisationAdapter } from './adapters/consent_authorisation_adapter';
+import { PsuDirectoryAdapter } from './adapters/psu_directory_adapter';
+import { buildSandboxBank, readSandboxBankFixture } from './accounts/sandbox_bank';
+import { createAisApi } from './api/ais_api';
+import { createOAuthRouter, OAUTH_BROWSER_PATHS } from './api/oauth_routes';
+import { requireTppIdentity } from './api/request_context';
+import { createApp, PUBLIC_PATHS } from './app';
+import { createLogger, type Logger } from './audit/logger';
+import { FIXTURE_PKI_DIR, loadConfig, type Env, type GatewayConfig } from './config/config';
+import { PROJECT_ROOT } from './config/project_root';
+import { ConsentService } from './consent/consent_service';
+import { ensureFixturePki } from './fixtures/fixture_pki';
+import { OAuthService } from './oauth/oauth_service';
+import { TrustStore } from './pki/trust_store';
+import { loadSandboxBank } from './store/load_sandbox_bank';
+import { oauthMigrations } from './store/oauth_migrations';
+import { OAuthRepositoryKysely } from './store/oauth_repository_kysely';
+import type { OAuthTables } from './store/oauth_schema';
+import { openStore, type Store } from './store/open_store';
+import { TrustedProxies } from './tls/forwarded_certificate';
+import { createGatewayServer } from './tls/gateway_server';
+
+export interface StartGatewayParams {
+  /** Configuration source; default process.env. */
+  env?: Env;
+  /** Override GATEWAY_HOST / GATEWAY_PORT (port 0 picks a free one). */
+  host?: string;
+  port?: number;
+  /** Override GATEWAY_DATABASE_URL. */
+  databaseUrl?: string;
+  /** No log output at all (used when another tool owns the terminal). */
+  quiet?: boolean;
+  logger?: Logger;
+  /** Directory relative paths are resolved against; default the project root. */
+  baseDir?: string;
+}
+
+export interface RunningGateway {
+  url: string;
+  port: number;
+  config: GatewayConfig;
+  server: https.Server;
+  trustStore: TrustStore;
+  store: Store;
+  logger: Logger;
+  close(): Promise<void>;
+}
+
+function isFixtureDevelopment(env: Env): boolean {
+  const production =
+    (env.GATEWAY_MODE ?? (env.NODE_ENV === 'production' ? 'production' : '')) === 'production';
+  const unset = (name: string) => (env[name] ?? '').trim() === '';
+  return !production && (unset('GATEWAY_TRUST_ANCHOR') || unset('GATEWAY_TLS_CERT'));
+}
+
+export async function startGateway(params: StartGatewayParams = {}): Promise<RunningGateway> {
+  const env: Env = { ...(params.env ?? process.env) };
+  if (params.host !== undefined) env.GATEWAY_HOST = params.host;
+  if (params.port !== undefined) env.GATEWAY_PORT = String(params.port);
+  if (params.databaseUrl !== undefined) env.GATEWAY_DATABASE_URL = params.databaseUrl;
+  const baseDir = params.baseDir ?? PROJECT_ROOT;
+
+  const fixtureDevelopment = isFixtureDevelopment(env);
+  const config = loadConfig(env, { baseDir, fixturesPending: fixtureDevelopment });
+  const logger = params.logger ?? createLogger(params.quiet === true ? 'silent' : config.logLevel);
+
+  if (fixtureDevelopment) {
+    const pki = await ensureFixturePki({
+      outDir: path.resolve(baseDir, FIXTURE_PKI_DIR),
+      trustAnchorDir: path.resolve(baseDir, 'trust-anchors'),
+    });
+    if (pki.action !== 'reused')
+      logger.info({ event: 'fixture_pki', action: pki.action, dir: FIXTURE_PKI_DIR }, 'fixture PKI ready');
+  }
+
+  const trustStore = TrustStore.load({
+    anchorFile: config.trustAnchorFile,
+    crlFiles: config.crlFiles,
+    logger,
+  });
+  const stopWatching = trustStore.watch(config.crlReloadSeconds);
+
+  // SQLite paths in the URL are relative to the project, like every other path in the configuration.
+  const databaseUrl =
+    config.databaseUrl.startsWith('sqlite:') && !config.databaseUrl.startsWith('sqlite::memory:')
+      ? `sqlite:${path.resolve(baseDir, config.databaseUrl.slice('sqlite:'.length))}`
+      : config.databaseUrl;
+  const store = await openStore(databaseUrl, { extraMigrations: oauthMigrations, logger });
+  await loadSandboxBank(store.db, buildSandboxBank(readSandboxBankFixture()));
+
+  const consents = new ConsentService({ repository: store.consents, accounts: store.accounts });
+  const oauth = new OAuthService({
+    // Same connection, disjoint tables: Kysely's table map is invariant, so the view is narrowed by a cast.
+    repository: new OAuthRepositoryKysely(store.db as unknown as Kysely<OAuthTables>),
+    consents: new ConsentAuthorisationAdapter(consents),
+    psus: new PsuDirectoryAdapter(store.accounts),
+    options: { issuer: config.publicUrl },
+    logger,
+  });
+  const ais = await createAisApi({
+    consents,
+    accounts: store.accounts,
+    logger,
+    publicUrl: config.publicUrl,
+    accessCheck: async (req, res, consentId) => {
+      await oauth.verifyAccessToken({
+        authorization: req.headers.authorization,
+        consentIdHeader: consentId,
+        presenter: requireTppIdentity(res),
+      });
+    },
+    onConsentDeleted: (consentId) => oauth.revokeTokensForConsent(consentId),
+    tppDnsNames: (res) => requireTppIdentity(res).dnsNames,
+  });
+  const oauthRouter = createOAuthRouter({ service: oauth, publicUrl: config.publicUrl, logger });
+
+  let trustedProxies: TrustedProxies;
+  try {
+    trustedProxies = new TrustedProxies(config.trustedProxies);
+  } catch (error) {
+    throw new Error(`GATEWAY_TRUSTED_PROXIES: ${(error as Error).message}`);
+  }
+
+  const app = createApp({
+    logger,
+    verifier: trustStore.verifier,
+    trustedProxies,
+    routers: [oauthRouter, ais],
+    publicPaths: [
+      ...PUBLIC_PATHS,
+      ...OAUTH_BROWSER_PATHS.map((p) => new RegExp(`^${p.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`)),
+    ],
+  });
+  const server = createGatewayServer(
+    {
+      certChainPem: readFileSync(config.tlsCertFile),
+      keyPem: readFileSync(config.tlsKeyFile),
+      anchorPem: readFileSync(config.trustAnchorFile),
+      rejectUntrustedAtHandshake: config.rejectUntrustedAtHandshake,
+    },
+    app,
+  );
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const hostForUrl =
+    config.host === '127.0.0.1' || config.host === '0.0.0.0' || config.host === '::'
+      ? 'localhost'
+      : config.host;
+  const url = `https://${hostForUrl}:${port}`;
+  logger.info(
+    { event: 'listening', url, mode: config.mode, database: store.dialect },
+    `psd2-gateway listening on ${url}`,
+  );
+
+  let closed = false;
+  return {
+    url,
+    port,
+    config,
+    server,
+    trustStore,
+    store,
+    logger,
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      stopWatching();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        setTimeout(() => server.closeAllConnections(), 2000).unref();
+      });
+      await store.close();
+    },
+  };
+}
