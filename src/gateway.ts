@@ -119,6 +119,11 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
         presenter: requireTppIdentity(res),
       });
     },
+    tokenBindingCheck: (req, res) =>
+      oauth.refuseTokenOfAnotherCertificate({
+        authorization: req.headers.authorization,
+        presenter: requireTppIdentity(res),
+      }),
     onConsentDeleted: (consentId) => oauth.revokeTokensForConsent(consentId),
     tppDnsNames: (res) => requireTppIdentity(res).dnsNames,
   });

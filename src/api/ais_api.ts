@@ -39,10 +39,12 @@ export interface AisApiDeps {
   publicUrl: string;
   clock?: () => Date;
   /**
-   * Filled by the OAuth work: runs on every AIS read after header validation, once the consent is known
-   * to belong to the caller and to be valid. Throws a GatewayError to refuse.
+   * The OAuth token check: runs on every AIS read after header validation, once the consent is known to
+   * belong to the caller and to be valid. Throws a GatewayError to refuse.
    */
   accessCheck?: (req: Request, res: Response, consentId: string) => Promise<void>;
+  /** Runs before the consent lookup: refuses a token presented on another certificate's connection. */
+  tokenBindingCheck?: (req: Request, res: Response) => Promise<void>;
   /** Called after DELETE terminated a consent (e.g. to revoke its tokens). */
   onConsentDeleted?: (consentId: string) => Promise<void>;
   /**
@@ -135,6 +137,7 @@ export async function createAisApi(deps: AisApiDeps): Promise<express.Router> {
     publicUrl: deps.publicUrl.replace(/\/$/, ''),
     clock: deps.clock ?? (() => new Date()),
     ...(deps.accessCheck !== undefined ? { accessCheck: deps.accessCheck } : {}),
+    ...(deps.tokenBindingCheck !== undefined ? { tokenBindingCheck: deps.tokenBindingCheck } : {}),
     ...(deps.onConsentDeleted !== undefined ? { onConsentDeleted: deps.onConsentDeleted } : {}),
     ...(deps.tppDnsNames !== undefined ? { tppDnsNames: deps.tppDnsNames } : {}),
   };

@@ -3,11 +3,13 @@
  * gateway it starts itself on the fixtures, prints progress, writes the evidence and sets the exit code
  * (0 all PASS/SKIP, 1 any FAIL, 2 usage or pre-flight error).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
 import { FIXTURE_DEFAULTS, FIXTURE_PKI_DIR } from '../config/config';
 import { PROJECT_ROOT } from '../config/project_root';
+import { readSandboxBankFixture } from '../accounts/sandbox_bank';
 import { catalogue } from '../conformance/catalogue';
 import { loadClientCases, type ClientCaseRow } from '../conformance/client_cases';
 import { IdentityStore } from '../conformance/identity_store';
@@ -17,6 +19,7 @@ import { DEFAULT_ROLES, SuiteContext, type PsuCredentials } from '../conformance
 import { buildSuiteReport } from '../conformance/suite_report';
 import { TerminalReporter } from '../conformance/terminal_reporter';
 import { writeReports } from '../conformance/write_reports';
+import { startGateway } from '../gateway';
 
 export const DEFAULTS = {
   anchor: FIXTURE_DEFAULTS.trustAnchorFile,
@@ -58,31 +61,24 @@ export interface StartedGateway {
 class UsageError extends Error {}
 
 /**
- * The integrator's src/gateway.ts exports `startGateway(params)`; it is looked up at run time so this
- * command builds and runs (with --target) before that module exists.
+ * A gateway on the fixtures for `npm run conformance`: a free port on 127.0.0.1 and a throwaway SQLite
+ * file, so a run never depends on, nor changes, the developer's own database.
  */
 export async function startFixtureGateway(): Promise<StartedGateway> {
-  const specifier = '../gateway';
-  let mod: unknown;
-  try {
-    mod = (await import(specifier)) as unknown;
-  } catch (error) {
-    throw new UsageError(
-      `no --target given and the gateway cannot be started here (src/gateway.ts with startGateway() is missing: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}); start the gateway and pass --target https://host:port`,
-    );
-  }
-  const start = (mod as { startGateway?: unknown }).startGateway;
-  if (typeof start !== 'function')
-    throw new UsageError('src/gateway.ts does not export startGateway(params)');
-  const started = (await (start as (params: Record<string, unknown>) => Promise<unknown>)({
+  const dir = mkdtempSync(path.join(tmpdir(), 'psd2-conformance-db-'));
+  const gateway = await startGateway({
     host: '127.0.0.1',
     port: 0,
     quiet: true,
-  })) as Partial<StartedGateway>;
-  if (typeof started.url !== 'string' || typeof started.close !== 'function') {
-    throw new UsageError('startGateway() did not return { url, close }');
-  }
-  return started as StartedGateway;
+    databaseUrl: `sqlite:${path.join(dir, 'gateway.db')}`,
+  });
+  return {
+    url: gateway.url,
+    close: async () => {
+      await gateway.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** `--psu` wins, then fixtures/sandbox_bank.json (several plausible shapes), then the documented default. */
@@ -93,20 +89,9 @@ export function resolvePsu(flag: string | undefined, sandboxFile: string): PsuCr
     return { username: flag.slice(0, colon), password: flag.slice(colon + 1) };
   }
   if (existsSync(sandboxFile)) {
-    const json = JSON.parse(readFileSync(sandboxFile, 'utf8')) as unknown;
-    const candidates: unknown[] = [];
-    const visit = (v: unknown): void => {
-      if (Array.isArray(v)) v.forEach(visit);
-      else if (typeof v === 'object' && v !== null) {
-        candidates.push(v);
-        for (const key of ['psu', 'psus', 'users', 'customers']) visit((v as Record<string, unknown>)[key]);
-      }
-    };
-    visit(json);
-    for (const c of candidates) {
-      const { username, password } = c as { username?: unknown; password?: unknown };
-      if (typeof username === 'string' && typeof password === 'string') return { username, password };
-    }
+    // Our own sandbox: the PSU logs in with its psuId.
+    const first = readSandboxBankFixture(sandboxFile).psus[0];
+    if (first !== undefined) return { username: first.psuId, password: first.password };
   }
   return { ...DEFAULTS.psu };
 }

@@ -62,7 +62,8 @@ export interface TppRequest {
   path: string;
   headers?: Record<string, string>;
   json?: unknown;
-  form?: Record<string, string>;
+  /** Form fields; pairs keep repeated names (checkbox groups). */
+  form?: Record<string, string> | [string, string][];
   body?: string | Buffer;
 }
 

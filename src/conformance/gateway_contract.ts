@@ -60,3 +60,12 @@ export const DEFAULT_CONTRACT: GatewayContract = {
   }),
   maxPsuSteps: 6,
 };
+
+/**
+ * A deployment may insist that redirect URIs point at a host the TPP's certificate names (ours does), so
+ * the suite sends the PSU back to the first dNSName of the identity that creates consents.
+ */
+export function contractForTpp(contract: GatewayContract, tppDnsNames: readonly string[]): GatewayContract {
+  const host = tppDnsNames.find((name) => !name.startsWith('*.'));
+  return host === undefined ? contract : { ...contract, redirectUri: `https://${host}/callback` };
+}

@@ -9,6 +9,8 @@ export interface HtmlFormControl {
   value: string;
   /** Lower-cased input type, `button`/`submit` for buttons, `select`, `textarea`. */
   type: string;
+  /** For checkboxes and radio buttons: whether the page pre-selected it. */
+  checked?: boolean;
 }
 
 export interface HtmlForm {
@@ -67,9 +69,13 @@ function controlsOf(body: string): HtmlFormControl[] {
     const inner = match[3] ?? '';
     if (element === 'input') {
       const type = (attributes.get('type') ?? 'text').toLowerCase();
-      if ((type === 'checkbox' || type === 'radio') && !attributes.has('checked')) continue;
-      const fallback = type === 'checkbox' || type === 'radio' ? 'on' : '';
-      controls.push({ name, type, value: attributes.get('value') ?? fallback });
+      const toggle = type === 'checkbox' || type === 'radio';
+      controls.push({
+        name,
+        type,
+        value: attributes.get('value') ?? (toggle ? 'on' : ''),
+        ...(toggle ? { checked: attributes.has('checked') } : {}),
+      });
     } else if (element === 'button') {
       controls.push({
         name,
@@ -110,22 +116,28 @@ export function parseHtmlForms(html: string): HtmlForm[] {
  * The fields a browser would submit: every non-button control, plus the one submit button chosen (by
  * name and value), with `overrides` filling in what the user types.
  */
+export interface FormSubmissionOptions {
+  /** The button pressed. */
+  submitter?: { name: string; value: string };
+  /** Tick every checkbox, as a PSU granting everything offered would. */
+  tickAllCheckboxes?: boolean;
+}
+
+/** The name/value pairs a browser would send, in document order; repeated names stay repeated. */
 export function formSubmission(
   form: HtmlForm,
   overrides: Record<string, string>,
-  submitter?: { name: string; value: string },
-): Record<string, string> {
-  const fields: Record<string, string> = {};
+  options: FormSubmissionOptions = {},
+): [string, string][] {
+  const pairs: [string, string][] = [];
   for (const control of form.controls) {
-    if (
-      control.type === 'submit' ||
-      control.type === 'button' ||
-      control.type === 'image' ||
-      control.type === 'reset'
-    )
-      continue;
-    fields[control.name] = control.value;
+    if (['submit', 'button', 'image', 'reset'].includes(control.type)) continue;
+    if (control.name in overrides) continue;
+    const ticked = control.type === 'checkbox' && options.tickAllCheckboxes === true;
+    if (control.checked === false && !ticked) continue;
+    pairs.push([control.name, control.value]);
   }
-  if (submitter !== undefined) fields[submitter.name] = submitter.value;
-  return { ...fields, ...overrides };
+  for (const [name, value] of Object.entries(overrides)) pairs.push([name, value]);
+  if (options.submitter !== undefined) pairs.push([options.submitter.name, options.submitter.value]);
+  return pairs;
 }

@@ -17,6 +17,8 @@ export interface Identity {
   leafDer: Buffer;
   /** Subject organizationIdentifier (2.5.4.97): the TPP's client_id under RFC 8705 tls_client_auth. */
   organizationIdentifier?: string;
+  /** subjectAltName dNSName entries of the leaf: hosts this TPP may use as redirect targets. */
+  dnsNames: string[];
 }
 
 const ORGANIZATION_IDENTIFIER = '2.5.4.97';
@@ -62,10 +64,12 @@ export class IdentityStore {
       const leafDer = chainDers[0];
       if (leafDer === undefined) return new Error(`${path.basename(files.chain)} holds no certificate`);
       let organizationIdentifier: string | undefined;
+      let dnsNames: string[] = [];
       try {
-        organizationIdentifier = new x509.X509Certificate(leafDer).subjectName.getField(
-          ORGANIZATION_IDENTIFIER,
-        )[0];
+        const leaf = new x509.X509Certificate(leafDer);
+        organizationIdentifier = leaf.subjectName.getField(ORGANIZATION_IDENTIFIER)[0];
+        const san = leaf.getExtension(x509.SubjectAlternativeNameExtension);
+        dnsNames = san?.names.items.filter((n) => n.type === 'dns').map((n) => n.value) ?? [];
       } catch {
         // Hostile fixtures may be unparsable on purpose; they are still sent as they are.
       }
@@ -75,6 +79,7 @@ export class IdentityStore {
         keyPem,
         chainDers,
         leafDer,
+        dnsNames,
         ...(organizationIdentifier !== undefined ? { organizationIdentifier } : {}),
       };
     } catch (error) {

@@ -62,7 +62,7 @@ export async function actAsPsu(params: PsuAgentParams): Promise<PsuOutcome> {
   const { fields } = params;
   let url = new URL(params.startUrl);
   let method: 'GET' | 'POST' = 'GET';
-  let form: Record<string, string> | undefined;
+  let form: [string, string][] | undefined;
   let loginSubmitted = false;
   let decisionSubmitted = false;
 
@@ -131,7 +131,15 @@ export async function actAsPsu(params: PsuAgentParams): Promise<PsuOutcome> {
       decisionSubmitted = true;
       chosen = decide;
       const wanted = params.decision === 'approve' ? fields.approve : fields.deny;
-      form = formSubmission(decide, {}, { name: fields.decision, value: wanted });
+      // Approving means granting what is offered: a PSU ticks the accounts the page lists.
+      form = formSubmission(
+        decide,
+        {},
+        {
+          submitter: { name: fields.decision, value: wanted },
+          tickAllCheckboxes: params.decision === 'approve',
+        },
+      );
     } else {
       const why =
         login !== undefined ? 'the login form was shown again (credentials refused?)' : 'no form to submit';
@@ -139,7 +147,7 @@ export async function actAsPsu(params: PsuAgentParams): Promise<PsuOutcome> {
     }
     const action = new URL(chosen.action === '' ? url.href : chosen.action, url);
     if (chosen.method === 'GET') {
-      for (const [k, v] of Object.entries(form)) action.searchParams.set(k, v);
+      for (const [k, v] of form) action.searchParams.append(k, v);
       form = undefined;
       method = 'GET';
     } else {

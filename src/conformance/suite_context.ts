@@ -8,7 +8,7 @@ import type { ConnectionFacts, TlsTuning, TppRequest, TppResponse } from '../cli
 import { TppClient } from '../client/tpp_client';
 import type { CaseEvidence } from './conformance_case';
 import type { ClientCaseRow } from './client_cases';
-import { DEFAULT_CONTRACT, type GatewayContract } from './gateway_contract';
+import { contractForTpp, DEFAULT_CONTRACT, type GatewayContract } from './gateway_contract';
 import type { IdentityStore } from './identity_store';
 
 /** Which identity plays which part. */
@@ -90,8 +90,11 @@ export class SuiteContext {
     this.identities = params.identities;
     this.clientCases = params.clientCases;
     this.psu = params.psu;
-    this.contract = params.contract ?? DEFAULT_CONTRACT;
     this.roles = params.roles ?? DEFAULT_ROLES;
+    const consentCreator = this.identities.load(this.roles.alice);
+    this.contract =
+      params.contract ??
+      contractForTpp(DEFAULT_CONTRACT, consentCreator instanceof Error ? [] : consentCreator.dnsNames);
     this.timeoutMs = params.timeoutMs ?? 15_000;
   }
 

@@ -18,6 +18,17 @@ export interface AccessTokenVerifierOptions {
   now?: () => Date;
 }
 
+/** RFC 8705: the token counts only on a connection presenting the certificate it was issued to. */
+function assertBoundTo(cnfThumbprint: string, clientId: string, presenter: TppIdentity): void {
+  if (!secretToken.equals(cnfThumbprint, presenter.thumbprintS256)) {
+    throw new TokenInvalid({
+      text: 'The access token is bound to another client certificate',
+      detail: `token of ${clientId} presented by ${presenter.organizationIdentifier}`,
+      path: 'header.Authorization',
+    });
+  }
+}
+
 /** RFC 6750 b64token. */
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
 
@@ -42,6 +53,21 @@ export class AccessTokenVerifier {
     this.now = options.now ?? (() => new Date());
   }
 
+  /**
+   * Refuses a bearer token issued to another certificate, and does nothing else. It runs before the
+   * Consent-ID is looked up: a stolen token is the thing that is wrong, whoever owns the consent it
+   * names, while a read without a usable token of one's own still gets the consent checks first.
+   */
+  async refuseTokenOfAnotherCertificate(
+    params: Pick<VerifyAccessTokenParams, 'authorization' | 'presenter'>,
+  ): Promise<void> {
+    const token = BEARER.exec(params.authorization?.trim() ?? '')?.[1];
+    if (token === undefined) return;
+    const record = await this.options.repository.findToken(secretToken.hash(token));
+    if (record === undefined || record.kind !== 'access' || record.cnfThumbprint === null) return;
+    assertBoundTo(record.cnfThumbprint, record.clientId, params.presenter);
+  }
+
   async verifyAccessToken(params: VerifyAccessTokenParams): Promise<{ consentId: string }> {
     const authorization = params.authorization?.trim();
     if (authorization === undefined || authorization === '') {
@@ -64,13 +90,7 @@ export class AccessTokenVerifier {
     if (record === undefined || record.kind !== 'access' || record.cnfThumbprint === null) {
       throw new TokenUnknown({ text: 'Unknown access token', path: 'header.Authorization' });
     }
-    if (!secretToken.equals(record.cnfThumbprint, params.presenter.thumbprintS256)) {
-      throw new TokenInvalid({
-        text: 'The access token is bound to another client certificate',
-        detail: `token of ${record.clientId} presented by ${params.presenter.organizationIdentifier}`,
-        path: 'header.Authorization',
-      });
-    }
+    assertBoundTo(record.cnfThumbprint, record.clientId, params.presenter);
     if (record.revokedAt !== null || record.grantRevokedAt !== null) {
       throw new TokenInvalid({ text: 'The access token was revoked', path: 'header.Authorization' });
     }

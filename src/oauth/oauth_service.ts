@@ -392,6 +392,12 @@ export class OAuthService {
   }
 
   /** See AccessTokenVerifier for the codes. */
+  refuseTokenOfAnotherCertificate(
+    params: Pick<VerifyAccessTokenParams, 'authorization' | 'presenter'>,
+  ): Promise<void> {
+    return this.verifier.refuseTokenOfAnotherCertificate(params);
+  }
+
   verifyAccessToken(params: VerifyAccessTokenParams): Promise<{ consentId: string }> {
     return this.verifier.verifyAccessToken(params);
   }

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { conformanceCommand, resolvePsu, startFixtureGateway } from '../../src/cli/conformance_command';
@@ -26,8 +26,13 @@ describe('conformance command', () => {
     }
   });
 
-  it('says how to proceed when src/gateway.ts does not exist yet', async () => {
-    await expect(startFixtureGateway()).rejects.toThrow(/startGateway|--target/);
+  it('starts a gateway on the fixtures when no target is given', async () => {
+    const gateway = await startFixtureGateway();
+    try {
+      expect(gateway.url).toMatch(/^https:\/\/localhost:\d+$/);
+    } finally {
+      await gateway.close();
+    }
   });
 });
 
@@ -39,14 +44,11 @@ describe('resolvePsu', () => {
     });
   });
 
-  it.each([
-    [{ psu: { username: 'u1', password: 'p1' } }, 'u1'],
-    [{ psus: [{ username: 'u2', password: 'p2', accounts: [] }] }, 'u2'],
-    [[{ username: 'u3', password: 'p3' }], 'u3'],
-  ])('reads the sandbox file %j', (content, username) => {
-    const file = path.join(dir, `sandbox-${username}.json`);
-    writeFileSync(file, JSON.stringify(content));
-    expect(resolvePsu(undefined, file).username).toBe(username);
+  it("takes the first PSU of the project's sandbox bank", () => {
+    expect(resolvePsu(undefined, path.join(__dirname, '..', '..', 'fixtures', 'sandbox_bank.json'))).toEqual({
+      username: 'anna',
+      password: 'sandbox-anna',
+    });
   });
 
   it('falls back to the documented default', () => {

@@ -33,9 +33,10 @@ describe('parseHtmlForms', () => {
     ]);
   });
 
-  it('keeps hidden fields (decoded), skips unchecked boxes and disabled controls', () => {
+  it('keeps hidden fields (decoded), leaves unchecked boxes out of a submission, skips disabled controls', () => {
     const login = forms[0];
-    expect(login?.controls.map((c) => [c.name, c.value])).toEqual([
+    if (login === undefined) throw new Error('form missing');
+    expect(formSubmission(login, {})).toEqual([
       ['csrf', 't\'ok"en'],
       ['flow', 'abc'],
       ['username', ''],
@@ -50,7 +51,7 @@ describe('parseHtmlForms', () => {
     const login = forms[0];
     const decision = forms[1];
     if (login === undefined || decision === undefined) throw new Error('forms missing');
-    expect(formSubmission(login, { username: 'psu', password: 'pw' })).toEqual({
+    expect(Object.fromEntries(formSubmission(login, { username: 'psu', password: 'pw' }))).toEqual({
       csrf: 't\'ok"en',
       flow: 'abc',
       username: 'psu',
@@ -59,9 +60,23 @@ describe('parseHtmlForms', () => {
       lang: 'en',
       note: 'a & b',
     });
-    expect(formSubmission(decision, {}, { name: 'decision', value: 'approve' })).toEqual({
+    expect(
+      Object.fromEntries(formSubmission(decision, {}, { submitter: { name: 'decision', value: 'approve' } })),
+    ).toEqual({
       csrf: 't2',
       decision: 'approve',
     });
+  });
+
+  it('sends unchecked boxes only when told to tick them, keeping repeated names', () => {
+    const [form] = parseHtmlForms(
+      '<form method="post"><input type="checkbox" name="accounts" value="A"><input type="checkbox" name="accounts" value="B" checked></form>',
+    );
+    if (form === undefined) throw new Error('form missing');
+    expect(formSubmission(form, {})).toEqual([['accounts', 'B']]);
+    expect(formSubmission(form, {}, { tickAllCheckboxes: true })).toEqual([
+      ['accounts', 'A'],
+      ['accounts', 'B'],
+    ]);
   });
 });

@@ -15,6 +15,7 @@ export interface AisHandlerDeps {
   publicUrl: string;
   clock: () => Date;
   accessCheck?: (req: Request, res: Response, consentId: string) => Promise<void>;
+  tokenBindingCheck?: (req: Request, res: Response) => Promise<void>;
   onConsentDeleted?: (consentId: string) => Promise<void>;
   tppDnsNames?: (res: Response) => readonly string[] | undefined;
 }
@@ -57,8 +58,9 @@ export interface ReadGate {
 }
 
 /**
- * The first steps of every AIS read, in order: the Consent-ID belongs to the caller (else 400
- * CONSENT_UNKNOWN, same as an unknown id), it is valid and within validUntil, then the OAuth hook.
+ * The first steps of every AIS read, in order: a bearer token bound to another certificate is refused
+ * (its verdict does not depend on who owns the consent), the Consent-ID belongs to the caller (else 400
+ * CONSENT_UNKNOWN, same as an unknown id), it is valid and within validUntil, then the full token check.
  */
 export async function openRead(
   deps: AisHandlerDeps,
@@ -70,6 +72,7 @@ export async function openRead(
   const consentId = header(context, 'Consent-ID');
   if (consentId === undefined)
     throw new FormatError({ text: 'Consent-ID is required', path: 'header.Consent-ID' });
+  if (deps.tokenBindingCheck !== undefined) await deps.tokenBindingCheck(req, res);
   const consent = await deps.consents.openForRead(consentId, tpp);
   if (deps.accessCheck !== undefined) await deps.accessCheck(req, res, consent.id);
   return { tpp, consent, psuInitiated: header(context, 'PSU-IP-Address') !== undefined };

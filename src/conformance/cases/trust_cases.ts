@@ -45,7 +45,13 @@ function clientCertificateCase(row: ClientCaseRow): ConformanceCase {
       const line = `${method} ${path}`;
       let res;
       try {
-        res = await ctx.send(noCertificate ? null : row.id, { method, path });
+        // Security level 0 on our side: hostile identities (SHA-1, RSA-1024) must reach the target so that the
+        // target, not our own TLS library, is what refuses them.
+        res = await ctx.send(
+          noCertificate ? null : row.id,
+          { method, path },
+          { tls: { ciphers: 'DEFAULT:@SECLEVEL=0' } },
+        );
       } catch (error) {
         if (!(error instanceof TlsRefusedError)) throw error;
         const evidence = tlsRefusalEvidence(error, line);

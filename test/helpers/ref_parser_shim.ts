@@ -2,7 +2,7 @@
  * @apidevtools/json-schema-ref-parser (pulled in by openapi-backend) ships as ES modules only. Node 20.19+
  * loads it through require(esm) at runtime, but Jest's CommonJS module system cannot. Tests swap in this
  * stand-in, which resolves the in-document `$ref`s our spec uses (it has no external references).
- * Suggested for the integrator: `moduleNameMapper` in jest.config.js instead of per-file jest.mock.
+ * Wired through `moduleNameMapper` in jest.config.js.
  */
 import { dereferenceSync } from 'dereference-json-schema';
 
