@@ -47,7 +47,8 @@ export function buildTlsServerOptions(options: TlsServerOptions): ServerOptions 
     // every connection performs a full handshake, so every request's identity comes from a presented chain.
     secureOptions: constants.SSL_OP_NO_TICKET | constants.SSL_OP_NO_RENEGOTIATION,
     handshakeTimeout: 10_000,
-    maxHeaderSize: 16 * 1024,
+    // Room for a proxy forwarding a full RSA chain in Client-Cert-Chain; anything larger is refused.
+    maxHeaderSize: 32 * 1024,
   };
 }
 

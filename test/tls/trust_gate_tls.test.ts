@@ -168,6 +168,80 @@ describe('trust gate over real TLS', () => {
   });
 });
 
+describe('forwarded certificates from a configured proxy', () => {
+  let gateway: TlsGateway;
+  beforeAll(async () => {
+    gateway = await startTlsGateway({ routers: [probeRouter()], trustedProxies: ['127.0.0.1'] });
+  });
+  afterAll(() => gateway.close());
+
+  // The proxy itself connects without a client certificate here; only the forwarded one counts.
+  const viaProxy = (headers: Record<string, string>) =>
+    mtlsRequest({
+      url: `${gateway.url}/v1/accounts`,
+      ca: gateway.anchorPem,
+      headers: { 'X-Request-ID': REQUEST_ID, ...headers },
+    });
+  const forwarded = (caseId: string) => {
+    const [leaf, ...chain] = decodePemBlocks(clientCredentials(caseId).cert.toString(), 'CERTIFICATE');
+    return {
+      'Client-Cert': `:${(leaf as Buffer).toString('base64')}:`,
+      'Client-Cert-Chain': chain.map((c) => `:${c.toString('base64')}:`).join(', '),
+    };
+  };
+
+  it("believes a proxy's RFC 9440 Client-Cert, after the same path validation", async () => {
+    const response = await viaProxy(forwarded('alice'));
+    expect(response.status).toBe(200);
+    expect(response.json).toMatchObject({ organizationIdentifier: 'PSDDE-BAFIN-123456' });
+  });
+
+  it.each([
+    ['mallory-copied-names', 'CERTIFICATE_INVALID'],
+    ['expired', 'CERTIFICATE_EXPIRED'],
+    ['revoked', 'CERTIFICATE_REVOKED'],
+  ])('refuses %s forwarded by the proxy with %s', async (id, code) => {
+    const response = await viaProxy(forwarded(id));
+    expect(response.status).toBe(401);
+    expect(tppMessageCode(response.json)).toBe(code);
+  });
+
+  it.each([
+    [
+      'truncated DER',
+      () => ({ 'Client-Cert': `:${clientCredentials('alice').cert.subarray(0, 0).toString('base64')}MIIB:` }),
+    ],
+    [
+      'random bytes',
+      () => ({ 'Client-Cert': `:${Buffer.from('30820500deadbeef'.repeat(40), 'hex').toString('base64')}:` }),
+    ],
+    ['a malformed header', () => ({ 'Client-Cert': 'not base64 at all' })],
+    [
+      'a chain of 20 certificates',
+      () => ({
+        ...forwarded('alice'),
+        'Client-Cert-Chain': Array(20).fill(forwarded('alice')['Client-Cert-Chain']).join(', '),
+      }),
+    ],
+  ])('answers %s with 401 CERTIFICATE_INVALID, no crash', async (_name, headers) => {
+    const response = await viaProxy(headers());
+    expect(response.status).toBe(401);
+    expect(tppMessageCode(response.json)).toBe('CERTIFICATE_INVALID');
+    expect(response.body).not.toMatch(/\bat .+\.(ts|js):\d+/);
+    // The gateway is still serving.
+    expect((await viaProxy(forwarded('alice'))).status).toBe(200);
+  });
+
+  it('answers headers beyond the size limit with 431 in Berlin Group form', async () => {
+    const response = await viaProxy({
+      ...forwarded('alice'),
+      'Client-Cert-Chain': Array(200).fill(forwarded('alice')['Client-Cert-Chain']).join(', '),
+    });
+    expect(response.status).toBe(431);
+    expect(tppMessageCode(response.json)).toBe('FORMAT_ERROR');
+  });
+});
+
 describe('revocation while a connection stays open', () => {
   let gateway: TlsGateway;
   beforeAll(async () => {
