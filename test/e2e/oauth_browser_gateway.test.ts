@@ -1,0 +1,205 @@
+/**
+ * Issue 4's acceptance in a real browser against the real gateway: Alice creates a consent over mutual
+ * TLS, the PSU approves it in Debian's Chromium, Alice exchanges the code and reads balances with a token
+ * bound to her certificate; and the deny path. The TPP's redirect target is answered by the browser's
+ * request interception (Alice's callback host does not exist on this machine).
+ */
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { startGateway, type RunningGateway } from '../../src/gateway';
+import { clientCredentials, testPkiFiles } from '../helpers/test_pki';
+import { mtlsRequest, tppMessageCode } from '../helpers/mtls_request';
+
+const CHROMIUM = '/usr/bin/chromium';
+const available = existsSync(CHROMIUM);
+if (!available && process.env.CI === 'true')
+  throw new Error(`${CHROMIUM} is missing: CI must install chromium`);
+if (!available)
+  console.warn(`SKIPPED: gateway browser test: ${CHROMIUM} not found (apt-get install chromium)`);
+
+jest.setTimeout(120_000);
+
+const ALICE_ID = 'PSDDE-BAFIN-123456';
+const REDIRECT_URI = 'https://api.bank-of-alice.example/callback';
+const ANNA_CURRENT = 'DE37100200300000123401';
+
+(available ? describe : describe.skip)('OAuth SCA in Chromium against the gateway', () => {
+  let gateway: RunningGateway;
+  let browser: Browser;
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'psd2-browser-'));
+
+  beforeAll(async () => {
+    const files = testPkiFiles();
+    gateway = await startGateway({
+      env: {
+        GATEWAY_HOST: '127.0.0.1',
+        GATEWAY_PORT: '0',
+        GATEWAY_TRUST_ANCHOR: files.anchor,
+        GATEWAY_TLS_CERT: files.serverChain,
+        GATEWAY_TLS_KEY: files.serverKey,
+        GATEWAY_CRL: files.crls.join(','),
+        GATEWAY_DATABASE_URL: `sqlite:${path.join(dataDir, 'gateway.db')}`,
+        GATEWAY_LOG_LEVEL: 'silent',
+      },
+    });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await gateway?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const asAlice = (
+    method: string,
+    pathAndQuery: string,
+    headers: Record<string, string> = {},
+    body?: string,
+  ) =>
+    mtlsRequest({
+      url: `${gateway.url}${pathAndQuery}`,
+      ca: readFileSync(testPkiFiles().anchor),
+      credentials: clientCredentials('alice'),
+      method,
+      headers: { 'X-Request-ID': randomUUID(), ...headers },
+      ...(body !== undefined ? { body } : {}),
+    });
+
+  async function createConsent(): Promise<string> {
+    const response = await asAlice(
+      'POST',
+      '/v1/consents',
+      { 'Content-Type': 'application/json', 'TPP-Redirect-URI': REDIRECT_URI },
+      JSON.stringify({
+        access: { accounts: [{ iban: ANNA_CURRENT }], balances: [{ iban: ANNA_CURRENT }] },
+        recurringIndicator: true,
+        validUntil: new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10),
+        frequencyPerDay: 4,
+      }),
+    );
+    expect(response.status).toBe(201);
+    return (response.json as { consentId: string }).consentId;
+  }
+
+  /** Signs in as Anna, takes the decision, returns the URL the browser was sent back to. */
+  async function authorise(consentId: string, decision: 'approve' | 'deny', page: Page) {
+    const verifier = randomBytes(32).toString('base64url');
+    const challenge = createHash('sha256').update(verifier).digest('base64url');
+    let callback: URL | undefined;
+    await page.route('https://api.bank-of-alice.example/**', async (route) => {
+      callback = new URL(route.request().url());
+      await route.fulfill({
+        status: 200,
+        contentType: 'text/html',
+        body: '<!doctype html><title>Bank of Alice</title>',
+      });
+    });
+    const query = new URLSearchParams({
+      response_type: 'code',
+      client_id: ALICE_ID,
+      redirect_uri: REDIRECT_URI,
+      scope: `AIS:${consentId}`,
+      state: 'browser-state',
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+    });
+    await page.goto(`${gateway.url}/oauth2/authorize?${query}`);
+    await page.getByLabel(/user/i).fill('anna');
+    await page.getByLabel(/password/i).fill('sandbox-anna');
+    await page.locator('button[type=submit]').first().click();
+    await page.waitForSelector('button[name=decision]');
+    const text = await page.locator('body').innerText();
+    await page.locator(`button[name=decision][value=${decision}]`).click();
+    await page.waitForURL(/api\.bank-of-alice\.example/);
+    return { callback: callback as URL, verifier, text };
+  }
+
+  it('approve: the page shows who asks and what; the code buys a token that reads balances', async () => {
+    const consentId = await createConsent();
+    const context = await browser.newContext({ ignoreHTTPSErrors: true });
+    const page = await context.newPage();
+    const { callback, verifier, text } = await authorise(consentId, 'approve', page);
+    await context.close();
+
+    expect(text).toContain('Bank of Alice');
+    expect(text).toContain(ALICE_ID);
+    expect(text).toContain(ANNA_CURRENT);
+    expect(callback.searchParams.get('state')).toBe('browser-state');
+    const code = callback.searchParams.get('code');
+    expect(code).toBeTruthy();
+
+    const token = await asAlice(
+      'POST',
+      '/oauth2/token',
+      { 'Content-Type': 'application/x-www-form-urlencoded' },
+      new URLSearchParams({
+        grant_type: 'authorization_code',
+        client_id: ALICE_ID,
+        code: code as string,
+        redirect_uri: REDIRECT_URI,
+        code_verifier: verifier,
+      }).toString(),
+    );
+    expect(token.status).toBe(200);
+    const accessToken = (token.json as { access_token: string }).access_token;
+
+    const accounts = await asAlice('GET', '/v1/accounts', {
+      'Consent-ID': consentId,
+      Authorization: `Bearer ${accessToken}`,
+    });
+    expect(accounts.status).toBe(200);
+    const resourceId = (accounts.json as { accounts: { resourceId: string; iban: string }[] }).accounts.find(
+      (a) => a.iban === ANNA_CURRENT,
+    )?.resourceId;
+    const balances = await asAlice('GET', `/v1/accounts/${resourceId}/balances`, {
+      'Consent-ID': consentId,
+      Authorization: `Bearer ${accessToken}`,
+    });
+    expect(balances.status).toBe(200);
+    expect(balances.json).toMatchObject({
+      balances: expect.arrayContaining([expect.objectContaining({ balanceType: 'closingBooked' })]),
+    });
+
+    // The same token on Carol's connection is worthless.
+    const stolen = await mtlsRequest({
+      url: `${gateway.url}/v1/accounts/${resourceId}/balances`,
+      ca: readFileSync(testPkiFiles().anchor),
+      credentials: clientCredentials('carol'),
+      headers: {
+        'X-Request-ID': randomUUID(),
+        'Consent-ID': consentId,
+        Authorization: `Bearer ${accessToken}`,
+      },
+    });
+    expect(stolen.status).toBe(401);
+    expect(tppMessageCode(stolen.json)).toBe('TOKEN_INVALID');
+  });
+
+  it('deny: the TPP gets access_denied and the consent is rejected', async () => {
+    const consentId = await createConsent();
+    const context = await browser.newContext({ ignoreHTTPSErrors: true });
+    const page = await context.newPage();
+    const { callback } = await authorise(consentId, 'deny', page);
+    await context.close();
+    expect(callback.searchParams.get('error')).toBe('access_denied');
+    expect(callback.searchParams.get('code')).toBeNull();
+    const status = await asAlice('GET', `/v1/consents/${consentId}/status`);
+    expect(status.json).toMatchObject({ consentStatus: 'rejected' });
+  });
+});
