@@ -2,6 +2,7 @@
  * `psd2-gateway cert verify`: the gateway's own path validator on files, for operators asking "would
  * the gateway accept this chain, and if not, why?". Exit 0 valid, 1 invalid, 2 usage or unreadable input.
  */
+import { identityFromQwac } from '../pki/qwac_identity';
 import { Command, Option } from 'commander';
 import { ChainValidator, type ChainPurpose } from '../pki/chain_validator';
 import { ParsedCertificate } from '../pki/parsed_certificate';
@@ -32,6 +33,12 @@ export interface CertVerifyOutcome {
 }
 
 const PURPOSES = ['clientAuth', 'serverAuth'] as const;
+
+/** The psd2 profile: the leaf must also be a well-formed PSD2 QWAC, exactly as the trust gate demands. */
+export const qwacProfileCheck: ProfileCheck = (leafDer) => {
+  const result = identityFromQwac(leafDer);
+  return result.ok ? { ok: true } : { ok: false, code: result.code, reason: result.reason };
+};
 const PROFILES = ['rfc5280', 'psd2'] as const;
 
 class UsageError extends Error {}
@@ -160,7 +167,10 @@ export function certVerifyCommand(): Command {
           .default('clientAuth'),
       )
       .addOption(
-        new Option('--profile <profile>', 'certificate profile').choices(PROFILES).default('rfc5280'),
+        new Option(
+          '--profile <profile>',
+          'certificate profile (default: psd2 for clientAuth, rfc5280 for serverAuth)',
+        ).choices(PROFILES),
       )
       .option('--json', 'machine-readable output')
       // Commander exits 1 on a missing or bad option; this command promises 2 for usage errors.
@@ -172,10 +182,14 @@ export function certVerifyCommand(): Command {
           crl: string[];
           at?: string;
           purpose: string;
-          profile: string;
+          profile?: string;
           json?: boolean;
         }) => {
-          const outcome = await runCertVerify(options);
+          const outcome = await runCertVerify({
+            ...options,
+            profile: options.profile ?? (options.purpose === 'clientAuth' ? 'psd2' : 'rfc5280'),
+            profileCheck: qwacProfileCheck,
+          });
           (outcome.exitCode === 2 ? process.stderr : process.stdout).write(outcome.output);
           process.exitCode = outcome.exitCode;
         },
