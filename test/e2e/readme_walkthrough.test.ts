@@ -1,0 +1,80 @@
+/**
+ * The README's walkthrough, run exactly as written (the block between the walkthrough markers) by bash
+ * against a freshly started gateway. Only the gateway's address and the location of the certificates
+ * differ from a developer's machine: the run's PKI is linked where the README expects fixtures/pki and
+ * trust-anchors.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, mkdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { PROJECT_ROOT } from '../../src/config/project_root';
+import { startGateway, type RunningGateway } from '../../src/gateway';
+import { testPkiDir, testPkiFiles } from '../helpers/test_pki';
+
+function walkthroughScript(): string {
+  const readme = readFileSync(path.join(PROJECT_ROOT, 'README.md'), 'utf8');
+  const match = /<!-- walkthrough:begin -->\s*```bash\n([\s\S]*?)```\s*<!-- walkthrough:end -->/.exec(readme);
+  if (match?.[1] === undefined) throw new Error('README.md has no walkthrough block');
+  return match[1];
+}
+
+function runBash(
+  script: string,
+  cwd: string,
+  env: Record<string, string>,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn('bash', ['-c', `set -eu\n${script}`], { cwd, env: { ...process.env, ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+describe('README walkthrough', () => {
+  let gateway: RunningGateway;
+  const work = mkdtempSync(path.join(os.tmpdir(), 'psd2-readme-'));
+
+  beforeAll(async () => {
+    mkdirSync(path.join(work, 'fixtures'));
+    symlinkSync(testPkiDir(), path.join(work, 'fixtures', 'pki'));
+    symlinkSync(path.join(testPkiDir(), 'trust-anchors'), path.join(work, 'trust-anchors'));
+    const files = testPkiFiles();
+    gateway = await startGateway({
+      env: {
+        GATEWAY_HOST: '127.0.0.1',
+        GATEWAY_PORT: '0',
+        GATEWAY_TRUST_ANCHOR: files.anchor,
+        GATEWAY_TLS_CERT: files.serverChain,
+        GATEWAY_TLS_KEY: files.serverKey,
+        GATEWAY_CRL: files.crls.join(','),
+        GATEWAY_DATABASE_URL: `sqlite:${path.join(work, 'gateway.db')}`,
+        GATEWAY_LOG_LEVEL: 'silent',
+      },
+    });
+  });
+
+  afterAll(async () => {
+    await gateway?.close();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it('runs as written: consent, PSU approval, token, reads, Carol refused, DELETE', async () => {
+    const { code, stdout, stderr } = await runBash(walkthroughScript(), work, { GW: gateway.url });
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^consent [A-Za-z0-9_-]{32}$/m);
+    expect(stdout).toMatch(
+      /PSU's browser goes back to https:\/\/api\.bank-of-alice\.example\/callback\?code=[^&\s]+&state=demo/,
+    );
+    expect(stdout).toContain('"iban":"DE37100200300000123401"');
+    expect(stdout).toContain('"balanceType":"closingBooked"');
+    expect(stdout).toContain('"transactions":');
+    expect(stdout).toContain('"code":"TOKEN_INVALID"');
+    expect(stdout).toContain('DELETE 204');
+    expect(stdout).toContain('"consentStatus":"terminatedByTpp"');
+  }, 60_000);
+});
