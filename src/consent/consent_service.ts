@@ -44,9 +44,16 @@ const UNKNOWN_TEXT = 'The consent is unknown to this TPP';
 
 const LIVE: readonly ConsentStatus[] = ['received', 'valid'];
 
-/** 24 random bytes, base64url: 192 bits, 32 URL-safe characters. */
-function newConsentId(): string {
-  return randomBytes(24).toString('base64url');
+/**
+ * 24 random bytes, base64url: 192 bits, 32 URL-safe characters. An id never starts with `-` or `_`, so
+ * it cannot be mistaken for an option on any command line (one draw in 32 would); redrawing keeps every
+ * remaining id equally likely.
+ */
+export function newConsentId(): string {
+  for (;;) {
+    const id = randomBytes(24).toString('base64url');
+    if (/^[A-Za-z0-9]/.test(id)) return id;
+  }
 }
 
 function validateAccess(access: ConsentAccess): void {
