@@ -8,7 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { runConformance } from '../../src/cli/conformance_command';
 import { PROJECT_ROOT } from '../../src/config/project_root';
-import { startGateway, type RunningGateway } from '../../src/gateway';
+import type { RunningGateway } from '../../src/gateway';
+import { startTestGateway } from '../helpers/test_gateway';
 import { FIXTURE_FILES } from '../../src/fixtures/fixture_pki';
 import {
   createTestDatabase,
@@ -33,20 +34,7 @@ describe.each(DATABASE_KINDS)('conformance suite against the gateway on %s', (ki
 
     beforeAll(async () => {
       database = await createTestDatabase(kind);
-      const files = testPkiFiles();
-      gateway = await startGateway({
-        env: {
-          GATEWAY_MODE: 'production',
-          GATEWAY_HOST: '127.0.0.1',
-          GATEWAY_PORT: '0',
-          GATEWAY_TRUST_ANCHOR: files.anchor,
-          GATEWAY_TLS_CERT: files.serverChain,
-          GATEWAY_TLS_KEY: files.serverKey,
-          GATEWAY_CRL: files.crls.join(','),
-          GATEWAY_DATABASE_URL: database.url,
-          GATEWAY_LOG_LEVEL: 'silent',
-        },
-      });
+      gateway = await startTestGateway(database.url, { GATEWAY_MODE: 'production' });
     });
 
     afterAll(async () => {

@@ -5,20 +5,17 @@
  * request interception (Alice's callback host does not exist on this machine).
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { startGateway, type RunningGateway } from '../../src/gateway';
+import type { Browser, Page } from 'playwright-core';
+import type { RunningGateway } from '../../src/gateway';
+import { startTestGateway } from '../helpers/test_gateway';
+import { chromiumAvailable, launchChromium } from '../helpers/chromium';
 import { clientCredentials, testPkiFiles } from '../helpers/test_pki';
 import { mtlsRequest, tppMessageCode } from '../helpers/mtls_request';
 
-const CHROMIUM = '/usr/bin/chromium';
-const available = existsSync(CHROMIUM);
-if (!available && process.env.CI === 'true')
-  throw new Error(`${CHROMIUM} is missing: CI must install chromium`);
-if (!available)
-  console.warn(`SKIPPED: gateway browser test: ${CHROMIUM} not found (apt-get install chromium)`);
+const available = chromiumAvailable('gateway browser test');
 
 jest.setTimeout(120_000);
 
@@ -32,32 +29,8 @@ const ANNA_CURRENT = 'DE37100200300000123401';
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'psd2-browser-'));
 
   beforeAll(async () => {
-    const files = testPkiFiles();
-    gateway = await startGateway({
-      env: {
-        GATEWAY_HOST: '127.0.0.1',
-        GATEWAY_PORT: '0',
-        GATEWAY_TRUST_ANCHOR: files.anchor,
-        GATEWAY_TLS_CERT: files.serverChain,
-        GATEWAY_TLS_KEY: files.serverKey,
-        GATEWAY_CRL: files.crls.join(','),
-        GATEWAY_DATABASE_URL: `sqlite:${path.join(dataDir, 'gateway.db')}`,
-        GATEWAY_LOG_LEVEL: 'silent',
-      },
-    });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    gateway = await startTestGateway(`sqlite:${path.join(dataDir, 'gateway.db')}`);
+    browser = await launchChromium();
   });
 
   afterAll(async () => {

@@ -9,8 +9,9 @@ import { mkdtempSync, readFileSync, rmSync, symlinkSync, mkdirSync } from 'node:
 import os from 'node:os';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../../src/config/project_root';
-import { startGateway, type RunningGateway } from '../../src/gateway';
-import { testPkiDir, testPkiFiles } from '../helpers/test_pki';
+import type { RunningGateway } from '../../src/gateway';
+import { startTestGateway } from '../helpers/test_gateway';
+import { testPkiDir } from '../helpers/test_pki';
 
 function walkthroughScript(): string {
   const readme = readFileSync(path.join(PROJECT_ROOT, 'README.md'), 'utf8');
@@ -42,19 +43,7 @@ describe('README walkthrough', () => {
     mkdirSync(path.join(work, 'fixtures'));
     symlinkSync(testPkiDir(), path.join(work, 'fixtures', 'pki'));
     symlinkSync(path.join(testPkiDir(), 'trust-anchors'), path.join(work, 'trust-anchors'));
-    const files = testPkiFiles();
-    gateway = await startGateway({
-      env: {
-        GATEWAY_HOST: '127.0.0.1',
-        GATEWAY_PORT: '0',
-        GATEWAY_TRUST_ANCHOR: files.anchor,
-        GATEWAY_TLS_CERT: files.serverChain,
-        GATEWAY_TLS_KEY: files.serverKey,
-        GATEWAY_CRL: files.crls.join(','),
-        GATEWAY_DATABASE_URL: `sqlite:${path.join(work, 'gateway.db')}`,
-        GATEWAY_LOG_LEVEL: 'silent',
-      },
-    });
+    gateway = await startTestGateway(`sqlite:${path.join(work, 'gateway.db')}`);
   });
 
   afterAll(async () => {

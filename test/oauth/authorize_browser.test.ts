@@ -1,8 +1,9 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { chromiumAvailable, launchChromium } from '../helpers/chromium';
 import { x509, webcrypto } from '../../src/pki/x509';
 import {
   ALICE,
@@ -14,12 +15,7 @@ import {
   type TestApp,
 } from './oauth_test_app';
 
-const CHROMIUM = '/usr/bin/chromium';
-const available = existsSync(CHROMIUM);
-if (!available && process.env.CI === 'true') {
-  throw new Error(`${CHROMIUM} is missing: CI must install Debian's chromium for the browser test`);
-}
-if (!available) console.warn(`SKIPPED: OAuth browser test: ${CHROMIUM} not found (apt-get install chromium)`);
+const available = chromiumAvailable('OAuth browser test');
 const describeBrowser = available ? describe : describe.skip;
 
 jest.setTimeout(120_000);
@@ -73,18 +69,7 @@ describeBrowser('the authorisation page in Chromium', () => {
         .end('<!doctype html><title>Bank of Alice</title><p>Back at Alice');
     });
     callbackUrl = `${await listen(tpp)}/callback`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {
