@@ -283,7 +283,12 @@ describe('ChainValidator: acceptance', () => {
       w.issuing.subject,
       w.root.subject,
     ]);
-    const earliest = Math.min(w.alice.cert.notAfter.getTime(), w.issuing.cert.notAfter.getTime());
+    // The anchor's own validity bounds the verdict too (regression: leaving it out made this flaky).
+    const earliest = Math.min(
+      w.alice.cert.notAfter.getTime(),
+      w.issuing.cert.notAfter.getTime(),
+      w.root.cert.notAfter.getTime(),
+    );
     expect(result.validUntil.getTime()).toBe(Math.floor(earliest / 1000) * 1000);
   });
 
