@@ -48,6 +48,8 @@ export interface LoadResult {
   p99: number;
   /** Status code (or `error`) -> count, over the measured window. */
   statuses: Record<string, number>;
+  /** Connections the keep-alive pool opened, warm-up included (more than `connections` means reconnects). */
+  connects?: number;
 }
 
 export type LoadMessage = { type: 'result'; result: LoadResult } | { type: 'error'; error: string };
@@ -117,6 +119,8 @@ export async function runLoad(job: LoadJob): Promise<LoadResult> {
       servername: 'localhost',
     },
   });
+  let connects = 0;
+  pool.on('connect', () => connects++);
   const recorder = new Recorder();
   let running = true;
   const loop = async (): Promise<void> => {
@@ -140,7 +144,7 @@ export async function runLoad(job: LoadJob): Promise<LoadResult> {
   running = false;
   await Promise.all(loops);
   await pool.close();
-  return result;
+  return { ...result, connects };
 }
 
 function oneConnection(job: HandshakeJob): Promise<string> {

@@ -28,6 +28,8 @@ export interface BenchOptions {
   warmupS: number;
   /** Keep-alive connections of the load generator. */
   connections: number;
+  /** The comparison (a-d, handshakes) is measured in this many interleaved rounds of duration/rounds. */
+  rounds: number;
   /** Parallel connect loops of the handshake client. */
   handshakeConcurrency: number;
   only: ReadonlySet<ScenarioId>;
@@ -48,6 +50,10 @@ export interface Throughput {
   p99Ms: number;
   requests: number;
   statuses: Record<string, number>;
+  /** Connections the load generator opened (warm-up included); above `connections` means reconnects. */
+  connects?: number;
+  /** req/s of each round, when the measurement was split into rounds. */
+  rounds?: number[];
 }
 
 export interface ScenarioResult extends Throughput {
@@ -66,6 +72,8 @@ export interface HandshakeResult {
   p99Ms: number;
   /** New connection + one request (Connection: close) per second: what a TPP without keep-alive costs. */
   connectionsWithRequestPerS?: number;
+  /** Handshakes/s of each round. */
+  rounds?: number[];
   statuses: Record<string, number>;
 }
 
@@ -91,7 +99,13 @@ export interface BenchRun {
   startedAt: string;
   finishedAt: string;
   environment: BenchEnvironment;
-  options: { durationS: number; warmupS: number; connections: number; handshakeConcurrency: number };
+  options: {
+    durationS: number;
+    warmupS: number;
+    connections: number;
+    rounds: number;
+    handshakeConcurrency: number;
+  };
   scenarios: ScenarioResult[];
   handshakes: HandshakeResult[];
   validation?: ValidationResult;
@@ -104,8 +118,46 @@ const SERVER_CPU = '1';
 const LOAD_CPU = '0';
 const BOTH_CPUS = '0,1';
 
+/** Re-issue the consent and token after this long (access tokens live 5 minutes). */
+const TOKEN_REISSUE_MS = 4 * 60_000;
+
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((x, y) => x - y);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+};
+
+/** Several rounds of one scenario: medians, with every round's req/s kept to show the noise. */
+function combine(results: LoadResult[]): Throughput & { rounds: number[] } {
+  const statuses: Record<string, number> = {};
+  for (const r of results)
+    for (const [k, v] of Object.entries(r.statuses)) statuses[k] = (statuses[k] ?? 0) + v;
+  const connects = results.reduce<number | undefined>(
+    (sum, r) => (r.connects === undefined ? sum : (sum ?? 0) + r.connects),
+    undefined,
+  );
+  return {
+    rps: median(results.map((r) => r.perSecond)),
+    p50Ms: median(results.map((r) => r.p50)),
+    p99Ms: median(results.map((r) => r.p99)),
+    requests: results.reduce((sum, r) => sum + r.count, 0),
+    statuses,
+    ...(connects !== undefined ? { connects } : {}),
+    rounds: results.map((r) => r.perSecond),
+  };
+}
+
 function throughput(r: LoadResult): Throughput {
-  return { rps: r.perSecond, p50Ms: r.p50, p99Ms: r.p99, requests: r.count, statuses: r.statuses };
+  return {
+    rps: r.perSecond,
+    p50Ms: r.p50,
+    p99Ms: r.p99,
+    requests: r.count,
+    statuses: r.statuses,
+    ...(r.connects !== undefined ? { connects: r.connects } : {}),
+  };
 }
 
 async function dropPostgresDatabase(adminUrl: string, name: string): Promise<void> {
@@ -167,6 +219,7 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
       durationS: options.durationS,
       warmupS: options.warmupS,
       connections: options.connections,
+      rounds: options.rounds,
       handshakeConcurrency: options.handshakeConcurrency,
     },
     scenarios: [],
@@ -212,6 +265,7 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
       server: ServerHandle,
       request: { path: string; headers: Record<string, string> },
       tls: ClientTls,
+      measureMs = durationMs,
     ) => {
       const rss = sampleRss(server.pids);
       const result = await gen.run({
@@ -222,16 +276,15 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
         tls,
         connections: options.connections,
         warmupMs,
-        durationMs,
+        durationMs: measureMs,
       });
       return { result, rssMb: rss() };
     };
     const handshakes = async (
       server: ServerHandle,
       request: { path: string; headers: Record<string, string> },
-    ): Promise<
-      Pick<HandshakeResult, 'handshakesPerS' | 'p50Ms' | 'p99Ms' | 'connectionsWithRequestPerS' | 'statuses'>
-    > => {
+      measureMs: number,
+    ): Promise<{ bare: LoadResult; withRequest: LoadResult }> => {
       const base = {
         type: 'handshake' as const,
         host: '127.0.0.1',
@@ -239,57 +292,12 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
         tls: alice,
         concurrency: options.handshakeConcurrency,
         warmupMs,
-        durationMs,
+        durationMs: measureMs,
       };
       const bare = await (loader as LoadGenerator).run(base);
       const withRequest = await (loader as LoadGenerator).run({ ...base, request });
-      return {
-        handshakesPerS: bare.perSecond,
-        p50Ms: bare.p50,
-        p99Ms: bare.p99,
-        connectionsWithRequestPerS: withRequest.perSecond,
-        statuses: {
-          ...bare.statuses,
-          ...Object.fromEntries(Object.entries(withRequest.statuses).map(([k, v]) => [`request:${k}`, v])),
-        },
-      };
+      return { bare, withRequest };
     };
-
-    const bareRequest = { path: '/', headers: { accept: 'application/json' } };
-    if (want('a') || want('handshakes')) {
-      const server = await start({ kind: 'bare-node' });
-      if (want('a')) {
-        log('(a) bare node:https mTLS server: keep-alive load');
-        const { result, rssMb } = await load(loader as LoadGenerator, server, bareRequest, alice);
-        run.scenarios.push({
-          id: 'a',
-          name: 'bare node:https mTLS',
-          ...throughput(result),
-          ...(rssMb ? { rssMb } : {}),
-        });
-      }
-      if (want('handshakes')) {
-        log('(a) bare node:https mTLS server: new handshakes');
-        run.handshakes.push({
-          id: 'a',
-          name: 'bare node:https mTLS',
-          ...(await handshakes(server, bareRequest)),
-        });
-      }
-      await stop(server);
-    }
-    if (want('b')) {
-      const server = await start({ kind: 'bare-express' });
-      log('(b) bare Express app: keep-alive load');
-      const { result, rssMb } = await load(loader as LoadGenerator, server, bareRequest, alice);
-      run.scenarios.push({
-        id: 'b',
-        name: 'bare Express',
-        ...throughput(result),
-        ...(rssMb ? { rssMb } : {}),
-      });
-      await stop(server);
-    }
 
     let dbCounter = 0;
     const sqliteUrl = () => `sqlite:${path.join(dir, `gateway-${dbCounter++}.db`)}`;
@@ -307,40 +315,134 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
     const session = async (server: ServerHandle, pkiForSession: BenchPki): Promise<ReadSession> =>
       authorisedReadSession(pkiForSession, `https://localhost:${server.port}`);
 
-    if (want('c') || want('d') || want('handshakes')) {
-      const server = await startGatewayServer(sqliteUrl());
-      const read = await session(server, pki);
-      if (want('c')) {
-        log('(c) gateway: authenticated GET /v1/accounts/{id}/balances');
-        const { result, rssMb } = await load(loader as LoadGenerator, server, read, alice);
-        run.scenarios.push({
-          id: 'c',
-          name: 'gateway: authenticated balances read',
-          ...throughput(result),
-          ...(rssMb ? { rssMb } : {}),
-        });
+    // The servers of the side-by-side comparison start once and stay up (an idle one costs nothing); the
+    // measurements then rotate through them round by round, so a change in the machine's background load
+    // hits every scenario alike instead of whichever ran at that moment.
+    const bareRequest = { path: '/', headers: { accept: 'application/json' } };
+    const roundMs = durationMs / options.rounds;
+    const bareNode = want('a') || want('handshakes') ? await start({ kind: 'bare-node' }) : undefined;
+    const bareExpress = want('b') ? await start({ kind: 'bare-express' }) : undefined;
+    const gateway =
+      want('c') || want('d') || want('handshakes') ? await startGatewayServer(sqliteUrl()) : undefined;
+    let read: ReadSession | undefined;
+    let readSince = 0;
+    /** Access tokens live 5 minutes: a fresh consent and token well before that. */
+    const currentRead = async (): Promise<ReadSession> => {
+      if (gateway === undefined) throw new Error('no gateway');
+      if (read === undefined || Date.now() - readSince > TOKEN_REISSUE_MS) {
+        read = await session(gateway, pki);
+        readSince = Date.now();
       }
-      if (want('d')) {
-        log('(d) gateway: refusing Mallory (mallory-copied-names) on GET /v1/accounts');
+      return read;
+    };
+    const mallorysRequest = { path: '/v1/accounts', headers: { accept: 'application/json' } };
+    const plan: {
+      id: ScenarioResult['id'];
+      name: string;
+      server: ServerHandle | undefined;
+      request: () => Promise<{ path: string; headers: Record<string, string> }>;
+      tls: ClientTls;
+    }[] = [
+      {
+        id: 'a' as const,
+        name: 'bare node:https mTLS',
+        server: bareNode,
+        request: async () => bareRequest,
+        tls: alice,
+      },
+      {
+        id: 'b' as const,
+        name: 'bare Express',
+        server: bareExpress,
+        request: async () => bareRequest,
+        tls: alice,
+      },
+      {
+        id: 'c' as const,
+        name: 'gateway: authenticated balances read',
+        server: gateway,
+        request: currentRead,
+        tls: alice,
+      },
+      {
+        id: 'd' as const,
+        name: 'gateway: refusing Mallory',
+        server: gateway,
+        request: async () => mallorysRequest,
+        tls: mallory,
+      },
+    ].filter((p) => want(p.id));
+    const handshakePlan = want('handshakes')
+      ? [
+          {
+            id: 'a' as const,
+            name: 'bare node:https mTLS',
+            server: bareNode as ServerHandle,
+            request: async () => bareRequest,
+          },
+          { id: 'c' as const, name: 'gateway', server: gateway as ServerHandle, request: currentRead },
+        ]
+      : [];
+    const loadRounds = new Map<string, { results: LoadResult[]; rss: number[] }>();
+    const handshakeRounds = new Map<string, { bare: LoadResult[]; withRequest: LoadResult[] }>();
+    for (let round = 1; round <= options.rounds; round++) {
+      for (const item of plan) {
+        if (item.server === undefined) continue;
+        const request = await item.request();
+        log(`round ${round}/${options.rounds}: (${item.id}) ${item.name}`);
         const { result, rssMb } = await load(
           loader as LoadGenerator,
-          server,
-          { path: '/v1/accounts', headers: { accept: 'application/json' } },
-          mallory,
+          item.server,
+          request,
+          item.tls,
+          roundMs,
         );
-        run.scenarios.push({
-          id: 'd',
-          name: 'gateway: refusing Mallory',
-          ...throughput(result),
-          ...(rssMb ? { rssMb } : {}),
-        });
+        const entry = loadRounds.get(item.id) ?? { results: [], rss: [] };
+        entry.results.push(result);
+        if (rssMb !== undefined) entry.rss.push(rssMb);
+        loadRounds.set(item.id, entry);
       }
-      if (want('handshakes')) {
-        log('(c) gateway: new handshakes');
-        run.handshakes.push({ id: 'c', name: 'gateway', ...(await handshakes(server, read)) });
+      for (const item of handshakePlan) {
+        const request = await item.request();
+        log(`round ${round}/${options.rounds}: (${item.id}) ${item.name}: new handshakes`);
+        const { bare, withRequest } = await handshakes(item.server, request, roundMs);
+        const entry = handshakeRounds.get(item.id) ?? { bare: [], withRequest: [] };
+        entry.bare.push(bare);
+        entry.withRequest.push(withRequest);
+        handshakeRounds.set(item.id, entry);
       }
-      await stop(server);
     }
+    for (const item of plan) {
+      const entry = loadRounds.get(item.id);
+      if (entry === undefined) continue;
+      const rss = entry.rss.length > 0 ? Math.max(...entry.rss) : undefined;
+      run.scenarios.push({
+        id: item.id,
+        name: item.name,
+        ...combine(entry.results),
+        ...(rss ? { rssMb: rss } : {}),
+      });
+    }
+    for (const item of handshakePlan) {
+      const entry = handshakeRounds.get(item.id);
+      if (entry === undefined) continue;
+      const bare = combine(entry.bare);
+      const withRequest = combine(entry.withRequest);
+      run.handshakes.push({
+        id: item.id,
+        name: item.name,
+        handshakesPerS: bare.rps,
+        p50Ms: bare.p50Ms,
+        p99Ms: bare.p99Ms,
+        rounds: bare.rounds,
+        connectionsWithRequestPerS: withRequest.rps,
+        statuses: {
+          ...bare.statuses,
+          ...Object.fromEntries(Object.entries(withRequest.statuses).map(([k, v]) => [`request:${k}`, v])),
+        },
+      });
+    }
+    for (const server of [bareNode, bareExpress, gateway]) if (server !== undefined) await stop(server);
 
     if (want('scale')) {
       for (const database of ['sqlite', 'postgres'] as const) {

@@ -43,6 +43,7 @@ export interface BenchCommandOptions {
   duration: number;
   warmup: number;
   connections: number;
+  rounds: number;
   handshakeConcurrency: number;
   only: ScenarioId[];
   scaleCounts: number[];
@@ -59,6 +60,7 @@ export function benchCommand(): Command {
     .option('--duration <seconds>', 'measured seconds per scenario', positive, 10)
     .option('--warmup <seconds>', 'unmeasured seconds before each measurement', positive, 2)
     .option('--connections <n>', 'keep-alive connections of the load generator', positive, 16)
+    .option('--rounds <n>', 'interleaved rounds the side-by-side comparison is split into', positive, 3)
     .option('--handshake-concurrency <n>', 'parallel loops opening new connections', positive, 8)
     .option('--only <ids>', `scenarios to run, comma-separated (${SCENARIO_IDS.join(',')})`, scenarioList, [
       ...SCENARIO_IDS,
@@ -79,6 +81,7 @@ export function benchCommand(): Command {
         durationS: opts.duration,
         warmupS: opts.warmup,
         connections: Math.round(opts.connections),
+        rounds: Math.round(opts.rounds),
         handshakeConcurrency: Math.round(opts.handshakeConcurrency),
         only: new Set(opts.only),
         postgresUrl: opts.postgres,
