@@ -3,6 +3,7 @@
  * a client certificate: undici with `connect` TLS options for keep-alive load, node:tls for fresh
  * handshakes. Jobs arrive over the IPC channel; each answer is one result message.
  */
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import tls from 'node:tls';
@@ -36,6 +37,19 @@ export interface HandshakeJob {
   durationMs: number;
   /** Send this request on each new connection and wait for the answer; without it, close after the handshake. */
   request?: { path: string; headers: Record<string, string> };
+}
+
+/**
+ * Full handshakes with `openssl s_time -new`: several clients in parallel (C clients are cheap enough
+ * that the server, not the load generator, is what saturates). Counts connections only.
+ */
+export interface STimeJob {
+  type: 's_time';
+  host: string;
+  port: number;
+  files: { certChainFile: string; keyFile: string; anchorFile: string };
+  processes: number;
+  durationMs: number;
 }
 
 export interface LoadResult {
@@ -147,7 +161,8 @@ export async function runLoad(job: LoadJob): Promise<LoadResult> {
   return { ...result, connects };
 }
 
-function oneConnection(job: HandshakeJob): Promise<string> {
+/** One client context for the whole job, so each connection pays the handshake, not PEM parsing. */
+function oneConnection(job: HandshakeJob, secureContext: tls.SecureContext): Promise<string> {
   return new Promise((resolve) => {
     let settled = false;
     const done = (status: string) => {
@@ -156,14 +171,7 @@ function oneConnection(job: HandshakeJob): Promise<string> {
       socket.destroy();
       resolve(status);
     };
-    const socket = tls.connect({
-      host: job.host,
-      port: job.port,
-      cert: job.tls.certChainPem,
-      key: job.tls.keyPem,
-      ca: job.tls.anchorPem,
-      servername: 'localhost',
-    });
+    const socket = tls.connect({ host: job.host, port: job.port, secureContext, servername: 'localhost' });
     socket.once('error', (error: NodeJS.ErrnoException) => done(`error:${error.code ?? 'unknown'}`));
     socket.once('secureConnect', () => {
       const request = job.request;
@@ -189,12 +197,17 @@ function oneConnection(job: HandshakeJob): Promise<string> {
 }
 
 export async function runHandshakes(job: HandshakeJob): Promise<LoadResult> {
+  const secureContext = tls.createSecureContext({
+    cert: job.tls.certChainPem,
+    key: job.tls.keyPem,
+    ca: job.tls.anchorPem,
+  });
   const recorder = new Recorder();
   let running = true;
   const loop = async (): Promise<void> => {
     while (running) {
       const t0 = performance.now();
-      const status = await oneConnection(job);
+      const status = await oneConnection(job, secureContext);
       recorder.record(performance.now() - t0, status);
     }
   };
@@ -205,9 +218,58 @@ export async function runHandshakes(job: HandshakeJob): Promise<LoadResult> {
   return result;
 }
 
+function oneSTime(job: STimeJob): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      'openssl',
+      [
+        's_time',
+        '-connect',
+        `${job.host}:${job.port}`,
+        '-new',
+        '-cert',
+        job.files.certChainFile,
+        '-key',
+        job.files.keyFile,
+        '-CAfile',
+        job.files.anchorFile,
+        '-time',
+        String(Math.max(1, Math.round(job.durationMs / 1000))),
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      const match = /(\d+) connections in [\d.]+ real seconds/.exec(out);
+      if (code !== 0 || match === null)
+        reject(new Error(`openssl s_time failed (${code}): ${out.slice(-300)}`));
+      else resolve(Number(match[1]));
+    });
+  });
+}
+
+export async function runSTime(job: STimeJob): Promise<LoadResult> {
+  const t0 = performance.now();
+  const counts = await Promise.all(Array.from({ length: job.processes }, () => oneSTime(job)));
+  const seconds = (performance.now() - t0) / 1000;
+  const count = counts.reduce((sum, n) => sum + n, 0);
+  return {
+    count,
+    seconds,
+    perSecond: count / seconds,
+    p50: Number.NaN,
+    p99: Number.NaN,
+    statuses: { handshake: count },
+  };
+}
+
 if (require.main === module) {
-  process.on('message', (job: LoadJob | HandshakeJob) => {
-    const run = job.type === 'load' ? runLoad(job) : runHandshakes(job);
+  process.on('message', (job: LoadJob | HandshakeJob | STimeJob) => {
+    const run =
+      job.type === 'load' ? runLoad(job) : job.type === 's_time' ? runSTime(job) : runHandshakes(job);
     run.then(
       (result) => process.send?.({ type: 'result', result } satisfies LoadMessage),
       (error: unknown) =>

@@ -6,13 +6,19 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import type { HandshakeJob, LoadJob, LoadMessage, LoadResult } from './load_child';
+import type { HandshakeJob, LoadJob, LoadMessage, LoadResult, STimeJob } from './load_child';
 import { encodeServerJob, type ServerJob, type ServerMessage } from './server_child';
 
 /** Whether `taskset` exists and may pin to both cores here. */
 export function canPin(): boolean {
   const result = spawnSync('taskset', ['-c', '0,1', 'true'], { stdio: 'ignore' });
   return result.status === 0;
+}
+
+/** Whether `openssl s_time` is there to drive full handshakes. */
+export function hasOpensslSTime(): boolean {
+  const result = spawnSync('openssl', ['s_time', '-help'], { stdio: 'ignore' });
+  return result.status === 0 || result.status === 1;
 }
 
 /** Start `script` under node, pinned to `cpus` (a taskset list such as "1") when given. */
@@ -56,6 +62,8 @@ export interface ServerHandle {
   port: number;
   /** The server's processes (primary first, for a cluster). */
   pids: number[];
+  /** process.memoryUsage() of a single-process server, in MB; undefined for a cluster. */
+  memory(): Promise<Record<string, number> | undefined>;
   stop(): Promise<void>;
 }
 
@@ -69,11 +77,26 @@ export async function startServer(
     child.once('message', (m) => resolve(m as ServerMessage));
     child.once('exit', (code) => reject(new Error(`${job.kind} server exited during start (code ${code})`)));
   });
-  if (message.type === 'failed') {
+  if (message.type !== 'ready') {
     await exited(child);
-    throw new Error(`${job.kind} server did not start: ${message.error}`);
+    throw new Error(
+      `${job.kind} server did not start: ${message.type === 'failed' ? message.error : message.type}`,
+    );
   }
-  return { port: message.port, pids: message.pids, stop: () => stopChild(child, 15_000) };
+  const memory = (): Promise<Record<string, number> | undefined> =>
+    message.pids.length !== 1 || !child.connected
+      ? Promise.resolve(undefined)
+      : new Promise((resolve) => {
+          const onMessage = (m: unknown) => {
+            const reply = m as ServerMessage;
+            if (reply.type !== 'memory') return;
+            child.off('message', onMessage);
+            resolve(Object.fromEntries(Object.entries(reply.usage).map(([k, v]) => [k, v / 1048576])));
+          };
+          child.on('message', onMessage);
+          child.send({ type: 'memory' });
+        });
+  return { port: message.port, pids: message.pids, memory, stop: () => stopChild(child, 15_000) };
 }
 
 export class LoadGenerator {
@@ -83,7 +106,7 @@ export class LoadGenerator {
     return new LoadGenerator(spawnNode(path.join(__dirname, 'load_child.js'), [], cpus, []));
   }
 
-  run(job: LoadJob | HandshakeJob): Promise<LoadResult> {
+  run(job: LoadJob | HandshakeJob | STimeJob): Promise<LoadResult> {
     return new Promise((resolve, reject) => {
       const onExit = (code: number | null) => reject(new Error(`load generator exited (code ${code})`));
       this.child.once('exit', onExit);

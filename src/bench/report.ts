@@ -268,6 +268,13 @@ export function formatReport(run: BenchRun, targets: TargetVerdict[]): string {
       ]),
     ),
   );
+  for (const s of run.scenarios) {
+    const m = s.memoryMb;
+    if (m === undefined) continue;
+    out.push(
+      `memory (${s.id}) after load: rss ${fmt(m.rss)} MB, heap ${fmt(m.heapUsed)} used / ${fmt(m.heapTotal)} total, external ${fmt(m.external)} MB`,
+    );
+  }
   for (const note of run.notes) out.push(`note: ${note}`);
   return out.join('\n') + '\n';
 }

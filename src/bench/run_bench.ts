@@ -13,7 +13,15 @@ import { Client } from 'pg';
 import { prepareBenchPki, gatewayEnv, type BenchPki } from './bench_pki';
 import { authorisedReadSession, type ReadSession } from './gateway_session';
 import type { ClientTls, LoadResult } from './load_child';
-import { canPin, freePort, LoadGenerator, sampleRss, startServer, type ServerHandle } from './processes';
+import {
+  canPin,
+  freePort,
+  hasOpensslSTime,
+  LoadGenerator,
+  sampleRss,
+  startServer,
+  type ServerHandle,
+} from './processes';
 import { seedConsents } from './seed_consents';
 import type { ServerJob } from './server_child';
 import { measureValidation, type ValidationResult } from './validation_bench';
@@ -61,6 +69,8 @@ export interface ScenarioResult extends Throughput {
   name: string;
   /** Peak RSS of the server process during the measurement. */
   rssMb?: number;
+  /** The server's process.memoryUsage() (MB) right after its last measurement. */
+  memoryMb?: Record<string, number>;
 }
 
 export interface HandshakeResult {
@@ -68,8 +78,9 @@ export interface HandshakeResult {
   name: string;
   /** New connections per second, closed right after the handshake. */
   handshakesPerS: number;
-  p50Ms: number;
-  p99Ms: number;
+  /** Connect-to-handshake latency; not reported by openssl s_time. */
+  p50Ms?: number;
+  p99Ms?: number;
   /** New connection + one request (Connection: close) per second: what a TPP without keep-alive costs. */
   connectionsWithRequestPerS?: number;
   /** Handshakes/s of each round. */
@@ -240,6 +251,20 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
       anchorFile: pki.fixture.trustAnchorFile,
     };
     const alice: ClientTls = { ...pki.alice, anchorPem: pki.anchorPem };
+    const aliceCase = pki.fixture.cases.find((c) => c.id === 'alice');
+    const aliceFiles = {
+      certChainFile: aliceCase?.chainFile ?? '',
+      keyFile: aliceCase?.keyFile ?? '',
+      anchorFile: pki.fixture.trustAnchorFile,
+    };
+    const useSTime = want('handshakes') && hasOpensslSTime();
+    if (want('handshakes')) {
+      notes.push(
+        useSTime
+          ? `handshakes: ${options.handshakeConcurrency} parallel 'openssl s_time -new' clients with Alice's certificate; '+1 request' uses the node client, which is the bottleneck there`
+          : 'handshakes: openssl s_time unavailable; node client used, which may saturate its core before the server does',
+      );
+    }
     const mallory: ClientTls = { ...pki.mallory, anchorPem: pki.anchorPem };
 
     if (want('validation')) {
@@ -278,7 +303,8 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
         warmupMs,
         durationMs: measureMs,
       });
-      return { result, rssMb: rss() };
+      const memory = await server.memory();
+      return { result, rssMb: rss(), memory };
     };
     const handshakes = async (
       server: ServerHandle,
@@ -294,7 +320,18 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
         warmupMs,
         durationMs: measureMs,
       };
-      const bare = await (loader as LoadGenerator).run(base);
+      // Full handshakes: openssl s_time -new where available (its C clients leave the server as the
+      // bottleneck); otherwise the node client, which saturates its own core first.
+      const bare = useSTime
+        ? await (loader as LoadGenerator).run({
+            type: 's_time',
+            host: '127.0.0.1',
+            port: server.port,
+            files: aliceFiles,
+            processes: options.handshakeConcurrency,
+            durationMs: measureMs,
+          })
+        : await (loader as LoadGenerator).run(base);
       const withRequest = await (loader as LoadGenerator).run({ ...base, request });
       return { bare, withRequest };
     };
@@ -383,14 +420,17 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
           { id: 'c' as const, name: 'gateway', server: gateway as ServerHandle, request: currentRead },
         ]
       : [];
-    const loadRounds = new Map<string, { results: LoadResult[]; rss: number[] }>();
+    const loadRounds = new Map<
+      string,
+      { results: LoadResult[]; rss: number[]; memory?: Record<string, number> }
+    >();
     const handshakeRounds = new Map<string, { bare: LoadResult[]; withRequest: LoadResult[] }>();
     for (let round = 1; round <= options.rounds; round++) {
       for (const item of plan) {
         if (item.server === undefined) continue;
         const request = await item.request();
         log(`round ${round}/${options.rounds}: (${item.id}) ${item.name}`);
-        const { result, rssMb } = await load(
+        const { result, rssMb, memory } = await load(
           loader as LoadGenerator,
           item.server,
           request,
@@ -399,6 +439,7 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
         );
         const entry = loadRounds.get(item.id) ?? { results: [], rss: [] };
         entry.results.push(result);
+        if (memory !== undefined) entry.memory = memory;
         if (rssMb !== undefined) entry.rss.push(rssMb);
         loadRounds.set(item.id, entry);
       }
@@ -421,6 +462,7 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
         name: item.name,
         ...combine(entry.results),
         ...(rss ? { rssMb: rss } : {}),
+        ...(entry.memory ? { memoryMb: entry.memory } : {}),
       });
     }
     for (const item of handshakePlan) {
@@ -432,8 +474,7 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
         id: item.id,
         name: item.name,
         handshakesPerS: bare.rps,
-        p50Ms: bare.p50Ms,
-        p99Ms: bare.p99Ms,
+        ...(useSTime ? {} : { p50Ms: bare.p50Ms, p99Ms: bare.p99Ms }),
         rounds: bare.rounds,
         connectionsWithRequestPerS: withRequest.rps,
         statuses: {

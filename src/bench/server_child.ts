@@ -25,7 +25,9 @@ export interface ServerJob {
 }
 
 export type ServerMessage =
-  { type: 'ready'; port: number; pids: number[] } | { type: 'failed'; error: string };
+  | { type: 'ready'; port: number; pids: number[] }
+  | { type: 'failed'; error: string }
+  | { type: 'memory'; usage: NodeJS.MemoryUsage };
 
 /** The small JSON both bare servers answer. */
 export const BARE_BODY = JSON.stringify({ status: 'ok', service: 'bench', balances: [] });
@@ -56,7 +58,9 @@ function stopOn(close: () => Promise<void>): void {
     );
   };
   process.on('message', (m: unknown) => {
-    if ((m as { type?: unknown } | null)?.type === 'stop') stop();
+    const type = (m as { type?: unknown } | null)?.type;
+    if (type === 'stop') stop();
+    if (type === 'memory') send({ type: 'memory', usage: process.memoryUsage() });
   });
   process.once('SIGTERM', stop);
   // The orchestrator's death closes the channel: do not outlive it.

@@ -61,7 +61,7 @@ export function benchCommand(): Command {
     .option('--warmup <seconds>', 'unmeasured seconds before each measurement', positive, 2)
     .option('--connections <n>', 'keep-alive connections of the load generator', positive, 16)
     .option('--rounds <n>', 'interleaved rounds the side-by-side comparison is split into', positive, 3)
-    .option('--handshake-concurrency <n>', 'parallel loops opening new connections', positive, 8)
+    .option('--handshake-concurrency <n>', 'parallel clients opening new connections', positive, 4)
     .option('--only <ids>', `scenarios to run, comma-separated (${SCENARIO_IDS.join(',')})`, scenarioList, [
       ...SCENARIO_IDS,
     ])
