@@ -64,6 +64,10 @@ export interface LoadResult {
   statuses: Record<string, number>;
   /** Connections the keep-alive pool opened, warm-up included (more than `connections` means reconnects). */
   connects?: number;
+  /** Requests completed over the whole job, warm-up included. */
+  total?: number;
+  /** Filled in by the orchestrator: server CPU time per request over the whole job. */
+  cpuUsPerRequest?: number;
 }
 
 export type LoadMessage = { type: 'result'; result: LoadResult } | { type: 'error'; error: string };
@@ -91,7 +95,11 @@ class Recorder {
     this.stoppedAt = performance.now();
   }
 
+  /** Every completed request, warm-up and tail included (to divide the server's CPU time by). */
+  all = 0;
+
   record(ms: number, status: string): void {
+    this.all++;
     if (!this.measuring) return;
     this.latencies.push(ms);
     this.statuses[status] = (this.statuses[status] ?? 0) + 1;
@@ -158,7 +166,7 @@ export async function runLoad(job: LoadJob): Promise<LoadResult> {
   running = false;
   await Promise.all(loops);
   await pool.close();
-  return { ...result, connects };
+  return { ...result, connects, total: recorder.all };
 }
 
 /** One client context for the whole job, so each connection pays the handshake, not PEM parsing. */

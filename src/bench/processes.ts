@@ -136,6 +136,22 @@ export function rssMb(pid: number): number | undefined {
   }
 }
 
+/** CPU time (user + system) a process has used so far, in ms, from /proc; undefined without /proc. */
+export function cpuMs(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the parenthesised command name; utime and stime are the 12th and 13th of them.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return (ticks * 1000) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
+}
+
+/** USER_HZ: 100 on every Linux build we run on. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
 /** Samples the summed RSS of `pids` until stopped; returns the peak in MB. */
 export function sampleRss(pids: number[], everyMs = 200): () => number | undefined {
   let peak: number | undefined;

@@ -165,6 +165,7 @@ export function formatReport(run: BenchRun, targets: TargetVerdict[]): string {
           'p99 ms',
           'vs (a)',
           'vs (b)',
+          'CPU µs/req',
           'RSS MB',
           'conns',
           'statuses',
@@ -176,6 +177,7 @@ export function formatReport(run: BenchRun, targets: TargetVerdict[]): string {
           fmt(s.p99Ms, 2),
           fmt(ratio(s.rps, a?.rps), 2),
           fmt(ratio(s.rps, b?.rps), 2),
+          fmt(s.cpuUsPerRequest),
           fmt(s.rssMb, 0),
           fmt(s.connects),
           statusSummary(s.statuses),
@@ -227,13 +229,14 @@ export function formatReport(run: BenchRun, targets: TargetVerdict[]): string {
   if (run.scale.length > 0) {
     out.push(
       table(
-        ['scale: authenticated read', 'req/s', 'p50 ms', 'p99 ms', 'vs (c)'],
+        ['scale: authenticated read', 'req/s', 'p50 ms', 'p99 ms', 'vs (c)', 'CPU µs/req'],
         run.scale.map((r) => [
           `${r.database}, ${fmt(r.consents)} seeded consents`,
           fmt(r.rps),
           fmt(r.p50Ms, 2),
           fmt(r.p99Ms, 2),
           fmt(ratio(r.rps, byId(run, 'c')?.rps), 2),
+          fmt(r.cpuUsPerRequest),
         ]),
       ),
       '',

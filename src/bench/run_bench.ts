@@ -15,6 +15,7 @@ import { authorisedReadSession, type ReadSession } from './gateway_session';
 import type { ClientTls, LoadResult } from './load_child';
 import {
   canPin,
+  cpuMs,
   freePort,
   hasOpensslSTime,
   LoadGenerator,
@@ -62,6 +63,11 @@ export interface Throughput {
   connects?: number;
   /** req/s of each round, when the measurement was split into rounds. */
   rounds?: number[];
+  /**
+   * Server CPU time (user + system, all its processes) per request over the whole job: less sensitive to
+   * other load on the machine than req/s. 10 ms clock-tick resolution, so only meaningful over seconds.
+   */
+  cpuUsPerRequest?: number;
 }
 
 export interface ScenarioResult extends Throughput {
@@ -156,6 +162,9 @@ function combine(results: LoadResult[]): Throughput & { rounds: number[] } {
     requests: results.reduce((sum, r) => sum + r.count, 0),
     statuses,
     ...(connects !== undefined ? { connects } : {}),
+    ...(results.every((r) => r.cpuUsPerRequest !== undefined)
+      ? { cpuUsPerRequest: median(results.map((r) => r.cpuUsPerRequest as number)) }
+      : {}),
     rounds: results.map((r) => r.perSecond),
   };
 }
@@ -168,6 +177,7 @@ function throughput(r: LoadResult): Throughput {
     requests: r.count,
     statuses: r.statuses,
     ...(r.connects !== undefined ? { connects: r.connects } : {}),
+    ...(r.cpuUsPerRequest !== undefined ? { cpuUsPerRequest: r.cpuUsPerRequest } : {}),
   };
 }
 
@@ -293,6 +303,7 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
       measureMs = durationMs,
     ) => {
       const rss = sampleRss(server.pids);
+      const cpuBefore = server.pids.map(cpuMs);
       const result = await gen.run({
         type: 'load',
         origin: `https://127.0.0.1:${server.port}`,
@@ -303,6 +314,15 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
         warmupMs,
         durationMs: measureMs,
       });
+      const cpuAfter = server.pids.map(cpuMs);
+      const cpu = cpuAfter.reduce<number | undefined>((sum, after, i) => {
+        const before = cpuBefore[i];
+        return sum === undefined || after === undefined || before === undefined
+          ? undefined
+          : sum + after - before;
+      }, 0);
+      if (cpu !== undefined && result.total !== undefined && result.total > 0)
+        result.cpuUsPerRequest = (cpu * 1000) / result.total;
       const memory = await server.memory();
       return { result, rssMb: rss(), memory };
     };
