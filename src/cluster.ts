@@ -31,8 +31,10 @@ export function workerCountFrom(env: Env): number {
 }
 
 export interface RunClusteredParams {
-  /** Number of worker processes; 1 runs `runWorker` in this process without a cluster. */
-  workers: number;
+  /** Number of worker processes; 1 runs `runWorker` in this process without a cluster. Default: from `env`. */
+  workers?: number;
+  /** Where GATEWAY_WORKERS is read when `workers` is not given (main.ts passes process.env). */
+  env?: Env;
   /** What each worker runs: start the gateway and install its own signal handlers (main.ts's `main`). */
   runWorker: () => Promise<void>;
   /** Lines from the primary (worker started, died, replaced); default stderr. */
@@ -47,9 +49,10 @@ export interface RunClusteredParams {
  * signal stops the workers.
  */
 export async function runClustered(params: RunClusteredParams): Promise<void> {
-  if (params.workers <= 1 || cluster.isWorker) return params.runWorker();
+  // Inside the async function, so a bad GATEWAY_WORKERS rejects like any other start-up error.
+  const total = params.workers ?? workerCountFrom(params.env ?? {});
+  if (total <= 1 || cluster.isWorker) return params.runWorker();
   const log = params.log ?? ((line: string) => process.stderr.write(`psd2-gateway primary: ${line}\n`));
-  const total = params.workers;
   let stopping = false;
   let startedAll = false;
   const recentCrashes: number[] = [];
