@@ -199,6 +199,10 @@ export async function createAisApi(deps: AisApiDeps): Promise<express.Router> {
   };
   api.register(handlers);
   await api.init();
+  // openapi-backend rebuilds its operation list from the whole document (lodash over every path) several
+  // times per request; the document is fixed once init() has run, so the list is built once.
+  const operationList = api.router.getOperations();
+  api.router.getOperations = () => operationList;
 
   const errorResult = (error: unknown, req: Request): AisResult => {
     if (error instanceof GatewayError) {

@@ -5,6 +5,7 @@ import { certVerifyCommand } from './cert_verify';
 import { fixturesCommand } from './fixtures_command';
 import { consentCommand } from './consent_command';
 import { conformanceCommand } from './conformance_command';
+import { benchCommand } from './bench_command';
 
 export function buildProgram(): Command {
   const program = new Command('psd2-gateway')
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   program.addCommand(fixturesCommand());
   program.addCommand(consentCommand());
   program.addCommand(conformanceCommand());
+  program.addCommand(benchCommand());
   return program;
 }
 

@@ -1,0 +1,572 @@
+/**
+ * One bench run: the same certificates and TLS options for every server, servers pinned to core 1 and
+ * the load generator to core 0, scenarios measured one after another so nothing else of ours runs while
+ * one is measured.
+ *   (a) bare node:https mTLS server, (b) bare Express on the same listener, (c) the gateway's
+ *   authenticated balances read, (d) the gateway refusing Mallory; new handshakes against (a) and (c);
+ *   validation cost in-process; the read at 1k/100k consents on SQLite and PostgreSQL; 1 vs 2 workers.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client } from 'pg';
+import { prepareBenchPki, gatewayEnv, type BenchPki } from './bench_pki';
+import { authorisedReadSession, type ReadSession } from './gateway_session';
+import type { ClientTls, LoadResult } from './load_child';
+import {
+  canPin,
+  cpuMs,
+  freePort,
+  hasOpensslSTime,
+  LoadGenerator,
+  sampleRss,
+  startServer,
+  type ServerHandle,
+} from './processes';
+import { seedConsents } from './seed_consents';
+import type { ServerJob } from './server_child';
+import { measureValidation, type ValidationResult } from './validation_bench';
+
+export const SCENARIO_IDS = ['validation', 'a', 'b', 'c', 'd', 'handshakes', 'scale', 'workers'] as const;
+export type ScenarioId = (typeof SCENARIO_IDS)[number];
+
+export interface BenchOptions {
+  /** Measured seconds per scenario. */
+  durationS: number;
+  /** Unmeasured seconds before each measurement. */
+  warmupS: number;
+  /** Keep-alive connections of the load generator. */
+  connections: number;
+  /** The comparison (a-d, handshakes) is measured in this many interleaved rounds of duration/rounds. */
+  rounds: number;
+  /** Parallel connect loops of the handshake client. */
+  handshakeConcurrency: number;
+  only: ReadonlySet<ScenarioId>;
+  /** Maintenance database URL used to create and drop a throwaway database. */
+  postgresUrl: string;
+  /** Seeded consent counts for the scale runs. */
+  scaleCounts: number[];
+  /** Pin servers and load generator to separate cores with taskset (when available). */
+  pin: boolean;
+  /** Write V8 CPU profiles of the gateway server processes here. */
+  cpuProfDir?: string;
+  log: (line: string) => void;
+}
+
+export interface Throughput {
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  requests: number;
+  statuses: Record<string, number>;
+  /** Connections the load generator opened (warm-up included); above `connections` means reconnects. */
+  connects?: number;
+  /** req/s of each round, when the measurement was split into rounds. */
+  rounds?: number[];
+  /**
+   * Server CPU time (user + system, all its processes) per request over the whole job: less sensitive to
+   * other load on the machine than req/s. 10 ms clock-tick resolution, so only meaningful over seconds.
+   */
+  cpuUsPerRequest?: number;
+}
+
+export interface ScenarioResult extends Throughput {
+  id: 'a' | 'b' | 'c' | 'd';
+  name: string;
+  /** Peak RSS of the server process during the measurement. */
+  rssMb?: number;
+  /** The server's process.memoryUsage() (MB) right after its last measurement. */
+  memoryMb?: Record<string, number>;
+}
+
+export interface HandshakeResult {
+  id: 'a' | 'c';
+  name: string;
+  /** New connections per second, closed right after the handshake. */
+  handshakesPerS: number;
+  /** Connect-to-handshake latency; not reported by openssl s_time. */
+  p50Ms?: number;
+  p99Ms?: number;
+  /** New connection + one request (Connection: close) per second: what a TPP without keep-alive costs. */
+  connectionsWithRequestPerS?: number;
+  /** Handshakes/s of each round. */
+  rounds?: number[];
+  statuses: Record<string, number>;
+}
+
+export interface ScaleResult extends Throughput {
+  database: 'sqlite' | 'postgres';
+  consents: number;
+}
+
+export interface WorkersResult extends Throughput {
+  workers: number;
+}
+
+export interface BenchEnvironment {
+  node: string;
+  platform: string;
+  cpus: string;
+  cores: number;
+  pinned: boolean;
+}
+
+export interface BenchRun {
+  version: 1;
+  startedAt: string;
+  finishedAt: string;
+  environment: BenchEnvironment;
+  options: {
+    durationS: number;
+    warmupS: number;
+    connections: number;
+    rounds: number;
+    handshakeConcurrency: number;
+  };
+  scenarios: ScenarioResult[];
+  handshakes: HandshakeResult[];
+  validation?: ValidationResult;
+  scale: ScaleResult[];
+  notes: string[];
+  workers: WorkersResult[];
+}
+
+const SERVER_CPU = '1';
+const LOAD_CPU = '0';
+const BOTH_CPUS = '0,1';
+
+/** Re-issue the consent and token after this long (access tokens live 5 minutes). */
+const TOKEN_REISSUE_MS = 4 * 60_000;
+
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((x, y) => x - y);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+};
+
+/** Several rounds of one scenario: medians, with every round's req/s kept to show the noise. */
+function combine(results: LoadResult[]): Throughput & { rounds: number[] } {
+  const statuses: Record<string, number> = {};
+  for (const r of results)
+    for (const [k, v] of Object.entries(r.statuses)) statuses[k] = (statuses[k] ?? 0) + v;
+  const connects = results.reduce<number | undefined>(
+    (sum, r) => (r.connects === undefined ? sum : (sum ?? 0) + r.connects),
+    undefined,
+  );
+  return {
+    rps: median(results.map((r) => r.perSecond)),
+    p50Ms: median(results.map((r) => r.p50)),
+    p99Ms: median(results.map((r) => r.p99)),
+    requests: results.reduce((sum, r) => sum + r.count, 0),
+    statuses,
+    ...(connects !== undefined ? { connects } : {}),
+    ...(results.every((r) => r.cpuUsPerRequest !== undefined)
+      ? { cpuUsPerRequest: median(results.map((r) => r.cpuUsPerRequest as number)) }
+      : {}),
+    rounds: results.map((r) => r.perSecond),
+  };
+}
+
+function throughput(r: LoadResult): Throughput {
+  return {
+    rps: r.perSecond,
+    p50Ms: r.p50,
+    p99Ms: r.p99,
+    requests: r.count,
+    statuses: r.statuses,
+    ...(r.connects !== undefined ? { connects: r.connects } : {}),
+    ...(r.cpuUsPerRequest !== undefined ? { cpuUsPerRequest: r.cpuUsPerRequest } : {}),
+  };
+}
+
+async function dropPostgresDatabase(adminUrl: string, name: string): Promise<void> {
+  const admin = new Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  } finally {
+    await admin.end();
+  }
+}
+
+/** Creates a throwaway database; returns its URL, or undefined (with the reason) when unreachable. */
+async function createPostgresDatabase(
+  adminUrl: string,
+  name: string,
+): Promise<{ url?: string; why?: string }> {
+  const admin = new Client({ connectionString: adminUrl, connectionTimeoutMillis: 3000 });
+  try {
+    await admin.connect();
+  } catch (error) {
+    return { why: `PostgreSQL unreachable at ${adminUrl}: ${(error as Error).message}` };
+  }
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return { url: url.href };
+}
+
+export async function runBench(options: BenchOptions): Promise<BenchRun> {
+  const { log } = options;
+  const startedAt = new Date();
+  const pinned = options.pin && canPin();
+  const notes: string[] = [];
+  if (options.pin && !pinned) notes.push('taskset unavailable: processes were not pinned to cores');
+  const serverCpu = pinned ? SERVER_CPU : undefined;
+  const loadCpu = pinned ? LOAD_CPU : undefined;
+  const want = (id: ScenarioId) => options.only.has(id);
+  const durationMs = options.durationS * 1000;
+  const warmupMs = options.warmupS * 1000;
+
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'psd2-bench-'));
+  const run: BenchRun = {
+    version: 1,
+    startedAt: startedAt.toISOString(),
+    finishedAt: '',
+    environment: {
+      node: process.version,
+      platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+      cpus: os.cpus()[0]?.model ?? 'unknown',
+      cores: os.cpus().length,
+      pinned,
+    },
+    options: {
+      durationS: options.durationS,
+      warmupS: options.warmupS,
+      connections: options.connections,
+      rounds: options.rounds,
+      handshakeConcurrency: options.handshakeConcurrency,
+    },
+    scenarios: [],
+    handshakes: [],
+    scale: [],
+    workers: [],
+    notes,
+  };
+
+  let loader: LoadGenerator | undefined;
+  const servers: ServerHandle[] = [];
+  try {
+    log('generating the bench PKI (Trent, Bob, Alice, Mallory; P-256)');
+    const pki = await prepareBenchPki(dir);
+    const tlsFiles = {
+      certChainFile: pki.fixture.serverChainFile,
+      keyFile: pki.fixture.serverKeyFile,
+      anchorFile: pki.fixture.trustAnchorFile,
+    };
+    const alice: ClientTls = { ...pki.alice, anchorPem: pki.anchorPem };
+    const aliceCase = pki.fixture.cases.find((c) => c.id === 'alice');
+    const aliceFiles = {
+      certChainFile: aliceCase?.chainFile ?? '',
+      keyFile: aliceCase?.keyFile ?? '',
+      anchorFile: pki.fixture.trustAnchorFile,
+    };
+    const useSTime = want('handshakes') && hasOpensslSTime();
+    if (want('handshakes')) {
+      notes.push(
+        useSTime
+          ? `handshakes: ${options.handshakeConcurrency} parallel 'openssl s_time -new' clients with Alice's certificate; '+1 request' uses the node client, which is the bottleneck there`
+          : 'handshakes: openssl s_time unavailable; node client used, which may saturate its core before the server does',
+      );
+    }
+    const mallory: ClientTls = { ...pki.mallory, anchorPem: pki.anchorPem };
+
+    if (want('validation')) {
+      log('validation cost (in-process): cold pool, cold leaf, warm cache hit');
+      run.validation = await measureValidation({ pki: pki.fixture, poolSize: 200, warmIterations: 300_000 });
+    }
+
+    const needsServers = (['a', 'b', 'c', 'd', 'handshakes', 'scale'] as const).some(want);
+    if (needsServers) loader = LoadGenerator.start(loadCpu);
+
+    const start = async (job: Omit<ServerJob, 'port' | 'tls'>, cpus = serverCpu) => {
+      const port = await freePort();
+      const handle = await startServer({ ...job, port, tls: tlsFiles }, cpus);
+      servers.push(handle);
+      return handle;
+    };
+    const stop = async (handle: ServerHandle) => {
+      servers.splice(servers.indexOf(handle), 1);
+      await handle.stop();
+    };
+    const load = async (
+      gen: LoadGenerator,
+      server: ServerHandle,
+      request: { path: string; headers: Record<string, string> },
+      tls: ClientTls,
+      measureMs = durationMs,
+    ) => {
+      const rss = sampleRss(server.pids);
+      const cpuBefore = server.pids.map(cpuMs);
+      const result = await gen.run({
+        type: 'load',
+        origin: `https://127.0.0.1:${server.port}`,
+        path: request.path,
+        headers: request.headers,
+        tls,
+        connections: options.connections,
+        warmupMs,
+        durationMs: measureMs,
+      });
+      const cpuAfter = server.pids.map(cpuMs);
+      const cpu = cpuAfter.reduce<number | undefined>((sum, after, i) => {
+        const before = cpuBefore[i];
+        return sum === undefined || after === undefined || before === undefined
+          ? undefined
+          : sum + after - before;
+      }, 0);
+      if (cpu !== undefined && result.total !== undefined && result.total > 0)
+        result.cpuUsPerRequest = (cpu * 1000) / result.total;
+      const memory = await server.memory();
+      return { result, rssMb: rss(), memory };
+    };
+    const handshakes = async (
+      server: ServerHandle,
+      request: { path: string; headers: Record<string, string> },
+      measureMs: number,
+    ): Promise<{ bare: LoadResult; withRequest: LoadResult }> => {
+      const base = {
+        type: 'handshake' as const,
+        host: '127.0.0.1',
+        port: server.port,
+        tls: alice,
+        concurrency: options.handshakeConcurrency,
+        warmupMs,
+        durationMs: measureMs,
+      };
+      // Full handshakes: openssl s_time -new where available (its C clients leave the server as the
+      // bottleneck); otherwise the node client, which saturates its own core first.
+      const bare = useSTime
+        ? await (loader as LoadGenerator).run({
+            type: 's_time',
+            host: '127.0.0.1',
+            port: server.port,
+            files: aliceFiles,
+            processes: options.handshakeConcurrency,
+            durationMs: measureMs,
+          })
+        : await (loader as LoadGenerator).run(base);
+      const withRequest = await (loader as LoadGenerator).run({ ...base, request });
+      return { bare, withRequest };
+    };
+
+    let dbCounter = 0;
+    const sqliteUrl = () => `sqlite:${path.join(dir, `gateway-${dbCounter++}.db`)}`;
+    const gatewayJob = async (databaseUrl: string, workers = 1) => {
+      const port = await freePort();
+      return { kind: 'gateway' as const, env: gatewayEnv(pki, databaseUrl, port), workers, port };
+    };
+    const startGatewayServer = async (databaseUrl: string, cpus = serverCpu, workers = 1) => {
+      const job = await gatewayJob(databaseUrl, workers);
+      const execArgv = options.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir] : [];
+      const handle = await startServer({ ...job, tls: tlsFiles }, cpus, execArgv);
+      servers.push(handle);
+      return handle;
+    };
+    const session = async (server: ServerHandle, pkiForSession: BenchPki): Promise<ReadSession> =>
+      authorisedReadSession(pkiForSession, `https://localhost:${server.port}`);
+
+    // The servers of the side-by-side comparison start once and stay up (an idle one costs nothing); the
+    // measurements then rotate through them round by round, so a change in the machine's background load
+    // hits every scenario alike instead of whichever ran at that moment.
+    const bareRequest = { path: '/', headers: { accept: 'application/json' } };
+    const roundMs = durationMs / options.rounds;
+    const bareNode = want('a') || want('handshakes') ? await start({ kind: 'bare-node' }) : undefined;
+    const bareExpress = want('b') ? await start({ kind: 'bare-express' }) : undefined;
+    const gateway =
+      want('c') || want('d') || want('handshakes') ? await startGatewayServer(sqliteUrl()) : undefined;
+    let read: ReadSession | undefined;
+    let readSince = 0;
+    /** Access tokens live 5 minutes: a fresh consent and token well before that. */
+    const currentRead = async (): Promise<ReadSession> => {
+      if (gateway === undefined) throw new Error('no gateway');
+      if (read === undefined || Date.now() - readSince > TOKEN_REISSUE_MS) {
+        read = await session(gateway, pki);
+        readSince = Date.now();
+      }
+      return read;
+    };
+    const mallorysRequest = { path: '/v1/accounts', headers: { accept: 'application/json' } };
+    const plan: {
+      id: ScenarioResult['id'];
+      name: string;
+      server: ServerHandle | undefined;
+      request: () => Promise<{ path: string; headers: Record<string, string> }>;
+      tls: ClientTls;
+    }[] = [
+      {
+        id: 'a' as const,
+        name: 'bare node:https mTLS',
+        server: bareNode,
+        request: async () => bareRequest,
+        tls: alice,
+      },
+      {
+        id: 'b' as const,
+        name: 'bare Express',
+        server: bareExpress,
+        request: async () => bareRequest,
+        tls: alice,
+      },
+      {
+        id: 'c' as const,
+        name: 'gateway: authenticated balances read',
+        server: gateway,
+        request: currentRead,
+        tls: alice,
+      },
+      {
+        id: 'd' as const,
+        name: 'gateway: refusing Mallory',
+        server: gateway,
+        request: async () => mallorysRequest,
+        tls: mallory,
+      },
+    ].filter((p) => want(p.id));
+    const handshakePlan = want('handshakes')
+      ? [
+          {
+            id: 'a' as const,
+            name: 'bare node:https mTLS',
+            server: bareNode as ServerHandle,
+            request: async () => bareRequest,
+          },
+          { id: 'c' as const, name: 'gateway', server: gateway as ServerHandle, request: currentRead },
+        ]
+      : [];
+    const loadRounds = new Map<
+      string,
+      { results: LoadResult[]; rss: number[]; memory?: Record<string, number> }
+    >();
+    const handshakeRounds = new Map<string, { bare: LoadResult[]; withRequest: LoadResult[] }>();
+    for (let round = 1; round <= options.rounds; round++) {
+      for (const item of plan) {
+        if (item.server === undefined) continue;
+        const request = await item.request();
+        log(`round ${round}/${options.rounds}: (${item.id}) ${item.name}`);
+        const { result, rssMb, memory } = await load(
+          loader as LoadGenerator,
+          item.server,
+          request,
+          item.tls,
+          roundMs,
+        );
+        const entry = loadRounds.get(item.id) ?? { results: [], rss: [] };
+        entry.results.push(result);
+        if (memory !== undefined) entry.memory = memory;
+        if (rssMb !== undefined) entry.rss.push(rssMb);
+        loadRounds.set(item.id, entry);
+      }
+      for (const item of handshakePlan) {
+        const request = await item.request();
+        log(`round ${round}/${options.rounds}: (${item.id}) ${item.name}: new handshakes`);
+        const { bare, withRequest } = await handshakes(item.server, request, roundMs);
+        const entry = handshakeRounds.get(item.id) ?? { bare: [], withRequest: [] };
+        entry.bare.push(bare);
+        entry.withRequest.push(withRequest);
+        handshakeRounds.set(item.id, entry);
+      }
+    }
+    for (const item of plan) {
+      const entry = loadRounds.get(item.id);
+      if (entry === undefined) continue;
+      const rss = entry.rss.length > 0 ? Math.max(...entry.rss) : undefined;
+      run.scenarios.push({
+        id: item.id,
+        name: item.name,
+        ...combine(entry.results),
+        ...(rss ? { rssMb: rss } : {}),
+        ...(entry.memory ? { memoryMb: entry.memory } : {}),
+      });
+    }
+    for (const item of handshakePlan) {
+      const entry = handshakeRounds.get(item.id);
+      if (entry === undefined) continue;
+      const bare = combine(entry.bare);
+      const withRequest = combine(entry.withRequest);
+      run.handshakes.push({
+        id: item.id,
+        name: item.name,
+        handshakesPerS: bare.rps,
+        ...(useSTime ? {} : { p50Ms: bare.p50Ms, p99Ms: bare.p99Ms }),
+        rounds: bare.rounds,
+        connectionsWithRequestPerS: withRequest.rps,
+        statuses: {
+          ...bare.statuses,
+          ...Object.fromEntries(Object.entries(withRequest.statuses).map(([k, v]) => [`request:${k}`, v])),
+        },
+      });
+    }
+    for (const server of [bareNode, bareExpress, gateway]) if (server !== undefined) await stop(server);
+
+    if (want('scale')) {
+      for (const database of ['sqlite', 'postgres'] as const) {
+        for (const count of options.scaleCounts) {
+          let url: string;
+          let drop: (() => Promise<void>) | undefined;
+          if (database === 'sqlite') {
+            url = sqliteUrl();
+          } else {
+            const name = `psd2_bench_${process.pid}_${dbCounter++}`;
+            const created = await createPostgresDatabase(options.postgresUrl, name);
+            if (created.url === undefined) {
+              const why = created.why ?? 'PostgreSQL unavailable';
+              notes.push(`${why}: PostgreSQL scale runs skipped`);
+              log(`skipping PostgreSQL: ${why}`);
+              break;
+            }
+            url = created.url;
+            drop = () => dropPostgresDatabase(options.postgresUrl, name);
+          }
+          try {
+            log(`scale: ${database} with ${count} seeded consents: seeding`);
+            await seedConsents(url, count);
+            const server = await startGatewayServer(url);
+            const read = await session(server, pki);
+            log(`scale: ${database} with ${count} seeded consents: authenticated read`);
+            const { result } = await load(loader as LoadGenerator, server, read, alice);
+            run.scale.push({ database, consents: count, ...throughput(result) });
+            await stop(server);
+          } finally {
+            await drop?.();
+          }
+        }
+      }
+    }
+
+    if (want('workers')) {
+      // Here the servers may use both cores and so does the load generator: the two compete for them.
+      const unpinned = pinned ? BOTH_CPUS : undefined;
+      const gen = LoadGenerator.start(unpinned);
+      try {
+        for (const workers of [1, 2]) {
+          const server = await startGatewayServer(sqliteUrl(), unpinned, workers);
+          const read = await session(server, pki);
+          log(
+            `workers: GATEWAY_WORKERS=${workers}, authenticated read, servers and load generator on both cores`,
+          );
+          const { result } = await load(gen, server, read, alice);
+          run.workers.push({ workers, ...throughput(result) });
+          await stop(server);
+        }
+      } finally {
+        await gen.stop();
+      }
+      notes.push(
+        'workers: the load generator shares the 2 cores with the gateway workers, so 2 workers cannot reach 2x',
+      );
+    }
+  } finally {
+    for (const server of servers.splice(0)) await server.stop();
+    await loader?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  run.finishedAt = new Date().toISOString();
+  return run;
+}

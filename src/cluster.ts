@@ -1,0 +1,129 @@
+/**
+ * GATEWAY_WORKERS=N: N gateway processes share one listening port (node:cluster). The primary only forks,
+ * forwards signals and replaces a worker that dies; each worker is a complete gateway (its own trust
+ * store, verdict cache and database connections). Default 1: no cluster, the gateway runs in this process.
+ *
+ * Workers start one after another: the first one applies the database migrations and loads the sandbox
+ * bank before the next one opens the store (Kysely takes no migration lock on SQLite).
+ */
+import cluster, { type Worker } from 'node:cluster';
+import type { AddressInfo } from 'node:net';
+import { ConfigError, type Env } from './config/config';
+
+/** More workers than this is a typo, not a deployment. */
+export const MAX_WORKERS = 64;
+/** A worker that dies within this long of its start counts towards the crash-loop limit. */
+const CRASH_WINDOW_MS = 10_000;
+const MAX_RESTARTS_IN_WINDOW = 5;
+/** Workers close their connections within this long of a stop signal, or are killed. */
+const STOP_GRACE_MS = 10_000;
+
+/** GATEWAY_WORKERS: how many gateway processes share the port; default 1 (no cluster). */
+export function workerCountFrom(env: Env): number {
+  const raw = env.GATEWAY_WORKERS?.trim() ?? '';
+  if (raw === '') return 1;
+  if (!/^\d+$/.test(raw))
+    throw new ConfigError('GATEWAY_WORKERS', `not a whole number: ${JSON.stringify(raw)}`);
+  const value = Number(raw);
+  if (value < 1 || value > MAX_WORKERS)
+    throw new ConfigError('GATEWAY_WORKERS', `must be between 1 and ${MAX_WORKERS}, got ${value}`);
+  return value;
+}
+
+export interface RunClusteredParams {
+  /** Number of worker processes; 1 runs `runWorker` in this process without a cluster. Default: from `env`. */
+  workers?: number;
+  /** Where GATEWAY_WORKERS is read when `workers` is not given (main.ts passes process.env). */
+  env?: Env;
+  /** What each worker runs: start the gateway and install its own signal handlers (main.ts's `main`). */
+  runWorker: () => Promise<void>;
+  /** Lines from the primary (worker started, died, replaced); default stderr. */
+  log?: (line: string) => void;
+  /** Called once, in the primary, when every worker is listening. */
+  onListening?: (address: AddressInfo) => void;
+}
+
+/**
+ * Runs the gateway as `workers` processes. In a worker (or with one worker) this is `runWorker()`; in the
+ * primary the returned promise settles when the cluster has started, and the process stays up until a
+ * signal stops the workers.
+ */
+export async function runClustered(params: RunClusteredParams): Promise<void> {
+  // Inside the async function, so a bad GATEWAY_WORKERS rejects like any other start-up error.
+  const total = params.workers ?? workerCountFrom(params.env ?? {});
+  if (total <= 1 || cluster.isWorker) return params.runWorker();
+  const log = params.log ?? ((line: string) => process.stderr.write(`psd2-gateway primary: ${line}\n`));
+  let stopping = false;
+  let startedAll = false;
+  const recentCrashes: number[] = [];
+  const startedAt = new Map<Worker, number>();
+
+  const fork = (): Worker => {
+    const worker = cluster.fork();
+    startedAt.set(worker, Date.now());
+    return worker;
+  };
+  const listening = (worker: Worker): Promise<AddressInfo> =>
+    new Promise((resolve, reject) => {
+      const onListening = (address: AddressInfo) => {
+        worker.off('exit', onExit);
+        resolve(address);
+      };
+      const onExit = (code: number | null, signal: string | null) => {
+        worker.off('listening', onListening);
+        reject(new Error(`worker ${worker.id} exited during start (${signal ?? `code ${code ?? '?'}`})`));
+      };
+      worker.once('listening', onListening);
+      worker.once('exit', onExit);
+    });
+
+  const stopAll = (signal: NodeJS.Signals): void => {
+    if (stopping) return;
+    stopping = true;
+    const alive = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
+    if (alive.length === 0) process.exit(0);
+    for (const worker of alive) worker.process.kill(signal);
+    // A worker that does not finish closing in time is not waited for forever.
+    setTimeout(() => {
+      for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGKILL');
+    }, STOP_GRACE_MS).unref();
+  };
+  process.once('SIGINT', () => stopAll('SIGINT'));
+  process.once('SIGTERM', () => stopAll('SIGTERM'));
+  process.on('SIGHUP', () => {
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGHUP');
+  });
+
+  cluster.on('exit', (worker, code, signal) => {
+    startedAt.delete(worker);
+    if (stopping) {
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+      return;
+    }
+    if (!startedAll) return; // start-up failures are reported by the start sequence below
+    const now = Date.now();
+    recentCrashes.push(now);
+    while (recentCrashes.length > 0 && (recentCrashes[0] as number) < now - CRASH_WINDOW_MS)
+      recentCrashes.shift();
+    if (recentCrashes.length > MAX_RESTARTS_IN_WINDOW) {
+      log(`workers keep dying (${recentCrashes.length} in ${CRASH_WINDOW_MS / 1000} s): stopping`);
+      stopAll('SIGTERM');
+      process.exitCode = 1;
+      return;
+    }
+    log(`worker ${worker.id} died (${signal ?? `code ${code}`}); starting a replacement`);
+    fork();
+  });
+
+  let address: AddressInfo | undefined;
+  try {
+    for (let i = 0; i < total; i++) address = await listening(fork());
+  } catch (error) {
+    stopping = true;
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGTERM');
+    throw error;
+  }
+  startedAll = true;
+  log(`${total} workers listening`);
+  if (address !== undefined) params.onListening?.(address);
+}

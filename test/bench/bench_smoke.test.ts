@@ -1,0 +1,81 @@
+/**
+ * Keeps `npm run bench` working: builds, runs the real command for about a second per scenario with a
+ * reduced set (bare node, bare Express, the gateway refusing Mallory, validation) and checks that it
+ * prints the table and writes a results file of the expected shape. No performance thresholds: the
+ * figures depend on the machine and are only required to be numbers.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+const root = path.resolve(__dirname, '..', '..');
+const dir = mkdtempSync(path.join(tmpdir(), 'bench-smoke-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const positiveNumber = expect.any(Number) as unknown;
+
+describe('npm run bench (smoke)', () => {
+  it('measures a reduced scenario set and writes the results file', () => {
+    execFileSync(
+      process.execPath,
+      [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
+      {
+        cwd: root,
+        stdio: 'pipe',
+      },
+    );
+    const out = path.join(dir, 'results.json');
+    const stdout = execFileSync(
+      process.execPath,
+      [
+        path.join(root, 'dist', 'cli', 'main.js'),
+        'bench',
+        '--only',
+        'validation,a,b,d',
+        '--duration',
+        '1',
+        '--warmup',
+        '0.2',
+        '--rounds',
+        '1',
+        '--connections',
+        '4',
+        '--out',
+        out,
+      ],
+      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', timeout: 170_000 },
+    );
+    expect(stdout).toMatch(/keep-alive requests/);
+    expect(stdout).toMatch(/refusing Mallory vs bare Express/);
+
+    const run = JSON.parse(readFileSync(out, 'utf8')) as {
+      version: number;
+      scenarios: {
+        id: string;
+        rps: number;
+        p50Ms: number;
+        p99Ms: number;
+        statuses: Record<string, number>;
+      }[];
+      validation: Record<string, number>;
+      targets: { id: string; met?: boolean }[];
+    };
+    expect(run.version).toBe(1);
+    expect(run.scenarios.map((s) => s.id)).toEqual(['a', 'b', 'd']);
+    for (const s of run.scenarios) {
+      expect(s).toMatchObject({ rps: positiveNumber, p50Ms: positiveNumber, p99Ms: positiveNumber });
+      expect(s.rps).toBeGreaterThan(0);
+    }
+    // Mallory is refused, the bare servers answer: the harness measured what it claims to.
+    expect(Object.keys(run.scenarios.find((s) => s.id === 'd')?.statuses ?? {})).toEqual(['401']);
+    expect(Object.keys(run.scenarios.find((s) => s.id === 'a')?.statuses ?? {})).toEqual(['200']);
+    expect(run.validation).toMatchObject({
+      coldMedianUs: positiveNumber,
+      coldLeafMedianUs: positiveNumber,
+      warmMeanUs: positiveNumber,
+    });
+    expect(run.targets.find((t) => t.id === 'refusals-vs-express')?.met).toEqual(expect.any(Boolean));
+    expect(run.targets.find((t) => t.id === 'reads-vs-express')?.met).toBeUndefined();
+  }, 240_000);
+});
