@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** Process entry: start the gateway from the environment, stop cleanly on signals. */
 import { ConfigError } from './config/config';
+import { runClustered } from './cluster';
 import { startGateway } from './gateway';
 
 async function main(): Promise<void> {
@@ -18,7 +19,8 @@ async function main(): Promise<void> {
   process.on('SIGHUP', () => gateway.trustStore.reloadRevocation());
 }
 
-main().catch((error: unknown) => {
+// GATEWAY_WORKERS=N runs N such processes sharing the port; the default 1 runs main() right here.
+runClustered({ env: process.env, runWorker: main }).catch((error: unknown) => {
   const message =
     error instanceof ConfigError ? error.message : error instanceof Error ? error.message : String(error);
   process.stderr.write(`psd2-gateway: cannot start: ${message}\n`);
