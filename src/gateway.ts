@@ -4,6 +4,7 @@
  * start it in-process.
  */
 import { readFileSync } from 'node:fs';
+import type { Request, Response } from 'express';
 import type { Kysely } from 'kysely';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -20,6 +21,7 @@ import { FIXTURE_PKI_DIR, loadConfig, type Env, type GatewayConfig } from './con
 import { PROJECT_ROOT } from './config/project_root';
 import { ConsentService } from './consent/consent_service';
 import { ensureFixturePki } from './fixtures/fixture_pki';
+import type { PresentedAccessToken } from './oauth/access_token_verifier';
 import { OAuthService } from './oauth/oauth_service';
 import { TrustStore } from './pki/trust_store';
 import { loadSandboxBank } from './store/load_sandbox_bank';
@@ -107,23 +109,25 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
     options: { issuer: config.publicUrl },
     logger,
   });
+  const tokensOfRequests = new WeakMap<Response, PresentedAccessToken>();
+  const presentedToken = (req: Request, res: Response): PresentedAccessToken => {
+    let token = tokensOfRequests.get(res);
+    if (token === undefined) {
+      token = oauth.presentedAccessToken(req.headers.authorization, requireTppIdentity(res));
+      tokensOfRequests.set(res, token);
+    }
+    return token;
+  };
   const ais = await createAisApi({
     consents,
     accounts: store.accounts,
     logger,
     publicUrl: config.publicUrl,
+    // Both checks read the same token record: one lookup per request.
     accessCheck: async (req, res, consentId) => {
-      await oauth.verifyAccessToken({
-        authorization: req.headers.authorization,
-        consentIdHeader: consentId,
-        presenter: requireTppIdentity(res),
-      });
+      await presentedToken(req, res).verifyFor(consentId);
     },
-    tokenBindingCheck: (req, res) =>
-      oauth.refuseTokenOfAnotherCertificate({
-        authorization: req.headers.authorization,
-        presenter: requireTppIdentity(res),
-      }),
+    tokenBindingCheck: (req, res) => presentedToken(req, res).refuseIfBoundElsewhere(),
     onConsentDeleted: (consentId) => oauth.revokeTokensForConsent(consentId),
     tppDnsNames: (res) => requireTppIdentity(res).dnsNames,
   });

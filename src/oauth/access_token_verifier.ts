@@ -1,6 +1,6 @@
 import { FormatError, TokenExpired, TokenInvalid, TokenUnknown } from '../errors/gateway_error';
 import type { TppIdentity } from '../pki/tpp_identity';
-import type { OAuthRepository } from './oauth_repository';
+import type { OAuthRepository, TokenRecord } from './oauth_repository';
 import { secretToken } from './secret_token';
 
 export interface VerifyAccessTokenParams {
@@ -14,7 +14,7 @@ export interface VerifyAccessTokenParams {
 }
 
 export interface AccessTokenVerifierOptions {
-  repository: OAuthRepository;
+  repository: Pick<OAuthRepository, 'findToken'>;
   now?: () => Date;
 }
 
@@ -54,48 +54,88 @@ export class AccessTokenVerifier {
   }
 
   /**
+   * One request's bearer token. Both checks below read the same stored record: the lookup happens at most
+   * once per request, however many of them run.
+   */
+  presented(authorization: string | undefined, presenter: TppIdentity): PresentedAccessToken {
+    return new PresentedAccessToken(authorization, presenter, this.options.repository, this.now);
+  }
+
+  /** See PresentedAccessToken.refuseIfBoundElsewhere. */
+  refuseTokenOfAnotherCertificate(
+    params: Pick<VerifyAccessTokenParams, 'authorization' | 'presenter'>,
+  ): Promise<void> {
+    return this.presented(params.authorization, params.presenter).refuseIfBoundElsewhere();
+  }
+
+  verifyAccessToken(params: VerifyAccessTokenParams): Promise<{ consentId: string }> {
+    return this.presented(params.authorization, params.presenter).verifyFor(
+      params.consentIdHeader,
+      params.now,
+    );
+  }
+}
+
+export class PresentedAccessToken {
+  private readonly authorization: string;
+  private record: Promise<TokenRecord | undefined> | undefined;
+
+  constructor(
+    authorization: string | undefined,
+    private readonly presenter: TppIdentity,
+    private readonly repository: Pick<OAuthRepository, 'findToken'>,
+    private readonly now: () => Date,
+  ) {
+    this.authorization = authorization?.trim() ?? '';
+  }
+
+  private token(): string | undefined {
+    return BEARER.exec(this.authorization)?.[1];
+  }
+
+  private lookup(token: string): Promise<TokenRecord | undefined> {
+    this.record ??= this.repository.findToken(secretToken.hash(token));
+    return this.record;
+  }
+
+  /**
    * Refuses a bearer token issued to another certificate, and does nothing else. It runs before the
    * Consent-ID is looked up: a stolen token is the thing that is wrong, whoever owns the consent it
    * names, while a read without a usable token of one's own still gets the consent checks first.
    */
-  async refuseTokenOfAnotherCertificate(
-    params: Pick<VerifyAccessTokenParams, 'authorization' | 'presenter'>,
-  ): Promise<void> {
-    const token = BEARER.exec(params.authorization?.trim() ?? '')?.[1];
+  async refuseIfBoundElsewhere(): Promise<void> {
+    const token = this.token();
     if (token === undefined) return;
-    const record = await this.options.repository.findToken(secretToken.hash(token));
+    const record = await this.lookup(token);
     if (record === undefined || record.kind !== 'access' || record.cnfThumbprint === null) return;
-    assertBoundTo(record.cnfThumbprint, record.clientId, params.presenter);
+    assertBoundTo(record.cnfThumbprint, record.clientId, this.presenter);
   }
 
-  async verifyAccessToken(params: VerifyAccessTokenParams): Promise<{ consentId: string }> {
-    const authorization = params.authorization?.trim();
-    if (authorization === undefined || authorization === '') {
+  async verifyFor(consentIdHeader: string | undefined, at?: Date): Promise<{ consentId: string }> {
+    if (this.authorization === '') {
       throw new TokenInvalid({ text: 'Authorization: Bearer token required', path: 'header.Authorization' });
     }
-    const match = BEARER.exec(authorization);
-    const token = match?.[1];
+    const token = this.token();
     if (token === undefined) {
       throw new TokenInvalid({
         text: 'Authorization must be "Bearer <access token>"',
         path: 'header.Authorization',
       });
     }
-    const consentId = params.consentIdHeader?.trim();
+    const consentId = consentIdHeader?.trim();
     if (consentId === undefined || consentId === '') {
       throw new FormatError({ text: 'Consent-ID header required', path: 'header.Consent-ID' });
     }
 
-    const record = await this.options.repository.findToken(secretToken.hash(token));
+    const record = await this.lookup(token);
     if (record === undefined || record.kind !== 'access' || record.cnfThumbprint === null) {
       throw new TokenUnknown({ text: 'Unknown access token', path: 'header.Authorization' });
     }
-    assertBoundTo(record.cnfThumbprint, record.clientId, params.presenter);
+    assertBoundTo(record.cnfThumbprint, record.clientId, this.presenter);
     if (record.revokedAt !== null || record.grantRevokedAt !== null) {
       throw new TokenInvalid({ text: 'The access token was revoked', path: 'header.Authorization' });
     }
-    const now = params.now ?? this.now();
-    if (record.expiresAt.getTime() <= now.getTime()) {
+    if (record.expiresAt.getTime() <= (at ?? this.now()).getTime()) {
       throw new TokenExpired({ text: 'The access token has expired', path: 'header.Authorization' });
     }
     if (record.consentId !== consentId) {

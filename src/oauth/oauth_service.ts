@@ -1,7 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../audit/logger';
 import type { TppIdentity } from '../pki/tpp_identity';
-import { AccessTokenVerifier, type VerifyAccessTokenParams } from './access_token_verifier';
+import {
+  AccessTokenVerifier,
+  type PresentedAccessToken,
+  type VerifyAccessTokenParams,
+} from './access_token_verifier';
 import type {
   ConsentAuthorisationPort,
   ConsentForAuthorisation,
@@ -389,6 +393,11 @@ export class OAuthService {
   async revokeTokensForConsent(consentId: string): Promise<void> {
     const count = await this.repo.revokeGrantsForConsent(consentId, this.now());
     if (count > 0) this.deps.logger?.info({ event: 'oauth.consent_tokens_revoked', consentId, count });
+  }
+
+  /** A request's bearer token, for checks that must share one lookup (see AccessTokenVerifier). */
+  presentedAccessToken(authorization: string | undefined, presenter: TppIdentity): PresentedAccessToken {
+    return this.verifier.presented(authorization, presenter);
   }
 
   /** See AccessTokenVerifier for the codes. */
