@@ -10,7 +10,8 @@ import type {
   TransactionQuery,
 } from '../accounts/account_service';
 import { UNUSABLE_PASSWORD_HASH, verifyPsuPassword } from '../accounts/psu_password';
-import type { AccountsTable, Database, TransactionsTable } from './schema';
+import { PreparedQuery, type ParamSlot } from './prepared_query';
+import type { AccountsTable, BalancesTable, Database, TransactionsTable } from './schema';
 
 function toAccount(row: Selectable<AccountsTable>): Account {
   return {
@@ -45,7 +46,18 @@ function toTransaction(row: Selectable<TransactionsTable>): Transaction {
 
 /** The sandbox bank's books, kept in the gateway's own store. */
 export class KyselyAccountService implements AccountService {
-  constructor(private readonly db: Kysely<Database>) {}
+  // Run on every account read: compiled once.
+  private readonly accountQuery: PreparedQuery<Database, { resourceId: string }, Selectable<AccountsTable>>;
+  private readonly balancesQuery: PreparedQuery<Database, { resourceId: string }, Selectable<BalancesTable>>;
+
+  constructor(private readonly db: Kysely<Database>) {
+    this.accountQuery = new PreparedQuery(db, (q, p: ParamSlot<{ resourceId: string }>) =>
+      q.selectFrom('accounts').selectAll().where('resource_id', '=', p('resourceId')),
+    );
+    this.balancesQuery = new PreparedQuery(db, (q, p: ParamSlot<{ resourceId: string }>) =>
+      q.selectFrom('balances').selectAll().where('resource_id', '=', p('resourceId')).orderBy('balance_type'),
+    );
+  }
 
   async accountsByIban(ibans: readonly string[]): Promise<Account[]> {
     if (ibans.length === 0) return [];
@@ -59,21 +71,12 @@ export class KyselyAccountService implements AccountService {
   }
 
   async accountByResourceId(resourceId: string): Promise<Account | undefined> {
-    const row = await this.db
-      .selectFrom('accounts')
-      .selectAll()
-      .where('resource_id', '=', resourceId)
-      .executeTakeFirst();
+    const row = await this.accountQuery.executeTakeFirst({ resourceId });
     return row === undefined ? undefined : toAccount(row);
   }
 
   async balances(resourceId: string): Promise<Balance[]> {
-    const rows = await this.db
-      .selectFrom('balances')
-      .selectAll()
-      .where('resource_id', '=', resourceId)
-      .orderBy('balance_type')
-      .execute();
+    const rows = await this.balancesQuery.execute({ resourceId });
     return rows.map((row) => {
       const balance: Balance = {
         balanceType: row.balance_type as BalanceType,

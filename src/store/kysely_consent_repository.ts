@@ -5,6 +5,7 @@ import type {
   ConsentRepository,
   ConsentTransitionParams,
 } from '../consent/consent_repository';
+import { PreparedQuery, type ParamSlot } from './prepared_query';
 import type { ConsentsTable, Database } from './schema';
 
 function toConsent(row: Selectable<ConsentsTable>): Consent {
@@ -32,7 +33,14 @@ function toConsent(row: Selectable<ConsentsTable>): Consent {
 }
 
 export class KyselyConsentRepository implements ConsentRepository {
-  constructor(private readonly db: Kysely<Database>) {}
+  /** Every AIS read starts here: compiled once. */
+  private readonly byId: PreparedQuery<Database, { id: string }, Selectable<ConsentsTable>>;
+
+  constructor(private readonly db: Kysely<Database>) {
+    this.byId = new PreparedQuery(db, (q, p: ParamSlot<{ id: string }>) =>
+      q.selectFrom('consents').selectAll().where('id', '=', p('id')),
+    );
+  }
 
   async insert(consent: Consent): Promise<void> {
     await this.db
@@ -60,7 +68,7 @@ export class KyselyConsentRepository implements ConsentRepository {
   }
 
   async findById(id: string): Promise<Consent | undefined> {
-    const row = await this.db.selectFrom('consents').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await this.byId.executeTakeFirst({ id });
     return row === undefined ? undefined : toConsent(row);
   }
 

@@ -8,6 +8,7 @@ import type {
   TokenRecord,
 } from '../oauth/oauth_repository';
 import type { OAuthGrantTable, OAuthPsuSessionTable, OAuthTables } from './oauth_schema';
+import { PreparedQuery, type ParamSlot } from './prepared_query';
 
 const iso = (d: Date): string => d.toISOString();
 const isoOrNull = (d: Date | null): string | null => (d === null ? null : d.toISOString());
@@ -47,9 +48,36 @@ function toGrant(row: Selectable<OAuthGrantTable>): Grant {
   };
 }
 
+/** The token check on every AIS read: compiled once per repository. */
+function tokenByHashQuery(db: Kysely<OAuthTables>) {
+  return new PreparedQuery(db, (q, p: ParamSlot<{ tokenHash: string }>) =>
+    q
+      .selectFrom('oauth_token as t')
+      .innerJoin('oauth_grant as g', 'g.id', 't.grant_id')
+      .select([
+        't.token_hash',
+        't.grant_id',
+        't.kind',
+        't.cnf_thumbprint',
+        't.expires_at',
+        't.rotated_at',
+        't.revoked_at',
+        't.created_at',
+        'g.client_id',
+        'g.consent_id',
+        'g.revoked_at as grant_revoked_at',
+      ])
+      .where('t.token_hash', '=', p('tokenHash')),
+  );
+}
+
 /** OAuthRepository on Kysely; the same queries serve SQLite (better-sqlite3) and PostgreSQL (pg). */
 export class OAuthRepositoryKysely implements OAuthRepository {
-  constructor(private readonly db: Kysely<OAuthTables>) {}
+  private readonly tokenByHash: ReturnType<typeof tokenByHashQuery>;
+
+  constructor(private readonly db: Kysely<OAuthTables>) {
+    this.tokenByHash = tokenByHashQuery(db);
+  }
 
   async createSession(s: PsuSession): Promise<void> {
     await this.db
@@ -193,24 +221,7 @@ export class OAuthRepositoryKysely implements OAuthRepository {
   }
 
   async findToken(tokenHash: string): Promise<TokenRecord | undefined> {
-    const row = await this.db
-      .selectFrom('oauth_token as t')
-      .innerJoin('oauth_grant as g', 'g.id', 't.grant_id')
-      .select([
-        't.token_hash',
-        't.grant_id',
-        't.kind',
-        't.cnf_thumbprint',
-        't.expires_at',
-        't.rotated_at',
-        't.revoked_at',
-        't.created_at',
-        'g.client_id',
-        'g.consent_id',
-        'g.revoked_at as grant_revoked_at',
-      ])
-      .where('t.token_hash', '=', tokenHash)
-      .executeTakeFirst();
+    const row = await this.tokenByHash.executeTakeFirst({ tokenHash });
     if (row === undefined) return undefined;
     return {
       tokenHash: row.token_hash,

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
+import { openStore, type Store } from '../../src/store/open_store';
 
 /**
  * Throwaway databases for store tests: a SQLite file in a fresh temp directory, or a fresh PostgreSQL
@@ -77,5 +78,26 @@ export async function createTestDatabase(kind: DatabaseKind): Promise<TestDataba
         await client.end();
       }
     },
+  };
+}
+
+/**
+ * A migrated store on a throwaway database for the enclosing `describe`, opened before its tests and
+ * dropped after them. Read it through the returned getter once the tests run.
+ */
+export function useTestStore(kind: DatabaseKind): () => Store {
+  let database: TestDatabase | undefined;
+  let store: Store | undefined;
+  beforeAll(async () => {
+    database = await createTestDatabase(kind);
+    store = await openStore(database.url);
+  });
+  afterAll(async () => {
+    await store?.close();
+    await database?.drop();
+  });
+  return () => {
+    if (store === undefined) throw new Error('the test store is opened in beforeAll');
+    return store;
   };
 }

@@ -1,0 +1,95 @@
+import { sql } from 'kysely';
+import type { Store } from '../../src/store/open_store';
+import { PreparedQuery, PreparedQueryError, type ParamSlot } from '../../src/store/prepared_query';
+import { DATABASE_KINDS, describeForDatabase, useTestStore } from './test_databases';
+
+type PsuParams = { displayName: string; prefix: string };
+
+describe.each(DATABASE_KINDS)('a prepared query on %s', (kind) => {
+  describeForDatabase(kind)(kind, () => {
+    const testStore = useTestStore(kind);
+    let store: Store;
+
+    beforeAll(async () => {
+      store = testStore();
+      await store.db
+        .insertInto('psus')
+        .values(
+          ['anna', 'ben', 'clara', 'anton'].map((id) => ({
+            psu_id: id,
+            display_name: id === 'ben' ? 'B' : 'A',
+            password_hash: 'x',
+          })),
+        )
+        .execute();
+    });
+
+    const psusNamed = (s: Store) =>
+      new PreparedQuery(s.db, (q, p: ParamSlot<PsuParams>) =>
+        q
+          .selectFrom('psus')
+          .select('psu_id')
+          .where('display_name', '=', p('displayName'))
+          // A constant between two parameters: its position must survive.
+          .where('password_hash', '=', 'x')
+          .where('psu_id', 'like', p('prefix'))
+          .orderBy('psu_id'),
+      );
+
+    it('gives what the same query built afresh gives, for each set of values', async () => {
+      const prepared = psusNamed(store);
+      for (const params of [
+        { displayName: 'A', prefix: 'an%' },
+        { displayName: 'A', prefix: '%' },
+        { displayName: 'B', prefix: 'b%' },
+        { displayName: 'B', prefix: 'a%' },
+      ]) {
+        const fresh = await store.db
+          .selectFrom('psus')
+          .select('psu_id')
+          .where('display_name', '=', params.displayName)
+          .where('password_hash', '=', 'x')
+          .where('psu_id', 'like', params.prefix)
+          .orderBy('psu_id')
+          .execute();
+        await expect(prepared.execute(params)).resolves.toEqual(fresh);
+      }
+      await expect(prepared.executeTakeFirst({ displayName: 'A', prefix: 'c%' })).resolves.toEqual({
+        psu_id: 'clara',
+      });
+      await expect(prepared.executeTakeFirst({ displayName: 'Z', prefix: '%' })).resolves.toBeUndefined();
+    });
+
+    it('binds values, so a quote in a value is data, not SQL', async () => {
+      const prepared = psusNamed(store);
+      await expect(prepared.execute({ displayName: "A' OR '1'='1", prefix: '%' })).resolves.toEqual([]);
+    });
+
+    it('binds one parameter used twice at both places', async () => {
+      const prepared = new PreparedQuery(store.db, (q, p: ParamSlot<{ id: string }>) =>
+        q
+          .selectFrom('psus')
+          .select('psu_id')
+          .where((eb) => eb.or([eb('psu_id', '=', p('id')), eb('display_name', '=', p('id'))])),
+      );
+      expect(prepared.compile({ id: 'ben' }).parameters).toEqual(['ben', 'ben']);
+      await expect(prepared.execute({ id: 'ben' })).resolves.toEqual([{ psu_id: 'ben' }]);
+    });
+
+    it('refuses a parameter that would be written into the SQL text or is never bound', () => {
+      expect(
+        () =>
+          new PreparedQuery(store.db, (q, p: ParamSlot<{ column: string }>) =>
+            q.selectFrom('psus').select(sql.ref<string>(p('column')).as('c')),
+          ),
+      ).toThrow(PreparedQueryError);
+      expect(
+        () =>
+          new PreparedQuery(store.db, (q, p: ParamSlot<{ id: string }>) => {
+            p('id');
+            return q.selectFrom('psus').select('psu_id');
+          }),
+      ).toThrow(/parameter id is not bound/);
+    });
+  });
+});
