@@ -2,7 +2,7 @@ import type { Consent } from '../../src/consent/consent';
 import { buildSandboxBank, readSandboxBankFixture } from '../../src/accounts/sandbox_bank';
 import { loadSandboxBank } from '../../src/store/load_sandbox_bank';
 import { openStore, type Store } from '../../src/store/open_store';
-import { createTestDatabase, DATABASE_KINDS, describeForDatabase, type TestDatabase } from './test_databases';
+import { DATABASE_KINDS, describeForDatabase, useTestStore } from './test_databases';
 
 function consent(id: string, overrides: Partial<Consent> = {}): Consent {
   return {
@@ -33,16 +33,10 @@ const bank = buildSandboxBank(readSandboxBankFixture());
 
 describe.each(DATABASE_KINDS)('consent repository and store on %s', (kind) => {
   describeForDatabase(kind)(kind, () => {
-    let database: TestDatabase;
+    const testStore = useTestStore(kind);
     let store: Store;
-
-    beforeAll(async () => {
-      database = await createTestDatabase(kind);
-      store = await openStore(database.url);
-    });
-    afterAll(async () => {
-      await store?.close();
-      await database?.drop();
+    beforeAll(() => {
+      store = testStore.store;
     });
 
     it('round-trips every field of a consent', async () => {
@@ -141,8 +135,7 @@ describe.each(DATABASE_KINDS)('consent repository and store on %s', (kind) => {
 
     it('keeps every consent, its usage and the bank across a restart', async () => {
       const before = await store.consents.list();
-      await store.close();
-      store = await openStore(database.url);
+      store = await testStore.reopen();
       expect(await store.consents.list()).toEqual(before);
       expect(await store.consents.accessCount('freq', '2026-11-22')).toBe(4);
       expect(await store.accounts.accountsOfPsu('anna')).toHaveLength(2);
@@ -150,14 +143,12 @@ describe.each(DATABASE_KINDS)('consent repository and store on %s', (kind) => {
 
     it('runs extra migrations once and refuses a name the core set uses', async () => {
       const up = jest.fn(async () => undefined);
-      await store.close();
-      store = await openStore(database.url, { extraMigrations: { '0100_probe': { up } } });
-      await store.close();
-      store = await openStore(database.url, { extraMigrations: { '0100_probe': { up } } });
+      await testStore.reopen({ extraMigrations: { '0100_probe': { up } } });
+      store = await testStore.reopen({ extraMigrations: { '0100_probe': { up } } });
       expect(up).toHaveBeenCalledTimes(1);
-      await expect(openStore(database.url, { extraMigrations: { '0001_consents': { up } } })).rejects.toThrow(
-        /already used/,
-      );
+      await expect(
+        openStore(testStore.url, { extraMigrations: { '0001_consents': { up } } }),
+      ).rejects.toThrow(/already used/);
     });
   });
 });

@@ -11,7 +11,7 @@ describe.each(DATABASE_KINDS)('a prepared query on %s', (kind) => {
     let store: Store;
 
     beforeAll(async () => {
-      store = testStore();
+      store = testStore.store;
       await store.db
         .insertInto('psus')
         .values(

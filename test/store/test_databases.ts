@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
-import { openStore, type Store } from '../../src/store/open_store';
+import { openStore, type OpenStoreOptions, type Store } from '../../src/store/open_store';
 
 /**
  * Throwaway databases for store tests: a SQLite file in a fresh temp directory, or a fresh PostgreSQL
@@ -81,23 +81,45 @@ export async function createTestDatabase(kind: DatabaseKind): Promise<TestDataba
   };
 }
 
+export interface TestStore {
+  /** The store currently open; valid once the suite's beforeAll hooks ran. */
+  readonly store: Store;
+  /** Closes the open store and opens the same database again (a restart). */
+  reopen(options?: OpenStoreOptions): Promise<Store>;
+  readonly url: string;
+}
+
 /**
  * A migrated store on a throwaway database for the enclosing `describe`, opened before its tests and
- * dropped after them. Read it through the returned getter once the tests run.
+ * dropped after them.
  */
-export function useTestStore(kind: DatabaseKind): () => Store {
+export function useTestStore(kind: DatabaseKind): TestStore {
   let database: TestDatabase | undefined;
-  let store: Store | undefined;
+  let current: Store | undefined;
   beforeAll(async () => {
     database = await createTestDatabase(kind);
-    store = await openStore(database.url);
+    current = await openStore(database.url);
   });
   afterAll(async () => {
-    await store?.close();
+    await current?.close();
     await database?.drop();
   });
-  return () => {
-    if (store === undefined) throw new Error('the test store is opened in beforeAll');
-    return store;
+  const opened = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('the test store is opened in beforeAll');
+    return value;
+  };
+  return {
+    get store() {
+      return opened(current);
+    },
+    get url() {
+      return opened(database).url;
+    },
+    async reopen(options) {
+      await current?.close();
+      current = undefined;
+      current = await openStore(opened(database).url, options);
+      return current;
+    },
   };
 }
