@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { OpenAPIBackend, type Context, type Handler } from 'openapi-backend';
+import { OpenAPIBackend } from 'openapi-backend';
 import type { OpenAPIV3 } from 'openapi-types';
 import type { AccountService } from '../accounts/account_service';
 import type { Logger } from '../audit/logger';
@@ -28,6 +28,7 @@ import { getConsentStatus } from './ais/get_consent_status';
 import { getTransactionList } from './ais/get_transaction_list';
 import { readAccountDetails } from './ais/read_account_details';
 import { OPENAPI_DOCS_CSS, renderOpenApiDocs } from './openapi_docs';
+import { OpenApiOperations, type OperationContext } from './openapi_operations';
 
 export const AIS_OPENAPI_FILE = path.join(PROJECT_ROOT, 'openapi', 'ais.json');
 
@@ -56,7 +57,6 @@ export interface AisApiDeps {
   validateResponses?: boolean;
 }
 
-const OPERATION_KEY = 'psd2AisOperationId';
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
 function isCalendarDate(value: string): boolean {
@@ -169,40 +169,50 @@ export async function createAisApi(deps: AisApiDeps): Promise<express.Router> {
     getBalances: getBalances(handlerDeps),
     getTransactionList: getTransactionList(handlerDeps),
   };
-  const handlers: Record<string, Handler> = { ...operations };
-  // The doors openapi-backend leaves open by default, each closed with a Berlin Group refusal. They throw;
-  // the router renders every GatewayError the same way.
-  handlers.notFound = () => {
-    throw new ResourceUnknown({ text: 'No such endpoint' }, 404);
-  };
-  handlers.methodNotAllowed = (c: Context) => {
-    throw new ServiceInvalid({ text: `Method ${c.request.method.toUpperCase()} is not offered here` }, 405);
-  };
-  handlers.notImplemented = (c: Context) => {
-    throw new InternalServerError(`no handler registered for ${c.operation.operationId ?? '?'}`);
-  };
-  handlers.validationFail = (c: Context) => {
-    throw validationError(c.validation.errors ?? [], headerNames);
-  };
-  handlers.unauthorizedHandler = () => {
-    throw new RoleInvalid('The certificate does not carry the role PSP_AI');
-  };
-  handlers.postRoutingHandler = (c: Context, _req: Request, res: Response) => {
-    if (c.operation?.operationId !== undefined) res.locals[OPERATION_KEY] = c.operation.operationId;
-  };
-  // Runs after routing and before validation. The trust gate authenticated the certificate; whether its
-  // roles allow account information is this API's decision.
-  handlers.postSecurityHandler = (_c: Context, _req: Request, res: Response) => {
+  await api.init();
+  const routes = new OpenApiOperations(api);
+  const unhandled = routes.operationIds.filter((id) => !(id in operations));
+  const undocumented = Object.keys(operations).filter((id) => !routes.operationIds.includes(id));
+  if (unhandled.length > 0 || undocumented.length > 0) {
+    throw new Error(
+      `AIS operations and handlers differ: no handler for [${unhandled.join(', ')}], not in the document: [${undocumented.join(', ')}]`,
+    );
+  }
+
+  /** Routing, the role check, validation, then the handler; every refusal is a thrown GatewayError. */
+  const dispatch = async (
+    req: Request,
+    res: Response,
+  ): Promise<{ operationId: string; result: AisResult }> => {
+    const match = routes.match(req.method, req.path);
+    if (match.kind === 'not-found') throw new ResourceUnknown({ text: 'No such endpoint' }, 404);
+    if (match.kind === 'method-not-allowed') {
+      throw new ServiceInvalid({ text: `Method ${req.method.toUpperCase()} is not offered here` }, 405);
+    }
+    // The trust gate authenticated the certificate; whether its roles allow account information is this
+    // API's decision.
     if (!requireTppIdentity(res).roles.includes('PSP_AI')) {
       throw new RoleInvalid('The certificate does not carry the role PSP_AI');
     }
+    const context: OperationContext = {
+      operationId: match.operationId,
+      request: {
+        method: req.method,
+        path: req.path,
+        params: match.params,
+        // Copies: validation coerces values in place.
+        query: { ...(req.query as Record<string, unknown>) },
+        headers: { ...req.headers },
+        requestBody: req.body as unknown,
+      },
+    };
+    const errors = routes.validate(match.operationId, context.request);
+    if (errors !== undefined) throw validationError(errors, headerNames);
+    const handler = operations[match.operationId];
+    if (handler === undefined)
+      throw new InternalServerError(`no handler registered for ${match.operationId}`);
+    return { operationId: match.operationId, result: await handler(context, req, res) };
   };
-  api.register(handlers);
-  await api.init();
-  // openapi-backend rebuilds its operation list from the whole document (lodash over every path) several
-  // times per request; the document is fixed once init() has run, so the list is built once.
-  const operationList = api.router.getOperations();
-  api.router.getOperations = () => operationList;
 
   const errorResult = (error: unknown, req: Request): AisResult => {
     if (error instanceof GatewayError) {
@@ -216,9 +226,8 @@ export async function createAisApi(deps: AisApiDeps): Promise<express.Router> {
     return { status: 500, body: toTppMessages(new InternalServerError('unexpected error')) };
   };
 
-  const send = (req: Request, res: Response, result: AisResult): void => {
+  const send = (req: Request, res: Response, result: AisResult, operationId?: string): void => {
     let final = result;
-    const operationId = res.locals[OPERATION_KEY] as string | undefined;
     if (deps.validateResponses === true && operationId !== undefined) {
       // openapi-backend models "no content" as null.
       const check = api.validateResponse(result.body ?? null, operationId, result.status);
@@ -256,23 +265,13 @@ export async function createAisApi(deps: AisApiDeps): Promise<express.Router> {
       next();
       return;
     }
-    let result: AisResult;
+    let outcome: { operationId?: string; result: AisResult };
     try {
-      result = (await api.handleRequest(
-        {
-          method: req.method,
-          path: req.path,
-          query: req.query as Record<string, string | string[]>,
-          headers: req.headers as Record<string, string | string[]>,
-          body: req.body as unknown,
-        },
-        req,
-        res,
-      )) as AisResult;
+      outcome = await dispatch(req, res);
     } catch (error) {
-      result = errorResult(error, req);
+      outcome = { result: errorResult(error, req) };
     }
-    send(req, res, result);
+    send(req, res, outcome.result, outcome.operationId);
   });
   // Body-parser failures (malformed JSON, oversized bodies) arrive here as errors.
   router.use((error: unknown, req: Request, res: Response, next: NextFunction) => {

@@ -1,10 +1,10 @@
 import type { Request, Response } from 'express';
-import type { Context } from 'openapi-backend';
 import type { AccountService, Account } from '../../accounts/account_service';
 import type { Consent, ConsentGrant } from '../../consent/consent';
 import { grantAllows, visibleIbans, type AccessKind } from '../../consent/consent_grant';
 import type { ConsentService } from '../../consent/consent_service';
 import { ConsentInvalid, FormatError, ResourceUnknown } from '../../errors/gateway_error';
+import type { OperationContext } from '../openapi_operations';
 import { requireTppIdentity } from '../request_context';
 import type { TppIdentity } from '../../pki/tpp_identity';
 
@@ -27,22 +27,22 @@ export interface AisResult {
   headers?: Record<string, string>;
 }
 
-export type AisHandler = (context: Context, req: Request, res: Response) => Promise<AisResult>;
+export type AisHandler = (context: OperationContext, req: Request, res: Response) => Promise<AisResult>;
 
 /** A header value as openapi-backend hands it over (names lower-cased), first value if repeated. */
-export function header(context: Context, name: string): string | undefined {
+export function header(context: OperationContext, name: string): string | undefined {
   const value: unknown = context.request.headers[name.toLowerCase()];
   const first: unknown = Array.isArray(value) ? value[0] : value;
   return typeof first === 'string' ? first : undefined;
 }
 
-export function param(context: Context, name: string): string {
+export function param(context: OperationContext, name: string): string {
   const value: unknown = context.request.params[name];
   if (typeof value !== 'string') throw new FormatError({ text: `${name} is required`, path: name });
   return value;
 }
 
-export function query(context: Context, name: string): string | undefined {
+export function query(context: OperationContext, name: string): string | undefined {
   const value: unknown = context.request.query[name];
   const first: unknown = Array.isArray(value) ? value[0] : value;
   return first === undefined || first === null ? undefined : String(first);
@@ -64,7 +64,7 @@ export interface ReadGate {
  */
 export async function openRead(
   deps: AisHandlerDeps,
-  context: Context,
+  context: OperationContext,
   req: Request,
   res: Response,
 ): Promise<ReadGate> {
@@ -123,6 +123,6 @@ export function accountView(account: Account, grant: ConsentGrant): Record<strin
   };
 }
 
-export function wantsBalances(context: Context): boolean {
+export function wantsBalances(context: OperationContext): boolean {
   return query(context, 'withBalance') === 'true';
 }
