@@ -16,6 +16,7 @@ import type { ConsentRepository } from '../consent/consent_repository';
 import { coreMigrations } from './core_migrations';
 import { KyselyAccountService } from './kysely_account_service';
 import { KyselyConsentRepository } from './kysely_consent_repository';
+import { registerSynchronousSqlite } from './prepared_query';
 import type { Database } from './schema';
 
 export interface OpenStoreOptions {
@@ -52,7 +53,9 @@ const STATEMENT_CACHE_SIZE = 256;
  * query at a time on its single connection, so a cached statement is never in use twice at once, and
  * SQLite re-prepares a statement by itself when the schema changes under it.
  */
-function withStatementCache(database: BetterSqlite3.Database): SqliteDatabase {
+function withStatementCache(
+  database: BetterSqlite3.Database,
+): SqliteDatabase & { prepare(sql: string): BetterSqlite3.Statement } {
   const statements = new Map<string, BetterSqlite3.Statement>();
   return {
     close: () => database.close(),
@@ -95,7 +98,15 @@ export async function openStore(databaseUrl: string, options: OpenStoreOptions =
     database.pragma('journal_mode = WAL');
     database.pragma('busy_timeout = 5000');
     database.pragma('foreign_keys = ON');
-    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
+    const cached = withStatementCache(database);
+    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cached }) });
+    registerSynchronousSqlite(db, {
+      readRows: (sql, parameters) => {
+        const statement = cached.prepare(sql);
+        return statement.reader ? statement.all([...parameters]) : undefined;
+      },
+      inTransaction: () => database.inTransaction,
+    });
     dialect = 'sqlite';
   } else if (/^postgres(ql)?:\/\//.test(databaseUrl)) {
     const pool = new Pool({ connectionString: databaseUrl, max: 10 });

@@ -6,6 +6,25 @@ export type ParamSlot<P> = <K extends keyof P & string>(name: K) => P[K];
 
 type Binding<P> = { param: keyof P & string } | { constant: unknown };
 
+/**
+ * A synchronous SQLite connection that Kysely also drives. Kysely serialises its queries through an
+ * async mutex and several promise hops; a single read outside any transaction needs none of that, since
+ * better-sqlite3 runs it to completion before any other JavaScript can touch the connection.
+ */
+export interface SynchronousSqlite {
+  /** Rows of a read-only statement, or undefined when the statement would write. */
+  readRows(sql: string, parameters: readonly unknown[]): unknown[] | undefined;
+  /** An open transaction (Kysely's, between its awaits) owns the connection: reads then wait their turn. */
+  inTransaction(): boolean;
+}
+
+const synchronousConnections = new WeakMap<object, SynchronousSqlite>();
+
+/** Declares that `db` runs on this SQLite connection, so its prepared reads may take the direct path. */
+export function registerSynchronousSqlite(db: object, connection: SynchronousSqlite): void {
+  synchronousConnections.set(db, connection);
+}
+
 export class PreparedQueryError extends Error {
   override name = 'PreparedQueryError';
 }
@@ -65,7 +84,13 @@ export class PreparedQuery<DB, P extends Record<string, unknown>, R> {
   }
 
   async execute(params: P): Promise<R[]> {
-    const result = await this.db.executeQuery(this.compile(params));
+    const compiled = this.compile(params);
+    const direct = synchronousConnections.get(this.db);
+    if (direct !== undefined && !direct.inTransaction()) {
+      const rows = direct.readRows(compiled.sql, compiled.parameters);
+      if (rows !== undefined) return rows as R[];
+    }
+    const result = await this.db.executeQuery(compiled);
     return result.rows;
   }
 

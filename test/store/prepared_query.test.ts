@@ -76,6 +76,28 @@ describe.each(DATABASE_KINDS)('a prepared query on %s', (kind) => {
       await expect(prepared.execute({ id: 'ben' })).resolves.toEqual([{ psu_id: 'ben' }]);
     });
 
+    it('never reads what an open transaction has not committed', async () => {
+      const prepared = psusNamed(store);
+      let inserted!: () => void;
+      const insertedNow = new Promise<void>((resolve) => (inserted = resolve));
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      const rolledBack = store.db.transaction().execute(async (trx) => {
+        await trx
+          .insertInto('psus')
+          .values({ psu_id: 'dora', display_name: 'D', password_hash: 'x' })
+          .execute();
+        inserted();
+        await released;
+        throw new Error('roll back');
+      });
+      await insertedNow;
+      const read = prepared.execute({ displayName: 'D', prefix: '%' });
+      release();
+      await expect(rolledBack).rejects.toThrow('roll back');
+      await expect(read).resolves.toEqual([]);
+    });
+
     it('refuses a parameter that would be written into the SQL text or is never bound', () => {
       expect(
         () =>
