@@ -146,6 +146,12 @@ export async function createAisApi(deps: AisApiDeps): Promise<express.Router> {
     // openapi-backend dereferences its definition in place; give it its own copy.
     definition: JSON.parse(specText) as OpenAPIV3.Document,
     strict: true,
+    // Quick mode compiles validators when first asked for: OpenApiOperations asks for the request
+    // validators at once, response validators are built only where responses are checked (tests). Eager
+    // compilation of everything, plus checking the document against the OpenAPI meta-schema, made the
+    // gateway start 20 MB larger. The document is ours and fixed; test/ais/openapi_document.test.ts
+    // checks it against the meta-schema instead.
+    quick: true,
     validate: true,
     coerceTypes: true,
     customizeAjv: (ajv) => {
