@@ -45,7 +45,11 @@ export function migrationProvider(migrations: Record<string, Migration>): Migrat
 }
 
 /** Distinct SQL texts kept prepared; the gateway issues a few dozen, bulk inserts vary with row count. */
-const STATEMENT_CACHE_SIZE = 256;
+export const STATEMENT_CACHE_SIZE = 256;
+
+interface CachingSqlite extends SqliteDatabase {
+  prepare(sql: string): BetterSqlite3.Statement;
+}
 
 /**
  * Kysely's SQLite driver prepares every query afresh; preparing was the largest single cost of an AIS
@@ -53,9 +57,7 @@ const STATEMENT_CACHE_SIZE = 256;
  * query at a time on its single connection, so a cached statement is never in use twice at once, and
  * SQLite re-prepares a statement by itself when the schema changes under it.
  */
-function withStatementCache(
-  database: BetterSqlite3.Database,
-): SqliteDatabase & { prepare(sql: string): BetterSqlite3.Statement } {
+export function withStatementCache(database: BetterSqlite3.Database): CachingSqlite {
   const statements = new Map<string, BetterSqlite3.Statement>();
   return {
     close: () => database.close(),
