@@ -8,27 +8,14 @@
  */
 import cluster, { type Worker } from 'node:cluster';
 import type { AddressInfo } from 'node:net';
-import { ConfigError, type Env } from './config/config';
+import { loadWorkerCount, type Env } from './config/config';
 
 /** More workers than this is a typo, not a deployment. */
-export const MAX_WORKERS = 64;
 /** A worker that dies within this long of its start counts towards the crash-loop limit. */
 const CRASH_WINDOW_MS = 10_000;
 const MAX_RESTARTS_IN_WINDOW = 5;
 /** Workers close their connections within this long of a stop signal, or are killed. */
 const STOP_GRACE_MS = 10_000;
-
-/** GATEWAY_WORKERS: how many gateway processes share the port; default 1 (no cluster). */
-export function workerCountFrom(env: Env): number {
-  const raw = env.GATEWAY_WORKERS?.trim() ?? '';
-  if (raw === '') return 1;
-  if (!/^\d+$/.test(raw))
-    throw new ConfigError('GATEWAY_WORKERS', `not a whole number: ${JSON.stringify(raw)}`);
-  const value = Number(raw);
-  if (value < 1 || value > MAX_WORKERS)
-    throw new ConfigError('GATEWAY_WORKERS', `must be between 1 and ${MAX_WORKERS}, got ${value}`);
-  return value;
-}
 
 export interface RunClusteredParams {
   /** Number of worker processes; 1 runs `runWorker` in this process without a cluster. Default: from `env`. */
@@ -50,7 +37,7 @@ export interface RunClusteredParams {
  */
 export async function runClustered(params: RunClusteredParams): Promise<void> {
   // Inside the async function, so a bad GATEWAY_WORKERS rejects like any other start-up error.
-  const total = params.workers ?? workerCountFrom(params.env ?? {});
+  const total = params.workers ?? loadWorkerCount(params.env ?? {});
   if (total <= 1 || cluster.isWorker) return params.runWorker();
   const log = params.log ?? ((line: string) => process.stderr.write(`psd2-gateway primary: ${line}\n`));
   let stopping = false;

@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from '../src/config/config';
+import { ConfigError, loadConfig, loadWorkerCount, MAX_WORKERS } from '../src/config/config';
 
 describe('loadConfig', () => {
   it('names the variable when a value is malformed', () => {
@@ -25,4 +25,20 @@ describe('loadConfig', () => {
     expect(config.databaseUrl).toBe('sqlite:./data/gateway.db');
     expect(config.usesFixturePki).toBe(true);
   });
+});
+
+describe('loadWorkerCount', () => {
+  it('runs one process unless GATEWAY_WORKERS says otherwise', () => {
+    expect(loadWorkerCount({})).toBe(1);
+    expect(loadWorkerCount({ GATEWAY_WORKERS: ' ' })).toBe(1);
+    expect(loadWorkerCount({ GATEWAY_WORKERS: '4' })).toBe(4);
+    expect(loadWorkerCount({ GATEWAY_WORKERS: String(MAX_WORKERS) })).toBe(MAX_WORKERS);
+  });
+
+  it.each(['0', String(MAX_WORKERS + 1), '2.5', 'two', '-1'])(
+    'refuses GATEWAY_WORKERS=%s, naming it',
+    (value) => {
+      expect(() => loadWorkerCount({ GATEWAY_WORKERS: value })).toThrow(/^GATEWAY_WORKERS: /);
+    },
+  );
 });

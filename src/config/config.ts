@@ -91,6 +91,22 @@ export interface LoadConfigParams {
   fixturesPending?: boolean;
 }
 
+/** GATEWAY_WORKERS accepts 1 to this many processes. */
+export const MAX_WORKERS = 64;
+
+/** GATEWAY_WORKERS: how many gateway processes share the port; default 1 (no cluster). */
+export function loadWorkerCount(env: Env = process.env): number {
+  const raw = env.GATEWAY_WORKERS?.trim() ?? '';
+  if (raw === '') return 1;
+  if (!/^\d+$/.test(raw))
+    throw new ConfigError('GATEWAY_WORKERS', `not a whole number: ${JSON.stringify(raw)}`);
+  const value = Number(raw);
+  if (value < 1 || value > MAX_WORKERS) {
+    throw new ConfigError('GATEWAY_WORKERS', `must be between 1 and ${MAX_WORKERS}, got ${value}`);
+  }
+  return value;
+}
+
 /**
  * GATEWAY_DATABASE_URL alone, for tools (the consent CLI) that need the store but none of the key
  * material loadConfig insists on.

@@ -32,7 +32,7 @@ describe('npm run bench (smoke)', () => {
         path.join(root, 'dist', 'cli', 'main.js'),
         'bench',
         '--only',
-        'validation,a,b,d',
+        'validation,a,b,d,workers',
         '--duration',
         '1',
         '--warmup',
@@ -59,6 +59,7 @@ describe('npm run bench (smoke)', () => {
         statuses: Record<string, number>;
       }[];
       validation: Record<string, number>;
+      workers: { workers: number; rps: number; statuses: Record<string, number> }[];
       targets: { id: string; met?: boolean }[];
     };
     expect(run.version).toBe(1);
@@ -75,6 +76,9 @@ describe('npm run bench (smoke)', () => {
       coldLeafMedianUs: positiveNumber,
       warmMeanUs: positiveNumber,
     });
+    // GATEWAY_WORKERS=2: the clustered gateway answers authenticated reads like the single process.
+    expect(run.workers.map((w) => w.workers)).toEqual([1, 2]);
+    for (const w of run.workers) expect(Object.keys(w.statuses)).toEqual(['200']);
     expect(run.targets.find((t) => t.id === 'refusals-vs-express')?.met).toEqual(expect.any(Boolean));
     expect(run.targets.find((t) => t.id === 'reads-vs-express')?.met).toBeUndefined();
   }, 240_000);
