@@ -86,6 +86,8 @@ describe('cert inspect', () => {
     const parsed = JSON.parse(result.output) as { file: string; certificates: InspectedCertificate[] };
     expect(parsed.certificates).toHaveLength(2);
     const [leaf, second] = parsed.certificates;
+    // organizationIdentifier by name, not as its bare OID 2.5.4.97.
+    expect(leaf?.subject).toContain('organizationIdentifier=PSDDE-BAFIN-123456');
     expect(leaf).toMatchObject({
       index: 0,
       serialNumber: '01',

@@ -150,6 +150,13 @@ const CURVE_NAMES: Readonly<Record<string, string>> = {
   secp521r1: 'P-521',
 };
 
+/** ETSI EN 319 412-1 names the TPP by organizationIdentifier; @peculiar/x509 would print its bare OID. */
+const NAME_LABELS = { organizationIdentifier: '2.5.4.97' };
+
+function readableName(name: x509.Name): string {
+  return new x509.Name(name.toArrayBuffer(), NAME_LABELS).toString();
+}
+
 function inspect(der: Buffer, index: number, now: Date): InspectedCertificate {
   const cert = new x509.X509Certificate(der);
   const native = new NodeX509Certificate(der);
@@ -177,8 +184,8 @@ function inspect(der: Buffer, index: number, now: Date): InspectedCertificate {
 
   return {
     index,
-    subject: cert.subject,
-    issuer: cert.issuer,
+    subject: readableName(cert.subjectName),
+    issuer: readableName(cert.issuerName),
     serialNumber: cert.serialNumber,
     notBefore: cert.notBefore.toISOString(),
     notAfter: cert.notAfter.toISOString(),
