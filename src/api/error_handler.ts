@@ -37,7 +37,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
         { event: 'internal_error', requestId: getRequestId(res), method: req.method, path: req.path, detail },
         'unexpected error',
       );
-    } else if (gatewayError.detail !== undefined) {
+    } else if (gatewayError.detail !== undefined && logger.isLevelEnabled('info')) {
       logger.info(
         {
           event: 'refused',

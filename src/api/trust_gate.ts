@@ -19,7 +19,7 @@ import {
   forwardedChainFrom,
   stripForwardedCertificateHeaders,
 } from '../tls/forwarded_certificate';
-import { thumbprintS256, type PresentedChain } from '../tls/presented_chain';
+import { leafThumbprintOf, type PresentedChain } from '../tls/presented_chain';
 import { setRequestId, setTppIdentity } from './request_context';
 
 export interface RoleRequirement {
@@ -73,23 +73,27 @@ export function trustGate(options: TrustGateOptions): RequestHandler {
 
     const fromProxy = options.trustedProxies.includes(req.socket.remoteAddress);
     let chain: PresentedChain | undefined;
-    let thumbprint: string | undefined;
+    /** Set once the chain got as far as validation: from then on its thumbprint belongs in the log. */
+    let checked = false;
 
     const refuse = (error: GatewayError): void => {
-      options.logger.warn(
-        {
-          event: 'tpp_refused',
-          requestId,
-          code: error.code,
-          reason: error.detail ?? error.text,
-          thumbprint,
-          source: chain?.source,
-          remoteAddress: req.socket.remoteAddress,
-          method: req.method,
-          path: req.path,
-        },
-        'request refused by the trust gate',
-      );
+      // A refusal flood is what this gate must absorb: no log object is built for a disabled level.
+      if (options.logger.isLevelEnabled('warn')) {
+        options.logger.warn(
+          {
+            event: 'tpp_refused',
+            requestId,
+            code: error.code,
+            reason: error.detail ?? error.text,
+            thumbprint: checked && chain !== undefined ? leafThumbprintOf(chain) : undefined,
+            source: chain?.source,
+            remoteAddress: req.socket.remoteAddress,
+            method: req.method,
+            path: req.path,
+          },
+          'request refused by the trust gate',
+        );
+      }
       next(error);
     };
 
@@ -104,7 +108,7 @@ export function trustGate(options: TrustGateOptions): RequestHandler {
           }
           throw error;
         }
-      } else if (stripForwardedCertificateHeaders(req.headers)) {
+      } else if (stripForwardedCertificateHeaders(req.headers) && options.logger.isLevelEnabled('info')) {
         options.logger.info(
           { event: 'forwarded_certificate_stripped', requestId },
           'forwarded certificate header ignored on a direct connection',
@@ -120,7 +124,7 @@ export function trustGate(options: TrustGateOptions): RequestHandler {
         refuse(new CertificateMissing('No client certificate was presented'));
         return;
       }
-      thumbprint = thumbprintS256(chain.leaf);
+      checked = true;
 
       const verdict = await options.verifier.verify(chain, clock());
       if (!verdict.ok) {
