@@ -1,7 +1,7 @@
 import express, { type Express, type Router } from 'express';
-import helmet from 'helmet';
 import type { Logger } from './audit/logger';
 import { errorHandler, notFoundHandler } from './api/error_handler';
+import { StaticHeaders } from './api/security_headers';
 import { AIS_ROLE_REQUIREMENTS, trustGate, type TrustGateOptions } from './api/trust_gate';
 import type { ClientIdentityVerifier } from './pki/client_identity';
 import type { TrustedProxies } from './tls/forwarded_certificate';
@@ -33,24 +33,11 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
-  app.use(
-    helmet({
-      contentSecurityPolicy: {
-        useDefaults: false,
-        directives: {
-          defaultSrc: ["'none'"],
-          scriptSrc: ["'self'"],
-          styleSrc: ["'self'"],
-          imgSrc: ["'self'"],
-          formAction: ["'self'"],
-          frameAncestors: ["'none'"],
-          baseUri: ["'none'"],
-        },
-      },
-      strictTransportSecurity: { maxAge: 31_536_000, includeSubDomains: true },
-      referrerPolicy: { policy: 'no-referrer' },
-    }),
-  );
+  const securityHeaders = StaticHeaders.fromHelmet();
+  app.use((_req, res, next) => {
+    securityHeaders.applyTo(res);
+    next();
+  });
   app.use(
     trustGate({
       verifier: deps.verifier,

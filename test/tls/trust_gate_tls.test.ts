@@ -16,6 +16,7 @@ import { createLogger } from '../../src/audit/logger';
 import { decodePemBlocks, encodePem } from '../../src/pki/pem';
 import { x509 } from '../../src/pki/x509';
 import { clientCredentials, testPkiFiles } from '../helpers/test_pki';
+import { expectHelmetHeaders } from '../helpers/helmet_headers';
 import { mtlsRequest, tppMessageCode } from '../helpers/mtls_request';
 import { LogCapture, startTlsGateway, type TlsGateway } from '../helpers/tls_gateway_harness';
 
@@ -69,6 +70,16 @@ describe('trust gate over real TLS', () => {
       }
     },
   );
+
+  it('answers refusals and accepted requests with the headers helmet itself sets', async () => {
+    const refused = await get('mallory-copied-names');
+    expect(refused.status).toBe(401);
+    expectHelmetHeaders(refused);
+    const accepted = await get('alice');
+    expect(accepted.status).toBe(200);
+    expectHelmetHeaders(accepted);
+    expect(accepted.headers['x-request-id']).toBe(REQUEST_ID);
+  });
 
   it('names the reason in the refusal text', async () => {
     const copied = await get('mallory-copied-names');
