@@ -1,4 +1,4 @@
-import { IncomingMessage, ServerResponse } from 'node:http';
+import { IncomingMessage, ServerResponse, type OutgoingHttpHeader } from 'node:http';
 import { Socket } from 'node:net';
 import helmet, { type HelmetOptions } from 'helmet';
 
@@ -60,7 +60,18 @@ function record(middleware: NodeMiddleware, url: string): HeaderOperation[] {
  * replayed, so two unlike requests must give the same result or startup fails.
  */
 export class StaticHeaders {
-  private constructor(private readonly operations: readonly HeaderOperation[]) {}
+  private readonly operations: readonly HeaderOperation[];
+  /** Name/value pairs for `writeHead` on a response nothing has touched yet; removals are moot there. */
+  readonly flat: readonly OutgoingHttpHeader[];
+
+  private constructor(operations: readonly HeaderOperation[]) {
+    this.operations = operations;
+    const flat: OutgoingHttpHeader[] = [];
+    for (const [name, value] of operations) {
+      if (value !== undefined) flat.push(name, typeof value === 'object' ? [...value] : value);
+    }
+    this.flat = flat;
+  }
 
   static record(middleware: NodeMiddleware): StaticHeaders {
     const first = record(middleware, '/');

@@ -32,6 +32,18 @@ describe('StaticHeaders', () => {
     expect(replayed.res.getHeader('content-security-policy')).toMatch(/^default-src 'none';/);
   });
 
+  it('offers the same headers, original names and order, as pairs for writeHead', () => {
+    const byHelmet = freshResponse();
+    helmetOn(byHelmet.res, byHelmet.req);
+    const flat = StaticHeaders.fromHelmet().flat;
+    const names = flat.filter((_, i) => i % 2 === 0) as string[];
+    expect(names.map((n) => n.toLowerCase())).toEqual(byHelmet.res.getHeaderNames());
+    expect(names).toContain('Strict-Transport-Security');
+    for (let i = 0; i < flat.length; i += 2) {
+      expect(byHelmet.res.getHeader(names[i / 2] as string)).toEqual(flat[i + 1]);
+    }
+  });
+
   it('refuses a policy whose headers depend on the request', () => {
     let nonce = 0;
     const perRequest = helmet({
