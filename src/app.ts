@@ -1,8 +1,10 @@
-import express, { type Express, type Router } from 'express';
-import helmet from 'helmet';
+import type { RequestListener } from 'node:http';
+import express, { type Router } from 'express';
 import type { Logger } from './audit/logger';
 import { errorHandler, notFoundHandler } from './api/error_handler';
-import { AIS_ROLE_REQUIREMENTS, trustGate, type TrustGateOptions } from './api/trust_gate';
+import { createFrontDoor } from './api/front_door';
+import { StaticHeaders } from './api/security_headers';
+import { AIS_ROLE_REQUIREMENTS, createTrustGate, type TrustGateOptions } from './api/trust_gate';
 import type { ClientIdentityVerifier } from './pki/client_identity';
 import type { TrustedProxies } from './tls/forwarded_certificate';
 
@@ -10,7 +12,7 @@ export interface AppDeps {
   logger: Logger;
   verifier: ClientIdentityVerifier;
   trustedProxies: TrustedProxies;
-  /** Mounted after the trust gate, in order. */
+  /** Mounted behind the trust gate, in order. */
   routers: Router[];
   /** Paths reachable without a client certificate. */
   publicPaths?: readonly RegExp[];
@@ -27,32 +29,20 @@ export const PUBLIC_PATHS: readonly RegExp[] = [
   /^\/docs(\/[A-Za-z0-9._-]*)?$/,
 ];
 
-/** The express application without a listener, so tests can drive it directly. */
-export function createApp(deps: AppDeps): Express {
+/**
+ * The gateway's request listener without a server, so tests can drive it directly: the front door (the
+ * security headers and the trust gate) and, behind it, express with the routers.
+ */
+export function createApp(deps: AppDeps): RequestListener {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
-  app.use(
-    helmet({
-      contentSecurityPolicy: {
-        useDefaults: false,
-        directives: {
-          defaultSrc: ["'none'"],
-          scriptSrc: ["'self'"],
-          styleSrc: ["'self'"],
-          imgSrc: ["'self'"],
-          formAction: ["'self'"],
-          frameAncestors: ["'none'"],
-          baseUri: ["'none'"],
-        },
-      },
-      strictTransportSecurity: { maxAge: 31_536_000, includeSubDomains: true },
-      referrerPolicy: { policy: 'no-referrer' },
-    }),
-  );
-  app.use(
-    trustGate({
+  for (const router of deps.routers) app.use(router);
+  app.use(notFoundHandler);
+  app.use(errorHandler(deps.logger));
+  return createFrontDoor({
+    gate: createTrustGate({
       verifier: deps.verifier,
       trustedProxies: deps.trustedProxies,
       logger: deps.logger,
@@ -61,9 +51,8 @@ export function createApp(deps: AppDeps): Express {
       ...(deps.clock ? { clock: deps.clock } : {}),
       ...(deps.tlsChainOf ? { tlsChainOf: deps.tlsChainOf } : {}),
     }),
-  );
-  for (const router of deps.routers) app.use(router);
-  app.use(notFoundHandler);
-  app.use(errorHandler(deps.logger));
-  return app;
+    headers: StaticHeaders.fromHelmet(),
+    logger: deps.logger,
+    app,
+  });
 }

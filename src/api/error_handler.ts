@@ -22,32 +22,49 @@ function fromBodyParser(error: unknown): GatewayError | undefined {
   return undefined;
 }
 
-/** One place renders every refusal; anything unexpected becomes a generic 500 with details only in the log. */
+export interface ErrorContext {
+  requestId: string | undefined;
+  method: string | undefined;
+  path: string;
+}
+
+/**
+ * The refusal an error amounts to: GatewayErrors as they are, body-parser failures as FORMAT_ERROR,
+ * anything else a generic 500 with the details only in the log.
+ */
+export function toGatewayError(error: unknown, logger: Logger, context: ErrorContext): GatewayError {
+  const gatewayError = error instanceof GatewayError ? error : fromBodyParser(error);
+  if (gatewayError === undefined) {
+    const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    logger.error({ event: 'internal_error', ...context, detail }, 'unexpected error');
+    return new InternalServerError(detail);
+  }
+  if (gatewayError.detail !== undefined && logger.isLevelEnabled('info')) {
+    logger.info(
+      {
+        event: 'refused',
+        requestId: context.requestId,
+        code: gatewayError.code,
+        detail: gatewayError.detail,
+      },
+      'request refused',
+    );
+  }
+  return gatewayError;
+}
+
+/** One place renders every refusal that reaches express; the front door renders the trust gate's. */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error: unknown, req, res, next) => {
     if (res.headersSent) {
       next(error);
       return;
     }
-    let gatewayError = error instanceof GatewayError ? error : fromBodyParser(error);
-    if (gatewayError === undefined) {
-      const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
-      gatewayError = new InternalServerError(detail);
-      logger.error(
-        { event: 'internal_error', requestId: getRequestId(res), method: req.method, path: req.path, detail },
-        'unexpected error',
-      );
-    } else if (gatewayError.detail !== undefined) {
-      logger.info(
-        {
-          event: 'refused',
-          requestId: getRequestId(res),
-          code: gatewayError.code,
-          detail: gatewayError.detail,
-        },
-        'request refused',
-      );
-    }
+    const gatewayError = toGatewayError(error, logger, {
+      requestId: getRequestId(res),
+      method: req.method,
+      path: req.path,
+    });
     res
       .status(gatewayError.status)
       .type('application/json')

@@ -1,5 +1,4 @@
-import { randomUUID } from 'node:crypto';
-import type { RequestHandler, Request, Response, NextFunction } from 'express';
+import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from '../audit/logger';
 import {
@@ -10,8 +9,13 @@ import {
   GatewayError,
   RoleInvalid,
 } from '../errors/gateway_error';
-import type { ClientIdentityVerifier, CertificateRefusalCode } from '../pki/client_identity';
-import type { PspRole } from '../pki/tpp_identity';
+import { tppMessagesBody } from '../errors/tpp_messages';
+import type {
+  ClientIdentityVerdict,
+  ClientIdentityVerifier,
+  CertificateRefusalCode,
+} from '../pki/client_identity';
+import type { PspRole, TppIdentity } from '../pki/tpp_identity';
 import { presentedChainOf } from '../tls/peer_certificate';
 import {
   ForwardedCertificateError,
@@ -19,8 +23,7 @@ import {
   forwardedChainFrom,
   stripForwardedCertificateHeaders,
 } from '../tls/forwarded_certificate';
-import { thumbprintS256, type PresentedChain } from '../tls/presented_chain';
-import { setRequestId, setTppIdentity } from './request_context';
+import { leafThumbprintOf, type PresentedChain } from '../tls/presented_chain';
 
 export interface RoleRequirement {
   /** Matches the request path (without query). */
@@ -43,10 +46,23 @@ export interface TrustGateOptions {
   roleRequirements: readonly RoleRequirement[];
   clock?: () => Date;
   /** Where the presented chain comes from; tests replace it, production reads the TLS socket. */
-  tlsChainOf?: (req: Request) => PresentedChain | undefined;
+  tlsChainOf?: (req: IncomingMessage) => PresentedChain | undefined;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** A refusal ready for the wire: the error names status and code, the body is its tppMessages. */
+export interface Refusal {
+  error: GatewayError;
+  body: Buffer;
+}
+
+export type Admission =
+  /** `identity` is undefined on a public path, which needs no certificate. */
+  { admitted: true; identity: TppIdentity | undefined } | { admitted: false; refusal: Refusal };
+
+/** Decides one request; `path` is the request path as express's router will see it. */
+export type TrustGate = (req: IncomingMessage, path: string, requestId: string) => Promise<Admission>;
+
+type RefusedVerdict = Extract<ClientIdentityVerdict, { ok: false }>;
 
 const REFUSALS: Record<CertificateRefusalCode, new (text: string) => GatewayError> = {
   CERTIFICATE_INVALID: CertificateInvalid,
@@ -54,93 +70,96 @@ const REFUSALS: Record<CertificateRefusalCode, new (text: string) => GatewayErro
   CERTIFICATE_REVOKED: CertificateRevoked,
 };
 
-const defaultTlsChainOf = (req: Request): PresentedChain | undefined =>
+const refusalOf = (error: GatewayError): Refusal => ({ error, body: tppMessagesBody(error) });
+
+const NO_CERTIFICATE = refusalOf(new CertificateMissing('No client certificate was presented'));
+
+const defaultTlsChainOf = (req: IncomingMessage): PresentedChain | undefined =>
   presentedChainOf(req.socket as TLSSocket);
 
 /**
- * The first middleware: establishes who is calling from the certificate chain presented for this
- * request, or refuses before any route, consent lookup or handler runs.
+ * Establishes who is calling from the certificate chain presented for this request, or refuses. It runs
+ * in the front door, before express: a refused request never reaches a route, consent lookup or handler.
  */
-export function trustGate(options: TrustGateOptions): RequestHandler {
+export function createTrustGate(options: TrustGateOptions): TrustGate {
+  const { logger } = options;
   const clock = options.clock ?? (() => new Date());
   const tlsChainOf = options.tlsChainOf ?? defaultTlsChainOf;
+  // The caching verifier hands back the same verdict object for a chain it knows, so a client repeating
+  // a refused chain gets the refusal rendered once, not once per request.
+  const verdictRefusals = new WeakMap<RefusedVerdict, Refusal>();
+  const verdictRefusal = (verdict: RefusedVerdict): Refusal => {
+    let refusal = verdictRefusals.get(verdict);
+    if (refusal === undefined) {
+      refusal = refusalOf(new REFUSALS[verdict.code](verdict.reason));
+      verdictRefusals.set(verdict, refusal);
+    }
+    return refusal;
+  };
 
-  return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
-    const headerId = req.headers['x-request-id'];
-    const requestId = typeof headerId === 'string' && UUID.test(headerId) ? headerId : randomUUID();
-    setRequestId(res, requestId);
-    res.setHeader('X-Request-ID', requestId);
-
-    const fromProxy = options.trustedProxies.includes(req.socket.remoteAddress);
+  return async (req, path, requestId) => {
     let chain: PresentedChain | undefined;
-    let thumbprint: string | undefined;
 
-    const refuse = (error: GatewayError): void => {
-      options.logger.warn(
-        {
-          event: 'tpp_refused',
-          requestId,
-          code: error.code,
-          reason: error.detail ?? error.text,
-          thumbprint,
-          source: chain?.source,
-          remoteAddress: req.socket.remoteAddress,
-          method: req.method,
-          path: req.path,
-        },
-        'request refused by the trust gate',
-      );
-      next(error);
-    };
-
-    try {
-      if (fromProxy) {
-        try {
-          chain = forwardedChainFrom(req.headers);
-        } catch (error) {
-          if (error instanceof ForwardedCertificateError) {
-            refuse(new CertificateInvalid(`Forwarded client certificate unreadable: ${error.message}`));
-            return;
-          }
-          throw error;
-        }
-      } else if (stripForwardedCertificateHeaders(req.headers)) {
-        options.logger.info(
-          { event: 'forwarded_certificate_stripped', requestId },
-          'forwarded certificate header ignored on a direct connection',
+    /** `checked`: the chain got as far as validation, so its thumbprint belongs in the log. */
+    const refuse = (refusal: Refusal, checked: boolean): Admission => {
+      // A refusal flood is what this gate must absorb: no log object is built for a disabled level.
+      if (logger.isLevelEnabled('warn')) {
+        const { error } = refusal;
+        logger.warn(
+          {
+            event: 'tpp_refused',
+            requestId,
+            code: error.code,
+            reason: error.detail ?? error.text,
+            thumbprint: checked && chain !== undefined ? leafThumbprintOf(chain) : undefined,
+            source: chain?.source,
+            remoteAddress: req.socket.remoteAddress,
+            method: req.method,
+            path,
+          },
+          'request refused by the trust gate',
         );
       }
-      chain ??= tlsChainOf(req);
+      return { admitted: false, refusal };
+    };
 
-      if (options.publicPaths.some((p) => p.test(req.path))) {
-        next();
-        return;
+    if (options.trustedProxies.includes(req.socket.remoteAddress)) {
+      try {
+        chain = forwardedChainFrom(req.headers);
+      } catch (error) {
+        if (error instanceof ForwardedCertificateError) {
+          return refuse(
+            refusalOf(new CertificateInvalid(`Forwarded client certificate unreadable: ${error.message}`)),
+            false,
+          );
+        }
+        throw error;
       }
-      if (chain === undefined) {
-        refuse(new CertificateMissing('No client certificate was presented'));
-        return;
-      }
-      thumbprint = thumbprintS256(chain.leaf);
+    } else if (stripForwardedCertificateHeaders(req.headers) && logger.isLevelEnabled('info')) {
+      logger.info(
+        { event: 'forwarded_certificate_stripped', requestId },
+        'forwarded certificate header ignored on a direct connection',
+      );
+    }
+    chain ??= tlsChainOf(req);
 
-      const verdict = await options.verifier.verify(chain, clock());
-      if (!verdict.ok) {
-        refuse(new REFUSALS[verdict.code](verdict.reason));
-        return;
-      }
-      const identity = verdict.identity;
-      const needed = options.roleRequirements.find((r) => r.path.test(req.path));
-      if (needed !== undefined && !identity.roles.includes(needed.role)) {
-        refuse(
+    if (options.publicPaths.some((p) => p.test(path))) return { admitted: true, identity: undefined };
+    if (chain === undefined) return refuse(NO_CERTIFICATE, false);
+
+    const verdict = await options.verifier.verify(chain, clock());
+    if (!verdict.ok) return refuse(verdictRefusal(verdict), true);
+    const identity = verdict.identity;
+    const needed = options.roleRequirements.find((r) => r.path.test(path));
+    if (needed !== undefined && !identity.roles.includes(needed.role)) {
+      return refuse(
+        refusalOf(
           new RoleInvalid(
             `The certificate's PSD2 roles (${identity.roles.join(', ')}) do not include ${needed.role}, which this endpoint requires`,
           ),
-        );
-        return;
-      }
-      setTppIdentity(res, identity);
-      next();
-    } catch (error) {
-      next(error);
+        ),
+        true,
+      );
     }
+    return { admitted: true, identity };
   };
 }

@@ -40,6 +40,12 @@ export interface GatewayErrorParams {
   path?: string;
 }
 
+/**
+ * A refusal is control flow, not a fault: it is rendered to the client, never debugged from a stack. It
+ * is created on every refused request (a flood of them is the attack the trust gate must absorb) and
+ * capturing the stack was the largest single cost of a refusal, so none is captured. Errors that are not
+ * GatewayErrors keep their stacks; an unexpected one reaches the log through InternalServerError's detail.
+ */
 export class GatewayError extends Error {
   readonly text: string;
   readonly detail: string | undefined;
@@ -50,9 +56,14 @@ export class GatewayError extends Error {
     readonly status: number,
     params: GatewayErrorParams,
   ) {
-    super(params.text);
+    // Read before the limit drops: nothing that could throw may run while it is 0.
+    const text = params.text;
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    super(text);
+    Error.stackTraceLimit = stackTraceLimit;
     this.name = new.target.name;
-    this.text = params.text;
+    this.text = text;
     this.detail = params.detail;
     this.path = params.path;
   }

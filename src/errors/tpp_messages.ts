@@ -18,3 +18,10 @@ export function toTppMessages(error: GatewayError): TppMessagesBody {
   message.text = error.text;
   return { tppMessages: [message] };
 }
+
+export const TPP_MESSAGES_CONTENT_TYPE = 'application/json; charset=utf-8';
+
+/** The refusal's bytes, for writing without express. */
+export function tppMessagesBody(error: GatewayError): Buffer {
+  return Buffer.from(JSON.stringify(toTppMessages(error)));
+}

@@ -26,3 +26,18 @@ export function presentedChainKey(chain: { leaf: Uint8Array; intermediates: read
 export function thumbprintS256(leafDer: Uint8Array): string {
   return createHash('sha256').update(leafDer).digest('base64url');
 }
+
+const leafThumbprints = new WeakMap<PresentedChain, string>();
+
+/**
+ * `thumbprintS256` of the chain's leaf, hashed once per chain object: every request on a connection
+ * shares the TLS layer's chain object, so keep-alive requests skip the SHA-256.
+ */
+export function leafThumbprintOf(chain: PresentedChain): string {
+  let thumbprint = leafThumbprints.get(chain);
+  if (thumbprint === undefined) {
+    thumbprint = thumbprintS256(chain.leaf);
+    leafThumbprints.set(chain, thumbprint);
+  }
+  return thumbprint;
+}

@@ -12,11 +12,13 @@ import { loadClientCases, NO_CERTIFICATE_CASE_ID } from '../../src/fixtures/clie
 import { issueCrl } from '../../src/fixtures/fixture_pki';
 import { importPrivateKeyPem } from '../../src/fixtures/issue_certificate';
 import { requireTppIdentity } from '../../src/api/request_context';
+import { createLogger } from '../../src/audit/logger';
 import { decodePemBlocks, encodePem } from '../../src/pki/pem';
 import { x509 } from '../../src/pki/x509';
 import { clientCredentials, testPkiFiles } from '../helpers/test_pki';
+import { expectHelmetHeaders } from '../helpers/helmet_headers';
 import { mtlsRequest, tppMessageCode } from '../helpers/mtls_request';
-import { startTlsGateway, type TlsGateway } from '../helpers/tls_gateway_harness';
+import { LogCapture, startTlsGateway, type TlsGateway } from '../helpers/tls_gateway_harness';
 
 const REQUEST_ID = '7f1e54c4-4f8a-4d2b-9a43-0a8f0d6a1c11';
 
@@ -69,6 +71,16 @@ describe('trust gate over real TLS', () => {
     },
   );
 
+  it('answers refusals and accepted requests with the headers helmet itself sets', async () => {
+    const refused = await get('mallory-copied-names');
+    expect(refused.status).toBe(401);
+    expectHelmetHeaders(refused);
+    const accepted = await get('alice');
+    expect(accepted.status).toBe(200);
+    expectHelmetHeaders(accepted);
+    expect(accepted.headers['x-request-id']).toBe(REQUEST_ID);
+  });
+
   it('names the reason in the refusal text', async () => {
     const copied = await get('mallory-copied-names');
     expect(JSON.stringify(copied.json)).toMatch(/trust anchor/i);
@@ -89,6 +101,25 @@ describe('trust gate over real TLS', () => {
       thumbprint: manifest.cases.find((c) => c.id === 'mallory-own-ca')?.thumbprintS256,
       reason: expect.any(String),
     });
+  });
+
+  it('builds no refusal log object when warn is disabled', async () => {
+    const logs = new LogCapture();
+    const logger = createLogger('error', logs);
+    const warn = jest.spyOn(logger, 'warn');
+    const quiet = await startTlsGateway({ routers: [probeRouter()], appDeps: { logger } });
+    try {
+      const response = await mtlsRequest({
+        url: `${quiet.url}/v1/accounts`,
+        ca: quiet.anchorPem,
+        credentials: clientCredentials('mallory-copied-names'),
+      });
+      expect(response.status).toBe(401);
+      expect(warn).not.toHaveBeenCalled();
+      expect(logs.lines).toEqual([]);
+    } finally {
+      await quiet.close();
+    }
   });
 
   it('serves public pages to a browser without a client certificate', async () => {

@@ -1,0 +1,76 @@
+/**
+ * The front door judges public paths and role requirements on `requestPath(req.url)`; express routes on
+ * `req.path`. They must agree for every request target node's parser lets through, or a path could be
+ * judged as one resource and served as another.
+ */
+import http from 'node:http';
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { requestPath } from '../../src/api/front_door';
+
+const TARGETS = [
+  '/v1/accounts',
+  '/v1/accounts/',
+  '/v1/accounts?withBalance=true',
+  '/v1/accounts?a=b?c',
+  '/v1/accounts?',
+  '/V1/Accounts',
+  '/v1//accounts',
+  '//evil.example/v1/accounts',
+  '/v1/accounts#fragment',
+  '/v1/accounts?x#y',
+  '/v1/acc%20ounts',
+  '/%2e%2e/v1/accounts',
+  '/oauth2/../v1/accounts',
+  '/v1/accounts;jsessionid=1',
+  'http://evil.example/v1/accounts?x=1',
+  'https://localhost:8443/oauth2/authorize',
+  'http://evil.example',
+  '*',
+];
+
+describe('requestPath', () => {
+  let server: http.Server;
+  let port: number;
+  beforeAll(async () => {
+    const app = express();
+    app.use((req, res) => {
+      res.json({ url: req.url, expressPath: req.path ?? '', frontDoorPath: requestPath(req.url) });
+    });
+    server = http.createServer(app);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as AddressInfo).port;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  const ask = (target: string) =>
+    new Promise<{ expressPath: string; frontDoorPath: string } | string>((resolve, reject) => {
+      const socket = net.connect(port, '127.0.0.1', () => {
+        const method = target === '*' ? 'OPTIONS' : 'GET';
+        socket.write(`${method} ${target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`);
+      });
+      let data = '';
+      socket.on('data', (chunk: Buffer) => (data += chunk.toString('utf8')));
+      socket.on('end', () => {
+        const body = data.split('\r\n\r\n')[1] ?? '';
+        resolve(
+          data.startsWith('HTTP/1.1 200')
+            ? (JSON.parse(body) as { expressPath: string; frontDoorPath: string })
+            : data,
+        );
+      });
+      socket.on('error', reject);
+    });
+
+  it.each(TARGETS)('agrees with express on %s', async (target) => {
+    const answer = await ask(target);
+    if (typeof answer === 'string') throw new Error(`node refused ${target}: ${answer.split('\r\n')[0]}`);
+    expect(answer.frontDoorPath).toBe(answer.expressPath);
+  });
+
+  it('cuts a plain target at the query without the legacy parser', () => {
+    expect(requestPath('/v1/accounts?withBalance=true')).toBe('/v1/accounts');
+    expect(requestPath('/v1/accounts')).toBe('/v1/accounts');
+  });
+});
