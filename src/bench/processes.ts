@@ -6,6 +6,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { gatewayNodeFlags } from '../config/node_flags';
 import type { HandshakeJob, LoadJob, LoadMessage, LoadResult, STimeJob } from './load_child';
 import { encodeServerJob, type ServerJob, type ServerMessage } from './server_child';
 
@@ -72,7 +73,11 @@ export async function startServer(
   cpus: string | undefined,
   execArgv: string[] = [],
 ): Promise<ServerHandle> {
-  const child = spawnNode(path.join(__dirname, 'server_child.js'), [encodeServerJob(job)], cpus, execArgv);
+  // Every server runs with the flags `npm start` gives the gateway, so the comparison is like for like.
+  const child = spawnNode(path.join(__dirname, 'server_child.js'), [encodeServerJob(job)], cpus, [
+    ...gatewayNodeFlags(),
+    ...execArgv,
+  ]);
   const message = await new Promise<ServerMessage>((resolve, reject) => {
     child.once('message', (m) => resolve(m as ServerMessage));
     child.once('exit', (code) => reject(new Error(`${job.kind} server exited during start (code ${code})`)));

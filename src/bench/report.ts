@@ -151,6 +151,7 @@ export function formatReport(run: BenchRun, targets: TargetVerdict[]): string {
     `servers ${env.pinned ? 'on core 1, load generator on core 0 (taskset)' : 'not pinned'}; ` +
       `${run.options.durationS} s per measurement after ${run.options.warmupS} s warm-up; ` +
       `${run.options.connections} keep-alive connections, pipelining 1; client certificate P-256 (Alice)`,
+    `server node flags (as npm start): ${env.serverNodeFlags?.join(' ') || '(none)'}`,
     '',
   );
   const a = byId(run, 'a');

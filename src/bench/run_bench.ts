@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
+import { gatewayNodeFlags } from '../config/node_flags';
 import { prepareBenchPki, gatewayEnv, type BenchPki } from './bench_pki';
 import { authorisedReadSession, type ReadSession } from './gateway_session';
 import type { ClientTls, LoadResult } from './load_child';
@@ -109,6 +110,8 @@ export interface BenchEnvironment {
   cpus: string;
   cores: number;
   pinned: boolean;
+  /** node flags every server ran with (package.json config.nodeFlags, as `npm start` uses them). */
+  serverNodeFlags?: string[];
 }
 
 export interface BenchRun {
@@ -235,6 +238,7 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
       cpus: os.cpus()[0]?.model ?? 'unknown',
       cores: os.cpus().length,
       pinned,
+      serverNodeFlags: gatewayNodeFlags(),
     },
     options: {
       durationS: options.durationS,
