@@ -2,7 +2,7 @@ import type { RequestListener } from 'node:http';
 import express, { type Router } from 'express';
 import type { Logger } from './audit/logger';
 import { errorHandler, notFoundHandler } from './api/error_handler';
-import { createFrontDoor } from './api/front_door';
+import { createFrontDoor, type DirectHandler } from './api/front_door';
 import { StaticHeaders } from './api/security_headers';
 import { AIS_ROLE_REQUIREMENTS, createTrustGate, type TrustGateOptions } from './api/trust_gate';
 import type { ClientIdentityVerifier } from './pki/client_identity';
@@ -14,6 +14,8 @@ export interface AppDeps {
   trustedProxies: TrustedProxies;
   /** Mounted behind the trust gate, in order. */
   routers: Router[];
+  /** Answers the requests it takes behind the trust gate without express (the AIS API). */
+  direct?: DirectHandler;
   /** Paths reachable without a client certificate. */
   publicPaths?: readonly RegExp[];
   clock?: () => Date;
@@ -54,5 +56,6 @@ export function createApp(deps: AppDeps): RequestListener {
     headers: StaticHeaders.fromHelmet(),
     logger: deps.logger,
     app,
+    ...(deps.direct !== undefined ? { direct: deps.direct } : {}),
   });
 }

@@ -4,8 +4,8 @@
  * start it in-process.
  */
 import { readFileSync } from 'node:fs';
-import type { Request, Response } from 'express';
 import type { Kysely } from 'kysely';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type https from 'node:https';
@@ -109,8 +109,8 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
     options: { issuer: config.publicUrl },
     logger,
   });
-  const tokensOfRequests = new WeakMap<Response, PresentedAccessToken>();
-  const presentedToken = (req: Request, res: Response): PresentedAccessToken => {
+  const tokensOfRequests = new WeakMap<ServerResponse, PresentedAccessToken>();
+  const presentedToken = (req: IncomingMessage, res: ServerResponse): PresentedAccessToken => {
     let token = tokensOfRequests.get(res);
     if (token === undefined) {
       token = oauth.presentedAccessToken(req.headers.authorization, requireTppIdentity(res));
@@ -144,7 +144,8 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
     logger,
     verifier: trustStore.verifier,
     trustedProxies,
-    routers: [oauthRouter, ais],
+    routers: [oauthRouter, ais.router],
+    direct: ais,
     publicPaths: [
       ...PUBLIC_PATHS,
       ...OAUTH_BROWSER_PATHS.map((p) => new RegExp(`^${p.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`)),

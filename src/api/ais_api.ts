@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
+import { parse as parseQueryString } from 'node:querystring';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { OpenAPIBackend } from 'openapi-backend';
 import type { OpenAPIV3 } from 'openapi-types';
@@ -29,6 +31,8 @@ import { getTransactionList } from './ais/get_transaction_list';
 import { readAccountDetails } from './ais/read_account_details';
 import { OPENAPI_DOCS_CSS, renderOpenApiDocs } from './openapi_docs';
 import { OpenApiOperations, type OperationContext } from './openapi_operations';
+import type { DirectHandler } from './front_door';
+import { requestTarget, type RequestTarget } from './request_target';
 
 export const AIS_OPENAPI_FILE = path.join(PROJECT_ROOT, 'openapi', 'ais.json');
 
@@ -43,16 +47,16 @@ export interface AisApiDeps {
    * The OAuth token check: runs on every AIS read after header validation, once the consent is known to
    * belong to the caller and to be valid. Throws a GatewayError to refuse.
    */
-  accessCheck?: (req: Request, res: Response, consentId: string) => Promise<void>;
+  accessCheck?: (req: IncomingMessage, res: ServerResponse, consentId: string) => Promise<void>;
   /** Runs before the consent lookup: refuses a token presented on another certificate's connection. */
-  tokenBindingCheck?: (req: Request, res: Response) => Promise<void>;
+  tokenBindingCheck?: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
   /** Called after DELETE terminated a consent (e.g. to revoke its tokens). */
   onConsentDeleted?: (consentId: string) => Promise<void>;
   /**
    * dNSName entries of the presented leaf certificate, for the TPP-Redirect-URI rule. Without it (and
    * without registered hosts on the ConsentService's RedirectUriPolicy) consent creation is refused.
    */
-  tppDnsNames?: (res: Response) => readonly string[] | undefined;
+  tppDnsNames?: (res: ServerResponse) => readonly string[] | undefined;
   /** Validate every response against the spec and turn a mismatch into a 500 (tests switch this on). */
   validateResponses?: boolean;
 }
@@ -120,11 +124,28 @@ function headerNamesOf(doc: OpenAPIV3.Document): Map<string, string> {
   return names;
 }
 
+/** A request as the API reads it: body-parser leaves the parsed body on it. */
+type ApiRequest = IncomingMessage & { body?: unknown };
+
+/** RFC 9112: a request has a body exactly when it carries Content-Length or Transfer-Encoding. */
+function hasBody(req: IncomingMessage): boolean {
+  return req.headers['transfer-encoding'] !== undefined || req.headers['content-length'] !== undefined;
+}
+
+export function isAisApiPath(p: string): boolean {
+  return p === '/v1' || p.startsWith('/v1/');
+}
+
 /**
- * The AIS API as an express router: `/v1/*` through openapi-backend (routing, request validation, role
- * check, handlers), plus `/openapi.json` and `/docs`. Mount it at the root, behind the trust gate.
+ * The AIS API: `/v1/*` through openapi-backend's compiled document (routing, request validation, role
+ * check, handlers). `handle` answers on plain node objects, for the front door; `router` serves the same
+ * requests plus `/openapi.json` and `/docs` in an express app. Both sit behind the trust gate.
  */
-export async function createAisApi(deps: AisApiDeps): Promise<express.Router> {
+export interface AisApi extends DirectHandler {
+  router: express.Router;
+}
+
+export async function createAisApi(deps: AisApiDeps): Promise<AisApi> {
   const specText = readFileSync(AIS_OPENAPI_FILE, 'utf8');
   const spec = JSON.parse(specText) as OpenAPIV3.Document;
   const headerNames = headerNamesOf(spec);
@@ -187,13 +208,15 @@ export async function createAisApi(deps: AisApiDeps): Promise<express.Router> {
 
   /** Routing, the role check, validation, then the handler; every refusal is a thrown GatewayError. */
   const dispatch = async (
-    req: Request,
-    res: Response,
+    req: ApiRequest,
+    res: ServerResponse,
+    target: RequestTarget,
   ): Promise<{ operationId: string; result: AisResult }> => {
-    const match = routes.match(req.method, req.path);
+    const method = req.method ?? 'GET';
+    const match = routes.match(method, target.path);
     if (match.kind === 'not-found') throw new ResourceUnknown({ text: 'No such endpoint' }, 404);
     if (match.kind === 'method-not-allowed') {
-      throw new ServiceInvalid({ text: `Method ${req.method.toUpperCase()} is not offered here` }, 405);
+      throw new ServiceInvalid({ text: `Method ${method.toUpperCase()} is not offered here` }, 405);
     }
     // The trust gate authenticated the certificate; whether its roles allow account information is this
     // API's decision.
@@ -203,13 +226,13 @@ export async function createAisApi(deps: AisApiDeps): Promise<express.Router> {
     const context: OperationContext = {
       operationId: match.operationId,
       request: {
-        method: req.method,
-        path: req.path,
+        method,
+        path: target.path,
         params: match.params,
-        // Copies: validation coerces values in place.
-        query: { ...(req.query as Record<string, unknown>) },
+        // Fresh objects: validation coerces values in place.
+        query: target.query === undefined ? {} : { ...parseQueryString(target.query) },
         headers: { ...req.headers },
-        requestBody: req.body as unknown,
+        requestBody: req.body,
       },
     };
     const errors = routes.validate(match.operationId, context.request);
@@ -220,19 +243,21 @@ export async function createAisApi(deps: AisApiDeps): Promise<express.Router> {
     return { operationId: match.operationId, result: await handler(context, req, res) };
   };
 
-  const errorResult = (error: unknown, req: Request): AisResult => {
+  const errorResult = (error: unknown, req: IncomingMessage, path: string): AisResult => {
     if (error instanceof GatewayError) {
-      logger.info(
-        { method: req.method, path: req.path, status: error.status, code: error.code, detail: error.detail },
-        'AIS request refused',
-      );
+      if (logger.isLevelEnabled('info')) {
+        logger.info(
+          { method: req.method, path, status: error.status, code: error.code, detail: error.detail },
+          'AIS request refused',
+        );
+      }
       return { status: error.status, body: toTppMessages(error) };
     }
-    logger.error({ method: req.method, path: req.path, err: error }, 'AIS request failed');
+    logger.error({ method: req.method, path, err: error }, 'AIS request failed');
     return { status: 500, body: toTppMessages(new InternalServerError('unexpected error')) };
   };
 
-  const send = (req: Request, res: Response, result: AisResult, operationId?: string): void => {
+  const send = (req: IncomingMessage, res: ServerResponse, result: AisResult, operationId?: string): void => {
     let final = result;
     if (deps.validateResponses === true && operationId !== undefined) {
       // openapi-backend models "no content" as null.
@@ -245,8 +270,8 @@ export async function createAisApi(deps: AisApiDeps): Promise<express.Router> {
         final = { status: 500, body: toTppMessages(new InternalServerError('response validation failed')) };
       }
     }
-    const requestId = req.header('X-Request-ID');
-    if (requestId !== undefined && UUID.test(requestId)) res.setHeader('X-Request-ID', requestId);
+    const requestId = req.headers['x-request-id'];
+    if (typeof requestId === 'string' && UUID.test(requestId)) res.setHeader('X-Request-ID', requestId);
     for (const [name, value] of Object.entries(final.headers ?? {})) res.setHeader(name, value);
     res.statusCode = final.status;
     if (final.body === undefined) {
@@ -260,7 +285,34 @@ export async function createAisApi(deps: AisApiDeps): Promise<express.Router> {
     res.end(payload);
   };
 
-  const isApiPath = (p: string): boolean => p === '/v1' || p.startsWith('/v1/');
+  /** body-parser's failures (malformed JSON, oversized bodies) in the API's own terms. */
+  const bodyRefusal = (error: unknown): unknown => {
+    const kind = (error as { type?: unknown }).type;
+    if (kind === 'entity.parse.failed')
+      return new FormatError({ text: 'The body is not valid JSON', path: 'body' });
+    if (kind === 'entity.too.large') return new FormatError({ text: 'The body is too large', path: 'body' });
+    return error;
+  };
+
+  const parseJsonBody = express.json({ limit: '32kb', strict: true });
+  const readBody = (req: ApiRequest, res: ServerResponse): Promise<unknown> =>
+    new Promise((resolve) => {
+      parseJsonBody(req, res, (error?: unknown) => resolve(error));
+    });
+
+  const handle = async (req: IncomingMessage, res: ServerResponse, target: RequestTarget): Promise<void> => {
+    const apiRequest = req as ApiRequest;
+    let outcome: { operationId?: string; result: AisResult };
+    try {
+      // A request without a body (every read) has nothing for the parser to look at.
+      const bodyError = hasBody(req) ? await readBody(apiRequest, res) : undefined;
+      if (bodyError !== undefined) throw bodyRefusal(bodyError);
+      outcome = await dispatch(apiRequest, res, target);
+    } catch (error) {
+      outcome = { result: errorResult(error, req, target.path) };
+    }
+    send(req, res, outcome.result, outcome.operationId);
+  };
 
   const router = express.Router();
   router.get('/openapi.json', (_req, res) => {
@@ -272,34 +324,14 @@ export async function createAisApi(deps: AisApiDeps): Promise<express.Router> {
   router.get('/docs/style.css', (_req, res) => {
     res.type('text/css').send(OPENAPI_DOCS_CSS);
   });
-  router.use('/v1', express.json({ limit: '32kb', strict: true }));
-  router.use(async (req: Request, res: Response, next: NextFunction) => {
-    if (!isApiPath(req.path)) {
+  // In an express app (tests) the API's requests arrive here; the gateway's front door calls `handle`.
+  router.use((req: Request, res: Response, next: NextFunction) => {
+    const target = requestTarget(req.url);
+    if (!isAisApiPath(target.path)) {
       next();
       return;
     }
-    let outcome: { operationId?: string; result: AisResult };
-    try {
-      outcome = await dispatch(req, res);
-    } catch (error) {
-      outcome = { result: errorResult(error, req) };
-    }
-    send(req, res, outcome.result, outcome.operationId);
+    handle(req, res, target).catch(next);
   });
-  // Body-parser failures (malformed JSON, oversized bodies) arrive here as errors.
-  router.use((error: unknown, req: Request, res: Response, next: NextFunction) => {
-    if (!isApiPath(req.path)) {
-      next(error);
-      return;
-    }
-    const kind = (error as { type?: unknown }).type;
-    const refusal =
-      kind === 'entity.parse.failed'
-        ? new FormatError({ text: 'The body is not valid JSON', path: 'body' })
-        : kind === 'entity.too.large'
-          ? new FormatError({ text: 'The body is too large', path: 'body' })
-          : error;
-    send(req, res, errorResult(refusal, req));
-  });
-  return router;
+  return { router, handles: isAisApiPath, handle };
 }

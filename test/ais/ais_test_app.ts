@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import express, { type Request, type Response } from 'express';
 import { buildSandboxBank, readSandboxBankFixture } from '../../src/accounts/sandbox_bank';
 import { createAisApi, type AisApiDeps } from '../../src/api/ais_api';
@@ -75,14 +76,14 @@ export async function createTestApp(
       accounts: store.accounts,
       clock: () => clock.now,
     });
-    const router = await createAisApi({
+    const api = await createAisApi({
       consents,
       accounts: store.accounts,
       logger,
       publicUrl: PUBLIC_URL,
       clock: () => clock.now,
       validateResponses: true,
-      tppDnsNames: (res: Response) => res.locals.testDnsNames as string[] | undefined,
+      tppDnsNames: (res: ServerResponse) => (res as Response).locals.testDnsNames as string[] | undefined,
       ...extra,
     });
     const app = express();
@@ -96,7 +97,7 @@ export async function createTestApp(
       }
       next();
     });
-    app.use(router);
+    app.use(api.router);
     return { app, consents };
   };
 

@@ -6,6 +6,7 @@
 import https from 'node:https';
 import tls from 'node:tls';
 import { Router } from 'express';
+import type { DirectHandler } from '../../src/api/front_door';
 import { requireTppIdentity } from '../../src/api/request_context';
 import type { ClientIdentityVerifier } from '../../src/pki/client_identity';
 import { expectHelmetHeaders } from '../helpers/helmet_headers';
@@ -239,5 +240,79 @@ describe('front door when the verifier fails unexpectedly', () => {
     } finally {
       await gateway.close();
     }
+  });
+});
+
+describe('front door with a direct handler (the AIS API without express)', () => {
+  const seenByDirect: string[] = [];
+  let failNext = false;
+  const direct: DirectHandler = {
+    handles: (path) => path.startsWith('/v1/'),
+    handle: async (_req, res, target) => {
+      seenByDirect.push(`${target.path} ${target.query ?? '-'}`);
+      if (failNext) {
+        failNext = false;
+        throw new Error('handler exploded at /secret/source/path.ts');
+      }
+      res.setHeader('Content-Type', 'application/json');
+      res.end(JSON.stringify({ organizationIdentifier: requireTppIdentity(res).organizationIdentifier }));
+    },
+  };
+  let gateway: TlsGateway;
+  let probed: Probe;
+  beforeAll(async () => {
+    probed = probe();
+    gateway = await startTlsGateway({ routers: [probed.router], appDeps: { direct } });
+  });
+  afterAll(() => gateway.close());
+  beforeEach(() => {
+    probed.seen.length = 0;
+    seenByDirect.length = 0;
+  });
+
+  const get = (caseId: string, path: string) =>
+    mtlsRequest({
+      url: `${gateway.url}${path}`,
+      ca: gateway.anchorPem,
+      credentials: clientCredentials(caseId),
+      headers: { 'X-Request-ID': REQUEST_ID },
+    });
+
+  it('answers its paths with the identity, path and query, the headers already set, and no express', async () => {
+    const response = await get('alice', '/v1/accounts?withBalance=true');
+    expect(response.status).toBe(200);
+    expect(response.json).toEqual({ organizationIdentifier: 'PSDDE-BAFIN-123456' });
+    expect(response.headers['x-request-id']).toBe(REQUEST_ID);
+    expectHelmetHeaders(response);
+    expect(seenByDirect).toEqual(['/v1/accounts withBalance=true']);
+    expect(probed.seen).toEqual([]);
+  });
+
+  it('is never reached by a refused caller', async () => {
+    const response = await get('mallory-copied-names', '/v1/accounts');
+    expect(response.status).toBe(401);
+    expect(seenByDirect).toEqual([]);
+  });
+
+  it('leaves the paths it does not take to express', async () => {
+    const response = await get('alice', '/oauth2/authorize');
+    expect(response.status).toBe(200);
+    expect(seenByDirect).toEqual([]);
+    expect(probed.seen).toEqual(['/oauth2/authorize']);
+  });
+
+  it('turns a handler that fails unexpectedly into a 500 in Berlin Group form, cause only in the log', async () => {
+    failNext = true;
+    const response = await get('alice', '/v1/accounts');
+    expect(response.status).toBe(500);
+    expect(tppMessageCode(response.json)).toBe('INTERNAL_SERVER_ERROR');
+    expect(response.body).not.toContain('exploded');
+    expect(response.body).not.toContain('/secret/');
+    expectHelmetHeaders(response);
+    expect(gateway.logs.lines).toContainEqual(
+      expect.objectContaining({ event: 'internal_error', detail: expect.stringContaining('exploded') }),
+    );
+    const next = await get('alice', '/v1/accounts');
+    expect(next.status).toBe(200);
   });
 });

@@ -1,4 +1,4 @@
-import type { Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AccountService, Account } from '../../accounts/account_service';
 import type { Consent, ConsentGrant } from '../../consent/consent';
 import { grantAllows, visibleIbans, type AccessKind } from '../../consent/consent_grant';
@@ -14,10 +14,10 @@ export interface AisHandlerDeps {
   accounts: AccountService;
   publicUrl: string;
   clock: () => Date;
-  accessCheck?: (req: Request, res: Response, consentId: string) => Promise<void>;
-  tokenBindingCheck?: (req: Request, res: Response) => Promise<void>;
+  accessCheck?: (req: IncomingMessage, res: ServerResponse, consentId: string) => Promise<void>;
+  tokenBindingCheck?: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
   onConsentDeleted?: (consentId: string) => Promise<void>;
-  tppDnsNames?: (res: Response) => readonly string[] | undefined;
+  tppDnsNames?: (res: ServerResponse) => readonly string[] | undefined;
 }
 
 /** A handler's answer; the router writes it, so response validation sees exactly what is sent. */
@@ -27,7 +27,11 @@ export interface AisResult {
   headers?: Record<string, string>;
 }
 
-export type AisHandler = (context: OperationContext, req: Request, res: Response) => Promise<AisResult>;
+export type AisHandler = (
+  context: OperationContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+) => Promise<AisResult>;
 
 /** A header value as openapi-backend hands it over (names lower-cased), first value if repeated. */
 export function header(context: OperationContext, name: string): string | undefined {
@@ -65,8 +69,8 @@ export interface ReadGate {
 export async function openRead(
   deps: AisHandlerDeps,
   context: OperationContext,
-  req: Request,
-  res: Response,
+  req: IncomingMessage,
+  res: ServerResponse,
 ): Promise<ReadGate> {
   const tpp = requireTppIdentity(res);
   const consentId = header(context, 'Consent-ID');
