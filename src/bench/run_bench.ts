@@ -385,17 +385,24 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
     const bareExpress = want('b') ? await start({ kind: 'bare-express' }) : undefined;
     const gateway =
       want('c') || want('d') || want('handshakes') ? await startGatewayServer(sqliteUrl()) : undefined;
-    let read: ReadSession | undefined;
-    let readSince = 0;
     /** Access tokens live 5 minutes: a fresh consent and token well before that. */
-    const currentRead = async (): Promise<ReadSession> => {
-      if (gateway === undefined) throw new Error('no gateway');
-      if (read === undefined || Date.now() - readSince > TOKEN_REISSUE_MS) {
-        read = await session(gateway, pki);
-        readSince = Date.now();
-      }
-      return read;
+    const renewedReadSession = (server: ServerHandle): (() => Promise<ReadSession>) => {
+      let read: ReadSession | undefined;
+      let readSince = 0;
+      return async () => {
+        if (read === undefined || Date.now() - readSince > TOKEN_REISSUE_MS) {
+          read = await session(server, pki);
+          readSince = Date.now();
+        }
+        return read;
+      };
     };
+    const currentRead =
+      gateway === undefined
+        ? async (): Promise<ReadSession> => {
+            throw new Error('no gateway');
+          }
+        : renewedReadSession(gateway);
     const mallorysRequest = { path: '/v1/accounts', headers: { accept: 'application/json' } };
     const plan: {
       id: ScenarioResult['id'];
@@ -510,37 +517,66 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
     for (const server of [bareNode, bareExpress, gateway]) if (server !== undefined) await stop(server);
 
     if (want('scale')) {
-      for (const database of ['sqlite', 'postgres'] as const) {
-        for (const count of options.scaleCounts) {
-          let url: string;
-          let drop: (() => Promise<void>) | undefined;
-          if (database === 'sqlite') {
-            url = sqliteUrl();
-          } else {
-            const name = `psd2_bench_${process.pid}_${dbCounter++}`;
-            const created = await createPostgresDatabase(options.postgresUrl, name);
-            if (created.url === undefined) {
-              const why = created.why ?? 'PostgreSQL unavailable';
-              notes.push(`${why}: PostgreSQL scale runs skipped`);
-              log(`skipping PostgreSQL: ${why}`);
-              break;
+      // Every store gets its own gateway, all stay up, and the measurements rotate through them round by
+      // round like the comparison above: "flat" compares stores measured under the same background load.
+      const targets: {
+        database: ScaleResult['database'];
+        consents: number;
+        server: ServerHandle;
+        read: () => Promise<ReadSession>;
+        results: LoadResult[];
+      }[] = [];
+      const drops: (() => Promise<void>)[] = [];
+      try {
+        for (const database of ['sqlite', 'postgres'] as const) {
+          for (const count of options.scaleCounts) {
+            let url: string;
+            if (database === 'sqlite') {
+              url = sqliteUrl();
+            } else {
+              const name = `psd2_bench_${process.pid}_${dbCounter++}`;
+              const created = await createPostgresDatabase(options.postgresUrl, name);
+              if (created.url === undefined) {
+                const why = created.why ?? 'PostgreSQL unavailable';
+                notes.push(`${why}: PostgreSQL scale runs skipped`);
+                log(`skipping PostgreSQL: ${why}`);
+                break;
+              }
+              url = created.url;
+              drops.push(() => dropPostgresDatabase(options.postgresUrl, name));
             }
-            url = created.url;
-            drop = () => dropPostgresDatabase(options.postgresUrl, name);
-          }
-          try {
             log(`scale: ${database} with ${count} seeded consents: seeding`);
             await seedConsents(url, count);
             const server = await startGatewayServer(url);
-            const read = await session(server, pki);
-            log(`scale: ${database} with ${count} seeded consents: authenticated read`);
-            const { result } = await load(loader as LoadGenerator, server, read, alice);
-            run.scale.push({ database, consents: count, ...throughput(result) });
-            await stop(server);
-          } finally {
-            await drop?.();
+            targets.push({
+              database,
+              consents: count,
+              server,
+              read: renewedReadSession(server),
+              results: [],
+            });
           }
         }
+        for (let round = 1; round <= options.rounds; round++) {
+          for (const target of targets) {
+            log(
+              `round ${round}/${options.rounds}: scale: ${target.database} with ${target.consents} seeded consents: authenticated read`,
+            );
+            const read = await target.read();
+            const { result } = await load(loader as LoadGenerator, target.server, read, alice, roundMs);
+            target.results.push(result);
+          }
+        }
+        for (const target of targets) {
+          run.scale.push({
+            database: target.database,
+            consents: target.consents,
+            ...combine(target.results),
+          });
+        }
+      } finally {
+        for (const target of targets) await stop(target.server);
+        for (const drop of drops) await drop();
       }
     }
 
