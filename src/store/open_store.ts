@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
@@ -16,7 +17,7 @@ import type { ConsentRepository } from '../consent/consent_repository';
 import { coreMigrations } from './core_migrations';
 import { KyselyAccountService } from './kysely_account_service';
 import { KyselyConsentRepository } from './kysely_consent_repository';
-import { registerSynchronousSqlite } from './prepared_query';
+import { registerDirectStatements } from './prepared_query';
 import type { Database } from './schema';
 
 export interface OpenStoreOptions {
@@ -79,6 +80,14 @@ export function withStatementCache(database: BetterSqlite3.Database): CachingSql
   };
 }
 
+/**
+ * The server-side name of a prepared statement: derived from its text, since node-postgres refuses a
+ * name it has already prepared on a connection with another text.
+ */
+export function postgresStatementName(sql: string): string {
+  return `psd2_${createHash('sha256').update(sql).digest('base64url').slice(0, 22)}`;
+}
+
 function sqliteFile(databaseUrl: string): string {
   const file = databaseUrl.slice('sqlite:'.length);
   if (file === '') throw new StoreError('sqlite: URL names no file');
@@ -102,12 +111,13 @@ export async function openStore(databaseUrl: string, options: OpenStoreOptions =
     database.pragma('foreign_keys = ON');
     const cached = withStatementCache(database);
     db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cached }) });
-    registerSynchronousSqlite(db, {
-      readRows: (sql, parameters) => {
+    registerDirectStatements(db, {
+      run: (sql, parameters) => {
+        // Between the awaits of a Kysely transaction its uncommitted rows sit on this same connection.
+        if (database.inTransaction) return undefined;
         const statement = cached.prepare(sql);
         return statement.reader ? statement.all([...parameters]) : undefined;
       },
-      inTransaction: () => database.inTransaction,
     });
     dialect = 'sqlite';
   } else if (/^postgres(ql)?:\/\//.test(databaseUrl)) {
@@ -120,6 +130,15 @@ export async function openStore(databaseUrl: string, options: OpenStoreOptions =
       ),
     );
     db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    // Outside a transaction, like Kysely's own non-transactional queries: any pooled connection will do.
+    const names = new Map<string, string>();
+    registerDirectStatements(db, {
+      run: async (sql, parameters) => {
+        let name = names.get(sql);
+        if (name === undefined) names.set(sql, (name = postgresStatementName(sql)));
+        return (await pool.query({ name, text: sql, values: [...parameters] })).rows;
+      },
+    });
     dialect = 'postgres';
   } else {
     throw new StoreError('database URL must start with sqlite: or postgres://');

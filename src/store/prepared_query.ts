@@ -7,22 +7,25 @@ export type ParamSlot<P> = <K extends keyof P & string>(name: K) => P[K];
 type Binding<P> = { param: keyof P & string } | { constant: unknown };
 
 /**
- * A synchronous SQLite connection that Kysely also drives. Kysely serialises its queries through an
- * async mutex and several promise hops; a single read outside any transaction needs none of that, since
- * better-sqlite3 runs it to completion before any other JavaScript can touch the connection.
+ * Runs the statements PreparedQuery compiled without going through Kysely's driver, on a connection Kysely
+ * also uses. On SQLite Kysely serialises every query through an async mutex and several promise hops,
+ * where better-sqlite3 runs a read to completion before any other JavaScript can touch the connection.
+ * On PostgreSQL Kysely sends every query unnamed, so the server parses and plans it each time; a named
+ * statement is planned once per connection.
  */
-export interface SynchronousSqlite {
-  /** Rows of a read-only statement, or undefined when the statement would write. */
-  readRows(sql: string, parameters: readonly unknown[]): unknown[] | undefined;
-  /** An open transaction (Kysely's, between its awaits) owns the connection: reads then wait their turn. */
-  inTransaction(): boolean;
+export interface DirectStatements {
+  /**
+   * The statement's rows; undefined hands it back to Kysely (on SQLite: a statement that writes, or an
+   * open transaction that owns the connection and whose uncommitted rows a read must not see).
+   */
+  run(sql: string, parameters: readonly unknown[]): unknown[] | Promise<unknown[]> | undefined;
 }
 
-const synchronousConnections = new WeakMap<object, SynchronousSqlite>();
+const directConnections = new WeakMap<object, DirectStatements>();
 
-/** Declares that `db` runs on this SQLite connection, so its prepared reads may take the direct path. */
-export function registerSynchronousSqlite(db: object, connection: SynchronousSqlite): void {
-  synchronousConnections.set(db, connection);
+/** Declares that `db`'s connection can also be reached this way, so its prepared queries take it. */
+export function registerDirectStatements(db: object, direct: DirectStatements): void {
+  directConnections.set(db, direct);
 }
 
 export class PreparedQueryError extends Error {
@@ -85,11 +88,8 @@ export class PreparedQuery<DB, P extends Record<string, unknown>, R> {
 
   async execute(params: P): Promise<R[]> {
     const compiled = this.compile(params);
-    const direct = synchronousConnections.get(this.db);
-    if (direct !== undefined && !direct.inTransaction()) {
-      const rows = direct.readRows(compiled.sql, compiled.parameters);
-      if (rows !== undefined) return rows as R[];
-    }
+    const rows = directConnections.get(this.db)?.run(compiled.sql, compiled.parameters);
+    if (rows !== undefined) return (await rows) as R[];
     const result = await this.db.executeQuery(compiled);
     return result.rows;
   }

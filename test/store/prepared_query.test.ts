@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Store } from '../../src/store/open_store';
+import { postgresStatementName, type Store } from '../../src/store/open_store';
 import { PreparedQuery, PreparedQueryError, type ParamSlot } from '../../src/store/prepared_query';
 import { DATABASE_KINDS, describeForDatabase, useTestStore } from './test_databases';
 
@@ -113,5 +113,31 @@ describe.each(DATABASE_KINDS)('a prepared query on %s', (kind) => {
           }),
       ).toThrow(/parameter id is not bound/);
     });
+  });
+});
+
+describe('postgresStatementName', () => {
+  it('names a statement after its text: the same text always, another text never the same name', () => {
+    const a = postgresStatementName('select * from "consents" where "id" = $1');
+    expect(postgresStatementName('select * from "consents" where "id" = $1')).toBe(a);
+    expect(postgresStatementName('select * from "accounts" where "resource_id" = $1')).not.toBe(a);
+    // PostgreSQL cuts identifiers at 63 bytes; a longer name would silently collide.
+    expect(a).toMatch(/^psd2_[A-Za-z0-9_-]{22}$/);
+  });
+});
+
+describeForDatabase('postgres')('a prepared query on postgres', () => {
+  const testStore = useTestStore('postgres');
+
+  it('runs as a named statement the server has prepared, with the compiled text', async () => {
+    const { store } = testStore;
+    const prepared = new PreparedQuery(store.db, (q, p: ParamSlot<{ id: string }>) =>
+      q.selectFrom('psus').select('psu_id').where('psu_id', '=', p('id')),
+    );
+    await expect(prepared.execute({ id: 'nobody' })).resolves.toEqual([]);
+    // Awaited one after another, the pool hands out the connection it just got back.
+    const { rows } = await sql<{ name: string; statement: string }>`
+      select name, statement from pg_prepared_statements`.execute(store.db);
+    expect(rows).toContainEqual({ name: postgresStatementName(prepared.sql), statement: prepared.sql });
   });
 });
