@@ -18,6 +18,7 @@ import { coreMigrations } from './core_migrations';
 import { KyselyAccountService } from './kysely_account_service';
 import { KyselyConsentRepository } from './kysely_consent_repository';
 import { registerDirectStatements } from './prepared_query';
+import { SqliteReadSnapshot } from './sqlite_read_snapshot';
 import type { Database } from './schema';
 
 export interface OpenStoreOptions {
@@ -110,13 +111,23 @@ export async function openStore(databaseUrl: string, options: OpenStoreOptions =
     database.pragma('busy_timeout = 5000');
     database.pragma('foreign_keys = ON');
     const cached = withStatementCache(database);
-    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cached }) });
+    const snapshot = new SqliteReadSnapshot(database);
+    const forKysely: SqliteDatabase = {
+      close: () => {
+        snapshot.endBeforeOtherUse();
+        database.close();
+      },
+      prepare: (sql: string) => {
+        snapshot.endBeforeOtherUse();
+        return cached.prepare(sql);
+      },
+    };
+    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: forKysely }) });
     registerDirectStatements(db, {
       run: (sql, parameters) => {
-        // Between the awaits of a Kysely transaction its uncommitted rows sit on this same connection.
-        if (database.inTransaction) return undefined;
         const statement = cached.prepare(sql);
-        return statement.reader ? statement.all([...parameters]) : undefined;
+        if (!statement.reader) return undefined;
+        return snapshot.read(() => statement.all([...parameters]));
       },
     });
     dialect = 'sqlite';
