@@ -111,6 +111,11 @@ export class LoadGenerator {
     return new LoadGenerator(spawnNode(path.join(__dirname, 'load_child.js'), [], cpus, []));
   }
 
+  /** The load generator's own process (its openssl s_time clients are children of it). */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
   run(job: LoadJob | HandshakeJob | STimeJob): Promise<LoadResult> {
     return new Promise((resolve, reject) => {
       const onExit = (code: number | null) => reject(new Error(`load generator exited (code ${code})`));

@@ -247,13 +247,27 @@ export function formatReport(run: BenchRun, targets: TargetVerdict[]): string {
     const one = run.workers.find((w) => w.workers === 1);
     out.push(
       table(
-        ['GATEWAY_WORKERS (load generator on the same 2 cores)', 'req/s', 'p50 ms', 'p99 ms', 'vs 1 worker'],
+        [
+          'GATEWAY_WORKERS (load generator on the same cores)',
+          'req/s',
+          'p50 ms',
+          'p99 ms',
+          'vs 1 worker',
+          'CPU µs/req',
+          'load gen CPU %',
+          'handshakes/s',
+          'vs 1 worker',
+        ],
         run.workers.map((w) => [
           `${w.workers} worker${w.workers === 1 ? '' : 's'}`,
           fmt(w.rps),
           fmt(w.p50Ms, 2),
           fmt(w.p99Ms, 2),
           fmt(ratio(w.rps, one?.rps), 2),
+          fmt(w.cpuUsPerRequest),
+          fmt(w.loadGeneratorCpuPercent),
+          fmt(w.handshakesPerS),
+          fmt(ratio(w.handshakesPerS, one?.handshakesPerS), 2),
         ]),
       ),
       '',

@@ -102,6 +102,13 @@ export interface ScaleResult extends Throughput {
 
 export interface WorkersResult extends Throughput {
   workers: number;
+  /**
+   * CPU the load generator used during the read measurement, in % of one core: near 100 means it, not
+   * the gateway, set the pace, and the two cores were shared out between it and the workers.
+   */
+  loadGeneratorCpuPercent?: number;
+  /** Full handshakes per second (openssl s_time, C clients far cheaper per handshake than the server). */
+  handshakesPerS?: number;
 }
 
 export interface BenchEnvironment {
@@ -591,15 +598,41 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
           log(
             `workers: GATEWAY_WORKERS=${workers}, authenticated read, servers and load generator on both cores`,
           );
+          const genCpuBefore = gen.pid === undefined ? undefined : cpuMs(gen.pid);
+          const startedMs = Date.now();
           const { result } = await load(gen, server, read, alice);
-          run.workers.push({ workers, ...throughput(result) });
+          const genCpuAfter = gen.pid === undefined ? undefined : cpuMs(gen.pid);
+          const elapsedMs = Date.now() - startedMs;
+          const loadGeneratorCpuPercent =
+            genCpuBefore === undefined || genCpuAfter === undefined
+              ? undefined
+              : (100 * (genCpuAfter - genCpuBefore)) / elapsedMs;
+          let handshakesPerS: number | undefined;
+          if (hasOpensslSTime()) {
+            log(`workers: GATEWAY_WORKERS=${workers}, new handshakes (openssl s_time)`);
+            const handshaking = await gen.run({
+              type: 's_time',
+              host: '127.0.0.1',
+              port: server.port,
+              files: aliceFiles,
+              processes: options.handshakeConcurrency,
+              durationMs,
+            });
+            handshakesPerS = handshaking.perSecond;
+          }
+          run.workers.push({
+            workers,
+            ...throughput(result),
+            ...(loadGeneratorCpuPercent !== undefined ? { loadGeneratorCpuPercent } : {}),
+            ...(handshakesPerS !== undefined ? { handshakesPerS } : {}),
+          });
           await stop(server);
         }
       } finally {
         await gen.stop();
       }
       notes.push(
-        'workers: the load generator shares the 2 cores with the gateway workers, so 2 workers cannot reach 2x',
+        `workers: the load generator (and openssl s_time) share the ${os.cpus().length} cores with the gateway workers, so 2 workers cannot reach 2x; gateway CPU = req/s x CPU us/req shows how much of the machine the workers got`,
       );
     }
   } finally {

@@ -62,7 +62,13 @@ describe('npm run bench (smoke)', () => {
         statuses: Record<string, number>;
       }[];
       validation: Record<string, number>;
-      workers: { workers: number; rps: number; statuses: Record<string, number> }[];
+      workers: {
+        workers: number;
+        rps: number;
+        statuses: Record<string, number>;
+        loadGeneratorCpuPercent?: number;
+        handshakesPerS?: number;
+      }[];
       targets: { id: string; met?: boolean }[];
     };
     expect(run.version).toBe(1);
@@ -81,7 +87,11 @@ describe('npm run bench (smoke)', () => {
     });
     // GATEWAY_WORKERS=2: the clustered gateway answers authenticated reads like the single process.
     expect(run.workers.map((w) => w.workers)).toEqual([1, 2]);
-    for (const w of run.workers) expect(Object.keys(w.statuses)).toEqual(['200']);
+    for (const w of run.workers) {
+      expect(Object.keys(w.statuses)).toEqual(['200']);
+      expect(w.loadGeneratorCpuPercent).toEqual(positiveNumber);
+      expect(w.handshakesPerS).toEqual(positiveNumber);
+    }
     expect(run.targets.find((t) => t.id === 'refusals-vs-express')?.met).toEqual(expect.any(Boolean));
     expect(run.targets.find((t) => t.id === 'reads-vs-express')?.met).toBeUndefined();
   }, 240_000);
