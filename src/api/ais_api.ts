@@ -32,6 +32,7 @@ import { readAccountDetails } from './ais/read_account_details';
 import { OPENAPI_DOCS_CSS, renderOpenApiDocs } from './openapi_docs';
 import { OpenApiOperations, type OperationContext } from './openapi_operations';
 import type { DirectHandler } from './front_door';
+import { bodyParserRefusal } from './error_handler';
 import { requestTarget, type RequestTarget } from './request_target';
 
 export const AIS_OPENAPI_FILE = path.join(PROJECT_ROOT, 'openapi', 'ais.json');
@@ -285,15 +286,6 @@ export async function createAisApi(deps: AisApiDeps): Promise<AisApi> {
     res.end(payload);
   };
 
-  /** body-parser's failures (malformed JSON, oversized bodies) in the API's own terms. */
-  const bodyRefusal = (error: unknown): unknown => {
-    const kind = (error as { type?: unknown }).type;
-    if (kind === 'entity.parse.failed')
-      return new FormatError({ text: 'The body is not valid JSON', path: 'body' });
-    if (kind === 'entity.too.large') return new FormatError({ text: 'The body is too large', path: 'body' });
-    return error;
-  };
-
   const parseJsonBody = express.json({ limit: '32kb', strict: true });
   const readBody = (req: ApiRequest, res: ServerResponse): Promise<unknown> =>
     new Promise((resolve) => {
@@ -306,7 +298,7 @@ export async function createAisApi(deps: AisApiDeps): Promise<AisApi> {
     try {
       // A request without a body (every read) has nothing for the parser to look at.
       const bodyError = hasBody(req) ? await readBody(apiRequest, res) : undefined;
-      if (bodyError !== undefined) throw bodyRefusal(bodyError);
+      if (bodyError !== undefined) throw bodyParserRefusal(bodyError) ?? bodyError;
       outcome = await dispatch(apiRequest, res, target);
     } catch (error) {
       outcome = { result: errorResult(error, req, target.path) };

@@ -9,7 +9,8 @@ interface BodyParserError {
   status?: unknown;
 }
 
-function fromBodyParser(error: unknown): GatewayError | undefined {
+/** body-parser's refusals of a request body as FORMAT_ERROR; undefined for anything else. */
+export function bodyParserRefusal(error: unknown): GatewayError | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
   const type = (error as BodyParserError).type;
   if (type === 'entity.parse.failed')
@@ -33,7 +34,7 @@ export interface ErrorContext {
  * anything else a generic 500 with the details only in the log.
  */
 export function toGatewayError(error: unknown, logger: Logger, context: ErrorContext): GatewayError {
-  const gatewayError = error instanceof GatewayError ? error : fromBodyParser(error);
+  const gatewayError = error instanceof GatewayError ? error : bodyParserRefusal(error);
   if (gatewayError === undefined) {
     const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
     logger.error({ event: 'internal_error', ...context, detail }, 'unexpected error');

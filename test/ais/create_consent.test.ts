@@ -56,6 +56,21 @@ const cases: Case[] = [
   },
   { name: 'JSON array body', body: [good], status: 400, code: 'FORMAT_ERROR', path: 'body' },
   {
+    name: 'JSON in a charset other than UTF-8',
+    raw: JSON.stringify(good),
+    contentType: 'application/json; charset=latin1',
+    status: 400,
+    code: 'FORMAT_ERROR',
+    path: 'body',
+  },
+  {
+    name: 'body over 32 KB',
+    raw: JSON.stringify({ ...good, padding: 'x'.repeat(40_000) }),
+    status: 400,
+    code: 'FORMAT_ERROR',
+    path: 'body',
+  },
+  {
     name: 'access missing',
     body: { ...good, access: undefined },
     status: 400,
