@@ -106,7 +106,8 @@ export function validationError(
 ): GatewayError {
   const first = errors[0];
   if (first === undefined) return new FormatError({ text: 'The request is malformed' });
-  if (first.keyword === 'parse') return new FormatError({ text: 'The body is not valid JSON', path: 'body' });
+  if (first.keyword === 'parse')
+    return new FormatError({ text: 'Request body is not valid JSON', path: 'body' });
   const { path: field, location } = fieldPath(first, headerNames);
   if (first.keyword === 'additionalProperties' && location === 'query') {
     return new ParameterNotSupported({ text: `${field} is not supported`, path: field });

@@ -582,8 +582,12 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
           });
         }
       } finally {
-        for (const target of targets) await stop(target.server);
-        for (const drop of drops) await drop();
+        // Every server stopped, then every throwaway database dropped, even when one of them fails.
+        const stopped = await Promise.allSettled(targets.map((target) => stop(target.server)));
+        const dropped = await Promise.allSettled(drops.map((drop) => drop()));
+        for (const outcome of [...stopped, ...dropped]) {
+          if (outcome.status === 'rejected') log(`scale: clean-up failed: ${String(outcome.reason)}`);
+        }
       }
     }
 

@@ -89,6 +89,16 @@ export function postgresStatementName(sql: string): string {
   return `psd2_${createHash('sha256').update(sql).digest('base64url').slice(0, 22)}`;
 }
 
+/**
+ * A named statement the connection can no longer run: its result type changed under it (another
+ * gateway instance migrated the schema: `select *` gained a column), or the server forgot it (a pooler's
+ * DISCARD ALL). Run unnamed, the same query works.
+ */
+function isStalePreparedStatement(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === '0A000' || code === '26000';
+}
+
 function sqliteFile(databaseUrl: string): string {
   const file = databaseUrl.slice('sqlite:'.length);
   if (file === '') throw new StoreError('sqlite: URL names no file');
@@ -111,7 +121,12 @@ export async function openStore(databaseUrl: string, options: OpenStoreOptions =
     database.pragma('busy_timeout = 5000');
     database.pragma('foreign_keys = ON');
     const cached = withStatementCache(database);
-    const snapshot = new SqliteReadSnapshot(database);
+    const snapshot = new SqliteReadSnapshot(database, (error) =>
+      options.logger?.warn(
+        { event: 'sqlite_snapshot_end_failed', error: error.message },
+        'SQLite read snapshot could not be ended cleanly',
+      ),
+    );
     const forKysely: SqliteDatabase = {
       close: () => {
         snapshot.endBeforeOtherUse();
@@ -126,7 +141,8 @@ export async function openStore(databaseUrl: string, options: OpenStoreOptions =
     registerDirectStatements(db, {
       run: (sql, parameters) => {
         const statement = cached.prepare(sql);
-        if (!statement.reader) return undefined;
+        // `reader` alone would let INSERT … RETURNING in: it writes, so it goes through Kysely.
+        if (!statement.reader || !statement.readonly) return undefined;
         return snapshot.read(() => statement.all([...parameters]));
       },
     });
@@ -147,7 +163,14 @@ export async function openStore(databaseUrl: string, options: OpenStoreOptions =
       run: async (sql, parameters) => {
         let name = names.get(sql);
         if (name === undefined) names.set(sql, (name = postgresStatementName(sql)));
-        return (await pool.query({ name, text: sql, values: [...parameters] })).rows;
+        const values = [...parameters];
+        try {
+          return (await pool.query({ name, text: sql, values })).rows;
+        } catch (error) {
+          if (!isStalePreparedStatement(error)) throw error;
+          // pool.query has already dropped the connection that held the stale statement.
+          return (await pool.query({ text: sql, values })).rows;
+        }
       },
     });
     dialect = 'postgres';

@@ -12,16 +12,24 @@ import type BetterSqlite3 from 'better-sqlite3';
  * The snapshot ends when the turn's I/O callbacks are done (setImmediate), and before Kysely uses the
  * connection for anything (`endBeforeOtherUse`): Kysely's writes and transactions never run inside it,
  * and a read in a later turn sees everything committed before that turn, by this process or another.
+ * One bound is looser: a snapshot first opened by a timer or an immediate callback lasts into the next
+ * loop iteration's I/O. The gateway's reads all start from socket I/O, so none is opened there today.
  */
 export class SqliteReadSnapshot {
   private open = false;
   private endScheduled = false;
   private readonly begin: BetterSqlite3.Statement;
   private readonly commit: BetterSqlite3.Statement;
+  private readonly rollback: BetterSqlite3.Statement;
 
-  constructor(private readonly database: BetterSqlite3.Database) {
+  /** `onEndFailed` hears of a snapshot that did not end cleanly (it is then rolled back if still open). */
+  constructor(
+    private readonly database: BetterSqlite3.Database,
+    private readonly onEndFailed: (error: Error) => void = () => undefined,
+  ) {
     this.begin = database.prepare('BEGIN DEFERRED');
     this.commit = database.prepare('COMMIT');
+    this.rollback = database.prepare('ROLLBACK');
   }
 
   /** Whether reads are sharing a snapshot right now. */
@@ -50,12 +58,25 @@ export class SqliteReadSnapshot {
   endBeforeOtherUse(): void {
     if (!this.open) return;
     this.open = false;
-    // Closing the connection ended the transaction already; a late end must not throw from a timer.
-    if (this.database.open) this.commit.run();
+    // SQLite may have ended the transaction itself (an I/O error rolls it back), and closing the
+    // connection ends it too: nothing is left to commit then, and a timer must never throw.
+    if (!this.database.open || !this.database.inTransaction) return;
+    try {
+      this.commit.run();
+    } catch (error) {
+      this.onEndFailed(error instanceof Error ? error : new Error(String(error)));
+      // It only read: rolling back loses nothing, and the connection must not stay inside it.
+      if (this.database.inTransaction) this.rollback.run();
+    }
   }
 
   private readonly scheduledEnd = (): void => {
     this.endScheduled = false;
-    this.endBeforeOtherUse();
+    try {
+      this.endBeforeOtherUse();
+    } catch (error) {
+      // Even the rollback failed: the next statement on the connection reports it to its caller.
+      this.onEndFailed(error instanceof Error ? error : new Error(String(error)));
+    }
   };
 }

@@ -140,4 +140,23 @@ describeForDatabase('postgres')('a prepared query on postgres', () => {
       select name, statement from pg_prepared_statements`.execute(store.db);
     expect(rows).toContainEqual({ name: postgresStatementName(prepared.sql), statement: prepared.sql });
   });
+
+  it('still answers when another instance migrated the table under a prepared `select *`', async () => {
+    const { store } = testStore;
+    await store.db
+      .insertInto('psus')
+      .values({ psu_id: 'ida', display_name: 'I', password_hash: 'x' })
+      .execute();
+    const prepared = new PreparedQuery(store.db, (q, p: ParamSlot<{ id: string }>) =>
+      q.selectFrom('psus').selectAll().where('psu_id', '=', p('id')),
+    );
+    await expect(prepared.execute({ id: 'ida' })).resolves.toHaveLength(1);
+    // The same connection comes back from the pool (see above); its named statement now returns a
+    // row type PostgreSQL refuses to change ("cached plan must not change result type").
+    await sql`alter table psus add column migrated_later text`.execute(store.db);
+    await expect(prepared.execute({ id: 'ida' })).resolves.toEqual([
+      expect.objectContaining({ psu_id: 'ida', migrated_later: null }),
+    ]);
+    await expect(prepared.execute({ id: 'ida' })).resolves.toHaveLength(1);
+  });
 });

@@ -57,6 +57,18 @@ describe('SqliteReadSnapshot', () => {
     expect(snapshot.read(() => count(reader))).toBe(1);
   });
 
+  it('survives SQLite ending the transaction itself before the turn is over', async () => {
+    const failures: Error[] = [];
+    const snapshot = new SqliteReadSnapshot(reader, (error) => failures.push(error));
+    snapshot.read(() => count(reader));
+    // What an I/O error does to a transaction: SQLite rolls it back on its own.
+    reader.prepare('ROLLBACK').run();
+    await nextTurn();
+    expect(snapshot.isOpen).toBe(false);
+    expect(failures).toEqual([]);
+    expect(snapshot.read(() => count(reader))).toBe(0);
+  });
+
   it('stays out of a transaction it did not open', () => {
     const snapshot = new SqliteReadSnapshot(reader);
     reader.prepare('BEGIN').run();
@@ -111,6 +123,26 @@ describe('direct reads of a SQLite store', () => {
     }
     await nextTurn();
     await expect(read.execute({ id: 'frida' })).resolves.toEqual([{ display_name: 'frida' }]);
+  });
+
+  it('leave a prepared write with RETURNING to Kysely, committed at once, not at the end of the turn', async () => {
+    const read = psuNamed(store);
+    const insert = new PreparedQuery(store.db, (q, p: ParamSlot<{ id: string }>) =>
+      q
+        .insertInto('psus')
+        .values({ psu_id: p('id'), display_name: 'returned', password_hash: 'x' })
+        .returning('psu_id'),
+    );
+    await read.execute({ id: 'nobody' });
+    await expect(insert.execute({ id: 'hugo' })).resolves.toEqual([{ psu_id: 'hugo' }]);
+    const other = new BetterSqlite3(url.slice('sqlite:'.length));
+    try {
+      expect(other.prepare('SELECT display_name FROM psus WHERE psu_id = ?').get('hugo')).toEqual({
+        display_name: 'returned',
+      });
+    } finally {
+      other.close();
+    }
   });
 
   it('leave the connection free for a Kysely transaction started in the same turn', async () => {
