@@ -134,7 +134,7 @@ function hasBody(req: IncomingMessage): boolean {
   return req.headers['transfer-encoding'] !== undefined || req.headers['content-length'] !== undefined;
 }
 
-export function isAisApiPath(p: string): boolean {
+function isAisApiPath(p: string): boolean {
   return p === '/v1' || p.startsWith('/v1/');
 }
 

@@ -42,7 +42,3 @@ export function requestTarget(url: string | undefined): RequestTarget {
     ? { path: url, query: undefined }
     : { path: url.slice(0, queryStart), query: url.slice(queryStart + 1) };
 }
-
-export function requestPath(url: string | undefined): string {
-  return requestTarget(url).path;
-}

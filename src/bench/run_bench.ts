@@ -278,7 +278,18 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
       keyFile: aliceCase?.keyFile ?? '',
       anchorFile: pki.fixture.trustAnchorFile,
     };
-    const useSTime = want('handshakes') && hasOpensslSTime();
+    const sTimeAvailable = hasOpensslSTime();
+    const useSTime = want('handshakes') && sTimeAvailable;
+    /** Full handshakes by `openssl s_time -new` clients presenting Alice's certificate. */
+    const sTimeHandshakes = (gen: LoadGenerator, port: number, measureMs: number) =>
+      gen.run({
+        type: 's_time',
+        host: '127.0.0.1',
+        port,
+        files: aliceFiles,
+        processes: options.handshakeConcurrency,
+        durationMs: measureMs,
+      });
     if (want('handshakes')) {
       notes.push(
         useSTime
@@ -354,14 +365,7 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
       // Full handshakes: openssl s_time -new where available (its C clients leave the server as the
       // bottleneck); otherwise the node client, which saturates its own core first.
       const bare = useSTime
-        ? await (loader as LoadGenerator).run({
-            type: 's_time',
-            host: '127.0.0.1',
-            port: server.port,
-            files: aliceFiles,
-            processes: options.handshakeConcurrency,
-            durationMs: measureMs,
-          })
+        ? await sTimeHandshakes(loader as LoadGenerator, server.port, measureMs)
         : await (loader as LoadGenerator).run(base);
       const withRequest = await (loader as LoadGenerator).run({ ...base, request });
       return { bare, withRequest };
@@ -612,17 +616,9 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
               ? undefined
               : (100 * (genCpuAfter - genCpuBefore)) / elapsedMs;
           let handshakesPerS: number | undefined;
-          if (hasOpensslSTime()) {
+          if (sTimeAvailable) {
             log(`workers: GATEWAY_WORKERS=${workers}, new handshakes (openssl s_time)`);
-            const handshaking = await gen.run({
-              type: 's_time',
-              host: '127.0.0.1',
-              port: server.port,
-              files: aliceFiles,
-              processes: options.handshakeConcurrency,
-              durationMs,
-            });
-            handshakesPerS = handshaking.perSecond;
+            handshakesPerS = (await sTimeHandshakes(gen, server.port, durationMs)).perSecond;
           }
           run.workers.push({
             workers,

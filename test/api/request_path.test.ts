@@ -1,15 +1,15 @@
 /**
- * The front door judges public paths and role requirements on `requestPath(req.url)`, and the AIS API
- * routes and reads its query on `requestTarget(req.url)` without express; express routes on `req.path`
- * and parses `req.query`. They must agree for every request target node's parser lets through, or a path
- * could be judged as one resource and served as another.
+ * The front door judges public paths and role requirements on `requestTarget(req.url).path`, and the
+ * AIS API routes and reads its query on `requestTarget(req.url)` without express; express routes on
+ * `req.path` and parses `req.query`. They must agree for every request target node's parser lets
+ * through, or a path could be judged as one resource and served as another.
  */
 import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { parse as parseQueryString } from 'node:querystring';
-import { requestPath, requestTarget } from '../../src/api/request_target';
+import { requestTarget } from '../../src/api/request_target';
 
 const TARGETS = [
   '/v1/accounts',
@@ -52,7 +52,7 @@ describe('requestTarget', () => {
       res.json({
         url: req.url,
         expressPath: req.path ?? '',
-        frontDoorPath: requestPath(req.url),
+        frontDoorPath: requestTarget(req.url).path,
         expressQuery: req.query,
         frontDoorQuery: query === undefined ? {} : parseQueryString(query),
       });
@@ -86,7 +86,10 @@ describe('requestTarget', () => {
   });
 
   it('cuts a plain target at the query without the legacy parser', () => {
-    expect(requestPath('/v1/accounts?withBalance=true')).toBe('/v1/accounts');
-    expect(requestPath('/v1/accounts')).toBe('/v1/accounts');
+    expect(requestTarget('/v1/accounts?withBalance=true')).toEqual({
+      path: '/v1/accounts',
+      query: 'withBalance=true',
+    });
+    expect(requestTarget('/v1/accounts')).toEqual({ path: '/v1/accounts', query: undefined });
   });
 });
