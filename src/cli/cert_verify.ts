@@ -11,7 +11,7 @@ import { CrlRevocationChecker } from '../pki/revocation';
 import { formatName } from '../pki/x500_name';
 
 export type ProfileCheck = (
-  leafDer: Uint8Array,
+  leaf: ParsedCertificate,
 ) => { ok: true } | { ok: false; code: string; reason: string };
 
 export interface CertVerifyParams {
@@ -35,8 +35,8 @@ export interface CertVerifyOutcome {
 const PURPOSES = ['clientAuth', 'serverAuth'] as const;
 
 /** The psd2 profile: the leaf must also be a well-formed PSD2 QWAC, exactly as the trust gate demands. */
-export const qwacProfileCheck: ProfileCheck = (leafDer) => {
-  const result = identityFromQwac(leafDer);
+export const qwacProfileCheck: ProfileCheck = (leaf) => {
+  const result = identityFromQwac(leaf);
   return result.ok ? { ok: true } : { ok: false, code: result.code, reason: result.reason };
 };
 const PROFILES = ['rfc5280', 'psd2'] as const;
@@ -53,13 +53,12 @@ function readCertificates(file: string, what: string): Buffer[] {
   }
 }
 
-function describeCert(der: Uint8Array): {
+function describeCert(cert: ParsedCertificate): {
   subject: string;
   issuer: string;
   serial: string;
   notAfter: string;
 } {
-  const cert = new ParsedCertificate(der);
   return {
     subject: formatName(cert.subject),
     issuer: formatName(cert.issuer),
@@ -120,11 +119,11 @@ export async function runCertVerify(params: CertVerifyParams): Promise<CertVerif
       ? { valid: true }
       : { valid: false, code: result.code, reason: result.reason };
     if (result.valid && params.profileCheck && profile === 'psd2') {
-      const check = params.profileCheck(leaf);
+      const check = params.profileCheck(result.certificates[0] as ParsedCertificate);
       if (!check.ok) verdict = { valid: false, code: check.code, reason: check.reason };
     }
 
-    const path = result.valid ? result.path.map(describeCert) : [];
+    const path = result.valid ? result.certificates.map(describeCert) : [];
     if (params.json) {
       const body = verdict.valid
         ? {
