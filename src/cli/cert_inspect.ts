@@ -9,7 +9,12 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { toHex } from '../pki/der';
-import { ParsedCertificate, type GeneralName, type KeyUsageName } from '../pki/parsed_certificate';
+import {
+  ParsedCertificate,
+  formatIpAddress,
+  type GeneralName,
+  type KeyUsageName,
+} from '../pki/parsed_certificate';
 import { decodePemOrDer } from '../pki/pem';
 import { parseOrganizationIdentifier, type OrganizationIdentifier } from '../pki/organization_identifier';
 import { OID_QC_STATEMENTS, parseQcStatements, type QcStatements } from '../pki/qc_statements';
@@ -207,23 +212,12 @@ function describeGeneralName(name: GeneralName): { type: string; value: string }
     case 'uri':
       return { type: name.type, value: name.value };
     case 'ip':
-      return { type: 'ip', value: ipText(name.value) };
+      return { type: 'ip', value: formatIpAddress(name.value) };
     case 'dir':
       return { type: 'dirName', value: formatName(name.value) };
     default:
       return { type: name.type, value: toHex(name.value) };
   }
-}
-
-function ipText(bytes: Uint8Array): string {
-  if (bytes.length === 4) return bytes.join('.');
-  if (bytes.length === 16) {
-    const groups = Array.from({ length: 8 }, (_, i) =>
-      ((bytes[2 * i] as number) * 256 + (bytes[2 * i + 1] as number)).toString(16),
-    );
-    return groups.join(':');
-  }
-  return toHex(bytes);
 }
 
 function inspectQwac(cert: ParsedCertificate): InspectedQwac | null {

@@ -71,6 +71,16 @@ export type GeneralName =
   | { type: 'dir'; value: X500Name }
   | { type: 'other' | 'x400' | 'edi' | 'rid'; value: Uint8Array };
 
+/** An iPAddress GeneralName as text: dotted quad, eight hex groups, or hex for any other length. */
+export function formatIpAddress(bytes: Uint8Array): string {
+  if (bytes.length === 4) return bytes.join('.');
+  if (bytes.length !== 16) return toHex(bytes);
+  const groups: string[] = [];
+  for (let i = 0; i < 16; i += 2)
+    groups.push(((bytes[i] as number) * 256 + (bytes[i + 1] as number)).toString(16));
+  return groups.join(':');
+}
+
 export interface GeneralSubtree {
   base: GeneralName;
 }
