@@ -25,7 +25,7 @@ import { decodePemBlocks, readPemOrDerFile } from '../pki/pem';
 import { QwacIdentityVerifier } from '../pki/qwac_identity_verifier';
 import { CrlRevocationChecker } from '../pki/revocation';
 import { x509 } from '../pki/x509';
-import { presentedChainKey } from '../tls/presented_chain';
+import { presentedChainKey } from '../pki/chain_key';
 
 export interface ValidationParams {
   pki: FixturePki;

@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import type { Logger } from '../audit/logger';
-import { presentedChainKey } from '../tls/presented_chain';
 import { CachedIdentityVerifier } from './cached_identity_verifier';
+import { presentedChainKey } from './chain_key';
 import { ChainValidator } from './chain_validator';
 import type { ClientIdentityVerifier } from './client_identity';
 import { readPemOrDerFile } from './pem';
