@@ -13,6 +13,8 @@
  * - Identifiers: low tag numbers, and the high-tag-number form (X.690 8.1.2.4) in its minimal form
  *   for numbers 31 and up, at most four subsequent octets. High tags only occur inside content we
  *   skip (an unknown qcStatement's statementInfo), but skipping needs them decoded.
+ * - Universal types other than SEQUENCE and SET (and three never seen in certificates) must be
+ *   primitive: a constructed string or INTEGER is BER only (X.690 10.2).
  * - Lengths: definite (8.1.3.6 indefinite form is BER only, 10.1), in the fewest octets (10.1), at
  *   most four length octets (a longer minimal length exceeds any input we are given), never past
  *   the end of the enclosing element. Nothing may trail the last element of a constructed value.
@@ -90,6 +92,12 @@ const TAG_NAMES: Readonly<Record<number, string>> = {
   [Tag.SEQUENCE]: 'SEQUENCE',
   [Tag.SET]: 'SET',
 };
+
+/**
+ * Universal types that may be constructed: SEQUENCE, SET, and the rarely seen EXTERNAL, EMBEDDED PDV
+ * and CHARACTER STRING. Every other universal type is primitive in DER (X.690 10.2 for strings).
+ */
+const CONSTRUCTED_UNIVERSAL: ReadonlySet<number> = new Set([8, 11, 16, 17, 29]);
 
 /** `SEQUENCE (0x30)`, `[3] (0xa3)`, `tag 0x7f`: for error messages. */
 export function describeTag(tag: number): string {
@@ -196,6 +204,8 @@ export class DerReader {
         if ((b & 0x80) === 0) break;
       }
       if (number < 31) return this.fail(`${what}: tag number ${number} must use the short form`, at);
+    } else if ((tag & 0xe0) === 0x20 && !CONSTRUCTED_UNIVERSAL.has(tag & 0x1f)) {
+      return this.fail(`${what}: constructed encoding of ${describeTag(tag & 0x1f)} is not DER`, at);
     }
     if (expectedTag !== undefined && tag !== expectedTag) {
       return this.fail(`${what}: expected ${describeTag(expectedTag)}, found ${describeTag(tag)}`, at);

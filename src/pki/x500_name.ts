@@ -18,6 +18,8 @@ import {
 
 export interface AttributeValue {
   type: string;
+  /** The value's identifier octet (UTF8String 0x0c, PrintableString 0x13, …). */
+  tag: number;
   /** Normalised string for string types; `#hex` of the whole encoding otherwise. */
   canonical: string;
   /** Human-readable value (raw string, or `#hex`). */
@@ -70,10 +72,10 @@ export function parseName(tlv: Tlv): X500Name {
       reader.end(`attribute ${type} value`);
       if (STRING_TAGS.has(value.tag)) {
         const text = decodeString(value, `attribute ${type} value`);
-        attributes.push({ type, canonical: canonicalise(text), display: text, text });
+        attributes.push({ type, tag: value.tag, canonical: canonicalise(text), display: text, text });
       } else {
         const hex = `#${toHex(value.bytes)}`;
-        attributes.push({ type, canonical: hex, display: hex, text: undefined });
+        attributes.push({ type, tag: value.tag, canonical: hex, display: hex, text: undefined });
       }
     }
     if (attributes.length === 0) throw new DerError('empty RDN');
