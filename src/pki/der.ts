@@ -204,11 +204,12 @@ export class DerReader {
         if ((b & 0x80) === 0) break;
       }
       if (number < 31) return this.fail(`${what}: tag number ${number} must use the short form`, at);
-    } else if ((tag & 0xe0) === 0x20 && !CONSTRUCTED_UNIVERSAL.has(tag & 0x1f)) {
-      return this.fail(`${what}: constructed encoding of ${describeTag(tag & 0x1f)} is not DER`, at);
     }
     if (expectedTag !== undefined && tag !== expectedTag) {
       return this.fail(`${what}: expected ${describeTag(expectedTag)}, found ${describeTag(tag)}`, at);
+    }
+    if ((tag & 0xe0) === 0x20 && !CONSTRUCTED_UNIVERSAL.has(tag & 0x1f)) {
+      return this.fail(`${what}: constructed encoding of ${describeTag(tag & 0x1f)} is not DER`, at);
     }
     if (pos >= limit) return this.fail(`${what}: truncated length`, at);
     const first = data[pos++] as number;
