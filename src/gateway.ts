@@ -23,7 +23,7 @@ import { ConsentService } from './consent/consent_service';
 import { ensureFixturePki } from './fixtures/fixture_pki';
 import type { PresentedAccessToken } from './oauth/access_token_verifier';
 import { OAuthService } from './oauth/oauth_service';
-import { TrustStore } from './pki/trust_store';
+import { TrustStore } from './pki/path/trust_store';
 import { loadSandboxBank } from './store/load_sandbox_bank';
 import { oauthMigrations } from './store/oauth_migrations';
 import { OAuthRepositoryKysely } from './store/oauth_repository_kysely';

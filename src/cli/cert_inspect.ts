@@ -8,18 +8,21 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { toHex } from '../pki/der';
+import { toHex } from '../pki/asn1/der';
 import {
   ParsedCertificate,
   formatIpAddress,
   type GeneralName,
   type KeyUsageName,
-} from '../pki/parsed_certificate';
-import { decodePemOrDer } from '../pki/pem';
-import { parseOrganizationIdentifier, type OrganizationIdentifier } from '../pki/organization_identifier';
-import { OID_QC_STATEMENTS, parseQcStatements, type QcStatements } from '../pki/qc_statements';
-import { identityFromQwac, type QwacIdentityResult } from '../pki/qwac_identity';
-import { attributeValues, formatName } from '../pki/x500_name';
+} from '../pki/certificate/parsed_certificate';
+import { decodePemOrDer } from '../pki/asn1/pem';
+import {
+  parseOrganizationIdentifier,
+  type OrganizationIdentifier,
+} from '../pki/qwac/organization_identifier';
+import { OID_QC_STATEMENTS, parseQcStatements, type QcStatements } from '../pki/qwac/qc_statements';
+import { identityFromQwac, type QwacIdentityResult } from '../pki/qwac/qwac_identity';
+import { attributeValues, formatName } from '../pki/certificate/x500_name';
 
 export interface CertInspectParams {
   file: string;

@@ -2,13 +2,13 @@
  * `psd2-gateway cert verify`: the gateway's own path validator on files, for operators asking "would
  * the gateway accept this chain, and if not, why?". Exit 0 valid, 1 invalid, 2 usage or unreadable input.
  */
-import { identityFromQwac } from '../pki/qwac_identity';
+import { identityFromQwac } from '../pki/qwac/qwac_identity';
 import { Command, Option } from 'commander';
-import { ChainValidator, type ChainPurpose } from '../pki/chain_validator';
-import { ParsedCertificate } from '../pki/parsed_certificate';
-import { readPemOrDerFile } from '../pki/pem';
-import { CrlRevocationChecker } from '../pki/revocation';
-import { formatName } from '../pki/x500_name';
+import { ChainValidator, type ChainPurpose } from '../pki/path/chain_validator';
+import { ParsedCertificate } from '../pki/certificate/parsed_certificate';
+import { readPemOrDerFile } from '../pki/asn1/pem';
+import { CrlRevocationChecker } from '../pki/path/revocation';
+import { formatName } from '../pki/certificate/x500_name';
 
 export type ProfileCheck = (
   leaf: ParsedCertificate,

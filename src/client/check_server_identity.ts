@@ -15,7 +15,7 @@
  *   problems than this check can solve.
  */
 import { isIP } from 'node:net';
-import { ParsedCertificate, formatIpAddress } from '../pki/parsed_certificate';
+import { ParsedCertificate, formatIpAddress } from '../pki/certificate/parsed_certificate';
 
 export class ServerIdentityError extends Error {
   readonly code = 'ERR_TLS_CERT_ALTNAME_INVALID';

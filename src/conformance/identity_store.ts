@@ -4,9 +4,9 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { decodePemBlocks } from '../pki/pem';
-import { ParsedCertificate } from '../pki/parsed_certificate';
-import { attributeValues } from '../pki/x500_name';
+import { decodePemBlocks } from '../pki/asn1/pem';
+import { ParsedCertificate } from '../pki/certificate/parsed_certificate';
+import { attributeValues } from '../pki/certificate/x500_name';
 import { PrerequisiteFailed } from './conformance_case';
 
 export interface Identity {

@@ -4,9 +4,9 @@
  * validity window, hold the private key for its leaf, and chain by signature to the given anchor.
  */
 import { createHash, createPrivateKey, createPublicKey } from 'node:crypto';
-import { ParsedCertificate } from '../pki/parsed_certificate';
-import { decodePemBlocks } from '../pki/pem';
-import { formatName } from '../pki/x500_name';
+import { ParsedCertificate } from '../pki/certificate/parsed_certificate';
+import { decodePemBlocks } from '../pki/asn1/pem';
+import { formatName } from '../pki/certificate/x500_name';
 import type { IdentityStore } from './identity_store';
 import { verifyChainToAnchor } from './verify_chain_to_anchor';
 

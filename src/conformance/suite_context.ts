@@ -10,8 +10,8 @@ import type { CaseEvidence } from './conformance_case';
 import type { ClientCaseRow } from './client_cases';
 import { contractForTpp, DEFAULT_CONTRACT, type GatewayContract } from './gateway_contract';
 import type { IdentityStore } from './identity_store';
-import { ParsedCertificate } from '../pki/parsed_certificate';
-import { decodePemBlocks } from '../pki/pem';
+import { ParsedCertificate } from '../pki/certificate/parsed_certificate';
+import { decodePemBlocks } from '../pki/asn1/pem';
 
 /** Which identity plays which part. */
 export interface SuiteRoles {

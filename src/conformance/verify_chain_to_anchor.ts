@@ -5,9 +5,9 @@
  * validator is what is being tested, so the suite does not borrow it. Certificates are read with the
  * gateway's one certificate walk, so the suite and the gateway never disagree about what the bytes say.
  */
-import { bytesEqual } from '../pki/der';
-import { ParsedCertificate } from '../pki/parsed_certificate';
-import { formatName } from '../pki/x500_name';
+import { bytesEqual } from '../pki/asn1/der';
+import { ParsedCertificate } from '../pki/certificate/parsed_certificate';
+import { formatName } from '../pki/certificate/x500_name';
 
 export type ChainCheck = { ok: true; path: string[] } | { ok: false; reason: string };
 

@@ -14,10 +14,18 @@ import path from 'node:path';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { Certificate, type Name } from '@peculiar/asn1-x509';
 import { seededRandom } from '../../src/accounts/sandbox_bank';
-import { DerError, DerReader, Tag, decodeBitString, decodeOid, readSingle, toHex } from '../../src/pki/der';
-import { ParsedCertificate } from '../../src/pki/parsed_certificate';
-import { decodePemBlocks } from '../../src/pki/pem';
-import type { X500Name } from '../../src/pki/x500_name';
+import {
+  DerError,
+  DerReader,
+  Tag,
+  decodeBitString,
+  decodeOid,
+  readSingle,
+  toHex,
+} from '../../src/pki/asn1/der';
+import { ParsedCertificate } from '../../src/pki/certificate/parsed_certificate';
+import { decodePemBlocks } from '../../src/pki/asn1/pem';
+import type { X500Name } from '../../src/pki/certificate/x500_name';
 import { sharedVectorsDir } from '../helpers/shared_vectors';
 import { testPkiDir } from '../helpers/test_pki';
 import { oid, printable, seq, tlv, utf8 } from './qwac_test_certificates';

@@ -10,11 +10,11 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../../src/config/project_root';
-import { decodePemBlocks } from '../../src/pki/pem';
-import { ParsedCertificate } from '../../src/pki/parsed_certificate';
-import { OID_QC_STATEMENTS, parseQcStatements } from '../../src/pki/qc_statements';
-import { identityFromQwac } from '../../src/pki/qwac_identity';
-import { attributeValues } from '../../src/pki/x500_name';
+import { decodePemBlocks } from '../../src/pki/asn1/pem';
+import { ParsedCertificate } from '../../src/pki/certificate/parsed_certificate';
+import { OID_QC_STATEMENTS, parseQcStatements } from '../../src/pki/qwac/qc_statements';
+import { identityFromQwac } from '../../src/pki/qwac/qwac_identity';
+import { attributeValues } from '../../src/pki/certificate/x500_name';
 
 // The shared vectors sit beside the checkout; a git worktree elsewhere can point at them with SHARED_VECTORS_DIR.
 const CORPUS = path.resolve(

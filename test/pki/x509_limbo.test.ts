@@ -12,9 +12,9 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../../src/config/project_root';
-import { ChainValidator, type ChainPurpose } from '../../src/pki/chain_validator';
-import { decodePemBlocks } from '../../src/pki/pem';
-import { CrlRevocationChecker } from '../../src/pki/revocation';
+import { ChainValidator, type ChainPurpose } from '../../src/pki/path/chain_validator';
+import { decodePemBlocks } from '../../src/pki/asn1/pem';
+import { CrlRevocationChecker } from '../../src/pki/path/revocation';
 
 const VECTOR = ['shared', 'vectors', 'x509-limbo', 'limbo-handwritten.json'];
 // Beside the checkout; one level further up as well, for a git worktree kept in a folder of worktrees.

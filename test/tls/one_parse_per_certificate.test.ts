@@ -7,8 +7,8 @@
  */
 import { Router } from 'express';
 import { requireTppIdentity } from '../../src/api/request_context';
-import { ParsedCertificate } from '../../src/pki/parsed_certificate';
-import { decodePemBlocks } from '../../src/pki/pem';
+import { ParsedCertificate } from '../../src/pki/certificate/parsed_certificate';
+import { decodePemBlocks } from '../../src/pki/asn1/pem';
 import { clientCredentials } from '../helpers/test_pki';
 import { mtlsRequest } from '../helpers/mtls_request';
 import { startTlsGateway, type TlsGateway } from '../helpers/tls_gateway_harness';

@@ -8,8 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { acceptableCaNames, subjectRfc2253 } from '../../client/acceptable_ca_names';
 import { checkServerIdentity, presentedIdentifiers } from '../../client/check_server_identity';
 import { TlsRefusedError, type ConnectionFacts, type TlsTuning } from '../../client/tpp_client';
-import { OID, ParsedCertificate } from '../../pki/parsed_certificate';
-import { attributeValues, formatName } from '../../pki/x500_name';
+import { OID, ParsedCertificate } from '../../pki/certificate/parsed_certificate';
+import { attributeValues, formatName } from '../../pki/certificate/x500_name';
 import {
   fail,
   pass,

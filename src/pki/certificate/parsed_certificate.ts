@@ -22,7 +22,7 @@ import {
   readSingle,
   toHex,
   type Tlv,
-} from './der';
+} from '../asn1/der';
 import {
   inspectPublicKey,
   parseAlgorithmIdentifier,

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { CandidateChain } from './client_identity';
+import type { CandidateChain } from '../identity/client_identity';
 
 /**
  * The cache key of a presented chain: SHA-256 over the leaf and every candidate, length-prefixed so

@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { DerError } from './der';
-import { ParsedCertificate } from './parsed_certificate';
+import { DerError } from '../asn1/der';
+import { ParsedCertificate } from '../certificate/parsed_certificate';
 import { hasRole, identityFromQwac as identityFromLeaf, type QwacIdentityResult } from './qwac_identity';
-import { x509 } from './x509';
+import { x509 } from '../../fixtures/x509';
 import {
   ALICE_ROLES,
   OID,
@@ -14,7 +14,7 @@ import {
   statement,
   utf8,
   type LeafParams,
-} from '../../test/pki/qwac_test_certificates';
+} from '../../../test/pki/qwac_test_certificates';
 
 const BAFIN = 'Federal Financial Supervisory Authority';
 

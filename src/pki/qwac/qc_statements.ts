@@ -6,7 +6,7 @@
  * Statements we do not know are skipped as opaque TLVs (their contents are never descended into), which is what
  * makes hostile nesting depth irrelevant.
  */
-import { DerError, DerReader, Tag, describeTag, readOid, readString, type Tlv } from './der';
+import { DerError, DerReader, Tag, describeTag, readOid, readString, type Tlv } from '../asn1/der';
 
 export const OID_QC_STATEMENTS = '1.3.6.1.5.5.7.1.3';
 export const OID_QC_COMPLIANCE = '0.4.0.1862.1.1';

@@ -9,8 +9,8 @@
  * certificate once; only the qcStatements extension value is decoded here.
  */
 import { createHash } from 'node:crypto';
-import { DerError } from './der';
-import type { ParsedCertificate } from './parsed_certificate';
+import { DerError } from '../asn1/der';
+import type { ParsedCertificate } from '../certificate/parsed_certificate';
 import {
   OID_QC_COMPLIANCE,
   OID_QC_SSCD,
@@ -20,9 +20,9 @@ import {
   parseQcStatements,
   type QcStatements,
 } from './qc_statements';
-import { attributeValues } from './x500_name';
+import { attributeValues } from '../certificate/x500_name';
 import { parseNcaId, parseOrganizationIdentifier, quote } from './organization_identifier';
-import type { PspRole, TppIdentity } from './tpp_identity';
+import type { PspRole, TppIdentity } from '../identity/tpp_identity';
 
 export type QwacIdentityResult =
   { ok: true; identity: TppIdentity } | { ok: false; code: 'CERTIFICATE_INVALID'; reason: string };

@@ -14,7 +14,7 @@ import {
   readOid,
   toHex,
   type Tlv,
-} from './der';
+} from '../asn1/der';
 
 export interface AttributeValue {
   type: string;

@@ -26,10 +26,10 @@
  * - Certificate policies are not evaluated: a policyConstraints requireExplicitPolicy is refused.
  */
 import { checkNameConstraints, generalNameProblem } from './name_constraints';
-import { OID, ParsedCertificate, ParsedCertificateCache } from './parsed_certificate';
+import { OID, ParsedCertificate, ParsedCertificateCache } from '../certificate/parsed_certificate';
 import type { RevocationChecker } from './revocation';
-import { bytesEqual } from './der';
-import { signatureScheme } from './signature';
+import { bytesEqual } from '../asn1/der';
+import { signatureScheme } from '../certificate/signature';
 
 export type ChainPurpose = 'clientAuth' | 'serverAuth' | 'any';
 

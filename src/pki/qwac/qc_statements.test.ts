@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { DerError } from './der';
+import { DerError } from '../asn1/der';
 import { parseQcStatements } from './qc_statements';
 import {
   ALICE_ROLES,
@@ -14,7 +14,7 @@ import {
   statement,
   tlv,
   utf8,
-} from '../../test/pki/qwac_test_certificates';
+} from '../../../test/pki/qwac_test_certificates';
 
 /** Runs `parse` and returns the DerError it threw; fails the test on success or any other error. */
 function parseError(input: Uint8Array): DerError {

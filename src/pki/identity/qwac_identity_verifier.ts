@@ -1,7 +1,7 @@
-import type { ChainValidator } from './chain_validator';
+import type { ChainValidator } from '../path/chain_validator';
 import type { CandidateChain, ClientIdentityVerdict, ClientIdentityVerifier } from './client_identity';
-import type { ParsedCertificate } from './parsed_certificate';
-import { identityFromQwac } from './qwac_identity';
+import type { ParsedCertificate } from '../certificate/parsed_certificate';
+import { identityFromQwac } from '../qwac/qwac_identity';
 
 /** How long a refusal may be reused at most; the cache caps it further. */
 const REFUSAL_VALIDITY_MS = 60_000;
