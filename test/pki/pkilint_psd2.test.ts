@@ -15,10 +15,10 @@ import { ParsedCertificate } from '../../src/pki/certificate/parsed_certificate'
 import { OID_QC_STATEMENTS, parseQcStatements } from '../../src/pki/qwac/qc_statements';
 import { identityFromQwac } from '../../src/pki/qwac/qwac_identity';
 import { attributeValues } from '../../src/pki/certificate/x500_name';
+import { sharedVectorsDir } from '../helpers/shared_vectors';
 
-// The shared vectors sit beside the checkout; a git worktree elsewhere can point at them with SHARED_VECTORS_DIR.
-const CORPUS = path.resolve(
-  process.env.SHARED_VECTORS_DIR ?? path.resolve(PROJECT_ROOT, '..', 'shared', 'vectors'),
+const CORPUS = path.join(
+  sharedVectorsDir() ?? path.resolve(PROJECT_ROOT, '..', 'shared', 'vectors'),
   'pkilint-psd2',
 );
 
