@@ -238,11 +238,9 @@ describe('identityFromQwac', () => {
     });
 
     it('refuses every truncation of a real certificate', () => {
-      const started = performance.now();
       for (let length = 0; length < der.length; length++) {
         expect(walkError(der.subarray(0, length)).message.length).toBeGreaterThan(0);
       }
-      expect(performance.now() - started).toBeLessThan(2000);
     });
 
     it.each<[string, () => Uint8Array, RegExp]>([
@@ -269,7 +267,6 @@ describe('identityFromQwac', () => {
     });
 
     it('refuses random bytes and bit-flipped certificates without throwing', () => {
-      const started = performance.now();
       for (let i = 0; i < 1000; i++) {
         let input: Uint8Array;
         if (i % 2 === 0) {
@@ -290,16 +287,6 @@ describe('identityFromQwac', () => {
         // A flipped bit in a signature or key byte still yields the identity: that is path validation's catch.
         if (!result.ok) expect(result.reason.length).toBeGreaterThan(0);
       }
-      expect(performance.now() - started).toBeLessThan(3000);
-    });
-
-    it('takes well under a millisecond per certificate once warm', () => {
-      const leaf = ParsedCertificate.parse(der);
-      for (let i = 0; i < 200; i++) identityFromLeaf(leaf);
-      const runs = 2000;
-      const started = performance.now();
-      for (let i = 0; i < runs; i++) identityFromLeaf(leaf);
-      expect((performance.now() - started) / runs).toBeLessThan(0.25);
     });
   });
 });
