@@ -1,5 +1,5 @@
 import https from 'node:https';
-import type { RequestListener } from 'node:http';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { toTppMessages } from '../errors/tpp_messages';
 import {
@@ -17,6 +17,12 @@ import {
 
 /** How long a client gets to read the answer to an unparsable request before its socket is destroyed. */
 const ANSWER_GRACE_MS = 5_000;
+/**
+ * After OpenSSL reported an error on a connection, Node sends the answer but never reports the write as
+ * complete, so the TLS shutdown after it never happens; the socket is destroyed this long after the
+ * answer was handed to it.
+ */
+const CLOSE_AFTER_ANSWER_MS = 1_000;
 
 /** Limits a caller (a test, the bench) may tighten; the header field count is the front door's and fixed. */
 export type ServerLimitOverrides = Partial<Omit<HttpServerLimits, 'maxHeaderFields'>>;
@@ -40,11 +46,45 @@ export function createGatewayServer(
 
   const established = new WeakSet<Duplex>();
   server.on('secureConnection', (socket: Duplex) => established.add(socket));
+  const answering = new AnswerTracker();
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => answering.started(req.socket, res));
   // https re-emits every 'tlsClientError' (a failed handshake, the handshake timeout) as 'clientError'.
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) =>
-    onClientError(error, socket, established.has(socket)),
+    onClientError(error, socket, established.has(socket), answering),
   );
   return server;
+}
+
+/** Which connections must close once their current (or next) request is answered. */
+class AnswerTracker {
+  private readonly current = new WeakMap<Duplex, ServerResponse>();
+  private readonly closing = new WeakSet<Duplex>();
+
+  started(socket: Duplex, res: ServerResponse): void {
+    this.current.set(socket, res);
+    res.once('close', () => {
+      if (this.current.get(socket) === res) this.current.delete(socket);
+    });
+    if (this.closing.has(socket)) closeOnceAnswered(socket, res);
+  }
+
+  closeAfterAnswer(socket: Duplex): void {
+    this.closing.add(socket);
+    const res = this.current.get(socket);
+    if (res !== undefined) closeOnceAnswered(socket, res);
+  }
+}
+
+function closeOnceAnswered(socket: Duplex, res: ServerResponse): void {
+  if (!res.headersSent) res.shouldKeepAlive = false;
+  // 'prefinish' (the whole answer handed to the socket), not 'finish': on such a connection Node never
+  // reports the write as complete, although the bytes do go out.
+  res.once('prefinish', () => destroyLater(socket, CLOSE_AFTER_ANSWER_MS));
+}
+
+function destroyLater(socket: Duplex, ms: number): void {
+  const timer = setTimeout(() => socket.destroy(), ms).unref();
+  socket.once('close', () => clearTimeout(timer));
 }
 
 interface OpenSslError extends NodeJS.ErrnoException {
@@ -52,7 +92,12 @@ interface OpenSslError extends NodeJS.ErrnoException {
   library?: string;
 }
 
-function onClientError(error: OpenSslError, socket: Duplex, established: boolean): void {
+function onClientError(
+  error: OpenSslError,
+  socket: Duplex,
+  established: boolean,
+  answering: AnswerTracker,
+): void {
   if (!established) {
     // No HTTP answer can be written into a TLS session that never started: it would wait for the
     // handshake forever, and the socket with it (CLOSE-WAIT once the client left).
@@ -67,7 +112,9 @@ function onClientError(error: OpenSslError, socket: Duplex, established: boolean
     }
     // Anything else OpenSSL reports after the handshake is left over from its own verification of the
     // client's chain (Node reads OpenSSL's error queue after the next read, and a forged signature leaves
-    // an entry there). The trust gate judges the chain; the request already received goes on to it.
+    // an entry there). The trust gate judges the chain: the request received before or just after this
+    // is answered as any other, then the connection is closed.
+    answering.closeAfterAnswer(socket);
     return;
   }
   if (!socket.writable || error.code === 'ECONNRESET' || error.code === 'EPIPE') {
@@ -76,8 +123,7 @@ function onClientError(error: OpenSslError, socket: Duplex, established: boolean
   }
   socket.end(rawAnswer(answerFor(error)));
   // A client that does not read its answer must not keep the socket.
-  const timer = setTimeout(() => socket.destroy(), ANSWER_GRACE_MS).unref();
-  socket.once('close', () => clearTimeout(timer));
+  destroyLater(socket, ANSWER_GRACE_MS);
 }
 
 /**
