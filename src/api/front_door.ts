@@ -78,8 +78,8 @@ export function createFrontDoor(deps: FrontDoorDeps): RequestListener {
     const header = req.headers['x-request-id'];
     const requestId = typeof header === 'string' && UUID.test(header) ? header : randomUUID();
     if (req.rawHeaders.length > 2 * HTTP_SERVER_LIMITS.maxHeaderFields) {
-      // The listener keeps one field beyond the limit (gateway_server.ts): Node would otherwise drop the
-      // rest silently, and with them a proxy's appended header or a late Consent-ID or Authorization.
+      // The listener keeps every field (gateway_server.ts); serving the request without those beyond the
+      // limit would lose a proxy's appended header or a late Consent-ID or Authorization.
       res.shouldKeepAlive = false;
       send(res, requestId, TOO_MANY_FIELDS.status, TOO_MANY_FIELDS_BODY);
       return;

@@ -38,9 +38,9 @@ export function createGatewayServer(
   server.headersTimeout = limits.headersTimeout;
   server.requestTimeout = limits.requestTimeout;
   server.keepAliveTimeout = limits.keepAliveTimeout;
-  // Node drops the fields beyond this count without a word. One more than the limit is kept so that the
-  // front door sees "too many" and answers 431 instead of serving a request with fields cut off.
-  server.maxHeadersCount = limits.maxHeaderFields + 1;
+  // Node drops the fields beyond maxHeadersCount without a word (and a dropped Host becomes its own bare
+  // 400). Every field is kept, bounded by maxHeaderSize, and the front door answers 431 beyond the limit.
+  server.maxHeadersCount = 0;
   server.maxRequestsPerSocket = limits.maxRequestsPerSocket;
   server.setTimeout(limits.timeout);
 
