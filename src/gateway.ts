@@ -77,6 +77,7 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
   const fixtureDevelopment = isFixtureDevelopment(env);
   const config = loadConfig(env, { baseDir, fixturesPending: fixtureDevelopment });
   const logger = params.logger ?? createLogger(params.quiet === true ? 'silent' : config.logLevel);
+  for (const warning of config.warnings) logger.warn({ event: 'config_warning' }, warning);
 
   if (fixtureDevelopment) {
     const pki = await ensureFixturePki({
