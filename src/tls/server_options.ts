@@ -48,6 +48,7 @@ export function buildTlsServerOptions(
     // A resumed session carries the client's leaf but not its chain, and Node then reports the peer as
     // authorized although nothing was presented. Without tickets (and with no session cache handlers)
     // every connection performs a full handshake, so every request's identity comes from a presented chain.
+    // OpenSSL would still send TLS 1.3 tickets nobody can use: openssl.cnf (a node flag) turns them off.
     secureOptions: constants.SSL_OP_NO_TICKET | constants.SSL_OP_NO_RENEGOTIATION,
     handshakeTimeout: limits.handshakeTimeout,
     // Node checks the header and request timeouts only this often (30 s by default), so a 10 s header
