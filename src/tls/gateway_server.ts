@@ -76,6 +76,11 @@ class AnswerTracker {
 }
 
 function closeOnceAnswered(socket: Duplex, res: ServerResponse): void {
+  // The answer may already be out: the gate can decide before Node reports the error.
+  if (res.writableEnded) {
+    destroyLater(socket, CLOSE_AFTER_ANSWER_MS);
+    return;
+  }
   if (!res.headersSent) res.shouldKeepAlive = false;
   // 'prefinish' (the whole answer handed to the socket), not 'finish': on such a connection Node never
   // reports the write as complete, although the bytes do go out.
