@@ -17,7 +17,7 @@ import { createOAuthRouter, OAUTH_BROWSER_PATHS } from './api/oauth_routes';
 import { requireTppIdentity } from './api/request_context';
 import { createApp, PUBLIC_PATHS } from './app';
 import { createLogger, type Logger } from './audit/logger';
-import { FIXTURE_PKI_DIR, loadConfig, type Env, type GatewayConfig } from './config/config';
+import { FIXTURE_PKI_DIR, isCatchAllRange, loadConfig, type Env, type GatewayConfig } from './config/config';
 import { PROJECT_ROOT } from './config/project_root';
 import { ConsentService } from './consent/consent_service';
 import { ensureFixturePki } from './fixtures/fixture_pki';
@@ -133,9 +133,20 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
   });
   const oauthRouter = createOAuthRouter({ service: oauth, publicUrl: config.publicUrl, logger });
 
+  const catchAll = config.trustedProxies.filter(isCatchAllRange);
+  if (catchAll.length > 0) {
+    // Refused in production by loadConfig; in development it is allowed, but never silently.
+    logger.warn(
+      { event: 'trusted_proxies_catch_all', ranges: catchAll },
+      'GATEWAY_TRUSTED_PROXIES holds catch-all ranges: any client in them may forward any certificate',
+    );
+  }
   let trustedProxies: TrustedProxies;
   try {
-    trustedProxies = new TrustedProxies(config.trustedProxies);
+    trustedProxies = new TrustedProxies(config.trustedProxies, {
+      ...(config.forwardedCertHeader !== undefined ? { header: config.forwardedCertHeader } : {}),
+      proxyCertSha256: config.trustedProxyCertSha256,
+    });
   } catch (error) {
     throw new Error(`GATEWAY_TRUSTED_PROXIES: ${(error as Error).message}`);
   }

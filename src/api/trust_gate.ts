@@ -17,12 +17,7 @@ import type {
 } from '../pki/client_identity';
 import type { PspRole, TppIdentity } from '../pki/tpp_identity';
 import { presentedChainOf } from '../tls/peer_certificate';
-import {
-  ForwardedCertificateError,
-  TrustedProxies,
-  forwardedChainFrom,
-  stripForwardedCertificateHeaders,
-} from '../tls/forwarded_certificate';
+import { ForwardedCertificateError, TrustedProxies } from '../tls/forwarded_certificate';
 import { leafThumbprintOf, type PresentedChain } from '../tls/presented_chain';
 
 export interface RoleRequirement {
@@ -123,25 +118,24 @@ export function createTrustGate(options: TrustGateOptions): TrustGate {
       return { admitted: false, refusal };
     };
 
-    if (options.trustedProxies.includes(req.socket.remoteAddress)) {
-      try {
-        chain = forwardedChainFrom(req.headers);
-      } catch (error) {
-        if (error instanceof ForwardedCertificateError) {
-          return refuse(
-            refusalOf(new CertificateInvalid(`Forwarded client certificate unreadable: ${error.message}`)),
-            false,
-          );
-        }
-        throw error;
+    try {
+      const resolved = options.trustedProxies.resolve(req, () => tlsChainOf(req));
+      chain = resolved.chain;
+      if (resolved.stripped.length > 0 && logger.isLevelEnabled('info')) {
+        logger.info(
+          { event: 'forwarded_certificate_stripped', requestId, headers: resolved.stripped },
+          'certificate headers that no trusted proxy vouches for were removed',
+        );
       }
-    } else if (stripForwardedCertificateHeaders(req.headers) && logger.isLevelEnabled('info')) {
-      logger.info(
-        { event: 'forwarded_certificate_stripped', requestId },
-        'forwarded certificate header ignored on a direct connection',
-      );
+    } catch (error) {
+      if (error instanceof ForwardedCertificateError) {
+        return refuse(
+          refusalOf(new CertificateInvalid(`Forwarded client certificate refused: ${error.message}`)),
+          false,
+        );
+      }
+      throw error;
     }
-    chain ??= tlsChainOf(req);
 
     if (options.publicPaths.some((p) => p.test(path))) return { admitted: true, identity: undefined };
     if (chain === undefined) return refuse(NO_CERTIFICATE, false);
