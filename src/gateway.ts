@@ -17,13 +17,20 @@ import { createOAuthRouter, OAUTH_BROWSER_PATHS } from './api/oauth_routes';
 import { requireTppIdentity } from './api/request_context';
 import { createApp, PUBLIC_PATHS } from './app';
 import { createLogger, type Logger } from './audit/logger';
-import { FIXTURE_PKI_DIR, isCatchAllRange, loadConfig, type Env, type GatewayConfig } from './config/config';
+import {
+  ConfigError,
+  FIXTURE_PKI_DIR,
+  isCatchAllRange,
+  loadConfig,
+  type Env,
+  type GatewayConfig,
+} from './config/config';
 import { PROJECT_ROOT } from './config/project_root';
 import { ConsentService } from './consent/consent_service';
 import { ensureFixturePki } from './fixtures/fixture_pki';
 import type { PresentedAccessToken } from './oauth/access_token_verifier';
 import { OAuthService } from './oauth/oauth_service';
-import { TrustStore } from './pki/trust_store';
+import { TrustMaterialError, TrustStore } from './pki/trust_store';
 import { loadSandboxBank } from './store/load_sandbox_bank';
 import { oauthMigrations } from './store/oauth_migrations';
 import { OAuthRepositoryKysely } from './store/oauth_repository_kysely';
@@ -31,6 +38,13 @@ import type { OAuthTables } from './store/oauth_schema';
 import { openStore, type Store } from './store/open_store';
 import { TrustedProxies } from './tls/forwarded_certificate';
 import { createGatewayServer } from './tls/gateway_server';
+import { serverCertificateProblem } from './tls/server_options';
+
+/** The setting each kind of trust material comes from, for start-up refusals that name it. */
+const TRUST_MATERIAL_VARIABLES: Record<TrustMaterialError['material'], string> = {
+  anchor: 'GATEWAY_TRUST_ANCHOR',
+  intermediates: 'GATEWAY_INTERMEDIATES',
+};
 
 export interface StartGatewayParams {
   /** Configuration source; default process.env. */
@@ -85,11 +99,25 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
       logger.info({ event: 'fixture_pki', action: pki.action, dir: FIXTURE_PKI_DIR }, 'fixture PKI ready');
   }
 
-  const trustStore = TrustStore.load({
-    anchorFile: config.trustAnchorFile,
-    crlFiles: config.crlFiles,
-    logger,
-  });
+  const certChainPem = readFileSync(config.tlsCertFile);
+  const serverCertProblem = serverCertificateProblem(certChainPem);
+  if (serverCertProblem !== undefined)
+    throw new ConfigError('GATEWAY_TLS_CERT', `${config.tlsCertFile}: ${serverCertProblem}`);
+
+  let trustStore: TrustStore;
+  try {
+    trustStore = await TrustStore.load({
+      anchorFile: config.trustAnchorFile,
+      crlFiles: config.crlFiles,
+      intermediatesFile: config.intermediatesFile,
+      logger,
+    });
+  } catch (error) {
+    if (error instanceof TrustMaterialError) {
+      throw new ConfigError(TRUST_MATERIAL_VARIABLES[error.material], error.message);
+    }
+    throw error;
+  }
   const stopWatching = trustStore.watch(config.crlReloadSeconds);
 
   // SQLite paths in the URL are relative to the project, like every other path in the configuration.
@@ -164,7 +192,7 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
   });
   const server = createGatewayServer(
     {
-      certChainPem: readFileSync(config.tlsCertFile),
+      certChainPem,
       keyPem: readFileSync(config.tlsKeyFile),
       anchorPem: readFileSync(config.trustAnchorFile),
       rejectUntrustedAtHandshake: config.rejectUntrustedAtHandshake,

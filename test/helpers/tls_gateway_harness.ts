@@ -62,7 +62,7 @@ export async function startTlsGateway(params: TlsGatewayParams): Promise<TlsGate
   }
   const logs = new LogCapture();
   const logger = createLogger('info', logs);
-  const trustStore = TrustStore.load({ anchorFile: files.anchor, crlFiles, logger });
+  const trustStore = await TrustStore.load({ anchorFile: files.anchor, crlFiles, logger });
   const app = createApp({
     logger,
     verifier: trustStore.verifier,
