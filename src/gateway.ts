@@ -38,6 +38,7 @@ import type { OAuthTables } from './store/oauth_schema';
 import { openStore, type Store } from './store/open_store';
 import { TrustedProxies } from './tls/forwarded_certificate';
 import { createGatewayServer } from './tls/gateway_server';
+import { whenCompleteChainBudgetExhausted } from './tls/peer_certificate';
 import { serverCertificateProblem } from './tls/server_options';
 
 /** The setting each kind of trust material comes from, for start-up refusals that name it. */
@@ -161,6 +162,12 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
   });
   const oauthRouter = createOAuthRouter({ service: oauth, publicUrl: config.publicUrl, logger });
 
+  whenCompleteChainBudgetExhausted(() =>
+    logger.warn(
+      { event: 'complete_chain_budget_exhausted' },
+      'no more full certificate lists are read in this process (Node 20 leaks each read); chains Node cannot link by name are refused until restart',
+    ),
+  );
   const catchAll = config.trustedProxies.filter(isCatchAllRange);
   if (catchAll.length > 0) {
     // Refused in production by loadConfig; in development it is allowed, but never silently.
