@@ -221,8 +221,13 @@ export class ChainValidator {
     state.signatureChecks++;
     const ok = child.isSignedBy(parent);
     state.verified.set(key, ok);
-    if (!ok)
-      state.linkNote ??= `the signature of ${child.label} does not verify with the key of ${parent.label}`;
+    if (!ok) {
+      // An algorithm the validator cannot check is not a bad signature: say which it is.
+      const scheme = signatureScheme(child.signatureAlgorithm, { allowWeak: true });
+      state.linkNote ??= scheme.ok
+        ? `the signature of ${child.label} does not verify with the key of ${parent.label}`
+        : `${child.label} is signed with an algorithm the validator cannot check (${scheme.reason})`;
+    }
     return ok;
   }
 

@@ -327,6 +327,13 @@ export class ParsedCertificate {
       this.problems.push('has an empty serial number');
       return;
     }
+    // DER integers are minimal: a leading 00 only before a set top bit, a leading FF only before a clear one.
+    if (
+      s.length > 1 &&
+      ((s[0] === 0x00 && !((s[1] as number) & 0x80)) || (s[0] === 0xff && (s[1] as number) & 0x80))
+    ) {
+      this.problems.push('has a serial number that is not DER (non-minimal encoding)');
+    }
     if ((s[0] as number) & 0x80) this.problems.push('has a negative serial number');
     else if (s.every((b) => b === 0)) this.problems.push('has serial number zero');
     // 20 octets of magnitude; a leading zero octet that only keeps the number positive does not count.
