@@ -5,7 +5,7 @@ import { parse as parseQueryString } from 'node:querystring';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { OpenAPIBackend } from 'openapi-backend';
 import type { OpenAPIV3 } from 'openapi-types';
-import type { AccountService } from '../accounts/account_service';
+import type { BankConnector } from '../bank/bank_connector';
 import type { Logger } from '../audit/logger';
 import { PROJECT_ROOT } from '../config/project_root';
 import type { ConsentService } from '../consent/consent_service';
@@ -39,7 +39,7 @@ export const AIS_OPENAPI_FILE = path.join(PROJECT_ROOT, 'openapi', 'ais.json');
 
 export interface AisApiDeps {
   consents: ConsentService;
-  accounts: AccountService;
+  accounts: BankConnector;
   logger: Logger;
   /** Origin used in absolute links (Location, scaOAuth). */
   publicUrl: string;
@@ -253,7 +253,11 @@ export async function createAisApi(deps: AisApiDeps): Promise<AisApi> {
           'AIS request refused',
         );
       }
-      return { status: error.status, body: toTppMessages(error) };
+      return {
+        status: error.status,
+        body: toTppMessages(error),
+        ...(error.headers !== undefined ? { headers: { ...error.headers } } : {}),
+      };
     }
     logger.error({ method: req.method, path, err: error }, 'AIS request failed');
     return { status: 500, body: toTppMessages(new InternalServerError('unexpected error')) };

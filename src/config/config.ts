@@ -30,6 +30,80 @@ export interface GatewayConfig {
   publicUrl: string;
   /** Whether the default (development) configuration uses generated fixture key material. */
   usesFixturePki: boolean;
+  /** Where the bank's books are: the embedded sandbox, or a bank implementing the connector contract. */
+  bank: BankConfig;
+}
+
+/**
+ * GATEWAY_BANK_URL unset: the sandbox bank runs in-process (development, or GATEWAY_SANDBOX=true).
+ * Set: the HTTP connector to a bank implementing `openapi/bank-connector.json`; no sandbox customer exists.
+ */
+export type BankConfig =
+  | { kind: 'sandbox' }
+  | {
+      kind: 'http';
+      /** GATEWAY_BANK_URL: base URL, http:// or https:// (the contract's paths start with /bank/v1). */
+      url: string;
+      /** GATEWAY_BANK_CLIENT_CERT / _KEY: the gateway's client certificate for mutual TLS to the bank. */
+      clientCertFile: string | undefined;
+      clientKeyFile: string | undefined;
+      /** GATEWAY_BANK_CA: the bank's internal CA (never the TPP trust anchor); default the system CAs. */
+      caFile: string | undefined;
+      /** GATEWAY_BANK_TIMEOUT_MS: connect timeout and whole-call deadline. */
+      timeoutMs: number;
+    };
+
+/** GATEWAY_BANK_TIMEOUT_MS default: a bank slower than this is answered 504. */
+export const DEFAULT_BANK_TIMEOUT_MS = 5000;
+
+function loadBankConfig(env: Env, mode: GatewayConfig['mode'], baseDir: string): BankConfig {
+  const urlRaw = nonEmpty(env, 'GATEWAY_BANK_URL');
+  const sandbox = parseBoolean(env, 'GATEWAY_SANDBOX', false);
+  const tlsVariables = ['GATEWAY_BANK_CLIENT_CERT', 'GATEWAY_BANK_CLIENT_KEY', 'GATEWAY_BANK_CA'] as const;
+  if (urlRaw === undefined) {
+    // PSD2 RTS Art. 30(5): a testing facility is a deliberate choice, never what production falls into.
+    if (mode === 'production' && !sandbox) {
+      throw new ConfigError(
+        'GATEWAY_BANK_URL',
+        "required when GATEWAY_MODE=production: the URL of the bank's connector (openapi/bank-connector.json); set GATEWAY_SANDBOX=true only for the bank's public testing facility",
+      );
+    }
+    for (const name of [...tlsVariables, 'GATEWAY_BANK_TIMEOUT_MS']) {
+      if (nonEmpty(env, name) !== undefined)
+        throw new ConfigError(name, 'set only together with GATEWAY_BANK_URL');
+    }
+    return { kind: 'sandbox' };
+  }
+  let url: URL;
+  try {
+    url = new URL(urlRaw);
+  } catch {
+    throw new ConfigError('GATEWAY_BANK_URL', `not a URL: ${JSON.stringify(urlRaw)}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new ConfigError('GATEWAY_BANK_URL', `expected http:// or https://, got ${JSON.stringify(urlRaw)}`);
+  if (url.username !== '' || url.password !== '')
+    throw new ConfigError('GATEWAY_BANK_URL', 'must not carry credentials; use GATEWAY_BANK_CLIENT_CERT');
+  const [certEnv, keyEnv, caEnv] = tlsVariables.map((name) => nonEmpty(env, name));
+  if ((certEnv === undefined) !== (keyEnv === undefined)) {
+    throw new ConfigError(
+      certEnv === undefined ? 'GATEWAY_BANK_CLIENT_CERT' : 'GATEWAY_BANK_CLIENT_KEY',
+      'set both GATEWAY_BANK_CLIENT_CERT and GATEWAY_BANK_CLIENT_KEY, or neither',
+    );
+  }
+  if (url.protocol === 'http:' && (certEnv !== undefined || caEnv !== undefined)) {
+    throw new ConfigError('GATEWAY_BANK_URL', 'client certificate or CA given, but the URL is not https://');
+  }
+  const file = (name: string, value: string | undefined) =>
+    value === undefined ? undefined : requireFile(name, value, baseDir);
+  return {
+    kind: 'http',
+    url: url.href.replace(/\/+$/, ''),
+    clientCertFile: file('GATEWAY_BANK_CLIENT_CERT', certEnv),
+    clientKeyFile: file('GATEWAY_BANK_CLIENT_KEY', keyEnv),
+    caFile: file('GATEWAY_BANK_CA', caEnv),
+    timeoutMs: parseInteger(env, 'GATEWAY_BANK_TIMEOUT_MS', DEFAULT_BANK_TIMEOUT_MS, 100, 120_000),
+  };
 }
 
 export class ConfigError extends Error {
@@ -133,6 +207,8 @@ export function loadConfig(env: Env = process.env, params: LoadConfigParams = {}
     );
   }
   const mode = modeRaw;
+  // Checked first: a production start without a bank is the first thing to fix.
+  const bank = loadBankConfig(env, mode, baseDir);
 
   const anchorEnv = nonEmpty(env, 'GATEWAY_TRUST_ANCHOR');
   const certEnv = nonEmpty(env, 'GATEWAY_TLS_CERT');
@@ -230,5 +306,6 @@ export function loadConfig(env: Env = process.env, params: LoadConfigParams = {}
     trustedProxies,
     publicUrl,
     usesFixturePki,
+    bank,
   };
 }
