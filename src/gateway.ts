@@ -100,7 +100,7 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
       ? `sqlite:${path.resolve(baseDir, config.databaseUrl.slice('sqlite:'.length))}`
       : config.databaseUrl;
   const store = await openStore(databaseUrl, { extraMigrations: oauthMigrations, logger });
-  const bank = await openBankConnector(config.bank, { db: store.db, logger });
+  const bank = await openBankConnector(config.bank, { db: store.db, logger, sandbox: config.sandbox });
 
   const consents = new ConsentService({ repository: store.consents, accounts: bank.connector });
   const oauth = new OAuthService({

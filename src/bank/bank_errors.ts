@@ -34,3 +34,9 @@ export class BankFailure extends GatewayError {
     super('INTERNAL_SERVER_ERROR', 502, { text: 'The bank could not process the request', detail });
   }
 }
+
+/**
+ * The bank already executed another order under this payment id (the idempotency key). Only a gateway
+ * bug sends two orders under one id, so the TPP sees a 502 like any other failed bank call.
+ */
+export class BankPaymentConflict extends BankFailure {}

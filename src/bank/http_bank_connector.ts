@@ -16,7 +16,7 @@ import type {
   TransactionPage,
   TransactionQuery,
 } from './bank_connector';
-import { BankFailure, BankTimeout, BankUnavailable } from './bank_errors';
+import { BankFailure, BankPaymentConflict, BankTimeout, BankUnavailable } from './bank_errors';
 import { CircuitBreaker, type CircuitState } from './circuit_breaker';
 
 export interface HttpBankConnectorOptions {
@@ -248,7 +248,7 @@ export class HttpBankConnector implements BankConnector {
     });
     if (answer.status === 409) {
       // The gateway sent two different orders under one payment id: a gateway bug, not a TPP error.
-      throw new BankFailure(
+      throw new BankPaymentConflict(
         `bank refused payment ${order.paymentId}: idempotency key used for another order`,
       );
     }

@@ -17,16 +17,18 @@ export interface OpenedBank {
 
 /**
  * The bank the configuration names. The embedded sandbox lives in the gateway's store and is loaded into
- * it on first start; with GATEWAY_BANK_URL nothing of the sandbox is loaded or reachable. A bank that is
- * down at start does not stop the gateway: reads answer 503 until it returns.
+ * it on first start; with GATEWAY_BANK_URL (and no GATEWAY_SANDBOX=true) nothing of the sandbox is loaded
+ * or reachable. A bank that is down at start does not stop the gateway: reads answer 503 until it returns.
  */
 export async function openBankConnector(
   config: BankConfig,
-  deps: { db: Kysely<Database>; logger: Logger },
+  deps: { db: Kysely<Database>; logger: Logger; sandbox: boolean },
 ): Promise<OpenedBank> {
+  // The sandbox's books (and its password directory) enter the gateway's store only in sandbox mode.
+  const sandbox = deps.sandbox ? new SandboxBankConnector(deps.db) : undefined;
+  if (sandbox !== undefined) await loadSandboxBank(deps.db, buildSandboxBank(readSandboxBankFixture()));
   if (config.kind === 'sandbox') {
-    await loadSandboxBank(deps.db, buildSandboxBank(readSandboxBankFixture()));
-    const sandbox = new SandboxBankConnector(deps.db);
+    if (sandbox === undefined) throw new Error('the embedded bank is the sandbox: sandbox mode required');
     return { connector: sandbox, signIn: sandbox };
   }
   const read = (file: string | undefined) => (file === undefined ? undefined : readFileSync(file));
@@ -48,5 +50,7 @@ export async function openBankConnector(
     // Already logged by the connector with the reason.
     deps.logger.warn({ event: 'bank_down_at_start', url: config.url }, 'bank not reachable; starting anyway');
   }
-  return { connector, signIn: undefined };
+  // GATEWAY_SANDBOX=true in front of a bank process (e.g. `npm run sandbox-bank`): the published test
+  // customers sign in here and the bank must know the same PSU ids.
+  return { connector, signIn: sandbox };
 }

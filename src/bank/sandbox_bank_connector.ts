@@ -26,6 +26,7 @@ import type {
   TransactionPage,
   TransactionQuery,
 } from './bank_connector';
+import { BankPaymentConflict } from './bank_errors';
 import { fromMinorUnits, toMinorUnits } from './money';
 
 function toAccount(row: Selectable<AccountsTable>): Account {
@@ -79,11 +80,6 @@ function canonicalJson(value: unknown): string {
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
   }
   return JSON.stringify(value);
-}
-
-/** The same idempotency key was used for a different order (contract: 409 IDEMPOTENCY_CONFLICT). */
-export class PaymentConflict extends Error {
-  override name = 'PaymentConflict';
 }
 
 /** Balances a payment moves at once; closing and opening balances change only at the end of a day. */
@@ -263,7 +259,7 @@ export class SandboxBankConnector implements BankConnector, SandboxPsuSignIn {
 
   private repeated(row: Selectable<SandboxPaymentsTable>, digest: string): PaymentExecution {
     if (row.order_digest !== digest)
-      throw new PaymentConflict(`payment ${row.payment_id} was executed with another order`);
+      throw new BankPaymentConflict(`payment ${row.payment_id} was executed with another order`);
     return toExecution(row);
   }
 

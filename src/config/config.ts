@@ -32,6 +32,12 @@ export interface GatewayConfig {
   usesFixturePki: boolean;
   /** Where the bank's books are: the embedded sandbox, or a bank implementing the connector contract. */
   bank: BankConfig;
+  /**
+   * This deployment is a testing facility: the sandbox's published test customers sign in with their
+   * passwords. True for the embedded sandbox and with GATEWAY_SANDBOX=true; otherwise no sandbox
+   * customer exists anywhere in the gateway.
+   */
+  sandbox: boolean;
 }
 
 /**
@@ -209,6 +215,7 @@ export function loadConfig(env: Env = process.env, params: LoadConfigParams = {}
   const mode = modeRaw;
   // Checked first: a production start without a bank is the first thing to fix.
   const bank = loadBankConfig(env, mode, baseDir);
+  const sandbox = bank.kind === 'sandbox' || parseBoolean(env, 'GATEWAY_SANDBOX', false);
 
   const anchorEnv = nonEmpty(env, 'GATEWAY_TRUST_ANCHOR');
   const certEnv = nonEmpty(env, 'GATEWAY_TLS_CERT');
@@ -307,5 +314,6 @@ export function loadConfig(env: Env = process.env, params: LoadConfigParams = {}
     publicUrl,
     usesFixturePki,
     bank,
+    sandbox,
   };
 }
