@@ -95,10 +95,11 @@ class CallFailure extends Error {
   }
 }
 
-function classify(error: unknown): CallFailure {
+function classify(error: unknown, deadline: AbortSignal): CallFailure {
   if (error instanceof CallFailure) return error;
   const message = error instanceof Error ? error.message : String(error);
-  if (isTimeout(error)) return new CallFailure('timeout', message);
+  // Past the deadline, whatever undici reports (an abort, a headers timeout) is the bank being slow.
+  if (isTimeout(error) || deadline.aborted) return new CallFailure('timeout', message);
   const code = errorCode(error);
   if (code !== undefined && RESET_CODES.has(code)) return new CallFailure('reset', `${code}: ${message}`);
   if (code !== undefined && UNREACHABLE_CODES.has(code))
@@ -308,7 +309,7 @@ export class HttpBankConnector implements BankConnector {
       try {
         answer = await this.send(call, requestId, deadline);
       } catch (error) {
-        const failure = classify(error);
+        const failure = classify(error, deadline);
         if (failure.kind !== 'reset') throw failure;
         this.options.logger.warn(
           { event: 'bank_call_retried', operationId: call.operationId, requestId, detail: failure.message },
@@ -318,7 +319,7 @@ export class HttpBankConnector implements BankConnector {
       }
       answer = this.checked(call, answer);
     } catch (error) {
-      const failure = classify(error);
+      const failure = classify(error, deadline);
       this.breaker.failure();
       this.logFailure(call, requestId, failure);
       throw this.forTpp(call, failure);
