@@ -91,6 +91,23 @@ describe('in front of a real bank, no sandbox customer exists in the gateway', (
     await bank?.close();
   });
 
+  it('serves the bank contract at /bank-connector.json and renders it next to the TPP API in /docs', async () => {
+    const browser = new TppClient({
+      baseUrl: gateway.url,
+      anchorPem: readFileSync(testPkiFiles().anchor, 'utf8'),
+      serverName: 'localhost',
+    });
+    const contract = await browser.request({ path: '/bank-connector.json' });
+    expect(contract.status).toBe(200);
+    expect(contract.json).toMatchObject({ openapi: '3.1.0', info: { version: '1.0.0' } });
+    const docs = await browser.request({ path: '/docs' });
+    expect(docs.body).toContain('href="/docs/bank-connector"');
+    const bankDocs = await browser.request({ path: '/docs/bank-connector' });
+    expect(bankDocs.status).toBe(200);
+    expect(bankDocs.body).toContain('executePayment');
+    expect(bankDocs.body).toContain('/bank/v1/accounts/{resourceId}/transactions');
+  });
+
   it('holds no PSU, account or transaction of the sandbox', async () => {
     for (const table of ['psus', 'accounts', 'balances', 'transactions'] as const) {
       const rows = await gateway.store.db.selectFrom(table).selectAll().execute();
