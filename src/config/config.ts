@@ -219,10 +219,6 @@ export function loadConfig(environment: Env = process.env, params: LoadConfigPar
     );
   }
   const mode = modeRaw;
-  // Checked first: a production start without a bank is the first thing to fix.
-  const bank = loadBankConfig(env, mode, baseDir);
-  const sandbox = bank.kind === 'sandbox' || parseBoolean(env, 'GATEWAY_SANDBOX', false);
-
   // A typo in a name (one S too many on GATEWAY_CRL) would otherwise leave a setting at its default.
   const unknown = unknownGatewayVariables(environment);
   const firstUnknown = unknown[0];
@@ -237,6 +233,10 @@ export function loadConfig(environment: Env = process.env, params: LoadConfigPar
     throw new ConfigError(firstUnknown.name, `${describeUnknown(firstUnknown)}${more}`);
   }
   for (const variable of unknown) warnings.push(`${variable.name}: ${describeUnknown(variable)}`);
+
+  // Before key material: a production start without a bank is the first thing to fix.
+  const bank = loadBankConfig(env, mode, baseDir);
+  const sandbox = bank.kind === 'sandbox' || parseBoolean(env, 'GATEWAY_SANDBOX', false);
 
   const anchorEnv = nonEmpty(env, 'GATEWAY_TRUST_ANCHOR');
   const certEnv = nonEmpty(env, 'GATEWAY_TLS_CERT');
