@@ -9,9 +9,9 @@ describe('loadConfig', () => {
   });
 
   it('refuses to start in production without key material', () => {
-    expect(() => loadConfig({ GATEWAY_MODE: 'production' }, { fixturesPending: true })).toThrow(
-      /GATEWAY_TRUST_ANCHOR: required/,
-    );
+    expect(() =>
+      loadConfig({ GATEWAY_MODE: 'production', GATEWAY_SANDBOX: 'true' }, { fixturesPending: true }),
+    ).toThrow(/GATEWAY_TRUST_ANCHOR: required/);
   });
 
   it('names a missing file', () => {
