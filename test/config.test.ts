@@ -92,6 +92,7 @@ describe('forwarded certificates configuration (issue 11.3)', () => {
         GATEWAY_TLS_KEY: files.serverKey,
         GATEWAY_TRUSTED_PROXIES: `10.0.0.5,${range}`,
         GATEWAY_FORWARDED_CERT_HEADER: 'client-cert',
+        GATEWAY_SANDBOX: 'true',
       };
       expect(() => loadConfig(env, { fixturesPending: true })).toThrow(
         new RegExp(
