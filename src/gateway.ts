@@ -3,7 +3,7 @@
  * the trust gate, and the TLS listener. `main.ts` runs it as a process; tests and the conformance command
  * start it in-process.
  */
-import { readFileSync } from 'node:fs';
+
 import type { Kysely } from 'kysely';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -18,6 +18,7 @@ import { requireTppIdentity } from './api/request_context';
 import { createApp, PUBLIC_PATHS } from './app';
 import { createLogger, type Logger } from './audit/logger';
 import { FIXTURE_PKI_DIR, loadConfig, type Env, type GatewayConfig } from './config/config';
+import { loadOperationsConfig } from './config/operations_config';
 import { PROJECT_ROOT } from './config/project_root';
 import { ConsentService } from './consent/consent_service';
 import { ensureFixturePki } from './fixtures/fixture_pki';
@@ -31,6 +32,10 @@ import type { OAuthTables } from './store/oauth_schema';
 import { openStore, type Store } from './store/open_store';
 import { TrustedProxies } from './tls/forwarded_certificate';
 import { createGatewayServer } from './tls/gateway_server';
+import { ServerKeyMaterial } from './tls/server_key_material';
+import { GatewayMetrics } from './ops/gateway_metrics';
+import { GatewayOperations } from './ops/gateway_operations';
+import { currentRequest, observeRequests } from './ops/request_observer';
 
 export interface StartGatewayParams {
   /** Configuration source; default process.env. */
@@ -55,6 +60,9 @@ export interface RunningGateway {
   trustStore: TrustStore;
   store: Store;
   logger: Logger;
+  /** Metrics, readiness, audit trail, statistics, key rotation and the drain. */
+  operations: GatewayOperations;
+  /** Drains (see GatewayOperations.drain) and closes the store. */
   close(): Promise<void>;
 }
 
@@ -74,7 +82,10 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
 
   const fixtureDevelopment = isFixtureDevelopment(env);
   const config = loadConfig(env, { baseDir, fixturesPending: fixtureDevelopment });
-  const logger = params.logger ?? createLogger(params.quiet === true ? 'silent' : config.logLevel);
+  const operationsConfig = loadOperationsConfig(env);
+  const logger =
+    params.logger ??
+    createLogger(params.quiet === true ? 'silent' : config.logLevel, undefined, { context: currentRequest });
 
   if (fixtureDevelopment) {
     const pki = await ensureFixturePki({
@@ -90,17 +101,23 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
     crlFiles: config.crlFiles,
     logger,
   });
-  const stopWatching = trustStore.watch(config.crlReloadSeconds);
 
   // SQLite paths in the URL are relative to the project, like every other path in the configuration.
   const databaseUrl =
     config.databaseUrl.startsWith('sqlite:') && !config.databaseUrl.startsWith('sqlite::memory:')
       ? `sqlite:${path.resolve(baseDir, config.databaseUrl.slice('sqlite:'.length))}`
       : config.databaseUrl;
-  const store = await openStore(databaseUrl, { extraMigrations: oauthMigrations, logger });
+  const metrics = new GatewayMetrics({ processMetrics: true });
+  const store = await openStore(databaseUrl, {
+    extraMigrations: oauthMigrations,
+    logger,
+    onQuery: (seconds, ok) => metrics.storeQuery(seconds, ok),
+  });
+  const operations = new GatewayOperations({ config: operationsConfig, logger, metrics, store, trustStore });
+  const audit = operations.auditTrail;
   await loadSandboxBank(store.db, buildSandboxBank(readSandboxBankFixture()));
 
-  const consents = new ConsentService({ repository: store.consents, accounts: store.accounts });
+  const consents = new ConsentService({ repository: store.consents, accounts: store.accounts, audit });
   const oauth = new OAuthService({
     // Same connection, disjoint tables: Kysely's table map is invariant, so the view is narrowed by a cast.
     repository: new OAuthRepositoryKysely(store.db as unknown as Kysely<OAuthTables>),
@@ -108,6 +125,7 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
     psus: new PsuDirectoryAdapter(store.accounts),
     options: { issuer: config.publicUrl },
     logger,
+    audit,
   });
   const tokensOfRequests = new WeakMap<ServerResponse, PresentedAccessToken>();
   const presentedToken = (req: IncomingMessage, res: ServerResponse): PresentedAccessToken => {
@@ -140,26 +158,27 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
     throw new Error(`GATEWAY_TRUSTED_PROXIES: ${(error as Error).message}`);
   }
 
-  const app = createApp({
-    logger,
-    verifier: trustStore.verifier,
-    trustedProxies,
-    routers: [oauthRouter, ais.router],
-    direct: ais,
-    publicPaths: [
-      ...PUBLIC_PATHS,
-      ...OAUTH_BROWSER_PATHS.map((p) => new RegExp(`^${p.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`)),
-    ],
-  });
-  const server = createGatewayServer(
-    {
-      certChainPem: readFileSync(config.tlsCertFile),
-      keyPem: readFileSync(config.tlsKeyFile),
-      anchorPem: readFileSync(config.trustAnchorFile),
-      rejectUntrustedAtHandshake: config.rejectUntrustedAtHandshake,
-    },
-    app,
+  const app = observeRequests(
+    createApp({
+      logger,
+      verifier: trustStore.verifier,
+      trustedProxies,
+      routers: [oauthRouter, ais.router],
+      direct: ais,
+      publicPaths: [
+        ...PUBLIC_PATHS,
+        ...OAUTH_BROWSER_PATHS.map((p) => new RegExp(`^${p.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`)),
+      ],
+    }),
+    { logger, metrics, audit, statistics: operations.statistics, draining: () => operations.draining },
   );
+  const keyMaterial = ServerKeyMaterial.load({
+    certChainFile: config.tlsCertFile,
+    keyFile: config.tlsKeyFile,
+    anchorFile: config.trustAnchorFile,
+    rejectUntrustedAtHandshake: config.rejectUntrustedAtHandshake,
+  });
+  const server = createGatewayServer(keyMaterial.options, app);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => {
@@ -168,6 +187,12 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
     });
   });
   const port = (server.address() as AddressInfo).port;
+  operations.attachServer({
+    server,
+    keyMaterial,
+    crlFiles: config.crlFiles,
+    pollSeconds: config.crlReloadSeconds,
+  });
   const hostForUrl =
     config.host === '127.0.0.1' || config.host === '0.0.0.0' || config.host === '::'
       ? 'localhost'
@@ -187,15 +212,11 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
     trustStore,
     store,
     logger,
+    operations,
     close: async () => {
       if (closed) return;
       closed = true;
-      stopWatching();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-        setTimeout(() => server.closeAllConnections(), 2000).unref();
-      });
+      await operations.drain();
       await store.close();
     },
   };

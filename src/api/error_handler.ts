@@ -2,7 +2,7 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from '../audit/logger';
 import { FormatError, GatewayError, InternalServerError, ResourceUnknown } from '../errors/gateway_error';
 import { toTppMessages } from '../errors/tpp_messages';
-import { getRequestId } from './request_context';
+import { getRequestId, noteOutcome } from './request_context';
 
 interface BodyParserError {
   type?: unknown;
@@ -66,6 +66,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       method: req.method,
       path: req.path,
     });
+    noteOutcome(res, { code: gatewayError.code });
     res
       .status(gatewayError.status)
       .type('application/json')

@@ -1,4 +1,5 @@
 import type { Kysely, Migration } from 'kysely';
+import { operationsMigrations } from './operations_migrations';
 
 /**
  * The gateway's own tables. Names sort in application order; other features add theirs through
@@ -100,4 +101,5 @@ export const coreMigrations: Record<string, Migration> = {
         .execute();
     },
   },
+  ...operationsMigrations,
 };

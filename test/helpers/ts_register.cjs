@@ -1,0 +1,40 @@
+/**
+ * Lets a child `node` process run the TypeScript sources directly (tests spawn the real `src/main.ts`
+ * without a build): each .ts file is transpiled on require, types ignored, as ts-jest does for the suite.
+ * Transpiled files are cached by content hash, so the workers of a cluster and later runs start quickly.
+ */
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+
+const cacheDir = path.join(os.tmpdir(), 'psd2-gateway-ts-cache');
+fs.mkdirSync(cacheDir, { recursive: true });
+let ts;
+
+require.extensions['.ts'] = function compileTypeScript(module, filename) {
+  const source = fs.readFileSync(filename, 'utf8');
+  const key = crypto.createHash('sha256').update(filename).update('\0').update(source).digest('hex');
+  const cached = path.join(cacheDir, `${key}.js`);
+  let output;
+  try {
+    output = fs.readFileSync(cached, 'utf8');
+  } catch {
+    ts ??= require('typescript');
+    output = ts.transpileModule(source, {
+      fileName: filename,
+      compilerOptions: {
+        module: ts.ModuleKind.CommonJS,
+        target: ts.ScriptTarget.ES2022,
+        esModuleInterop: true,
+        resolveJsonModule: true,
+        experimentalDecorators: true,
+        inlineSourceMap: true,
+      },
+    }).outputText;
+    const temporary = `${cached}.${process.pid}.tmp`;
+    fs.writeFileSync(temporary, output);
+    fs.renameSync(temporary, cached);
+  }
+  module._compile(output, filename);
+};
