@@ -1,12 +1,16 @@
 import type { Env } from '../../src/config/config';
-import { startGateway, type RunningGateway } from '../../src/gateway';
+import { startGateway, type RunningGateway, type StartGatewayParams } from '../../src/gateway';
 import { testPkiFiles } from './test_pki';
 
 /**
  * The real gateway on 127.0.0.1 (a free port), configured only through GATEWAY_* variables with the
  * run's fixture PKI and the given database.
  */
-export function startTestGateway(databaseUrl: string, extraEnv: Env = {}): Promise<RunningGateway> {
+export function startTestGateway(
+  databaseUrl: string,
+  extraEnv: Env = {},
+  params: Omit<StartGatewayParams, 'env'> = {},
+): Promise<RunningGateway> {
   const files = testPkiFiles();
   return startGateway({
     env: {
@@ -20,5 +24,6 @@ export function startTestGateway(databaseUrl: string, extraEnv: Env = {}): Promi
       GATEWAY_LOG_LEVEL: 'silent',
       ...extraEnv,
     },
+    ...params,
   });
 }
