@@ -43,6 +43,19 @@ export function recordHash(record: Omit<AuditRecord, 'hash'>): string {
   return createHash('sha256').update(record.prev_hash).update('\n').update(canonical).digest('hex');
 }
 
+/** How far from its place a moved record is looked for (only when the chain is already broken). */
+const MOVE_SEARCH = 1000;
+
+/** The sequence number a record's hash was computed with, when that is not its current one. */
+function originalPosition(record: AuditRecord): number | undefined {
+  for (let distance = 1; distance <= MOVE_SEARCH; distance++) {
+    for (const seq of [record.seq - distance, record.seq + distance]) {
+      if (seq >= 1 && recordHash({ ...record, seq }) === record.hash) return seq;
+    }
+  }
+  return undefined;
+}
+
 export interface ChainProblem {
   seq: number;
   kind: 'changed' | 'deleted' | 'inserted_or_reordered' | 'truncated';
@@ -78,11 +91,20 @@ export async function verifyChain(
       });
     }
     if (recordHash(record) !== record.hash) {
-      return fail({
-        seq: record.seq,
-        kind: 'changed',
-        message: `record ${record.seq} was changed: its content does not match its hash`,
-      });
+      const writtenAs = originalPosition(record);
+      return fail(
+        writtenAs === undefined
+          ? {
+              seq: record.seq,
+              kind: 'changed',
+              message: `record ${record.seq} was changed: its content does not match its hash`,
+            }
+          : {
+              seq: record.seq,
+              kind: 'inserted_or_reordered',
+              message: `record ${record.seq} is the record written as ${writtenAs}: records were inserted, deleted or reordered here`,
+            },
+      );
     }
     if (record.prev_hash !== previous.hash) {
       return fail({
