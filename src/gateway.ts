@@ -26,7 +26,7 @@ import type { PresentedAccessToken } from './oauth/access_token_verifier';
 import { OAuthService } from './oauth/oauth_service';
 import { TrustStore } from './pki/trust_store';
 import { loadSandboxBank } from './store/load_sandbox_bank';
-import { oauthMigrations } from './store/oauth_migrations';
+import { gatewayMigrations } from './store/gateway_migrations';
 import { OAuthRepositoryKysely } from './store/oauth_repository_kysely';
 import type { OAuthTables } from './store/oauth_schema';
 import { openStore, type Store } from './store/open_store';
@@ -109,7 +109,7 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
       : config.databaseUrl;
   const metrics = new GatewayMetrics({ processMetrics: true });
   const store = await openStore(databaseUrl, {
-    extraMigrations: oauthMigrations,
+    extraMigrations: gatewayMigrations,
     logger,
     onQuery: (seconds, ok) => metrics.storeQuery(seconds, ok),
   });

@@ -2,7 +2,7 @@ import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { Command } from 'commander';
 import { loadDatabaseUrl, type Env } from '../config/config';
-import { oauthMigrations } from '../store/oauth_migrations';
+import { gatewayMigrations } from '../store/gateway_migrations';
 import { exportAuditTrail, verifyAuditTrail } from '../store/kysely_audit_trail';
 import { openStore, type Store } from '../store/open_store';
 
@@ -43,7 +43,7 @@ export function auditCommand(params: AuditCommandParams = {}): Command {
     });
   const withStore = async <T>(action: (store: Store) => Promise<T>): Promise<T> => {
     const store = await openStore(loadDatabaseUrl(params.env ?? process.env), {
-      extraMigrations: oauthMigrations,
+      extraMigrations: gatewayMigrations,
     });
     try {
       return await action(store);

@@ -1,5 +1,4 @@
 import type { Kysely, Migration } from 'kysely';
-import { operationsMigrations } from './operations_migrations';
 
 /**
  * The gateway's own tables. Names sort in application order; other features add theirs through
@@ -101,5 +100,4 @@ export const coreMigrations: Record<string, Migration> = {
         .execute();
     },
   },
-  ...operationsMigrations,
 };

@@ -2,32 +2,19 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { sql } from 'kysely';
-import type { RunningGateway } from '../../src/gateway';
 import { verifyAuditTrail } from '../../src/store/kysely_audit_trail';
-import { createTestDatabase, type TestDatabase } from '../store/test_databases';
 import { mtlsRequest } from '../helpers/mtls_request';
-import { startTestGateway } from '../helpers/test_gateway';
+import { useSqliteTestGateway } from '../helpers/test_gateway';
 import { clientCredentials, testPkiFiles } from '../helpers/test_pki';
 
 describe('audit events of a running gateway', () => {
-  let database: TestDatabase;
-  let gateway: RunningGateway;
+  const gatewayOf = useSqliteTestGateway();
   const ca = readFileSync(testPkiFiles().anchor);
-
-  beforeAll(async () => {
-    database = await createTestDatabase('sqlite');
-    gateway = await startTestGateway(database.url);
-  });
-
-  afterAll(async () => {
-    await gateway?.close();
-    await database?.drop();
-  });
 
   it('records admission, refusal, consent creation and termination in one verifiable chain', async () => {
     const alice = clientCredentials('alice');
     const created = await mtlsRequest({
-      url: `${gateway.url}/v1/consents`,
+      url: `${gatewayOf().url}/v1/consents`,
       ca,
       credentials: alice,
       method: 'POST',
@@ -46,7 +33,7 @@ describe('audit events of a running gateway', () => {
     expect(created.status).toBe(201);
     const consentId = (created.json as { consentId: string }).consentId;
     const deleted = await mtlsRequest({
-      url: `${gateway.url}/v1/consents/${consentId}`,
+      url: `${gatewayOf().url}/v1/consents/${consentId}`,
       ca,
       credentials: alice,
       method: 'DELETE',
@@ -54,16 +41,16 @@ describe('audit events of a running gateway', () => {
     });
     expect(deleted.status).toBe(204);
     const refused = await mtlsRequest({
-      url: `${gateway.url}/v1/accounts`,
+      url: `${gatewayOf().url}/v1/accounts`,
       ca,
       credentials: clientCredentials('mallory-copied-names'),
     });
     expect(refused.status).toBe(401);
 
-    await gateway.operations.auditTrail.flush();
+    await gatewayOf().operations.auditTrail.flush();
     const events = (
       await sql<{ type: string; tpp: string | null; subject: string | null; detail: string }>`
-        select type, tpp, subject, detail from audit_log order by seq`.execute(gateway.store.db)
+        select type, tpp, subject, detail from audit_log order by seq`.execute(gatewayOf().store.db)
     ).rows;
     expect(events).toEqual(
       expect.arrayContaining([
@@ -79,6 +66,6 @@ describe('audit events of a running gateway', () => {
     );
     const refusal = events.find((e) => e.type === 'tpp.refused');
     expect(JSON.parse(refusal?.detail ?? '{}')).toMatchObject({ code: 'CERTIFICATE_INVALID', status: 401 });
-    expect(await verifyAuditTrail(gateway.store.db)).toMatchObject({ ok: true, records: events.length });
+    expect(await verifyAuditTrail(gatewayOf().store.db)).toMatchObject({ ok: true, records: events.length });
   });
 });
