@@ -30,6 +30,8 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY openapi ./openapi
+# The OpenSSL settings the node flags name (package.json config.nodeFlags).
+COPY src/tls/openssl.cnf ./src/tls/openssl.cnf
 COPY fixtures/sandbox_bank.json ./fixtures/sandbox_bank.json
 RUN mkdir -p /app/data && chown node:node /app/data
 USER node
@@ -39,4 +41,4 @@ HEALTHCHECK --interval=15s --timeout=3s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:9090/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # SIGTERM drains (GATEWAY_SHUTDOWN_GRACE_SECONDS, default 25): give `docker stop` a longer timeout (-t 35).
 STOPSIGNAL SIGTERM
-CMD ["node", "--max-semi-space-size=8", "dist/main.js"]
+CMD ["node", "--max-semi-space-size=8", "--openssl-config=src/tls/openssl.cnf", "dist/main.js"]

@@ -3,7 +3,6 @@
  * the trust gate, and the TLS listener. `main.ts` runs it as a process; tests and the conformance command
  * start it in-process.
  */
-
 import type { Kysely } from 'kysely';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -17,25 +16,39 @@ import { createOAuthRouter, OAUTH_BROWSER_PATHS } from './api/oauth_routes';
 import { requireTppIdentity } from './api/request_context';
 import { createApp, PUBLIC_PATHS } from './app';
 import { createLogger, type Logger } from './audit/logger';
-import { FIXTURE_PKI_DIR, loadConfig, type Env, type GatewayConfig } from './config/config';
+import {
+  ConfigError,
+  FIXTURE_PKI_DIR,
+  isCatchAllRange,
+  loadConfig,
+  type Env,
+  type GatewayConfig,
+} from './config/config';
 import { loadOperationsConfig } from './config/operations_config';
 import { PROJECT_ROOT } from './config/project_root';
 import { ConsentService } from './consent/consent_service';
 import { ensureFixturePki } from './fixtures/fixture_pki';
 import type { PresentedAccessToken } from './oauth/access_token_verifier';
 import { OAuthService } from './oauth/oauth_service';
-import { TrustStore } from './pki/trust_store';
+import { TrustMaterialError, TrustStore } from './pki/path/trust_store';
 import { loadSandboxBank } from './store/load_sandbox_bank';
 import { gatewayMigrations } from './store/gateway_migrations';
 import { OAuthRepositoryKysely } from './store/oauth_repository_kysely';
 import type { OAuthTables } from './store/oauth_schema';
 import { openStore, type Store } from './store/open_store';
 import { TrustedProxies } from './tls/forwarded_certificate';
-import { createGatewayServer } from './tls/gateway_server';
+import { createGatewayServer, type ServerLimitOverrides } from './tls/gateway_server';
+import { whenCompleteChainBudgetExhausted } from './tls/peer_certificate';
 import { ServerKeyMaterial } from './tls/server_key_material';
 import { GatewayMetrics } from './ops/gateway_metrics';
 import { GatewayOperations } from './ops/gateway_operations';
 import { currentRequest, observeRequests } from './ops/request_observer';
+
+/** The setting each kind of trust material comes from, for start-up refusals that name it. */
+const TRUST_MATERIAL_VARIABLES: Record<TrustMaterialError['material'], string> = {
+  anchor: 'GATEWAY_TRUST_ANCHOR',
+  intermediates: 'GATEWAY_INTERMEDIATES',
+};
 
 export interface StartGatewayParams {
   /** Configuration source; default process.env. */
@@ -50,6 +63,8 @@ export interface StartGatewayParams {
   logger?: Logger;
   /** Directory relative paths are resolved against; default the project root. */
   baseDir?: string;
+  /** Tighter listener limits (tests that need a handshake or header timeout to pass quickly). */
+  serverLimits?: ServerLimitOverrides;
 }
 
 export interface RunningGateway {
@@ -86,6 +101,7 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
   const logger =
     params.logger ??
     createLogger(params.quiet === true ? 'silent' : config.logLevel, undefined, { context: currentRequest });
+  for (const warning of config.warnings) logger.warn({ event: 'config_warning' }, warning);
 
   if (fixtureDevelopment) {
     const pki = await ensureFixturePki({
@@ -96,11 +112,32 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
       logger.info({ event: 'fixture_pki', action: pki.action, dir: FIXTURE_PKI_DIR }, 'fixture PKI ready');
   }
 
-  const trustStore = TrustStore.load({
-    anchorFile: config.trustAnchorFile,
-    crlFiles: config.crlFiles,
-    logger,
-  });
+  let keyMaterial: ServerKeyMaterial;
+  try {
+    keyMaterial = ServerKeyMaterial.load({
+      certChainFile: config.tlsCertFile,
+      keyFile: config.tlsKeyFile,
+      anchorFile: config.trustAnchorFile,
+      rejectUntrustedAtHandshake: config.rejectUntrustedAtHandshake,
+    });
+  } catch (error) {
+    throw new ConfigError('GATEWAY_TLS_CERT', `${config.tlsCertFile}: ${(error as Error).message}`);
+  }
+
+  let trustStore: TrustStore;
+  try {
+    trustStore = await TrustStore.load({
+      anchorFile: config.trustAnchorFile,
+      crlFiles: config.crlFiles,
+      intermediatesFile: config.intermediatesFile,
+      logger,
+    });
+  } catch (error) {
+    if (error instanceof TrustMaterialError) {
+      throw new ConfigError(TRUST_MATERIAL_VARIABLES[error.material], error.message);
+    }
+    throw error;
+  }
 
   // SQLite paths in the URL are relative to the project, like every other path in the configuration.
   const databaseUrl =
@@ -151,9 +188,26 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
   });
   const oauthRouter = createOAuthRouter({ service: oauth, publicUrl: config.publicUrl, logger });
 
+  whenCompleteChainBudgetExhausted(() =>
+    logger.warn(
+      { event: 'complete_chain_budget_exhausted' },
+      'no more full certificate lists are read in this process (Node 20 leaks each read); chains Node cannot link by name are refused until restart',
+    ),
+  );
+  const catchAll = config.trustedProxies.filter(isCatchAllRange);
+  if (catchAll.length > 0) {
+    // Refused in production by loadConfig; in development it is allowed, but never silently.
+    logger.warn(
+      { event: 'trusted_proxies_catch_all', ranges: catchAll },
+      'GATEWAY_TRUSTED_PROXIES holds catch-all ranges: any client in them may forward any certificate',
+    );
+  }
   let trustedProxies: TrustedProxies;
   try {
-    trustedProxies = new TrustedProxies(config.trustedProxies);
+    trustedProxies = new TrustedProxies(config.trustedProxies, {
+      ...(config.forwardedCertHeader !== undefined ? { header: config.forwardedCertHeader } : {}),
+      proxyCertSha256: config.trustedProxyCertSha256,
+    });
   } catch (error) {
     throw new Error(`GATEWAY_TRUSTED_PROXIES: ${(error as Error).message}`);
   }
@@ -172,13 +226,7 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
     }),
     { logger, metrics, audit, statistics: operations.statistics, draining: () => operations.draining },
   );
-  const keyMaterial = ServerKeyMaterial.load({
-    certChainFile: config.tlsCertFile,
-    keyFile: config.tlsKeyFile,
-    anchorFile: config.trustAnchorFile,
-    rejectUntrustedAtHandshake: config.rejectUntrustedAtHandshake,
-  });
-  const server = createGatewayServer(keyMaterial.options, app);
+  const server = createGatewayServer(keyMaterial.options, app, params.serverLimits);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => {

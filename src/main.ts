@@ -43,7 +43,7 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
   // Rotation: new certificate, key, anchor or CRLs without a restart (see README "Rotating key material").
-  process.on('SIGHUP', () => operations.reloadKeyMaterial('SIGHUP'));
+  process.on('SIGHUP', () => void operations.reloadKeyMaterial('SIGHUP'));
 }
 
 const operationsConfig = loadOperationsConfig(process.env);

@@ -4,6 +4,7 @@
  * documented once, here and in the README configuration table.
  */
 import { nonEmpty, parseBoolean, parseInteger, type Env } from './config';
+import { declaredOnly } from './variables';
 
 export interface OperationsConfig {
   /** GATEWAY_ADMIN_HOST: where /healthz, /readyz and /metrics listen (plain HTTP, no client certificate). */
@@ -18,16 +19,8 @@ export interface OperationsConfig {
   watchKeyFiles: boolean;
 }
 
-/** The variables this module reads, for the check that reports unknown GATEWAY_* variables. */
-export const OPERATIONS_VARIABLES = [
-  'GATEWAY_ADMIN_HOST',
-  'GATEWAY_ADMIN_PORT',
-  'GATEWAY_SHUTDOWN_GRACE_SECONDS',
-  'GATEWAY_AUDIT_QUEUE_MAX',
-  'GATEWAY_WATCH_KEY_FILES',
-] as const;
-
-export function loadOperationsConfig(env: Env = process.env): OperationsConfig {
+export function loadOperationsConfig(environment: Env = process.env): OperationsConfig {
+  const env = declaredOnly(environment);
   return {
     adminHost: nonEmpty(env, 'GATEWAY_ADMIN_HOST') ?? '127.0.0.1',
     adminPort: parseInteger(env, 'GATEWAY_ADMIN_PORT', 9090, 0, 65535),

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../audit/logger';
 import type { AuditTrail } from '../audit/audit_trail';
-import type { TppIdentity } from '../pki/tpp_identity';
+import type { TppIdentity } from '../pki/identity/tpp_identity';
 import {
   AccessTokenVerifier,
   type PresentedAccessToken,

@@ -6,7 +6,7 @@ import type https from 'node:https';
 import { sql } from 'kysely';
 import type { Logger } from '../audit/logger';
 import type { OperationsConfig } from '../config/operations_config';
-import type { TrustStore } from '../pki/trust_store';
+import type { TrustStore } from '../pki/path/trust_store';
 import { KyselyAuditTrail } from '../store/kysely_audit_trail';
 import { KyselyEbaStatistics } from '../store/kysely_eba_statistics';
 import type { Store } from '../store/open_store';
@@ -124,7 +124,7 @@ export class GatewayOperations {
   }
 
   /** SIGHUP: read the anchor, CRLs, server certificate and key again. */
-  reloadKeyMaterial(trigger = 'SIGHUP'): RotationResult | undefined {
+  reloadKeyMaterial(trigger = 'SIGHUP'): Promise<RotationResult> | undefined {
     return this.rotation?.reload(trigger);
   }
 

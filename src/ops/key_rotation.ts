@@ -8,7 +8,7 @@ import { statSync, watch, type FSWatcher } from 'node:fs';
 import type https from 'node:https';
 import path from 'node:path';
 import type { Logger } from '../audit/logger';
-import type { TrustStore } from '../pki/trust_store';
+import type { TrustStore } from '../pki/path/trust_store';
 import type { ServerKeyMaterial } from '../tls/server_key_material';
 
 export interface KeyRotationDeps {
@@ -40,11 +40,11 @@ export class KeyRotation {
     return [...new Set([...this.deps.keyMaterial.paths, ...this.deps.crlFiles])];
   }
 
-  reload(trigger: string): RotationResult {
+  async reload(trigger: string): Promise<RotationResult> {
     const { trustStore, keyMaterial, server, logger } = this.deps;
     this.stamps = this.stampFiles();
     const refused: string[] = [];
-    const anchor = trustStore.reloadAnchor();
+    const anchor = await trustStore.reloadAnchor();
     const crls = this.deps.crlFiles.length > 0 && trustStore.reloadRevocation();
     const tls = keyMaterial.reload(server);
     if ('error' in tls) {
@@ -70,7 +70,7 @@ export class KeyRotation {
   }
 
   /** Reload when any file's size or mtime changed since the last look. */
-  reloadIfChanged(trigger: string): RotationResult | undefined {
+  reloadIfChanged(trigger: string): Promise<RotationResult> | undefined {
     return this.stampFiles() === this.stamps ? undefined : this.reload(trigger);
   }
 
@@ -79,7 +79,7 @@ export class KeyRotation {
    * directories (a watch on the directory survives a file replaced by rename, as `mv` and Kubernetes do).
    */
   watch(intervalSeconds: number, fileWatch: boolean): () => void {
-    const timer = setInterval(() => this.reloadIfChanged('poll'), intervalSeconds * 1000);
+    const timer = setInterval(() => void this.reloadIfChanged('poll'), intervalSeconds * 1000);
     timer.unref();
     const watchers: FSWatcher[] = [];
     let settle: NodeJS.Timeout | undefined;
@@ -90,7 +90,7 @@ export class KeyRotation {
           const watcher = watch(dir, { persistent: false }, (_event, name) => {
             if (name !== null && !names.has(name.toString())) return;
             clearTimeout(settle);
-            settle = setTimeout(() => this.reloadIfChanged('file change'), SETTLE_MS);
+            settle = setTimeout(() => void this.reloadIfChanged('file change'), SETTLE_MS);
             settle.unref();
           });
           watcher.on('error', () => watcher.close());

@@ -8,7 +8,7 @@ import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type https from 'node:https';
 import tls from 'node:tls';
-import { buildTlsServerOptions, type TlsServerOptions } from './server_options';
+import { buildTlsServerOptions, serverCertificateProblem, type TlsServerOptions } from './server_options';
 
 export interface ServerKeyFiles {
   certChainFile: string;
@@ -52,6 +52,8 @@ export class ServerKeyMaterial {
 
   /** The leaf's notAfter; throws when the chain, key and anchor do not make a context (e.g. a key of another certificate). */
   private static check(material: TlsServerOptions): Date {
+    const problem = serverCertificateProblem(material.certChainPem);
+    if (problem !== undefined) throw new Error(`${problem}`);
     tls.createSecureContext(buildTlsServerOptions(material));
     return new Date(new X509Certificate(material.certChainPem).validTo);
   }

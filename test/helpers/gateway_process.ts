@@ -1,125 +1,89 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { PROJECT_ROOT } from '../../src/config/project_root';
 import type { Env } from '../../src/config/config';
+import type { ServerLimitOverrides } from '../../src/tls/gateway_server';
 import { testPkiFiles } from './test_pki';
 
-export interface LogLine {
-  event?: string;
-  msg?: string;
-  [key: string]: unknown;
+export interface GatewayProcess {
+  pid: number;
+  port: number;
+  url: string;
+  /** Everything the child wrote so far (its JSON log lines among it). */
+  output(): string;
+  /** Whether the process is still running. */
+  alive(): boolean;
+  stop(): Promise<void>;
 }
 
-/** The real gateway entry (src/main.ts) as a child process, with its JSON log lines collected. */
-export class GatewayProcess {
-  readonly lines: LogLine[] = [];
-  stdout = '';
-  stderr = '';
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  private waiters: (() => void)[] = [];
+export interface GatewayProcessParams {
+  databaseUrl: string;
+  env?: Env;
+  serverLimits?: ServerLimitOverrides;
+  /** RLIMIT_NOFILE for the child (bash `ulimit -n`), so a descriptor leak shows as refused clients. */
+  fdLimit?: number;
+  /** Extra node flags (e.g. the ones `npm start` passes). */
+  nodeFlags?: string[];
+}
 
-  private constructor(readonly child: ChildProcessWithoutNullStreams) {
-    let partial = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      this.stdout += chunk.toString();
-      partial += chunk.toString();
-      const parts = partial.split('\n');
-      partial = parts.pop() ?? '';
-      for (const part of parts) {
-        try {
-          this.lines.push(JSON.parse(part) as LogLine);
-        } catch {
-          this.lines.push({ msg: part });
-        }
-      }
-      this.notify();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      this.stderr += chunk.toString();
-      this.notify();
-    });
-    this.exited = new Promise((resolve) =>
-      child.on('exit', (code, signal) => {
-        this.notify();
-        resolve({ code, signal });
-      }),
-    );
-  }
+const HELPERS = __dirname;
 
-  /** Starts src/main.ts with the run's fixture PKI, both ports 0, and `env` on top. */
-  static start(databaseUrl: string, env: Env = {}): GatewayProcess {
-    const files = testPkiFiles();
-    const child = spawn(
-      process.execPath,
-      [
-        '--require',
-        path.join(PROJECT_ROOT, 'test/helpers/ts_register.cjs'),
-        path.join(PROJECT_ROOT, 'src/main.ts'),
-      ],
-      {
-        cwd: PROJECT_ROOT,
-        env: {
-          PATH: process.env.PATH ?? '',
-          GATEWAY_HOST: '127.0.0.1',
-          GATEWAY_PORT: '0',
-          GATEWAY_ADMIN_PORT: '0',
-          GATEWAY_TRUST_ANCHOR: files.anchor,
-          GATEWAY_TLS_CERT: files.serverChain,
-          GATEWAY_TLS_KEY: files.serverKey,
-          GATEWAY_CRL: files.crls.join(','),
-          GATEWAY_DATABASE_URL: databaseUrl,
-          GATEWAY_LOG_LEVEL: 'info',
-          ...env,
-        } as NodeJS.ProcessEnv,
-      },
-    );
-    return new GatewayProcess(child);
-  }
-
-  private notify(): void {
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const w of waiters) w();
-  }
-
-  /** Resolves with the first value `find` returns from the output so far or to come; rejects if the process exits first. */
-  async waitFor<T>(find: (p: GatewayProcess) => T | undefined, what: string): Promise<T> {
-    for (;;) {
-      const found = find(this);
-      if (found !== undefined) return found;
-      if (this.child.exitCode !== null || this.child.signalCode !== null)
-        throw new Error(`gateway exited before ${what}:\n${this.stderr}\n${this.stdout.slice(-3000)}`);
-      await new Promise<void>((resolve) => this.waiters.push(resolve));
-    }
-  }
-
-  line(event: string, match: (l: LogLine) => boolean = () => true): Promise<LogLine> {
-    return this.waitFor((p) => p.lines.find((l) => l.event === event && match(l)), `log event ${event}`);
-  }
-
-  /** The TLS listener's URL (first worker's, with several). */
-  async tppUrl(): Promise<string> {
-    return String((await this.line('listening')).url);
-  }
-
-  /** The admin listener's URL: logged by the process, or by the primary on stderr with several workers. */
-  adminUrl(): Promise<string> {
-    return this.waitFor((p) => {
-      const logged = p.lines.find((l) => l.event === 'admin_listening');
-      if (logged !== undefined) return String(logged.url);
-      return /admin listener on (http:\/\/\S+)/.exec(p.stderr)?.[1];
-    }, 'the admin listener');
-  }
-
-  signal(signal: NodeJS.Signals): void {
-    this.child.kill(signal);
-  }
-
-  async stop(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    this.child.kill('SIGTERM');
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), 20_000);
-    await this.exited;
-    clearTimeout(timer);
-  }
+/** The real gateway in a second process on 127.0.0.1, configured with the run's fixture PKI. */
+export function startGatewayProcess(params: GatewayProcessParams): Promise<GatewayProcess> {
+  const files = testPkiFiles();
+  const node = [
+    ...(params.nodeFlags ?? []),
+    '-r',
+    path.join(HELPERS, 'ts_register.js'),
+    path.join(HELPERS, 'gateway_child.ts'),
+    JSON.stringify(params.serverLimits ?? {}),
+  ];
+  const quoted = [process.execPath, ...node].map((arg) => `'${arg.replace(/'/g, `'\\''`)}'`).join(' ');
+  const script = `${params.fdLimit === undefined ? '' : `ulimit -n ${params.fdLimit} && `}exec ${quoted}`;
+  const child: ChildProcess = spawn('bash', ['-c', script], {
+    env: {
+      PATH: process.env.PATH,
+      GATEWAY_HOST: '127.0.0.1',
+      GATEWAY_PORT: '0',
+      GATEWAY_TRUST_ANCHOR: files.anchor,
+      GATEWAY_TLS_CERT: files.serverChain,
+      GATEWAY_TLS_KEY: files.serverKey,
+      GATEWAY_CRL: files.crls.join(','),
+      GATEWAY_DATABASE_URL: params.databaseUrl,
+      GATEWAY_LOG_LEVEL: 'warn',
+      ...params.env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  let exited = false;
+  const exit = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      exited = true;
+      resolve();
+    }),
+  );
+  return new Promise((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+      const match = /gateway-child-port=(\d+)/.exec(output);
+      if (match?.[1] === undefined || child.pid === undefined) return;
+      const port = Number(match[1]);
+      resolve({
+        pid: child.pid,
+        port,
+        url: `https://localhost:${port}`,
+        output: () => output,
+        alive: () => !exited,
+        stop: async () => {
+          if (!exited) child.kill('SIGTERM');
+          const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+          await exit;
+          clearTimeout(timer);
+        },
+      });
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    void exit.then(() => reject(new Error(`gateway child exited before listening:\n${output}`)));
+  });
 }

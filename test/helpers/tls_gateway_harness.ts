@@ -7,9 +7,10 @@ import type https from 'node:https';
 import type { Router } from 'express';
 import { createLogger, type Logger } from '../../src/audit/logger';
 import { createApp, type AppDeps } from '../../src/app';
-import { TrustStore } from '../../src/pki/trust_store';
+import { TrustStore } from '../../src/pki/path/trust_store';
+import type { ForwardedCertHeaderFormat } from '../../src/config/config';
 import { TrustedProxies } from '../../src/tls/forwarded_certificate';
-import { createGatewayServer } from '../../src/tls/gateway_server';
+import { createGatewayServer, type ServerLimitOverrides } from '../../src/tls/gateway_server';
 import { testPkiFiles } from './test_pki';
 
 /** Collects pino's JSON lines so tests can assert what was logged. */
@@ -26,10 +27,14 @@ export class LogCapture extends Writable {
 export interface TlsGatewayParams {
   routers: Router[];
   trustedProxies?: string[];
+  /** The header format the trusted proxies set; default RFC 9440 `client-cert` when proxies are listed. */
+  forwardedCertHeader?: ForwardedCertHeaderFormat;
+  proxyCertSha256?: string[];
   rejectUntrustedAtHandshake?: boolean;
   /** CRL files are copied here so a test may rewrite them without touching other suites. */
   privateCrls?: boolean;
   appDeps?: Partial<AppDeps>;
+  serverLimits?: ServerLimitOverrides;
 }
 
 export interface TlsGateway {
@@ -58,11 +63,14 @@ export async function startTlsGateway(params: TlsGatewayParams): Promise<TlsGate
   }
   const logs = new LogCapture();
   const logger = createLogger('info', logs);
-  const trustStore = TrustStore.load({ anchorFile: files.anchor, crlFiles, logger });
+  const trustStore = await TrustStore.load({ anchorFile: files.anchor, crlFiles, logger });
   const app = createApp({
     logger,
     verifier: trustStore.verifier,
-    trustedProxies: new TrustedProxies(params.trustedProxies ?? []),
+    trustedProxies: new TrustedProxies(params.trustedProxies ?? [], {
+      header: params.forwardedCertHeader ?? 'client-cert',
+      proxyCertSha256: params.proxyCertSha256 ?? [],
+    }),
     routers: params.routers,
     ...params.appDeps,
   });
@@ -75,6 +83,7 @@ export async function startTlsGateway(params: TlsGatewayParams): Promise<TlsGate
       rejectUntrustedAtHandshake: params.rejectUntrustedAtHandshake ?? false,
     },
     app,
+    params.serverLimits,
   );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createTestDatabase, type TestDatabase } from '../store/test_databases';
-import { GatewayProcess } from '../helpers/gateway_process';
+import { MainProcess } from '../helpers/main_process';
 import { mtlsRequest } from '../helpers/mtls_request';
 import { clientCredentials, testPkiFiles } from '../helpers/test_pki';
 import { sample } from '../helpers/prometheus_text';
@@ -13,11 +13,11 @@ jest.setTimeout(120_000);
 
 describe('admin listener with two workers', () => {
   let database: TestDatabase;
-  let gateway: GatewayProcess;
+  let gateway: MainProcess;
 
   beforeAll(async () => {
     database = await createTestDatabase('sqlite');
-    gateway = GatewayProcess.start(database.url, { GATEWAY_WORKERS: '2' });
+    gateway = MainProcess.start(database.url, { GATEWAY_WORKERS: '2' });
   });
 
   afterAll(async () => {

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import { createTestDatabase, type TestDatabase } from '../store/test_databases';
-import { GatewayProcess } from '../helpers/gateway_process';
+import { MainProcess } from '../helpers/main_process';
 import { mtlsRequest } from '../helpers/mtls_request';
 import { clientCredentials, testPkiFiles } from '../helpers/test_pki';
 
@@ -23,11 +23,11 @@ const CONSENT = JSON.stringify({
 
 describe('drain on SIGTERM', () => {
   let database: TestDatabase;
-  let gateway: GatewayProcess;
+  let gateway: MainProcess;
 
   beforeAll(async () => {
     database = await createTestDatabase('sqlite');
-    gateway = GatewayProcess.start(database.url, { GATEWAY_SHUTDOWN_GRACE_SECONDS: '60' });
+    gateway = MainProcess.start(database.url, { GATEWAY_SHUTDOWN_GRACE_SECONDS: '60' });
   });
 
   afterAll(async () => {

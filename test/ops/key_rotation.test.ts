@@ -13,14 +13,17 @@ import path from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import type { RunningGateway } from '../../src/gateway';
 import { createTestDatabase, type TestDatabase } from '../store/test_databases';
-import { GatewayProcess } from '../helpers/gateway_process';
+import { MainProcess } from '../helpers/main_process';
 import { startTestGateway } from '../helpers/test_gateway';
 import { clientCredentials, testPkiFiles } from '../helpers/test_pki';
 
 jest.setTimeout(180_000);
 
-/** A new self-signed server certificate for localhost; clients trusting only it reach only a server using it. */
-function newServerCertificate(dir: string, name: string): { cert: Buffer; key: Buffer } {
+/**
+ * A new self-signed certificate for localhost: a server certificate (clients trusting only it reach only a
+ * server using it), or with `ca` a root.
+ */
+function newCertificate(dir: string, name: string, ca = false): { cert: Buffer; key: Buffer } {
   const certFile = path.join(dir, `${name}.pem`);
   const keyFile = path.join(dir, `${name}.key`);
   execFileSync(
@@ -39,6 +42,9 @@ function newServerCertificate(dir: string, name: string): { cert: Buffer; key: B
       '/CN=localhost',
       '-addext',
       'subjectAltName=DNS:localhost',
+      '-addext',
+      ca ? 'basicConstraints=critical,CA:TRUE' : 'basicConstraints=critical,CA:FALSE',
+      ...(ca ? [] : ['-addext', 'extendedKeyUsage=serverAuth']),
       '-keyout',
       keyFile,
       '-out',
@@ -79,7 +85,7 @@ function request(url: string, ca: Buffer, agent: https.Agent | false): Promise<A
 
 describe('rotation on SIGHUP with two workers', () => {
   let database: TestDatabase;
-  let gateway: GatewayProcess;
+  let gateway: MainProcess;
   const dir = mkdtempSync(path.join(os.tmpdir(), 'psd2-rotation-'));
   const certFile = path.join(dir, 'server.chain.pem');
   const keyFile = path.join(dir, 'server.key.pem');
@@ -88,7 +94,7 @@ describe('rotation on SIGHUP with two workers', () => {
     database = await createTestDatabase('sqlite');
     copyFileSync(testPkiFiles().serverChain, certFile);
     copyFileSync(testPkiFiles().serverKey, keyFile);
-    gateway = GatewayProcess.start(database.url, {
+    gateway = MainProcess.start(database.url, {
       GATEWAY_WORKERS: '2',
       GATEWAY_TLS_CERT: certFile,
       GATEWAY_TLS_KEY: keyFile,
@@ -114,7 +120,7 @@ describe('rotation on SIGHUP with two workers', () => {
     const before = await request(url, oldCa, keepAlive);
     expect(before.status).toBe(400);
 
-    const next = newServerCertificate(dir, 'next');
+    const next = newCertificate(dir, 'next');
     writeFileSync(certFile, next.cert);
     writeFileSync(keyFile, next.key);
     gateway.signal('SIGHUP');
@@ -179,7 +185,7 @@ describe('rotation by file watch, in-process', () => {
   });
 
   it('picks up a replaced certificate and key without a signal', async () => {
-    const next = newServerCertificate(dir, 'watched');
+    const next = newCertificate(dir, 'watched');
     // Written aside and renamed into place, as deployment tools do.
     writeFileSync(`${keyFile}.new`, next.key);
     writeFileSync(`${certFile}.new`, next.cert);
@@ -198,11 +204,11 @@ describe('rotation by file watch, in-process', () => {
     const serverCa = readFileSync(certFile);
     expect((await request(gateway.url, serverCa, false)).status).toBe(400);
     writeFileSync(anchorFile, 'garbage');
-    expect(gateway.operations.reloadKeyMaterial('test')).toMatchObject({ anchor: false });
+    expect(await gateway.operations.reloadKeyMaterial('test')).toMatchObject({ anchor: false });
     expect((await request(gateway.url, serverCa, false)).status).toBe(400);
     // Another root: Alice's chain no longer leads to the anchor.
-    writeFileSync(anchorFile, newServerCertificate(dir, 'other-root').cert);
-    expect(gateway.operations.reloadKeyMaterial('test')).toMatchObject({ anchor: true });
+    writeFileSync(anchorFile, newCertificate(dir, 'other-root', true).cert);
+    expect(await gateway.operations.reloadKeyMaterial('test')).toMatchObject({ anchor: true });
     expect((await request(gateway.url, serverCa, false)).status).toBe(401);
   });
 });

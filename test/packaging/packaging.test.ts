@@ -61,12 +61,17 @@ describe('packaging', () => {
   });
 
   it('starts the gateway with the command README documents, the unit uses, and npm start runs', () => {
-    expect(cmd).toEqual(['node', ...gatewayNodeFlags(), 'dist/main.js']);
+    const manifest = JSON.parse(read('package.json')) as {
+      config: { nodeFlags: string };
+      scripts: Record<string, string>;
+    };
+    // npm start passes package.json's flags as written (paths relative to the working directory).
+    expect(cmd).toEqual(['node', ...manifest.config.nodeFlags.split(/\s+/), 'dist/main.js']);
+    expect(gatewayNodeFlags()).toHaveLength(cmd.length - 2);
     expect(read('README.md')).toContain(`\n${startCommand}\n`);
     expect(read('deploy/psd2-gateway.service')).toMatch(
       new RegExp(`^ExecStart=/usr/bin/${startCommand.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'),
     );
-    const manifest = JSON.parse(read('package.json')) as { scripts: Record<string, string> };
     expect(manifest.scripts.start).toContain('node $npm_package_config_nodeFlags dist/main.js');
   });
 

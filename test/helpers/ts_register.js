@@ -1,6 +1,7 @@
 /**
- * Lets a child `node` process run the TypeScript sources directly (tests spawn the real `src/main.ts`
- * without a build): each .ts file is transpiled on require, types ignored, as ts-jest does for the suite.
+ * `node -r ./test/helpers/ts_register.js file.ts`: runs the TypeScript sources in a second process
+ * without a build step (the real gateway as a child). Transpile only, as ts-jest does; `npm run typecheck`
+ * checks the types.
  * Transpiled files are cached by content hash, so the workers of a cluster and later runs start quickly.
  */
 const crypto = require('node:crypto');
