@@ -19,8 +19,8 @@ import {
   RoleInvalid,
   ServiceInvalid,
 } from '../errors/gateway_error';
-import { toTppMessages } from '../errors/tpp_messages';
-import { requireTppIdentity } from './request_context';
+import { firstTppMessageCode, toTppMessages } from '../errors/tpp_messages';
+import { noteOutcome, requireTppIdentity } from './request_context';
 import type { AisHandler, AisHandlerDeps, AisResult } from './ais/ais_handler';
 import { createConsent } from './ais/create_consent';
 import { deleteConsent } from './ais/delete_consent';
@@ -232,6 +232,8 @@ export async function createAisApi(deps: AisApiDeps): Promise<AisApi> {
     if (match.kind === 'method-not-allowed') {
       throw new ServiceInvalid({ text: `Method ${method.toUpperCase()} is not offered here` }, 405);
     }
+    // Known from here on, for the access log and metrics of a request refused below too.
+    noteOutcome(res, { operationId: match.operationId });
     // The trust gate authenticated the certificate; whether its roles allow account information is this
     // API's decision.
     if (!requireTppIdentity(res).roles.includes('PSP_AI')) {
@@ -292,6 +294,7 @@ export async function createAisApi(deps: AisApiDeps): Promise<AisApi> {
     if (typeof requestId === 'string' && UUID.test(requestId)) res.setHeader('X-Request-ID', requestId);
     for (const [name, value] of Object.entries(final.headers ?? {})) res.setHeader(name, value);
     res.statusCode = final.status;
+    noteOutcome(res, { code: firstTppMessageCode(final.body) });
     if (final.body === undefined) {
       res.end();
       return;

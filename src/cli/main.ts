@@ -7,6 +7,8 @@ import { consentCommand } from './consent_command';
 import { conformanceCommand } from './conformance_command';
 import { benchCommand } from './bench_command';
 import { sandboxBankCommand } from './sandbox_bank_command';
+import { auditCommand } from './audit_command';
+import { statsCommand } from './stats_command';
 
 export function buildProgram(): Command {
   const program = new Command('psd2-gateway')
@@ -22,6 +24,8 @@ export function buildProgram(): Command {
   program.addCommand(conformanceCommand());
   program.addCommand(benchCommand());
   program.addCommand(sandboxBankCommand());
+  program.addCommand(auditCommand());
+  program.addCommand(statsCommand());
   return program;
 }
 

@@ -163,12 +163,12 @@ export const FIXTURE_DEFAULTS = {
 
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
-function nonEmpty(env: Env, name: string): string | undefined {
+export function nonEmpty(env: Env, name: string): string | undefined {
   const value = env[name]?.trim();
   return value === undefined || value === '' ? undefined : value;
 }
 
-function parseInteger(env: Env, name: string, fallback: number, min: number, max: number): number {
+export function parseInteger(env: Env, name: string, fallback: number, min: number, max: number): number {
   const raw = nonEmpty(env, name);
   if (raw === undefined) return fallback;
   if (!/^\d+$/.test(raw)) throw new ConfigError(name, `not a whole number: ${JSON.stringify(raw)}`);
@@ -178,7 +178,7 @@ function parseInteger(env: Env, name: string, fallback: number, min: number, max
   return value;
 }
 
-function parseBoolean(env: Env, name: string, fallback: boolean): boolean {
+export function parseBoolean(env: Env, name: string, fallback: boolean): boolean {
   const raw = nonEmpty(env, name)?.toLowerCase();
   if (raw === undefined) return fallback;
   if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
