@@ -60,10 +60,19 @@ function refuse(reason: string): QwacIdentityResult {
 }
 
 /**
- * Derives the TPP identity from a PSD2 QWAC leaf (DER). Never throws: every problem, including garbage input,
- * comes back as a CERTIFICATE_INVALID refusal whose reason names it.
+ * Which qualified certificate is expected: `web` a QWAC (the TLS client certificate), `eseal` a QSealC (the
+ * certificate of a request signature). Both carry the same PSD2 statement and organizationIdentifier.
  */
-export function identityFromQwac(leafDer: Uint8Array): QwacIdentityResult {
+export type QualifiedCertificateKind = 'web' | 'eseal';
+
+/**
+ * Derives the TPP identity from a PSD2 QWAC leaf (DER), or from a QSealC with `kind` eseal. Never throws: every
+ * problem, including garbage input, comes back as a CERTIFICATE_INVALID refusal whose reason names it.
+ */
+export function identityFromQwac(
+  leafDer: Uint8Array,
+  kind: QualifiedCertificateKind = 'web',
+): QwacIdentityResult {
   let leaf: LeafFields;
   try {
     leaf = readLeaf(leafDer);
@@ -84,7 +93,7 @@ export function identityFromQwac(leafDer: Uint8Array): QwacIdentityResult {
     return refuse(`qcStatements extension is malformed: ${errorMessage(error)}`);
   }
 
-  const qcProblem = checkQualifiedWebCertificate(qc);
+  const qcProblem = kind === 'web' ? checkQualifiedWebCertificate(qc) : checkQualifiedSealCertificate(qc);
   if (qcProblem) return refuse(qcProblem);
 
   const psd2 = qc.psd2;
@@ -182,6 +191,22 @@ function checkQualifiedWebCertificate(qc: QcStatements): string | undefined {
   // EN 319 412-5 QcSSCD asserts a key held in a qualified signature/seal creation device, which is meaningless
   // for TLS keys; on a QWAC it signals a mis-issued or repurposed certificate.
   if (qc.sscd) return `certificate carries QcSSCD (${OID_QC_SSCD}), which must not appear on a QWAC`;
+  return undefined;
+}
+
+/** EN 319 412-5 statements that make a certificate an EU qualified electronic seal certificate. */
+function checkQualifiedSealCertificate(qc: QcStatements): string | undefined {
+  if (!qc.compliance) {
+    return `qcStatements lack QcCompliance (${OID_QC_COMPLIANCE}): not an EU qualified certificate`;
+  }
+  if (qc.types === undefined) {
+    return `qcStatements lack QcType (${OID_QC_TYPE}): a QSealC must declare QcType eseal`;
+  }
+  if (qc.types.length !== 1 || qc.types[0] !== 'eseal') {
+    // A QWAC (QcType web) used to sign requests lands here: its key is for TLS, not for seals.
+    return `QcType is ${qc.types.join(', ') || 'empty'}, not eseal: not a seal certificate (QSealC)`;
+  }
+  // QcSSCD is expected on many seals (key in a qualified seal creation device); it is no reason to refuse.
   return undefined;
 }
 

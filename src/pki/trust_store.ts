@@ -5,7 +5,7 @@ import { CachedIdentityVerifier } from './cached_identity_verifier';
 import { ChainValidator } from './chain_validator';
 import type { ClientIdentityVerifier } from './client_identity';
 import { readPemOrDerFile } from './pem';
-import { QwacIdentityVerifier } from './qwac_identity_verifier';
+import { QSEAL_PROFILE, QwacIdentityVerifier } from './qwac_identity_verifier';
 import { CrlRevocationChecker } from './revocation';
 
 export interface TrustStoreOptions {
@@ -21,6 +21,8 @@ export interface TrustStoreOptions {
  */
 export class TrustStore {
   readonly verifier: CachedIdentityVerifier;
+  /** QSealCs of request signatures: the same validator and cache rules as QWACs, the seal profile. */
+  readonly sealVerifier: CachedIdentityVerifier;
   readonly validator: ChainValidator;
   private fileStamps: string;
 
@@ -31,6 +33,10 @@ export class TrustStore {
   ) {
     this.validator = new ChainValidator({ anchors: [anchorDer], revocation });
     this.verifier = new CachedIdentityVerifier(new QwacIdentityVerifier(this.validator), presentedChainKey);
+    this.sealVerifier = new CachedIdentityVerifier(
+      new QwacIdentityVerifier(this.validator, QSEAL_PROFILE),
+      presentedChainKey,
+    );
     this.fileStamps = this.stampFiles();
   }
 
@@ -71,6 +77,7 @@ export class TrustStore {
       return false;
     }
     this.verifier.invalidate();
+    this.sealVerifier.invalidate();
     this.options.logger.info(
       { event: 'crl_reloaded', crls: result.count },
       'CRLs reloaded; cached verdicts dropped',

@@ -72,7 +72,8 @@ function decodeString(tlv: Tlv): string {
   }
 }
 
-function canonicalise(text: string): string {
+/** RFC 5280 7.1 comparison form of a string attribute value: case, and insignificant whitespace, folded. */
+export function canonicalise(text: string): string {
   // ASCII needs no Unicode normalisation; skipping it is the fast path.
   const normalised = /^[\x00-\x7f]*$/.test(text) ? text : text.normalize('NFKC');
   return normalised.trim().replace(/\s+/g, ' ').toLowerCase();
