@@ -15,6 +15,8 @@ import { buildSandboxBank, readSandboxBankFixture } from './accounts/sandbox_ban
 import { createAisApi } from './api/ais_api';
 import { createOAuthRouter, OAUTH_BROWSER_PATHS } from './api/oauth_routes';
 import { requireTppIdentity } from './api/request_context';
+import { createSignatureCheck, loggingEvidenceSink } from './api/signature_check';
+import { AIS_ROLE_REQUIREMENTS } from './api/trust_gate';
 import { createApp, PUBLIC_PATHS } from './app';
 import { createLogger, type Logger } from './audit/logger';
 import { FIXTURE_PKI_DIR, loadConfig, type Env, type GatewayConfig } from './config/config';
@@ -24,6 +26,7 @@ import { ensureFixturePki } from './fixtures/fixture_pki';
 import type { PresentedAccessToken } from './oauth/access_token_verifier';
 import { OAuthService } from './oauth/oauth_service';
 import { TrustStore } from './pki/trust_store';
+import { RequestSignatureVerifier } from './signature/request_signature_verifier';
 import { loadSandboxBank } from './store/load_sandbox_bank';
 import { oauthMigrations } from './store/oauth_migrations';
 import { OAuthRepositoryKysely } from './store/oauth_repository_kysely';
@@ -130,6 +133,15 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
     tokenBindingCheck: (req, res) => presentedToken(req, res).refuseIfBoundElsewhere(),
     onConsentDeleted: (consentId) => oauth.revokeTokensForConsent(consentId),
     tppDnsNames: (res) => requireTppIdentity(res).dnsNames,
+    ...(config.requireSignature
+      ? {
+          signatureCheck: createSignatureCheck({
+            verifier: new RequestSignatureVerifier({ sealVerifier: trustStore.sealVerifier }),
+            evidence: loggingEvidenceSink(logger),
+            roleRequirements: AIS_ROLE_REQUIREMENTS,
+          }),
+        }
+      : {}),
   });
   const oauthRouter = createOAuthRouter({ service: oauth, publicUrl: config.publicUrl, logger });
 

@@ -28,6 +28,11 @@ export interface GatewayConfig {
   trustedProxies: string[];
   /** Public base URL of the gateway, used in links and as the OAuth issuer. */
   publicUrl: string;
+  /**
+   * GATEWAY_REQUIRE_SIGNATURE: every API request must carry a Berlin Group message signature made with the
+   * TPP's QSealC (Digest, Signature, TPP-Signature-Certificate). Default false: those headers are ignored.
+   */
+  requireSignature: boolean;
   /** Whether the default (development) configuration uses generated fixture key material. */
   usesFixturePki: boolean;
 }
@@ -227,6 +232,7 @@ export function loadConfig(env: Env = process.env, params: LoadConfigParams = {}
     databaseUrl,
     logLevel: logLevelRaw as LogLevel,
     rejectUntrustedAtHandshake: parseBoolean(env, 'GATEWAY_REJECT_UNTRUSTED_AT_HANDSHAKE', false),
+    requireSignature: parseBoolean(env, 'GATEWAY_REQUIRE_SIGNATURE', false),
     trustedProxies,
     publicUrl,
     usesFixturePki,
