@@ -4,13 +4,13 @@
  * recipe's own `sign` used for each refusal the issue names. As in the walkthrough test, the run's PKI is
  * linked where the README expects fixtures/pki and trust-anchors.
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../../src/config/project_root';
 import type { RunningGateway } from '../../src/gateway';
 import { startTestGateway } from '../helpers/test_gateway';
+import { runBash, type BashResult } from '../helpers/run_bash';
 import { testPkiDir } from '../helpers/test_pki';
 
 function signingRecipe(): string {
@@ -43,25 +43,10 @@ sign $CLIENTS/expired-seal.chain.pem $CLIENTS/expired-seal.key.pem consent.json
 attempt expired-seal consent.json
 `;
 
-function runBash(
-  script: string,
-  cwd: string,
-  env: Record<string, string>,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn('bash', ['-c', `set -eu\n${script}`], { cwd, env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
-
 describe('README signing recipe (openssl and curl, GATEWAY_REQUIRE_SIGNATURE=true)', () => {
   let gateway: RunningGateway;
   const work = mkdtempSync(path.join(os.tmpdir(), 'psd2-readme-signing-'));
-  let result: { code: number; stdout: string; stderr: string };
+  let result: BashResult;
 
   beforeAll(async () => {
     mkdirSync(path.join(work, 'fixtures'));
