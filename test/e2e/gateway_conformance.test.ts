@@ -53,6 +53,8 @@ describe.each(DATABASE_KINDS)('conformance suite against the gateway on %s', (ki
           cases: path.join(PROJECT_ROOT, 'fixtures', 'client_cases.json'),
           reportDir,
           color: false,
+          // This gateway does not require signatures; the run below with GATEWAY_REQUIRE_SIGNATURE does.
+          skip: 'signatures',
         },
         { stdout: (t) => output.push(t), stderr: (t) => output.push(t), isTty: false },
       );
@@ -69,4 +71,48 @@ describe.each(DATABASE_KINDS)('conformance suite against the gateway on %s', (ki
       expect(exitCode).toBe(0);
     }, 180_000);
   });
+});
+
+describe('conformance suite against the gateway requiring request signatures (SQLite)', () => {
+  let gateway: RunningGateway;
+  const work = mkdtempSync(path.join(os.tmpdir(), 'psd2-conformance-signed-'));
+
+  beforeAll(async () => {
+    gateway = await startTestGateway(`sqlite:${path.join(work, 'gateway.db')}`, {
+      GATEWAY_MODE: 'production',
+      GATEWAY_REQUIRE_SIGNATURE: 'true',
+    });
+  });
+
+  afterAll(async () => {
+    await gateway?.close();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it("passes every case, every request signed with the identity's QSealC", async () => {
+    const reportDir = path.join(work, 'report');
+    const output: string[] = [];
+    const exitCode = await runConformance(
+      {
+        target: gateway.url,
+        anchor: testPkiFiles().anchor,
+        identities: path.join(testPkiDir(), FIXTURE_FILES.clientsDir),
+        cases: path.join(PROJECT_ROOT, 'fixtures', 'client_cases.json'),
+        reportDir,
+        color: false,
+        signatures: true,
+      },
+      { stdout: (t) => output.push(t), stderr: (t) => output.push(t), isTty: false },
+    );
+    const report = JSON.parse(readFileSync(path.join(reportDir, 'report.json'), 'utf8')) as {
+      verdict: string;
+      results: CaseResult[];
+    };
+    const notPassed = report.results
+      .filter((r) => r.verdict !== 'PASS')
+      .map((r) => `${r.id} ${r.verdict}: ${r.reason ?? r.observed}`);
+    expect(notPassed).toEqual([]);
+    expect(report.results.filter((r) => r.id.startsWith('SIG-'))).toHaveLength(13);
+    expect(exitCode).toBe(0);
+  }, 240_000);
 });
