@@ -11,7 +11,8 @@ import { Writable } from 'node:stream';
 import { createLogger } from '../../src/audit/logger';
 import { TppClient } from '../../src/client/tpp_client';
 import { FIXTURE_FILES } from '../../src/fixtures/fixture_pki';
-import { startGateway, type RunningGateway } from '../../src/gateway';
+import type { RunningGateway } from '../../src/gateway';
+import { startTestGateway } from '../helpers/test_gateway';
 import { testPkiDir, testPkiFiles } from '../helpers/test_pki';
 
 const clients = (): string => path.join(testPkiDir(), FIXTURE_FILES.clientsDir);
@@ -26,7 +27,6 @@ const CONSENT = {
 const REDIRECT = 'https://api.bank-of-alice.example/callback';
 
 async function gatewayWith(env: Record<string, string>, logLines: string[]): Promise<RunningGateway> {
-  const files = testPkiFiles();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'psd2-signed-'));
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -39,19 +39,12 @@ async function gatewayWith(env: Record<string, string>, logLines: string[]): Pro
       done();
     },
   });
-  const gateway = await startGateway({
-    env: {
-      GATEWAY_HOST: '127.0.0.1',
-      GATEWAY_PORT: '0',
-      GATEWAY_TRUST_ANCHOR: files.anchor,
-      GATEWAY_TLS_CERT: files.serverChain,
-      GATEWAY_TLS_KEY: files.serverKey,
-      GATEWAY_CRL: files.crls.join(','),
-      GATEWAY_DATABASE_URL: `sqlite:${path.join(dir, 'gateway.db')}`,
-      ...env,
-    },
-    logger: createLogger('info', sink),
-  });
+  const gateway = await startTestGateway(
+    `sqlite:${path.join(dir, 'gateway.db')}`,
+    env,
+    createLogger('info', sink),
+  );
+
   const close = gateway.close.bind(gateway);
   gateway.close = async () => {
     await close();
@@ -137,7 +130,7 @@ describe('GATEWAY_REQUIRE_SIGNATURE unset', () => {
   let gateway: RunningGateway;
 
   beforeAll(async () => {
-    gateway = await gatewayWith({ GATEWAY_LOG_LEVEL: 'silent' }, []);
+    gateway = await gatewayWith({}, []);
   });
   afterAll(async () => gateway?.close());
 
