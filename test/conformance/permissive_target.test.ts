@@ -156,8 +156,9 @@ describe('the signatures group against the permissive target', () => {
     ['SIG-09', /website certificate .* was accepted as a seal/],
     ['SIG-10', /does not chain to the trust anchor was accepted/],
     ['SIG-11', /an expired seal was accepted/],
-    ['SIG-12', /seal without PSP_AI/],
-    ['SIG-13', /unsigned request reached the consent lookup/],
+    ['SIG-12', /a revoked seal was accepted/],
+    ['SIG-13', /seal without PSP_AI/],
+    ['SIG-14', /unsigned request reached the consent lookup/],
   ])('%s is FAIL, naming the broken guarantee', (id, pattern) => {
     const r = byId(result.report, id);
     expect(r.verdict).toBe('FAIL');

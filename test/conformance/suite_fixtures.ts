@@ -51,6 +51,7 @@ export async function buildSuiteFixtures(): Promise<SuiteFixtures> {
   write('alice-seal-pi-only', pki.alice, pki.trentIssuing);
   write('mallory-seal', pki.malloryAlice, pki.malloryRoot);
   write('expired-seal', expired, pki.trentIssuing);
+  write('revoked-seal', pki.alice, pki.trentIssuing);
   const rows: ClientCaseRow[] = [
     { id: 'alice', title: 'Bank of Alice (valid)', expect: { status: 200, code: null } },
     { id: 'carol', title: 'Carol (valid)', expect: { status: 200, code: null } },

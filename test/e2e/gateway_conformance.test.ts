@@ -105,7 +105,7 @@ describe('conformance suite against the gateway requiring request signatures (SQ
       signatures: true,
     });
     expect(notPassed).toEqual([]);
-    expect(report.results.filter((r) => r.id.startsWith('SIG-'))).toHaveLength(13);
+    expect(report.results.filter((r) => r.id.startsWith('SIG-'))).toHaveLength(14);
     expect(exitCode).toBe(0);
   }, 240_000);
 });

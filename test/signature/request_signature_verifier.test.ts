@@ -385,6 +385,7 @@ describe('refusals', () => {
       401,
       /trust anchor/,
     ],
+    ['a revoked seal', () => signedRequest('revoked-seal'), 'CERTIFICATE_REVOKED', 401, /revoked/],
     ['an expired seal', () => signedRequest('expired-seal'), 'CERTIFICATE_EXPIRED', 401, /expired/],
     [
       'a seal without the endpoint role',

@@ -203,6 +203,14 @@ const rows: Row[] = [
   },
   {
     id: 'SIG-12',
+    title: 'A revoked seal is refused',
+    clause: 'RFC 5280 §6.3 (CRL); CERTIFICATE_REVOKED',
+    expect: { status: 401, codes: ['CERTIFICATE_REVOKED'] },
+    guarantee: 'a revoked seal was accepted',
+    run: (ctx) => signedConsentRequest(ctx, { seal: 'revoked-seal' }),
+  },
+  {
+    id: 'SIG-13',
     title: 'A seal whose roles do not cover the endpoint is refused',
     clause: 'ETSI TS 119 495 §5.1 (rolesOfPSP); ROLE_INVALID',
     expect: { status: 401, codes: ['ROLE_INVALID'] },
@@ -210,7 +218,7 @@ const rows: Row[] = [
     run: (ctx) => signedConsentRequest(ctx, { seal: 'alice-seal-pi-only' }),
   },
   {
-    id: 'SIG-13',
+    id: 'SIG-14',
     title: 'The signature is checked before any consent lookup',
     clause: `${BG}; SIGNATURE_MISSING before CONSENT_UNKNOWN`,
     expect: { status: 401, codes: ['SIGNATURE_MISSING'] },
