@@ -327,7 +327,11 @@ export async function createAisApi(deps: AisApiDeps): Promise<AisApi> {
     limit: BODY_LIMIT,
     strict: true,
     ...(signatureCheck !== undefined
-      ? { verify: (req: IncomingMessage, _res: ServerResponse, raw: Buffer) => rawBodies.set(req, raw) }
+      ? {
+          verify: (req: IncomingMessage, _res: ServerResponse, raw: Buffer) => rawBodies.set(req, raw),
+          // A content-coded body would leave open whether the Digest covers the coded or the decoded bytes.
+          inflate: false,
+        }
       : {}),
   });
   const readBody = (req: ApiRequest, res: ServerResponse): Promise<unknown> =>

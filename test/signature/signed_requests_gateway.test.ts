@@ -115,6 +115,18 @@ describe('GATEWAY_REQUIRE_SIGNATURE=true', () => {
     expect(res.json).toMatchObject({ tppMessages: [{ code: 'SIGNATURE_MISSING' }] });
   });
 
+  it('digests a body of another media type as received, then validation answers', async () => {
+    const res = await alice(gateway, true).request({
+      method: 'POST',
+      path: '/v1/consents',
+      headers: { 'X-Request-ID': randomUUID(), 'TPP-Redirect-URI': REDIRECT, 'Content-Type': 'text/plain' },
+      body: 'not json',
+    });
+    // The signature verified over the bytes sent; the request is then refused for what it is.
+    expect(res.status).toBe(400);
+    expect(res.json).toMatchObject({ tppMessages: [{ code: 'FORMAT_ERROR' }] });
+  });
+
   it('checks a signed read before the consent lookup and lets it through to it', async () => {
     const res = await alice(gateway, true).request({
       path: `/v1/consents/${randomUUID()}`,
