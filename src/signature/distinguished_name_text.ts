@@ -11,7 +11,7 @@
  * Reading the order both ways is safe here: the keyId only names the certificate that the request carries
  * anyway, together with its serial number; trust comes from that certificate's chain.
  */
-import { canonicalise, type X500Name } from '../pki/x500_name';
+import { canonicalise, type X500Name } from '../pki/certificate/x500_name';
 
 /** Attribute type names (lower case) to OIDs: RFC 4514 §3, plus the names OpenSSL and Java print. */
 const TYPE_OIDS: Readonly<Record<string, string>> = {

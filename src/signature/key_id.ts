@@ -3,7 +3,7 @@
  * the certificate sent in TPP-Signature-Certificate. The serial is compared as a number (leading zeros and
  * case do not matter), the issuer as a name (distinguished_name_text.ts).
  */
-import type { ParsedCertificate } from '../pki/parsed_certificate';
+import type { ParsedCertificate } from '../pki/certificate/parsed_certificate';
 import {
   distinguishedNameMatches,
   DistinguishedNameSyntaxError,

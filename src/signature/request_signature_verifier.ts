@@ -26,10 +26,10 @@ import {
   SignatureInvalid,
   SignatureMissing,
 } from '../errors/gateway_error';
-import type { CertificateRefusalCode, ClientIdentityVerifier } from '../pki/client_identity';
-import { ParsedCertificateCache, type ParsedCertificate } from '../pki/parsed_certificate';
-import { decodePemBlocks } from '../pki/pem';
-import type { PspRole, TppIdentity } from '../pki/tpp_identity';
+import type { CertificateRefusalCode, ClientIdentityVerifier } from '../pki/identity/client_identity';
+import { ParsedCertificateCache, type ParsedCertificate } from '../pki/certificate/parsed_certificate';
+import { decodePemBlocks } from '../pki/asn1/pem';
+import type { PspRole, TppIdentity } from '../pki/identity/tpp_identity';
 import { digestProblem } from './digest_header';
 import { keyIdMismatch, parseKeyId } from './key_id';
 import type { SignatureEvidence } from './signature_evidence';

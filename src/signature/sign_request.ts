@@ -4,8 +4,8 @@
  * with plain openssl.
  */
 import { createPrivateKey, sign, constants, type KeyObject } from 'node:crypto';
-import { ParsedCertificate } from '../pki/parsed_certificate';
-import { decodePemOrDer } from '../pki/pem';
+import { ParsedCertificate } from '../pki/certificate/parsed_certificate';
+import { decodePemOrDer } from '../pki/asn1/pem';
 import { digestHeaderValue, type DigestAlgorithm } from './digest_header';
 import { keyIdFor } from './key_id';
 import { headersToSign } from './signed_header_rules';
@@ -32,7 +32,7 @@ export interface SignParams {
 export function signatureHeaders(params: SignParams): Record<string, string> {
   const [der] = decodePemOrDer(Buffer.from(params.seal.certificate), 'CERTIFICATE');
   if (der === undefined) throw new Error('seal certificate missing');
-  const certificate = new ParsedCertificate(der);
+  const certificate = ParsedCertificate.parse(der);
   const key =
     typeof params.seal.privateKey === 'object' && 'asymmetricKeyType' in params.seal.privateKey
       ? params.seal.privateKey

@@ -1,6 +1,6 @@
-import { DerReader, Tag } from '../../src/pki/der';
-import { parseName } from '../../src/pki/x500_name';
-import { x509 } from '../../src/pki/x509';
+import { DerReader, Tag } from '../../src/pki/asn1/der';
+import { parseName } from '../../src/pki/certificate/x500_name';
+import { x509 } from '../../src/fixtures/x509';
 import {
   distinguishedNameMatches,
   formatDistinguishedName,

@@ -8,10 +8,10 @@ import path from 'node:path';
 import { createLogger } from '../../src/audit/logger';
 import { GatewayError } from '../../src/errors/gateway_error';
 import { FIXTURE_FILES } from '../../src/fixtures/fixture_pki';
-import { decodePemBlocks } from '../../src/pki/pem';
-import { ParsedCertificate } from '../../src/pki/parsed_certificate';
-import type { TppIdentity } from '../../src/pki/tpp_identity';
-import { TrustStore } from '../../src/pki/trust_store';
+import { decodePemBlocks } from '../../src/pki/asn1/pem';
+import { ParsedCertificate } from '../../src/pki/certificate/parsed_certificate';
+import type { TppIdentity } from '../../src/pki/identity/tpp_identity';
+import { TrustStore } from '../../src/pki/path/trust_store';
 import { digestHeaderValue } from '../../src/signature/digest_header';
 import { formatDistinguishedName } from '../../src/signature/distinguished_name_text';
 import {
@@ -50,9 +50,13 @@ let verifier: RequestSignatureVerifier;
 let issuingCa: Buffer;
 const ALICE = 'PSDDE-BAFIN-123456';
 
-beforeAll(() => {
+beforeAll(async () => {
   const files = testPkiFiles();
-  store = TrustStore.load({ anchorFile: files.anchor, crlFiles: files.crls, logger: createLogger('silent') });
+  store = await TrustStore.load({
+    anchorFile: files.anchor,
+    crlFiles: files.crls,
+    logger: createLogger('silent'),
+  });
   verifier = new RequestSignatureVerifier({ sealVerifier: store.sealVerifier });
   issuingCa = decodePemBlocks(readFileSync(files.issuingCa, 'utf8'), 'CERTIFICATE')[0] as Buffer;
 });
@@ -153,7 +157,7 @@ describe('a correctly signed request', () => {
       key: createPrivateKey(seal.keyPem),
       dsaEncoding: 'ieee-p1363',
     });
-    const cert = new ParsedCertificate(seal.chain[0] as Buffer);
+    const cert = ParsedCertificate.parse(seal.chain[0] as Buffer);
     headers.Signature = `keyId="SN=${cert.serialHex},CA=${formatDistinguishedName(cert.issuer)}",algorithm="SHA256withECDSA",headers="digest x-request-id",signature="${raw.toString('base64')}"`;
     headers['TPP-Signature-Certificate'] = (seal.chain[0] as Buffer).toString('base64');
     await expect(
@@ -185,7 +189,7 @@ describe('a correctly signed request', () => {
     ['other case and spacing', () => 'cn=trent  qwac issuing ca , o=TRENT TRUST SERVICES,c=de'],
     ['dotted OIDs', () => '2.5.4.3=Trent QWAC Issuing CA,2.5.4.10=Trent Trust Services,2.5.4.6=DE'],
   ])('matches the keyId CA written in %s, and the serial with leading zeros', async (_form, issuerText) => {
-    const cert = new ParsedCertificate(credential('alice-seal').chain[0] as Buffer);
+    const cert = ParsedCertificate.parse(credential('alice-seal').chain[0] as Buffer);
     const request = signedRequest('alice-seal', {
       tamper: withParameter('keyId', `SN=000${cert.serialHex.toLowerCase()},CA=${issuerText(cert)}`),
     });
