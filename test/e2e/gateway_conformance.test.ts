@@ -91,6 +91,7 @@ describe('conformance suite against the gateway requiring request signatures (SQ
   beforeAll(async () => {
     gateway = await startTestGateway(`sqlite:${path.join(work, 'gateway.db')}`, {
       GATEWAY_MODE: 'production',
+      GATEWAY_SANDBOX: 'true',
       GATEWAY_REQUIRE_SIGNATURE: 'true',
     });
   });
