@@ -9,6 +9,7 @@ import { CertificateMissing } from '../errors/gateway_error';
  */
 const TPP_KEY = 'psd2Tpp';
 const REQUEST_ID_KEY = 'psd2RequestId';
+const INTERMEDIATES_KEY = 'psd2Intermediates';
 
 type WithLocals = ServerResponse & { locals?: Record<string, unknown> };
 
@@ -62,4 +63,16 @@ export function outcomeOf(res: ServerResponse): RequestOutcome | undefined {
 /** The validated caller, or undefined (a refused request, a public path). */
 export function tppIdentityOf(res: ServerResponse): TppIdentity | undefined {
   return (res as WithLocals).locals?.[TPP_KEY] as TppIdentity | undefined;
+}
+
+/**
+ * The intermediates presented with the client certificate on this request's connection: where the issuer
+ * of the TPP's seal certificate is looked for when a request signature is verified.
+ */
+export function setPresentedIntermediates(res: ServerResponse, intermediates: readonly Uint8Array[]): void {
+  writableLocalsOf(res)[INTERMEDIATES_KEY] = intermediates;
+}
+
+export function getPresentedIntermediates(res: ServerResponse): readonly Uint8Array[] {
+  return ((res as WithLocals).locals?.[INTERMEDIATES_KEY] as readonly Uint8Array[] | undefined) ?? [];
 }

@@ -40,6 +40,11 @@ export interface GatewayConfig {
   intermediatesFile: string | undefined;
   /** Public base URL of the gateway, used in links and as the OAuth issuer. */
   publicUrl: string;
+  /**
+   * GATEWAY_REQUIRE_SIGNATURE: every API request must carry a Berlin Group message signature made with the
+   * TPP's QSealC (Digest, Signature, TPP-Signature-Certificate). Default false: those headers are ignored.
+   */
+  requireSignature: boolean;
   /** Whether the default (development) configuration uses generated fixture key material. */
   usesFixturePki: boolean;
   /** Where the bank's books are: the embedded sandbox, or a bank implementing the connector contract. */
@@ -362,6 +367,7 @@ export function loadConfig(environment: Env = process.env, params: LoadConfigPar
     databaseUrl,
     logLevel: logLevelRaw as LogLevel,
     rejectUntrustedAtHandshake: parseBoolean(env, 'GATEWAY_REJECT_UNTRUSTED_AT_HANDSHAKE', false),
+    requireSignature: parseBoolean(env, 'GATEWAY_REQUIRE_SIGNATURE', false),
     trustedProxies,
     forwardedCertHeader,
     trustedProxyCertSha256,

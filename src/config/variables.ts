@@ -19,6 +19,7 @@ export const KNOWN_VARIABLES = {
   GATEWAY_PUBLIC_URL: 'public origin, also the OAuth issuer',
   GATEWAY_TRUSTED_PROXIES: 'proxies whose forwarded client-certificate headers are believed',
   GATEWAY_REJECT_UNTRUSTED_AT_HANDSHAKE: 'drop untrusted chains during the TLS handshake',
+  GATEWAY_REQUIRE_SIGNATURE: 'require Berlin Group request signatures made with the TPP QSealC',
   GATEWAY_WORKERS: 'number of gateway processes sharing the port',
   GATEWAY_LOG_LEVEL: 'pino log level',
   GATEWAY_FORWARDED_CERT_HEADER:

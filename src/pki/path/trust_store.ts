@@ -5,7 +5,7 @@ import { presentedChainKey } from './chain_key';
 import { ChainValidator } from './chain_validator';
 import type { ClientIdentityVerifier } from '../identity/client_identity';
 import { readPemOrDerFile } from '../asn1/pem';
-import { QwacIdentityVerifier } from '../identity/qwac_identity_verifier';
+import { QSEAL_PROFILE, QwacIdentityVerifier } from '../identity/qwac_identity_verifier';
 import { ParsedCertificate } from '../certificate/parsed_certificate';
 import { CrlRevocationChecker } from './revocation';
 
@@ -101,11 +101,14 @@ function readMaterial(material: TrustMaterialError['material'], file: string): B
 export class TrustStore {
   /** Stable across anchor reloads: the trust gate holds this object, the validator behind it changes. */
   readonly verifier: CachedIdentityVerifier;
+  /** QSealCs of request signatures: the same validator and cache rules as QWACs, the seal profile. */
+  readonly sealVerifier: CachedIdentityVerifier;
   private current: {
     anchorDer: Buffer;
     anchor: ParsedCertificate;
     validator: ChainValidator;
     inner: ClientIdentityVerifier;
+    sealInner: ClientIdentityVerifier;
   };
   private fileStamps: string;
 
@@ -116,6 +119,10 @@ export class TrustStore {
     private readonly options: TrustStoreOptions,
   ) {
     this.current = this.build(anchorDer);
+    this.sealVerifier = new CachedIdentityVerifier(
+      { verify: (chain, at) => this.current.sealInner.verify(chain, at) },
+      presentedChainKey,
+    );
     this.verifier = new CachedIdentityVerifier(
       { verify: (chain, at) => this.current.inner.verify(chain, at) },
       presentedChainKey,
@@ -134,6 +141,7 @@ export class TrustStore {
       anchor: ParsedCertificate.parse(anchorDer),
       validator,
       inner: new QwacIdentityVerifier(validator),
+      sealInner: new QwacIdentityVerifier(validator, QSEAL_PROFILE),
     };
   }
 
@@ -219,6 +227,7 @@ export class TrustStore {
     if (anchorDer.equals(this.current.anchorDer)) return false;
     this.current = this.build(anchorDer);
     this.verifier.invalidate();
+    this.sealVerifier.invalidate();
     this.options.logger.info(
       { event: 'trust_anchor_reloaded', file: this.options.anchorFile },
       'trust anchor reloaded; cached verdicts dropped',
@@ -242,6 +251,8 @@ export class TrustStore {
       return false;
     }
     this.verifier.invalidate();
+    this.sealVerifier.invalidate();
+    this.sealVerifier.invalidate();
     this.options.logger.info(
       { event: 'crl_reloaded', crls: result.count },
       'CRLs reloaded; cached verdicts dropped',
