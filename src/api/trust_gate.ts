@@ -152,8 +152,15 @@ export function createTrustGate(options: TrustGateOptions): TrustGate {
     if (chain === undefined) return refuse(NO_CERTIFICATE, false);
 
     let verdict = await options.verifier.verify(chain, clock());
-    if (!verdict.ok && verdict.code === 'CERTIFICATE_INVALID' && chain.source === 'tls') {
-      // Node hands over only the certificates it could link by name; a path may need one it dropped.
+    if (
+      !verdict.ok &&
+      (verdict.code === 'CERTIFICATE_INVALID' || verdict.code === 'CERTIFICATE_EXPIRED') &&
+      verdict.leafDecides === undefined &&
+      chain.source === 'tls'
+    ) {
+      // Node hands over only the certificates it could link by name; a path may need one it dropped
+      // (the genuine issuer beside an expired cross-certificate, say). Reading the full list is rationed
+      // (peer_certificate.ts), so it is asked for only when the path, not the leaf, was the problem.
       const complete = completeTlsChainOf(req);
       if (complete !== undefined) {
         chain = complete;

@@ -93,9 +93,18 @@ export type ChainValidationResult =
       /** Earliest notAfter on the path and nextUpdate of every consulted CRL: cacheable until then. */
       validUntil: Date;
     }
-  | { valid: false; code: ChainFailureCode; reason: string };
+  | Failure;
 
-type Failure = { valid: false; code: ChainFailureCode; reason: string };
+type Failure = {
+  valid: false;
+  code: ChainFailureCode;
+  reason: string;
+  /**
+   * Set when the leaf alone decides the refusal (unparseable, self-signed, wrong purpose, expired…):
+   * no other set of candidate intermediates could change it, so a caller need not look for more.
+   */
+  leafDecides?: true;
+};
 
 const PURPOSE_OID = { clientAuth: OID.clientAuth, serverAuth: OID.serverAuth } as const;
 
@@ -194,8 +203,13 @@ export class ChainValidator {
     try {
       leaf = this.cache.get(params.leaf);
     } catch (error) {
-      return invalid(`leaf certificate is not a valid X.509 certificate (${(error as Error).message})`);
+      return {
+        ...invalid(`leaf certificate is not a valid X.509 certificate (${(error as Error).message})`),
+        leafDecides: true,
+      };
     }
+    const refused = (failure: Failure): Failure =>
+      this.leafAloneRefused(leaf, params.purpose, at) ? { ...failure, leafDecides: true } : failure;
 
     const bag = new Map<string, ParsedCertificate[]>();
     const seen = new Set<ParsedCertificate>([leaf]);
@@ -242,11 +256,30 @@ export class ChainValidator {
       this.stats.searchSteps += state.steps;
       this.stats.signatureChecks += state.signatureChecks;
     }
-    if (state.firstFailure) return state.firstFailure;
+    if (state.firstFailure) return refused(state.firstFailure);
     if (state.exhausted) {
-      return invalid(`path building gave up after ${state.exhausted} without reaching the trust anchor`);
+      return refused(
+        invalid(`path building gave up after ${state.exhausted} without reaching the trust anchor`),
+      );
     }
-    return invalid(`chain does not lead to the trust anchor${state.linkNote ? ` (${state.linkNote})` : ''}`);
+    return refused(
+      invalid(`chain does not lead to the trust anchor${state.linkNote ? ` (${state.linkNote})` : ''}`),
+    );
+  }
+
+  /**
+   * Whether the leaf fails on its own, whatever path is built above it. A self-signed leaf counts: its
+   * name and key would close a loop on any longer path. A copy of an anchor is judged as a path.
+   */
+  private leafAloneRefused(leaf: ParsedCertificate, purpose: ChainPurpose, at: Date): boolean {
+    if (this.anchors.some((a) => bytesEqual(a.der, leaf.der))) return false;
+    if (leaf.selfSigned || leaf.problems.length > 0 || leaf.keyProblem) return true;
+    if (!signatureScheme(leaf.signatureAlgorithm).ok || !leaf.authorityKeyId) return true;
+    if (leaf.nameConstraints && !leaf.isCa) return true;
+    if ((leaf.subjectAltNames ?? []).some((name) => generalNameProblem(name))) return true;
+    if (this.checkLeaf([leaf], purpose)) return true;
+    const when = new Date(Math.floor(at.getTime() / 1000) * 1000);
+    return when < leaf.notBefore || when > leaf.notAfter;
   }
 
   /** Charges one search step; false (and the search stops) once the limit is reached. */
