@@ -64,7 +64,10 @@ export type TrustGate = (req: IncomingMessage, path: string, requestId: string) 
 
 type RefusedVerdict = Extract<ClientIdentityVerdict, { ok: false }>;
 
-const REFUSALS: Record<CertificateRefusalCode, new (text: string) => GatewayError> = {
+const REFUSALS: Record<
+  CertificateRefusalCode,
+  new (params: { text: string; detail?: string }) => GatewayError
+> = {
   CERTIFICATE_INVALID: CertificateInvalid,
   CERTIFICATE_EXPIRED: CertificateExpired,
   CERTIFICATE_REVOKED: CertificateRevoked,
@@ -97,7 +100,10 @@ export function createTrustGate(options: TrustGateOptions): TrustGate {
   const verdictRefusal = (verdict: RefusedVerdict): Refusal => {
     let refusal = verdictRefusals.get(verdict);
     if (refusal === undefined) {
-      refusal = refusalOf(new REFUSALS[verdict.code](verdict.reason));
+      const { reason: text, detail } = verdict;
+      refusal = refusalOf(
+        new REFUSALS[verdict.code](detail === undefined ? { text } : { text, detail: `${text}: ${detail}` }),
+      );
       verdictRefusals.set(verdict, refusal);
     }
     return refusal;

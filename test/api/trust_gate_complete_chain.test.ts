@@ -91,6 +91,33 @@ describe('trust gate: when the full certificate list is read', () => {
   });
 });
 
+describe('trust gate: an internal validator failure', () => {
+  it('answers a fixed text and keeps the exception for the log', async () => {
+    const lines: string[] = [];
+    const gate = createTrustGate({
+      verifier: new QwacIdentityVerifier(
+        new ChainValidator({
+          anchors: [w.root.der],
+          revocation: { check: () => Promise.reject(new Error('pool exhausted at internal-host:5432')) },
+        }),
+      ),
+      trustedProxies: new TrustedProxies([]),
+      logger: createLogger('warn', { write: (line: string) => void lines.push(line) }),
+      publicPaths: [],
+      roleRequirements: [],
+      tlsChainOf: () => tls(w.alice.der, [w.issuing.der]),
+      completeTlsChainOf: () => undefined,
+    });
+    const req = { headers: {}, headersDistinct: {}, socket: { remoteAddress: '127.0.0.1' }, method: 'GET' };
+    const admission = await gate(req as unknown as IncomingMessage, '/v1/accounts', 'req-2');
+    if (admission.admitted) throw new Error('admitted');
+    const body = admission.refusal.body.toString();
+    expect(body).toContain('certificate chain could not be validated');
+    expect(body).not.toContain('internal-host');
+    expect(lines.join('')).toContain('pool exhausted at internal-host:5432');
+  });
+});
+
 describe('CertificateBudget', () => {
   it('refills over time instead of dying for the process lifetime, and warns once per drought', () => {
     let now = 0;

@@ -12,6 +12,8 @@ export type ClientIdentityVerdict =
       validUntil: Date;
       /** The leaf alone decides: more candidate intermediates would not change the verdict. */
       leafDecides?: true;
+      /** For the log only, never for the client. */
+      detail?: string;
     };
 
 export interface CandidateChain {

@@ -22,8 +22,15 @@ export class QwacIdentityVerifier implements ClientIdentityVerifier {
       purpose: 'clientAuth',
     });
     if (!result.valid) {
-      const { code, reason, leafDecides } = result;
-      return { ok: false, code, reason, validUntil: refusalUntil, ...(leafDecides ? { leafDecides } : {}) };
+      const { code, reason, leafDecides, detail } = result;
+      return {
+        ok: false,
+        code,
+        reason,
+        validUntil: refusalUntil,
+        ...(leafDecides ? { leafDecides } : {}),
+        ...(detail !== undefined ? { detail } : {}),
+      };
     }
     // The leaf as path validation parsed it: the PSD2 data is read from the same object, not parsed again.
     const leaf = result.certificates[0] as ParsedCertificate;

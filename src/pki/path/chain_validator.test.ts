@@ -458,6 +458,27 @@ describe('ChainValidator: hostile bags', () => {
     });
   });
 
+  it('never throws, and an internal exception reaches only the log, not the refusal text', async () => {
+    // A revocation checker that fails inside stands in for any bug below the validator.
+    const v = new ChainValidator({
+      anchors: [w.root.der],
+      revocation: {
+        check: () => Promise.reject(new Error('pool exhausted at /srv/crl/internal-host:5432')),
+      },
+    });
+    const result = await v.validate({
+      leaf: w.alice.der,
+      intermediates: [w.issuing.der],
+      purpose: 'clientAuth',
+    });
+    expect(result).toEqual({
+      valid: false,
+      code: 'CERTIFICATE_INVALID',
+      reason: 'certificate chain could not be validated',
+      detail: 'Error: pool exhausted at /srv/crl/internal-host:5432',
+    });
+  });
+
   it('never throws: non-array-like garbage in every position becomes a refusal', async () => {
     const result = await validator.validate({
       leaf: w.alice.der,

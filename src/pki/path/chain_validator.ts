@@ -104,6 +104,8 @@ type Failure = {
    * no other set of candidate intermediates could change it, so a caller need not look for more.
    */
   leafDecides?: true;
+  /** For the log only, never for the client: what went wrong inside the validator. */
+  detail?: string;
 };
 
 const PURPOSE_OID = { clientAuth: OID.clientAuth, serverAuth: OID.serverAuth } as const;
@@ -178,7 +180,8 @@ export class ChainValidator {
       return await this.run(params);
     } catch (error) {
       // Nothing a peer sends may turn into an exception; whatever slipped through is a refusal.
-      return invalid(`certificate chain could not be validated: ${(error as Error).message}`);
+      // The exception text may describe our internals: the client gets a fixed sentence.
+      return { ...invalid('certificate chain could not be validated'), detail: String(error) };
     }
   }
 
