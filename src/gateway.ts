@@ -213,7 +213,7 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
   whenCompleteChainBudgetExhausted(() =>
     logger.warn(
       { event: 'complete_chain_budget_exhausted' },
-      'no more full certificate lists are read in this process (Node 20 leaks each read); chains Node cannot link by name are refused until restart',
+      'full certificate lists are rationed (Node 20 leaks each read) and the ration is used up; chains Node cannot link by name are refused until the budget refills',
     ),
   );
   const catchAll = config.trustedProxies.filter(isCatchAllRange);

@@ -91,32 +91,45 @@ describe('forwarded certificates configuration (issue 11.3)', () => {
     ).toThrow(/^GATEWAY_TRUSTED_PROXY_CERT_SHA256: not a SHA-256 fingerprint/);
   });
 
-  it.each(['0.0.0.0/0', '::/0', '128.0.0.0/1', '10.0.0.0/7', '2001::/15'])(
-    'refuses the catch-all range %s in production, naming GATEWAY_TRUSTED_PROXIES',
+  // The IPv4-mapped and IPv4-compatible rows match every IPv4 client in Node (issue 11 review, item 3).
+  it.each([
+    '0.0.0.0/0',
+    '::/0',
+    '128.0.0.0/1',
+    '10.0.0.0/7',
+    '2001::/15',
+    '::ffff:0.0.0.0/96',
+    '::ffff:0:0/96',
+    '::ffff:10.0.0.0/100',
+    '::ffff:0:0/95',
+    '::/16',
+    '::/96',
+    '::/64',
+    '0:0:0:0:0:ffff::/80',
+  ])('refuses the catch-all range %s in production, naming GATEWAY_TRUSTED_PROXIES', (range) => {
+    const files = testPkiFiles();
+    const env = {
+      GATEWAY_MODE: 'production',
+      GATEWAY_TRUST_ANCHOR: files.anchor,
+      GATEWAY_TLS_CERT: files.serverChain,
+      GATEWAY_TLS_KEY: files.serverKey,
+      GATEWAY_TRUSTED_PROXIES: `10.0.0.5,${range}`,
+      GATEWAY_FORWARDED_CERT_HEADER: 'client-cert',
+      GATEWAY_SANDBOX: 'true',
+    };
+    expect(() => loadConfig(env, { fixturesPending: true })).toThrow(
+      new RegExp(`^GATEWAY_TRUSTED_PROXIES: ${range.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} is a catch-all`),
+    );
+    // In development the range is allowed (the gateway logs a warning at start).
+    expect(dev({ ...env, GATEWAY_MODE: 'development' }).trustedProxies).toContain(range);
+  });
+
+  it.each(['10.0.0.0/8', '192.168.0.0/16', 'fd00::/16', '::1', '::ffff:10.0.0.0/104', '::ffff:10.0.0.5/128'])(
+    'accepts %s in production',
     (range) => {
-      const files = testPkiFiles();
-      const env = {
-        GATEWAY_MODE: 'production',
-        GATEWAY_TRUST_ANCHOR: files.anchor,
-        GATEWAY_TLS_CERT: files.serverChain,
-        GATEWAY_TLS_KEY: files.serverKey,
-        GATEWAY_TRUSTED_PROXIES: `10.0.0.5,${range}`,
-        GATEWAY_FORWARDED_CERT_HEADER: 'client-cert',
-        GATEWAY_SANDBOX: 'true',
-      };
-      expect(() => loadConfig(env, { fixturesPending: true })).toThrow(
-        new RegExp(
-          `^GATEWAY_TRUSTED_PROXIES: ${range.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} is a catch-all`,
-        ),
-      );
-      // In development the range is allowed (the gateway logs a warning at start).
-      expect(dev({ ...env, GATEWAY_MODE: 'development' }).trustedProxies).toContain(range);
+      expect(isCatchAllRange(range)).toBe(false);
     },
   );
-
-  it.each(['10.0.0.0/8', '192.168.0.0/16', 'fd00::/16', '::1'])('accepts %s in production', (range) => {
-    expect(isCatchAllRange(range)).toBe(false);
-  });
 
   it.each(['proxy.example', '10.0.0.1/33', '10.0.0.1/8/1', '::1/129'])(
     'refuses %s, naming the variable',

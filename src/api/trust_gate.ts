@@ -65,7 +65,10 @@ export type TrustGate = (req: IncomingMessage, path: string, requestId: string) 
 
 type RefusedVerdict = Extract<ClientIdentityVerdict, { ok: false }>;
 
-const REFUSALS: Record<CertificateRefusalCode, new (text: string) => GatewayError> = {
+const REFUSALS: Record<
+  CertificateRefusalCode,
+  new (params: { text: string; detail?: string }) => GatewayError
+> = {
   CERTIFICATE_INVALID: CertificateInvalid,
   CERTIFICATE_EXPIRED: CertificateExpired,
   CERTIFICATE_REVOKED: CertificateRevoked,
@@ -98,7 +101,10 @@ export function createTrustGate(options: TrustGateOptions): TrustGate {
   const verdictRefusal = (verdict: RefusedVerdict): Refusal => {
     let refusal = verdictRefusals.get(verdict);
     if (refusal === undefined) {
-      refusal = refusalOf(new REFUSALS[verdict.code](verdict.reason));
+      const { reason: text, detail } = verdict;
+      refusal = refusalOf(
+        new REFUSALS[verdict.code](detail === undefined ? { text } : { text, detail: `${text}: ${detail}` }),
+      );
       verdictRefusals.set(verdict, refusal);
     }
     return refusal;
@@ -153,8 +159,15 @@ export function createTrustGate(options: TrustGateOptions): TrustGate {
     if (chain === undefined) return refuse(NO_CERTIFICATE, false);
 
     let verdict = await options.verifier.verify(chain, clock());
-    if (!verdict.ok && verdict.code === 'CERTIFICATE_INVALID' && chain.source === 'tls') {
-      // Node hands over only the certificates it could link by name; a path may need one it dropped.
+    if (
+      !verdict.ok &&
+      (verdict.code === 'CERTIFICATE_INVALID' || verdict.code === 'CERTIFICATE_EXPIRED') &&
+      verdict.leafDecides === undefined &&
+      chain.source === 'tls'
+    ) {
+      // Node hands over only the certificates it could link by name; a path may need one it dropped
+      // (the genuine issuer beside an expired cross-certificate, say). Reading the full list is rationed
+      // (peer_certificate.ts), so it is asked for only when the path, not the leaf, was the problem.
       const complete = completeTlsChainOf(req);
       if (complete !== undefined) {
         chain = complete;

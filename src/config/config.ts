@@ -3,7 +3,7 @@
  * and in the README table.
  */
 import { existsSync } from 'node:fs';
-import { isIP } from 'node:net';
+import { BlockList, isIP } from 'node:net';
 import path from 'node:path';
 import { declaredOnly, describeUnknown, unknownGatewayVariables } from './variables';
 
@@ -384,9 +384,21 @@ export function loadConfig(environment: Env = process.env, params: LoadConfigPar
 export function isCatchAllRange(entry: string): boolean {
   const [address = '', prefix] = entry.split('/');
   if (prefix === undefined) return false;
-  const narrowest = isIP(address) === 6 ? NARROWEST_CATCH_ALL_PREFIX.ipv6 : NARROWEST_CATCH_ALL_PREFIX.ipv4;
-  return Number(prefix) < narrowest;
+  const bits = Number(prefix);
+  if (isIP(address) !== 6) return bits < NARROWEST_CATCH_ALL_PREFIX.ipv4;
+  // Node matches IPv4 clients against IPv4-mapped IPv6 ranges, so ::ffff:0.0.0.0/96 lets in every
+  // IPv4 client: such a range is judged as the IPv4 range it maps (the deprecated IPv4-compatible
+  // ::/96 likewise), and a shorter range that contains either block is a catch-all outright.
+  const range = new BlockList();
+  range.addSubnet(address, Math.min(bits, IPV4_IN_IPV6_PREFIX), 'ipv6');
+  const holdsIpv4 = IPV4_IN_IPV6_BLOCKS.some((block) => range.check(block, 'ipv6'));
+  if (holdsIpv4) return bits - IPV4_IN_IPV6_PREFIX < NARROWEST_CATCH_ALL_PREFIX.ipv4;
+  return bits < NARROWEST_CATCH_ALL_PREFIX.ipv6;
 }
+
+const IPV4_IN_IPV6_PREFIX = 96;
+/** IPv4-mapped (RFC 4291 2.5.5.2) and IPv4-compatible (2.5.5.1) addresses, each as its /96 block. */
+const IPV4_IN_IPV6_BLOCKS = ['::ffff:0:0', '::'];
 
 function commaList(env: Env, name: string): string[] {
   return (nonEmpty(env, name) ?? '')
@@ -408,12 +420,13 @@ function parseTrustedProxies(env: Env, mode: GatewayConfig['mode']): string[] {
     const bits = prefix === undefined ? max : Number(prefix);
     if (prefix !== undefined && (!/^\d{1,3}$/.test(prefix) || bits > max))
       throw new ConfigError(name, `bad prefix length in ${JSON.stringify(entry)}`);
-    const narrowest = family === 6 ? NARROWEST_CATCH_ALL_PREFIX.ipv6 : NARROWEST_CATCH_ALL_PREFIX.ipv4;
     if (mode === 'production' && isCatchAllRange(entry)) {
+      const { ipv4, ipv6 } = NARROWEST_CATCH_ALL_PREFIX;
       throw new ConfigError(
         name,
-        `${entry} is a catch-all range (shorter than /${narrowest}): any client in it could forward any ` +
-          'certificate; list the proxies themselves',
+        `${entry} is a catch-all range (IPv4 shorter than /${ipv4}, IPv6 shorter than /${ipv6}, or IPv4 ` +
+          `as IPv6 shorter than /${96 + ipv4}): any client in it could forward any certificate; list the ` +
+          'proxies themselves',
       );
     }
   }

@@ -38,21 +38,67 @@ function readPeerChain(socket: TLSSocket): PresentedChain | undefined {
 }
 
 /**
- * Certificates whose full wire list may still be read in this process. Node 20 has one way to see every
- * certificate the client sent, in the order sent: `getPeerX509Certificate()`. It empties OpenSSL's list
- * as it walks it and never frees the entries it takes (measured: about 8 KB per certificate, kept
- * until the process exits), so it is read only when the linked chain was refused, once per connection,
- * and within this budget; past it, the linked chain alone decides and a warning says so.
+ * Node 20 has one way to see every certificate the client sent, in the order sent:
+ * `getPeerX509Certificate()`. It empties OpenSSL's list as it walks it and never frees the entries it
+ * takes (measured: about 8 KB per certificate, kept until the process exits), so it is read only when the
+ * linked chain was refused for its path (not for the leaf alone), once per connection, and within a
+ * budget. The budget is a token bucket: anyone can spend it by sending chains to unknown issuers, so it
+ * refills (genuine rollover chains get through again a minute later) but slowly, which caps what a
+ * sustained flood can make the process keep at about 8 MB an hour. While it is empty the linked chain
+ * alone decides (fails closed) and a warning says so.
  */
-export const COMPLETE_CHAIN_BUDGET = 4096;
-let completeChainBudget = COMPLETE_CHAIN_BUDGET;
-const completeCache = new WeakMap<TLSSocket, PresentedChain | null>();
+export class CertificateBudget {
+  private tokens: number;
+  private last: number;
+  private warned = false;
 
-/** Called once when the budget runs out, so operators learn why verdicts may differ from `cert verify`. */
+  constructor(
+    readonly capacity: number,
+    readonly refillPerMinute: number,
+    private readonly now: () => number = Date.now,
+    private readonly onExhausted?: () => void,
+  ) {
+    this.tokens = capacity;
+    this.last = now();
+  }
+
+  /** Whether `count` certificates may be read now; charges them if so. */
+  take(count: number): boolean {
+    const now = this.now();
+    this.tokens = Math.min(this.capacity, this.tokens + ((now - this.last) / 60_000) * this.refillPerMinute);
+    this.last = now;
+    if (this.tokens < count) {
+      // Warn once per time the bucket runs dry, not once per refused read.
+      if (!this.warned) this.onExhausted?.();
+      this.warned = true;
+      return false;
+    }
+    this.tokens -= count;
+    if (this.tokens >= this.capacity / 2) this.warned = false;
+    return true;
+  }
+
+  /** Charges what a read cost beyond what `take` granted; the bucket may go below empty. */
+  charge(count: number): void {
+    this.tokens -= count;
+  }
+}
+
+export const COMPLETE_CHAIN_BUDGET = 4096;
+export const COMPLETE_CHAIN_REFILL_PER_MINUTE = 16;
+
+/** Called when the budget runs dry, so operators learn why verdicts may differ from `cert verify`. */
 let onBudgetExhausted: (() => void) | undefined;
 export function whenCompleteChainBudgetExhausted(callback: () => void): void {
   onBudgetExhausted = callback;
 }
+const completeChainBudget = new CertificateBudget(
+  COMPLETE_CHAIN_BUDGET,
+  COMPLETE_CHAIN_REFILL_PER_MINUTE,
+  Date.now,
+  () => onBudgetExhausted?.(),
+);
+const completeCache = new WeakMap<TLSSocket, PresentedChain | null>();
 
 /**
  * Every certificate the client sent, in wire order, when that is more than Node linked by name (a
@@ -64,18 +110,18 @@ export function completePresentedChainOf(socket: TLSSocket): PresentedChain | un
   if (cached !== undefined) return cached ?? undefined;
   const linked = presentedChainOf(socket);
   let complete: PresentedChain | undefined;
+  // The linked chain's length is the least the read will cost; the rest is charged once known.
   if (
     linked !== undefined &&
-    completeChainBudget > 0 &&
-    typeof socket.getPeerX509Certificate === 'function'
+    typeof socket.getPeerX509Certificate === 'function' &&
+    completeChainBudget.take(linked.intermediates.length + 1)
   ) {
     const sent: Buffer[] = [];
     for (let cert = socket.getPeerX509Certificate(); cert !== undefined; cert = cert.issuerCertificate) {
       sent.push(cert.raw);
       if (sent.length > MAX_PRESENTED_CERTIFICATES + 1) break;
     }
-    completeChainBudget -= sent.length;
-    if (completeChainBudget <= 0) onBudgetExhausted?.();
+    completeChainBudget.charge(sent.length - (linked.intermediates.length + 1));
     const known = [linked.leaf, ...linked.intermediates];
     const [leaf, ...intermediates] = sent;
     if (leaf !== undefined && sent.some((der) => !known.some((k) => k.equals(der)))) {

@@ -36,12 +36,23 @@ export class QwacIdentityVerifier implements ClientIdentityVerifier {
       at,
       purpose: this.profile.purpose,
     });
-    if (!result.valid)
-      return { ok: false, code: result.code, reason: result.reason, validUntil: refusalUntil };
+    if (!result.valid) {
+      const { code, reason, leafDecides, detail } = result;
+      return {
+        ok: false,
+        code,
+        reason,
+        validUntil: refusalUntil,
+        ...(leafDecides ? { leafDecides } : {}),
+        ...(detail !== undefined ? { detail } : {}),
+      };
+    }
     // The leaf as path validation parsed it: the PSD2 data is read from the same object, not parsed again.
     const leaf = result.certificates[0] as ParsedCertificate;
     const qwac = identityFromQwac(leaf, this.profile.kind);
-    if (!qwac.ok) return { ok: false, code: qwac.code, reason: qwac.reason, validUntil: refusalUntil };
+    // The QWAC profile reads the leaf only: another path to the same leaf cannot change it.
+    if (!qwac.ok)
+      return { ok: false, code: qwac.code, reason: qwac.reason, validUntil: refusalUntil, leafDecides: true };
     const dnsNames = (leaf.subjectAltNames ?? []).flatMap((name) =>
       name.type === 'dns' ? [name.value] : [],
     );

@@ -5,8 +5,14 @@
  * there) only pick candidate issuers; a link exists only when the candidate's key verifies the
  * signature. A path ends at a trust anchor, found the same way, or at a certificate byte-equal to one.
  * The search backtracks (a path that fails validation, e.g. an expired cross-certificate, does not
- * hide another that passes) under hard limits on bag size, path length and signature checks, so a
- * hostile bag costs bounded time.
+ * hide another that passes) under hard limits on bag size, path length, signature checks and search
+ * steps, so a hostile bag costs bounded time. Cached links cost no signature check but still a step:
+ * without that, a bag of same-named, same-key CAs signing each other makes depth-first search walk
+ * every ordering of them. Two prunes keep honest bags far below the limits: a certificate whose
+ * subject name and key are already on the path closes a loop (RFC 4158 section 2.4.2), and a
+ * certificate from which no run of signatures reaches an anchor within the remaining length is never
+ * descended into (memoised per certificate and remaining length). The search itself is synchronous and
+ * yields complete paths; only revocation, which may wait, runs between them.
  *
  * Decisions beyond the letter of RFC 5280 (each matches what x509-limbo expects):
  * - The trust anchor is a certificate and is held to the same rules as the rest of the path except
@@ -58,6 +64,18 @@ export interface ChainValidatorOptions {
   maxIntermediates?: number;
   /** Signature verifications one validation may spend on path building. Default 100. */
   maxSignatureChecks?: number;
+  /**
+   * Candidate links and complete paths one validation may consider, cached links included. Past it the
+   * chain is refused. Default 1000.
+   */
+  maxSearchSteps?: number;
+}
+
+/** Work done by path building since the validator was made, for tests and diagnostics. */
+export interface ChainValidatorStats {
+  validations: number;
+  searchSteps: number;
+  signatureChecks: number;
 }
 
 export interface ChainValidationParams {
@@ -80,9 +98,20 @@ export type ChainValidationResult =
       /** Earliest notAfter on the path and nextUpdate of every consulted CRL: cacheable until then. */
       validUntil: Date;
     }
-  | { valid: false; code: ChainFailureCode; reason: string };
+  | Failure;
 
-type Failure = { valid: false; code: ChainFailureCode; reason: string };
+type Failure = {
+  valid: false;
+  code: ChainFailureCode;
+  reason: string;
+  /**
+   * Set when the leaf alone decides the refusal (unparseable, self-signed, wrong purpose, expired…):
+   * no other set of candidate intermediates could change it, so a caller need not look for more.
+   */
+  leafDecides?: true;
+  /** For the log only, never for the client: what went wrong inside the validator. */
+  detail?: string;
+};
 
 const PURPOSE_OID = { clientAuth: OID.clientAuth, serverAuth: OID.serverAuth } as const;
 
@@ -98,11 +127,15 @@ function role(path: ParsedCertificate[], index: number): string {
 
 interface SearchState {
   signatureChecks: number;
-  exhausted: boolean;
+  steps: number;
+  /** Which limit stopped the search, if one did. */
+  exhausted: string | undefined;
   firstFailure: Failure | undefined;
   /** Why the most promising link was refused, for the "does not lead to the anchor" reason. */
   linkNote: string | undefined;
   verified: Map<string, boolean>;
+  /** `${certificate id}:${room}` -> whether some anchor is reachable by signatures within `room` more. */
+  reachable: Map<string, boolean>;
 }
 
 export class ChainValidator {
@@ -113,6 +146,8 @@ export class ChainValidator {
   private readonly maxChainLength: number;
   private readonly maxIntermediates: number;
   private readonly maxSignatureChecks: number;
+  private readonly maxSearchSteps: number;
+  readonly stats: ChainValidatorStats = { validations: 0, searchSteps: 0, signatureChecks: 0 };
   private readonly ids = new WeakMap<ParsedCertificate, number>();
   private nextId = 0;
 
@@ -142,6 +177,7 @@ export class ChainValidator {
     this.maxChainLength = options.maxChainLength ?? 10;
     this.maxIntermediates = options.maxIntermediates ?? 32;
     this.maxSignatureChecks = options.maxSignatureChecks ?? 100;
+    this.maxSearchSteps = options.maxSearchSteps ?? 1000;
   }
 
   async validate(params: ChainValidationParams): Promise<ChainValidationResult> {
@@ -149,7 +185,8 @@ export class ChainValidator {
       return await this.run(params);
     } catch (error) {
       // Nothing a peer sends may turn into an exception; whatever slipped through is a refusal.
-      return invalid(`certificate chain could not be validated: ${(error as Error).message}`);
+      // The exception text may describe our internals: the client gets a fixed sentence.
+      return { ...invalid('certificate chain could not be validated'), detail: String(error) };
     }
   }
 
@@ -174,8 +211,13 @@ export class ChainValidator {
     try {
       leaf = this.cache.get(params.leaf);
     } catch (error) {
-      return invalid(`leaf certificate is not a valid X.509 certificate (${(error as Error).message})`);
+      return {
+        ...invalid(`leaf certificate is not a valid X.509 certificate (${(error as Error).message})`),
+        leafDecides: true,
+      };
     }
+    const refused = (failure: Failure): Failure =>
+      this.leafAloneRefused(leaf, params.purpose, at) ? { ...failure, leafDecides: true } : failure;
 
     const bag = new Map<string, ParsedCertificate[]>();
     const seen = new Set<ParsedCertificate>([leaf]);
@@ -201,28 +243,71 @@ export class ChainValidator {
 
     const state: SearchState = {
       signatureChecks: 0,
-      exhausted: false,
+      steps: 0,
+      exhausted: undefined,
       firstFailure: undefined,
       linkNote: undefined,
       verified: new Map(),
+      reachable: new Map(),
     };
-    const found = await this.search([leaf], bag, state, at, params.purpose);
-    if (found) return found;
-    if (state.firstFailure) return state.firstFailure;
+    this.stats.validations++;
+    try {
+      for (const path of this.search([leaf], bag, state)) {
+        // Structure and validity are synchronous; only revocation may wait, once per complete path.
+        const checked = this.checkPath(path, at, params.purpose);
+        const result =
+          'valid' in checked ? checked : await this.checkRevocation(path, at, checked.validUntil);
+        if (result.valid) return result;
+        state.firstFailure ??= result;
+      }
+    } finally {
+      this.stats.searchSteps += state.steps;
+      this.stats.signatureChecks += state.signatureChecks;
+    }
+    if (state.firstFailure) return refused(state.firstFailure);
     if (state.exhausted) {
-      return invalid(
-        `path building gave up after ${this.maxSignatureChecks} signature checks without reaching the trust anchor`,
+      return refused(
+        invalid(`path building gave up after ${state.exhausted} without reaching the trust anchor`),
       );
     }
-    return invalid(`chain does not lead to the trust anchor${state.linkNote ? ` (${state.linkNote})` : ''}`);
+    return refused(
+      invalid(`chain does not lead to the trust anchor${state.linkNote ? ` (${state.linkNote})` : ''}`),
+    );
+  }
+
+  /**
+   * Whether the leaf fails on its own, whatever path is built above it. A self-signed leaf counts: its
+   * name and key would close a loop on any longer path. A copy of an anchor is judged as a path.
+   */
+  private leafAloneRefused(leaf: ParsedCertificate, purpose: ChainPurpose, at: Date): boolean {
+    if (this.anchors.some((a) => bytesEqual(a.der, leaf.der))) return false;
+    if (leaf.selfSigned || leaf.problems.length > 0 || leaf.keyProblem) return true;
+    if (!signatureScheme(leaf.signatureAlgorithm).ok || !leaf.authorityKeyId) return true;
+    if (leaf.nameConstraints && !leaf.isCa) return true;
+    if ((leaf.subjectAltNames ?? []).some((name) => generalNameProblem(name))) return true;
+    if (this.checkLeaf([leaf], purpose)) return true;
+    const when = new Date(Math.floor(at.getTime() / 1000) * 1000);
+    return when < leaf.notBefore || when > leaf.notAfter;
+  }
+
+  /** Charges one search step; false (and the search stops) once the limit is reached. */
+  private step(state: SearchState): boolean {
+    if (state.exhausted) return false;
+    if (state.steps >= this.maxSearchSteps) {
+      state.exhausted = `${this.maxSearchSteps} search steps`;
+      return false;
+    }
+    state.steps++;
+    return true;
   }
 
   private signedBy(child: ParsedCertificate, parent: ParsedCertificate, state: SearchState): boolean {
+    if (!this.step(state)) return false;
     const key = `${this.id(child)}:${this.id(parent)}`;
     const hit = state.verified.get(key);
     if (hit !== undefined) return hit;
     if (state.signatureChecks >= this.maxSignatureChecks) {
-      state.exhausted = true;
+      state.exhausted = `${this.maxSignatureChecks} signature checks`;
       return false;
     }
     state.signatureChecks++;
@@ -244,23 +329,64 @@ export class ChainValidator {
     );
   }
 
-  /** Depth-first over candidate issuers; returns the first path that validates completely. */
-  private async search(
+  /**
+   * Whether some anchor signs `cert` directly or through bag certificates, with at most `room` more
+   * certificates after it. Looks only at signatures and at loops of one step (a loop anywhere is refused
+   * by the search anyway), so "no" is safe to prune on.
+   */
+  private canReachAnchor(
+    cert: ParsedCertificate,
+    room: number,
+    bag: Map<string, ParsedCertificate[]>,
+    state: SearchState,
+  ): boolean {
+    if (room < 1) return false;
+    const key = `${this.id(cert)}:${room}`;
+    const known = state.reachable.get(key);
+    if (known !== undefined) return known;
+    // No recursion returns to this entry: room shrinks by one at every level.
+    let reachable = false;
+    for (const anchor of this.anchorsByName.get(cert.issuer.key) ?? []) {
+      if (anchor === cert || !this.keyIdsCompatible(cert, anchor)) continue;
+      if (this.signedBy(cert, anchor, state)) {
+        reachable = true;
+        break;
+      }
+    }
+    if (!reachable && room >= 2) {
+      for (const candidate of bag.get(cert.issuer.key) ?? []) {
+        if (this.closesLoop([cert], candidate) || !this.keyIdsCompatible(cert, candidate)) continue;
+        if (!this.signedBy(cert, candidate, state)) continue;
+        if (this.canReachAnchor(candidate, room - 1, bag, state)) {
+          reachable = true;
+          break;
+        }
+      }
+    }
+    if (state.exhausted) reachable = false;
+    state.reachable.set(key, reachable);
+    return reachable;
+  }
+
+  /** Whether a certificate with this subject name and key is already on the path (RFC 4158 loop). */
+  private closesLoop(path: ParsedCertificate[], candidate: ParsedCertificate): boolean {
+    return path.some(
+      (c) =>
+        c === candidate || (c.subject.key === candidate.subject.key && bytesEqual(c.spki, candidate.spki)),
+    );
+  }
+
+  /** Depth-first over candidate issuers: every complete path (leaf … anchor) linked by signatures. */
+  private *search(
     path: ParsedCertificate[],
     bag: Map<string, ParsedCertificate[]>,
     state: SearchState,
-    at: Date,
-    purpose: ChainPurpose,
-  ): Promise<ChainValidationResult | undefined> {
+  ): Generator<ParsedCertificate[]> {
     const top = path[path.length - 1] as ParsedCertificate;
 
     if (path.length === 1) {
       const same = this.anchors.find((a) => bytesEqual(a.der, top.der));
-      if (same) {
-        const result = await this.evaluate([same], at, purpose);
-        if (result.valid) return result;
-        state.firstFailure ??= result;
-      }
+      if (same && this.step(state)) yield [same];
     }
 
     const anchorCandidates = this.anchorsByName.get(top.issuer.key) ?? [];
@@ -268,35 +394,37 @@ export class ChainValidator {
       if (path.includes(anchor) || !this.keyIdsCompatible(top, anchor)) continue;
       if (path.length + 1 > this.maxChainLength) break;
       if (!this.signedBy(top, anchor, state)) continue;
-      const result = await this.evaluate([...path, anchor], at, purpose);
-      if (result.valid) return result;
-      state.firstFailure ??= result;
+      if (!this.step(state)) return;
+      yield [...path, anchor];
     }
 
     if (path.length + 2 > this.maxChainLength) {
       if ((bag.get(top.issuer.key) ?? []).length > 0) {
         state.linkNote ??= `no path within ${this.maxChainLength} certificates`;
       }
-      return undefined;
+      return;
     }
     for (const candidate of bag.get(top.issuer.key) ?? []) {
-      if (state.exhausted) return undefined;
-      if (path.includes(candidate) || !this.keyIdsCompatible(top, candidate)) continue;
+      if (state.exhausted) return;
+      if (this.closesLoop(path, candidate) || !this.keyIdsCompatible(top, candidate)) continue;
       if (!this.signedBy(top, candidate, state)) continue;
+      // The candidate sits at index path.length; room counts what may still follow it.
+      if (!this.canReachAnchor(candidate, this.maxChainLength - path.length - 1, bag, state)) continue;
       path.push(candidate);
-      const result = await this.search(path, bag, state, at, purpose);
+      yield* this.search(path, bag, state);
       path.pop();
-      if (result) return result;
     }
-    return undefined;
   }
 
-  /** Every RFC 5280 and gateway-profile check on one complete path (leaf first, anchor last). */
-  private async evaluate(
+  /**
+   * Every synchronous RFC 5280 and gateway-profile check on one complete path (leaf first, anchor
+   * last): a failure, or how long the path may be cached before revocation is considered.
+   */
+  private checkPath(
     path: ParsedCertificate[],
     at: Date,
     purpose: ChainPurpose,
-  ): Promise<ChainValidationResult> {
+  ): Failure | { validUntil: Date } {
     const structural = this.checkStructure(path, purpose);
     if (structural) return invalid(structural);
 
@@ -315,11 +443,19 @@ export class ChainValidator {
         };
       }
     }
-
-    let validUntil = path.reduce(
+    const validUntil = path.reduce(
       (min, c) => (c.notAfter < min ? c.notAfter : min),
       (path[0] as ParsedCertificate).notAfter,
     );
+    return { validUntil };
+  }
+
+  private async checkRevocation(
+    path: ParsedCertificate[],
+    at: Date,
+    notAfter: Date,
+  ): Promise<ChainValidationResult> {
+    let validUntil = notAfter;
     const revocation = this.options.revocation;
     if (revocation) {
       for (let i = 0; i < path.length - 1; i++) {
