@@ -35,6 +35,7 @@ import type { PresentedAccessToken } from './oauth/access_token_verifier';
 import { OAuthService } from './oauth/oauth_service';
 import { TrustMaterialError, TrustStore } from './pki/path/trust_store';
 import { gatewayMigrations } from './store/gateway_migrations';
+import { allEvidenceSinks, auditEvidenceSink } from './adapters/signature_audit_adapter';
 import { RequestSignatureVerifier } from './signature/request_signature_verifier';
 import { OAuthRepositoryKysely } from './store/oauth_repository_kysely';
 import type { OAuthTables } from './store/oauth_schema';
@@ -202,7 +203,7 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
       ? {
           signatureCheck: createSignatureCheck({
             verifier: new RequestSignatureVerifier({ sealVerifier: trustStore.sealVerifier }),
-            evidence: loggingEvidenceSink(logger),
+            evidence: allEvidenceSinks(loggingEvidenceSink(logger), auditEvidenceSink(audit)),
             roleRequirements: AIS_ROLE_REQUIREMENTS,
           }),
         }
