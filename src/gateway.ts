@@ -25,7 +25,6 @@ import type { PresentedAccessToken } from './oauth/access_token_verifier';
 import { OAuthService } from './oauth/oauth_service';
 import { TrustStore } from './pki/trust_store';
 import { loadSandboxBank } from './store/load_sandbox_bank';
-import { oauthMigrations } from './store/oauth_migrations';
 import { OAuthRepositoryKysely } from './store/oauth_repository_kysely';
 import type { OAuthTables } from './store/oauth_schema';
 import { openStore, type Store } from './store/open_store';
@@ -97,7 +96,7 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
     config.databaseUrl.startsWith('sqlite:') && !config.databaseUrl.startsWith('sqlite::memory:')
       ? `sqlite:${path.resolve(baseDir, config.databaseUrl.slice('sqlite:'.length))}`
       : config.databaseUrl;
-  const store = await openStore(databaseUrl, { extraMigrations: oauthMigrations, logger });
+  const store = await openStore(databaseUrl, { logger });
   await loadSandboxBank(store.db, buildSandboxBank(readSandboxBankFixture()));
 
   const consents = new ConsentService({ repository: store.consents, accounts: store.accounts });
