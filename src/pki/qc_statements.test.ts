@@ -72,12 +72,10 @@ describe('parseQcStatements', () => {
     expect(parseQcStatements(seq(statement(big))).statementIds).toEqual([big]);
   });
 
-  it('scans thousands of unknown statements quickly', () => {
+  it('scans thousands of unknown statements', () => {
     const many = Array.from({ length: 5000 }, (_, i) => statement(`1.2.3.${i}`, utf8('x')));
     const input = seq(...many, statement(OID.qcCompliance));
-    const started = performance.now();
     const qc = parseQcStatements(input);
-    expect(performance.now() - started).toBeLessThan(200);
     expect(qc.statementIds).toHaveLength(5001);
     expect(qc.compliance).toBe(true);
   });
@@ -191,9 +189,8 @@ describe('parseQcStatements', () => {
     }
   });
 
-  it('throws only DerParseError (or succeeds) on random and bit-flipped input, quickly', () => {
+  it('throws only DerParseError (or succeeds) on random and bit-flipped input', () => {
     const full = aliceQcStatements();
-    const started = performance.now();
     for (let i = 0; i < 2000; i++) {
       const input = i % 2 === 0 ? randomBytes(1 + (i % 300)) : Uint8Array.from(full);
       if (i % 2 === 1) {
@@ -206,6 +203,5 @@ describe('parseQcStatements', () => {
         expect(error).toBeInstanceOf(DerParseError);
       }
     }
-    expect(performance.now() - started).toBeLessThan(1000);
   });
 });

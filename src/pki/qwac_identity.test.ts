@@ -213,20 +213,19 @@ describe('identityFromQwac', () => {
     expect(refusal(identityFromQwac(der))).toMatch(/more than one qcStatements extension/);
   });
 
-  describe('robustness: never throws, refuses with a reason, stays fast', () => {
+  // Speed is measured by `npm run bench` (validation: QWAC profile read), not asserted here.
+  describe('robustness: never throws, refuses with a reason', () => {
     let der: Uint8Array;
     beforeAll(async () => {
       der = await makeLeafDer();
     });
 
     it('refuses every truncation of a real certificate', () => {
-      const started = performance.now();
       for (let length = 0; length < der.length; length++) {
         expect(refusal(identityFromQwac(der.subarray(0, length)))).toMatch(
           /^certificate is not well-formed DER: /,
         );
       }
-      expect(performance.now() - started).toBeLessThan(2000);
     });
 
     it.each<[string, () => Uint8Array, RegExp]>([
@@ -253,7 +252,6 @@ describe('identityFromQwac', () => {
     });
 
     it('refuses random bytes and bit-flipped certificates without throwing', () => {
-      const started = performance.now();
       for (let i = 0; i < 1000; i++) {
         let input: Uint8Array;
         if (i % 2 === 0) {
@@ -267,15 +265,6 @@ describe('identityFromQwac', () => {
         // A flipped bit in a signature or key byte still yields the identity: that is path validation's catch.
         if (!result.ok) expect(result.reason.length).toBeGreaterThan(0);
       }
-      expect(performance.now() - started).toBeLessThan(3000);
-    });
-
-    it('takes well under a millisecond per certificate once warm', () => {
-      for (let i = 0; i < 200; i++) identityFromQwac(der);
-      const runs = 2000;
-      const started = performance.now();
-      for (let i = 0; i < runs; i++) identityFromQwac(der);
-      expect((performance.now() - started) / runs).toBeLessThan(0.25);
     });
   });
 });

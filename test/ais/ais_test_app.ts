@@ -10,7 +10,6 @@ import { loadSandboxBank } from '../../src/store/load_sandbox_bank';
 import { openStore, type Store } from '../../src/store/open_store';
 import { createTestDatabase, type DatabaseKind, type TestDatabase } from '../store/test_databases';
 
-// Must precede the import of ais_api (jest hoists it): see ref_parser_shim.ts.
 
 export const PUBLIC_URL = 'https://localhost:8443';
 
