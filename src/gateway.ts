@@ -13,7 +13,7 @@ import { ConsentAuthorisationAdapter } from './adapters/consent_authorisation_ad
 import { PsuDirectoryAdapter } from './adapters/psu_directory_adapter';
 import { buildSandboxBank, readSandboxBankFixture } from './accounts/sandbox_bank';
 import { createAisApi } from './api/ais_api';
-import { createOAuthRouter, OAUTH_BROWSER_PATHS } from './api/oauth_routes';
+import { createOAuthRouter, OAUTH_BROWSER_PATH_PATTERNS } from './api/oauth_routes';
 import { requireTppIdentity } from './api/request_context';
 import { createApp, PUBLIC_PATHS } from './app';
 import type { TrustGateOptions } from './api/trust_gate';
@@ -141,10 +141,7 @@ export async function assembleGateway(deps: GatewayAssemblyDeps): Promise<Gatewa
     trustedProxies: deps.trustedProxies,
     routers: [oauthRouter, ais.router],
     direct: ais,
-    publicPaths: [
-      ...PUBLIC_PATHS,
-      ...OAUTH_BROWSER_PATHS.map((p) => new RegExp(`^${p.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`)),
-    ],
+    publicPaths: [...PUBLIC_PATHS, ...OAUTH_BROWSER_PATH_PATTERNS],
     ...(deps.tlsChainOf !== undefined ? { tlsChainOf: deps.tlsChainOf } : {}),
   });
   return { app, consents, oauth };
