@@ -62,6 +62,7 @@ describe('OAuth endpoints refuse untrusted clients in OAuth form (curl over TLS)
   it.each([
     ['/oauth2/token without a client certificate', '/oauth2/token', undefined, TOKEN_FORM],
     ['/oauth2/token with a certificate of another CA', '/oauth2/token', 'mallory-own-ca', TOKEN_FORM],
+    ['/oauth2/token with Mallory copying Trent’s names', '/oauth2/token', 'mallory-copied-names', TOKEN_FORM],
     ['/oauth2/token with an expired certificate', '/oauth2/token', 'expired', TOKEN_FORM],
     ['/oauth2/revoke with a revoked certificate', '/oauth2/revoke', 'revoked', 'token=abc'],
     ['/oauth2/revoke without a client certificate', '/oauth2/revoke', undefined, 'token=abc'],
