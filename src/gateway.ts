@@ -17,7 +17,7 @@ import { createOAuthRouter, OAUTH_BROWSER_PATH_PATTERNS } from './api/oauth_rout
 import { requireTppIdentity } from './api/request_context';
 import { createApp, PUBLIC_PATHS } from './app';
 import type { TrustGateOptions } from './api/trust_gate';
-import type { ClientIdentityVerifier } from './pki/client_identity';
+import type { ClientIdentityVerifier } from './pki/identity/client_identity';
 import { createLogger, type Logger } from './audit/logger';
 import { FIXTURE_PKI_DIR, loadConfig, type Env, type GatewayConfig } from './config/config';
 import { PROJECT_ROOT } from './config/project_root';
@@ -25,7 +25,7 @@ import { ConsentService } from './consent/consent_service';
 import { ensureFixturePki } from './fixtures/fixture_pki';
 import type { PresentedAccessToken } from './oauth/access_token_verifier';
 import { OAuthService } from './oauth/oauth_service';
-import { TrustStore } from './pki/trust_store';
+import { TrustStore } from './pki/path/trust_store';
 import { loadSandboxBank } from './store/load_sandbox_bank';
 import { OAuthRepositoryKysely } from './store/oauth_repository_kysely';
 import type { OAuthTables } from './store/oauth_schema';

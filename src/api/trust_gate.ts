@@ -15,8 +15,8 @@ import type {
   ClientIdentityVerdict,
   ClientIdentityVerifier,
   CertificateRefusalCode,
-} from '../pki/client_identity';
-import type { PspRole, TppIdentity } from '../pki/tpp_identity';
+} from '../pki/identity/client_identity';
+import type { PspRole, TppIdentity } from '../pki/identity/tpp_identity';
 import { presentedChainOf } from '../tls/peer_certificate';
 import {
   ForwardedCertificateError,

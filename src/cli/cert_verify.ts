@@ -2,16 +2,16 @@
  * `psd2-gateway cert verify`: the gateway's own path validator on files, for operators asking "would
  * the gateway accept this chain, and if not, why?". Exit 0 valid, 1 invalid, 2 usage or unreadable input.
  */
-import { identityFromQwac } from '../pki/qwac_identity';
+import { identityFromQwac } from '../pki/qwac/qwac_identity';
 import { Command, Option } from 'commander';
-import { ChainValidator, type ChainPurpose } from '../pki/chain_validator';
-import { ParsedCertificate } from '../pki/parsed_certificate';
-import { readPemOrDerFile } from '../pki/pem';
-import { CrlRevocationChecker } from '../pki/revocation';
-import { formatName } from '../pki/x500_name';
+import { ChainValidator, type ChainPurpose } from '../pki/path/chain_validator';
+import { ParsedCertificate } from '../pki/certificate/parsed_certificate';
+import { readPemOrDerFile } from '../pki/asn1/pem';
+import { CrlRevocationChecker } from '../pki/path/revocation';
+import { formatName } from '../pki/certificate/x500_name';
 
 export type ProfileCheck = (
-  leafDer: Uint8Array,
+  leaf: ParsedCertificate,
 ) => { ok: true } | { ok: false; code: string; reason: string };
 
 export interface CertVerifyParams {
@@ -35,8 +35,8 @@ export interface CertVerifyOutcome {
 const PURPOSES = ['clientAuth', 'serverAuth'] as const;
 
 /** The psd2 profile: the leaf must also be a well-formed PSD2 QWAC, exactly as the trust gate demands. */
-export const qwacProfileCheck: ProfileCheck = (leafDer) => {
-  const result = identityFromQwac(leafDer);
+export const qwacProfileCheck: ProfileCheck = (leaf) => {
+  const result = identityFromQwac(leaf);
   return result.ok ? { ok: true } : { ok: false, code: result.code, reason: result.reason };
 };
 const PROFILES = ['rfc5280', 'psd2'] as const;
@@ -53,13 +53,12 @@ function readCertificates(file: string, what: string): Buffer[] {
   }
 }
 
-function describeCert(der: Uint8Array): {
+function describeCert(cert: ParsedCertificate): {
   subject: string;
   issuer: string;
   serial: string;
   notAfter: string;
 } {
-  const cert = new ParsedCertificate(der);
   return {
     subject: formatName(cert.subject),
     issuer: formatName(cert.issuer),
@@ -120,11 +119,11 @@ export async function runCertVerify(params: CertVerifyParams): Promise<CertVerif
       ? { valid: true }
       : { valid: false, code: result.code, reason: result.reason };
     if (result.valid && params.profileCheck && profile === 'psd2') {
-      const check = params.profileCheck(leaf);
+      const check = params.profileCheck(result.certificates[0] as ParsedCertificate);
       if (!check.ok) verdict = { valid: false, code: check.code, reason: check.reason };
     }
 
-    const path = result.valid ? result.path.map(describeCert) : [];
+    const path = result.valid ? result.certificates.map(describeCert) : [];
     if (params.json) {
       const body = verdict.valid
         ? {

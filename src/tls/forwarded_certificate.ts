@@ -5,7 +5,7 @@
  */
 import { BlockList, isIP } from 'node:net';
 import type { IncomingHttpHeaders } from 'node:http';
-import { decodePemBlocks } from '../pki/pem';
+import { decodePemBlocks } from '../pki/asn1/pem';
 import type { PresentedChain } from './presented_chain';
 
 export const FORWARDED_CERTIFICATE_HEADERS = [

@@ -11,8 +11,8 @@ import {
   issueCertificate,
   signerFor,
 } from '../../src/fixtures/issue_certificate';
-import { decodePemBlocks, encodePem } from '../../src/pki/pem';
-import { x509 } from '../../src/pki/x509';
+import { decodePemBlocks, encodePem } from '../../src/pki/asn1/pem';
+import { x509 } from '../../src/fixtures/x509';
 import type { PresentedChain } from '../../src/tls/presented_chain';
 import { testPkiDir, testPkiFiles } from './test_pki';
 

@@ -7,7 +7,7 @@ import type https from 'node:https';
 import type { Router } from 'express';
 import { createLogger, type Logger } from '../../src/audit/logger';
 import { createApp, type AppDeps } from '../../src/app';
-import { TrustStore } from '../../src/pki/trust_store';
+import { TrustStore } from '../../src/pki/path/trust_store';
 import { TrustedProxies } from '../../src/tls/forwarded_certificate';
 import { createGatewayServer, type ServerLimitOverrides } from '../../src/tls/gateway_server';
 import { testPkiFiles } from './test_pki';

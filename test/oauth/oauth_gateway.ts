@@ -12,9 +12,10 @@ import type { ConsentForAuthorisation } from '../../src/oauth/consent_port';
 import { OAuthService } from '../../src/oauth/oauth_service';
 import { pkce } from '../../src/oauth/pkce';
 import { secretToken } from '../../src/oauth/secret_token';
-import { identityFromQwac } from '../../src/pki/qwac_identity';
-import type { TppIdentity } from '../../src/pki/tpp_identity';
-import { TrustStore } from '../../src/pki/trust_store';
+import { ParsedCertificate } from '../../src/pki/certificate/parsed_certificate';
+import type { TppIdentity } from '../../src/pki/identity/tpp_identity';
+import { TrustStore } from '../../src/pki/path/trust_store';
+import { identityFromQwac } from '../../src/pki/qwac/qwac_identity';
 import { oauthMigrations } from '../../src/store/oauth_migrations';
 import { OAuthRepositoryKysely } from '../../src/store/oauth_repository_kysely';
 import type { OAuthTables } from '../../src/store/oauth_schema';
@@ -39,7 +40,7 @@ const CHAINS: Record<string, PresentedChain> = {
 
 /** What the trust gate reads from a chain's leaf (the QWAC profile), for the tests' expectations. */
 function identityOf(chain: PresentedChain): TppIdentity {
-  const read = identityFromQwac(chain.leaf);
+  const read = identityFromQwac(ParsedCertificate.parse(chain.leaf));
   if (!read.ok) throw new Error(`fixture QWAC refused: ${read.reason}`);
   return read.identity;
 }

@@ -1,5 +1,5 @@
-import { x509, webcrypto } from '../../src/pki/x509';
-import { encodePem } from '../../src/pki/pem';
+import { x509, webcrypto } from '../../src/fixtures/x509';
+import { encodePem } from '../../src/pki/asn1/pem';
 import {
   ForwardedCertificateError,
   TrustedProxies,

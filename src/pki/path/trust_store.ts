@@ -1,11 +1,11 @@
 import { statSync } from 'node:fs';
-import type { Logger } from '../audit/logger';
-import { presentedChainKey } from '../tls/presented_chain';
-import { CachedIdentityVerifier } from './cached_identity_verifier';
+import type { Logger } from '../../audit/logger';
+import { CachedIdentityVerifier } from '../identity/cached_identity_verifier';
+import { presentedChainKey } from './chain_key';
 import { ChainValidator } from './chain_validator';
-import type { ClientIdentityVerifier } from './client_identity';
-import { readPemOrDerFile } from './pem';
-import { QwacIdentityVerifier } from './qwac_identity_verifier';
+import type { ClientIdentityVerifier } from '../identity/client_identity';
+import { readPemOrDerFile } from '../asn1/pem';
+import { QwacIdentityVerifier } from '../identity/qwac_identity_verifier';
 import { CrlRevocationChecker } from './revocation';
 
 export interface TrustStoreOptions {

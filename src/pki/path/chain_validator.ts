@@ -26,10 +26,10 @@
  * - Certificate policies are not evaluated: a policyConstraints requireExplicitPolicy is refused.
  */
 import { checkNameConstraints, generalNameProblem } from './name_constraints';
-import { OID, ParsedCertificate, ParsedCertificateCache } from './parsed_certificate';
+import { OID, ParsedCertificate, ParsedCertificateCache } from '../certificate/parsed_certificate';
 import type { RevocationChecker } from './revocation';
-import { bytesEqual } from './der';
-import { signatureScheme } from './signature';
+import { bytesEqual } from '../asn1/der';
+import { signatureScheme } from '../certificate/signature';
 
 export type ChainPurpose = 'clientAuth' | 'serverAuth' | 'any';
 
@@ -65,6 +65,8 @@ export type ChainValidationResult =
       valid: true;
       /** Leaf … anchor, DER. */
       path: Uint8Array[];
+      /** The same path as parsed for validation, for readers of the leaf (the QWAC profile) to share. */
+      certificates: ParsedCertificate[];
       /** Earliest notAfter on the path and nextUpdate of every consulted CRL: cacheable until then. */
       validUntil: Date;
     }
@@ -106,7 +108,7 @@ export class ChainValidator {
   constructor(private readonly options: ChainValidatorOptions) {
     this.anchors = options.anchors.map((der, i) => {
       try {
-        return new ParsedCertificate(Uint8Array.from(der));
+        return ParsedCertificate.parse(Uint8Array.from(der));
       } catch (error) {
         throw new Error(`trust anchor #${i + 1} is not a valid certificate: ${(error as Error).message}`);
       }
@@ -303,7 +305,7 @@ export class ChainValidator {
         if (status.nextUpdate && status.nextUpdate < validUntil) validUntil = status.nextUpdate;
       }
     }
-    return { valid: true, path: path.map((c) => c.der), validUntil };
+    return { valid: true, path: path.map((c) => c.der), certificates: [...path], validUntil };
   }
 
   /** The first structural reason this path is unacceptable, or undefined. */

@@ -4,7 +4,7 @@
  * and DER-encoded ECDSA signatures as they come out of the certificate, with no conversion).
  */
 import { createPublicKey, verify, constants, type KeyObject } from 'node:crypto';
-import { DerError, DerReader, Tag, bytesEqual, decodeOid, type Tlv } from './der';
+import { DerError, DerReader, Tag, bytesEqual, decodeOid, type Tlv } from '../asn1/der';
 
 export interface AlgorithmIdentifier {
   oid: string;

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ChainValidator } from './chain_validator';
-import { encodePem } from './pem';
+import { encodePem } from '../asn1/pem';
 import { CrlRevocationChecker } from './revocation';
 import {
   crlNumber,
@@ -11,7 +11,7 @@ import {
   makeKeys,
   trentWorld,
   type TrentWorld,
-} from '../../test/pki/cert_factory';
+} from '../../../test/pki/cert_factory';
 
 const DAY = 86_400_000;
 

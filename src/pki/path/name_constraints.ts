@@ -6,8 +6,8 @@
  * Each constraining CA's extension is checked on its own against every certificate below it; doing
  * so for every CA on the path is the same as intersecting the permitted sets, without building them.
  */
-import type { GeneralName, NameConstraintsValue, ParsedCertificate } from './parsed_certificate';
-import { OID_EMAIL_ADDRESS, nameHasPrefix } from './x500_name';
+import type { GeneralName, NameConstraintsValue, ParsedCertificate } from '../certificate/parsed_certificate';
+import { OID_EMAIL_ADDRESS, nameHasPrefix } from '../certificate/x500_name';
 
 /** Above this many (name × subtree) comparisons a certificate is refused instead of evaluated. */
 export const MAX_NAME_CONSTRAINT_CHECKS = 65_536;

@@ -21,16 +21,16 @@ import {
   readSingle,
   toHex,
   type Tlv,
-} from './der';
-import type { ParsedCertificate } from './parsed_certificate';
-import { decodePemOrDer } from './pem';
+} from '../asn1/der';
+import type { ParsedCertificate } from '../certificate/parsed_certificate';
+import { decodePemOrDer } from '../asn1/pem';
 import {
   parseAlgorithmIdentifier,
   signatureScheme,
   verifyWithScheme,
   type AlgorithmIdentifier,
-} from './signature';
-import { describeName, parseName, type X500Name } from './x500_name';
+} from '../certificate/signature';
+import { describeName, parseName, type X500Name } from '../certificate/x500_name';
 
 export type RevocationStatus =
   | { status: 'good'; nextUpdate?: Date }
