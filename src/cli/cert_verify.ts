@@ -18,6 +18,8 @@ export interface CertVerifyParams {
   anchor: string;
   chain: string;
   crl?: string[];
+  /** PEM bundle offered to path building, as the gateway's GATEWAY_INTERMEDIATES. */
+  intermediates?: string;
   /** ISO 8601; default now. */
   at?: string;
   purpose?: string;
@@ -107,9 +109,17 @@ export async function runCertVerify(params: CertVerifyParams): Promise<CertVerif
         throw new UsageError(`crl ${(error as Error).message}`);
       }
     }
+    const configured =
+      params.intermediates === undefined
+        ? undefined
+        : readCertificates(params.intermediates, 'intermediates');
     let validator: ChainValidator;
     try {
-      validator = new ChainValidator({ anchors, ...(revocation ? { revocation } : {}) });
+      validator = new ChainValidator({
+        anchors,
+        ...(configured !== undefined ? { intermediates: configured } : {}),
+        ...(revocation ? { revocation } : {}),
+      });
     } catch (error) {
       throw new UsageError(`anchor ${params.anchor}: ${(error as Error).message}`);
     }
@@ -158,6 +168,7 @@ export function certVerifyCommand(): Command {
     .requiredOption('--anchor <file>', 'trust anchor (PEM or DER), exactly one certificate')
     .requiredOption('--chain <file>', 'leaf first, then intermediates in any order (PEM or DER)')
     .option('--crl <file>', 'CRL (PEM or DER); repeat for several', collect, [])
+    .option('--intermediates <file>', 'issuing CAs offered to path building, as GATEWAY_INTERMEDIATES (PEM)')
     .option('--at <iso-time>', 'validation time (default: now)')
     .addOption(
       new Option('--purpose <purpose>', 'extended key usage required of the leaf')
@@ -176,6 +187,7 @@ export function certVerifyCommand(): Command {
         anchor: string;
         chain: string;
         crl: string[];
+        intermediates?: string;
         at?: string;
         purpose: string;
         profile?: string;

@@ -21,6 +21,10 @@ export const KNOWN_VARIABLES = {
   GATEWAY_REJECT_UNTRUSTED_AT_HANDSHAKE: 'drop untrusted chains during the TLS handshake',
   GATEWAY_WORKERS: 'number of gateway processes sharing the port',
   GATEWAY_LOG_LEVEL: 'pino log level',
+  GATEWAY_FORWARDED_CERT_HEADER:
+    'the one certificate header the trusted proxy sets (client-cert, nginx, xfcc)',
+  GATEWAY_TRUSTED_PROXY_CERT_SHA256: "SHA-256 pins of the proxies' own client certificates",
+  GATEWAY_INTERMEDIATES: 'issuing CAs (PEM bundle) offered to path building, each validated to the anchor',
 } as const satisfies Record<`GATEWAY_${string}`, string>;
 
 export type GatewayVariable = keyof typeof KNOWN_VARIABLES;

@@ -52,7 +52,7 @@ export async function startAisGateway(kind: DatabaseKind = 'sqlite'): Promise<Ai
   const clock = { now: new Date('2026-11-22T12:00:00Z') };
   const logger = createLogger(process.env.AIS_TEST_LOG === '1' ? 'error' : 'silent');
   const files = testPkiFiles();
-  const trustStore = TrustStore.load({ anchorFile: files.anchor, crlFiles: files.crls, logger });
+  const trustStore = await TrustStore.load({ anchorFile: files.anchor, crlFiles: files.crls, logger });
 
   const build = (store: Store) =>
     assembleGateway({

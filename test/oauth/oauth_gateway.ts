@@ -87,7 +87,7 @@ export async function createTestApp(): Promise<TestApp> {
 
   const logger = createLogger('silent');
   const files = testPkiFiles();
-  const trustStore = TrustStore.load({ anchorFile: files.anchor, crlFiles: files.crls, logger });
+  const trustStore = await TrustStore.load({ anchorFile: files.anchor, crlFiles: files.crls, logger });
   // An AIS read as the integrator wires it.
   const reads = Router();
   reads.get('/v1/accounts', async (req, res, next) => {

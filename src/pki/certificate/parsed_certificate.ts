@@ -348,7 +348,7 @@ export class ParsedCertificate {
       this.problems.push('has an empty serial number');
       return;
     }
-    if (integerProblem(s)) this.problems.push('has a serial number that is not minimally encoded');
+    if (integerProblem(s)) this.problems.push('has a serial number that is not DER (non-minimal encoding)');
     if ((s[0] as number) & 0x80) this.problems.push('has a negative serial number');
     else if (s.every((b) => b === 0)) this.problems.push('has serial number zero');
     // 20 octets of magnitude; a leading zero octet that only keeps the number positive does not count.

@@ -93,6 +93,12 @@ describe('identityFromQwac', () => {
     expect(result.ok && result.identity.roles).toEqual(['PSP_AI', 'PSP_PI']);
   });
 
+  it('ignores an unknown (future) role OID beside known ones (issue 11.7)', async () => {
+    const qc = withPsd2(psd2Statement([...ALICE_ROLES, ['0.4.0.19495.1.7', 'PSP_XY']], BAFIN, 'DE-BAFIN'));
+    const result = identityFromQwac(await makeLeafDer({ qcStatements: qc }));
+    expect(result.ok && result.identity.roles).toEqual(['PSP_AI', 'PSP_PI']);
+  });
+
   const good = (roles: [string, string][] = ALICE_ROLES, ncaName = BAFIN, ncaId = 'DE-BAFIN'): Uint8Array =>
     psd2Statement(roles, ncaName, ncaId);
 

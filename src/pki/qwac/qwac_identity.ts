@@ -88,18 +88,20 @@ export function identityFromQwac(leaf: ParsedCertificate): QwacIdentityResult {
   }
   if (psd2.roles.length === 0) return refuse('PSD2 statement lists no roles (rolesOfPSP is empty)');
   const roles: PspRole[] = [];
+  let unknownRole: string | undefined;
   for (const { oid, name } of psd2.roles) {
     const role = ROLE_BY_OID.get(oid);
     if (!role) {
-      return refuse(
-        `PSD2 role OID ${oid} (named ${quote(name)}) is not one of PSP_AS, PSP_PI, PSP_AI, PSP_IC (TS 119 495 §5.1)`,
-      );
+      // A role defined after TS 119 495 §5.1 grants nothing here, but does not spoil the roles we know.
+      unknownRole ??= `PSD2 role OID ${oid} (named ${quote(name)}) is not one of PSP_AS, PSP_PI, PSP_AI, PSP_IC (TS 119 495 §5.1)`;
+      continue;
     }
     // TS 119 495 §5.2.2: the name must be the one belonging to the OID; a mismatch means the issuer got one wrong
     // and we cannot tell which.
     if (name !== role) return refuse(`PSD2 role ${oid} is named ${quote(name)}, but that OID is ${role}`);
     if (!roles.includes(role)) roles.push(role);
   }
+  if (roles.length === 0 && unknownRole !== undefined) return refuse(unknownRole);
 
   for (const [field, value] of [
     ['nCAName', psd2.ncaName],
