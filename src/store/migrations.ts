@@ -19,7 +19,4 @@ function merged(...sets: Record<string, Migration>[]): Record<string, Migration>
  * does not know ("corrupted migrations"), so a tool opening with fewer would lock itself out of a
  * database the gateway had used.
  */
-export const GATEWAY_MIGRATIONS: Readonly<Record<string, Migration>> = merged(
-  coreMigrations,
-  oauthMigrations,
-);
+export const STORE_MIGRATIONS: Readonly<Record<string, Migration>> = merged(coreMigrations, oauthMigrations);

@@ -15,7 +15,7 @@ import { Pool } from 'pg';
 import type { Logger } from '../audit/logger';
 import type { ConsentRepository } from '../consent/consent_repository';
 import { KyselyAccountService } from './kysely_account_service';
-import { GATEWAY_MIGRATIONS } from './migrations';
+import { STORE_MIGRATIONS } from './migrations';
 import { KyselyConsentRepository } from './kysely_consent_repository';
 import { registerDirectStatements } from './prepared_query';
 import { SqliteReadSnapshot } from './sqlite_read_snapshot';
@@ -176,7 +176,7 @@ export async function openStore(databaseUrl: string, options: OpenStoreOptions =
     throw new StoreError('database URL must start with sqlite: or postgres://');
   }
 
-  const migrator = new Migrator({ db, provider: migrationProvider(GATEWAY_MIGRATIONS) });
+  const migrator = new Migrator({ db, provider: migrationProvider(STORE_MIGRATIONS) });
   const { error, results } = await migrator.migrateToLatest();
   for (const result of results ?? []) {
     if (result.status === 'Success')

@@ -2,7 +2,7 @@ import type { Consent } from '../../src/consent/consent';
 import { buildSandboxBank, readSandboxBankFixture } from '../../src/accounts/sandbox_bank';
 import { loadSandboxBank } from '../../src/store/load_sandbox_bank';
 import { sql } from 'kysely';
-import { GATEWAY_MIGRATIONS } from '../../src/store/migrations';
+import { STORE_MIGRATIONS } from '../../src/store/migrations';
 import { type Store } from '../../src/store/open_store';
 import { DATABASE_KINDS, describeForDatabase, useTestStore } from './test_databases';
 
@@ -147,7 +147,7 @@ describe.each(DATABASE_KINDS)('consent repository and store on %s', (kind) => {
       const applied = await sql<{ name: string }>`select name from kysely_migration order by name`.execute(
         store.db,
       );
-      expect(applied.rows.map((r) => r.name)).toEqual(Object.keys(GATEWAY_MIGRATIONS).sort());
+      expect(applied.rows.map((r) => r.name)).toEqual(Object.keys(STORE_MIGRATIONS).sort());
       expect(applied.rows.map((r) => r.name)).toContain('0100_oauth_tables');
     });
   });
