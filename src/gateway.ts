@@ -24,6 +24,7 @@ import { ensureFixturePki } from './fixtures/fixture_pki';
 import type { PresentedAccessToken } from './oauth/access_token_verifier';
 import { OAuthService } from './oauth/oauth_service';
 import { TrustStore } from './pki/trust_store';
+import { SandboxOneTimeCodes } from './sca/sandbox_one_time_codes';
 import { loadSandboxBank } from './store/load_sandbox_bank';
 import { oauthMigrations } from './store/oauth_migrations';
 import { OAuthRepositoryKysely } from './store/oauth_repository_kysely';
@@ -98,7 +99,8 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
       ? `sqlite:${path.resolve(baseDir, config.databaseUrl.slice('sqlite:'.length))}`
       : config.databaseUrl;
   const store = await openStore(databaseUrl, { extraMigrations: oauthMigrations, logger });
-  await loadSandboxBank(store.db, buildSandboxBank(readSandboxBankFixture()));
+  const sandbox = readSandboxBankFixture();
+  await loadSandboxBank(store.db, buildSandboxBank(sandbox));
 
   const consents = new ConsentService({ repository: store.consents, accounts: store.accounts });
   const oauth = new OAuthService({
@@ -106,6 +108,7 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
     repository: new OAuthRepositoryKysely(store.db as unknown as Kysely<OAuthTables>),
     consents: new ConsentAuthorisationAdapter(consents),
     psus: new PsuDirectoryAdapter(store.accounts),
+    secondFactor: new SandboxOneTimeCodes(sandbox.psus),
     options: { issuer: config.publicUrl },
     logger,
   });

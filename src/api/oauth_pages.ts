@@ -65,7 +65,7 @@ export function signInPage(chrome: PageChrome, view: SignInView): string {
   const failed = view.error === 'credentials';
   const describedBy = failed ? ' aria-describedby="sign-in-error" aria-invalid="true"' : '';
   const error = failed
-    ? '<p id="sign-in-error" class="error" role="alert">The username or password is not correct. Please try again.</p>\n'
+    ? '<p id="sign-in-error" class="error" role="alert">The username, password or one-time code is not correct. Please try again.</p>\n'
     : '';
   return layout(
     chrome,
@@ -82,6 +82,11 @@ ${hidden(view.csrfToken)}
 <div class="field">
 <label for="password">Password</label>
 <input id="password" name="password" type="password" autocomplete="current-password" required${describedBy}>
+</div>
+<div class="field">
+<label for="otp">One-time code</label>
+<p id="otp-hint" class="hint">The 6-digit code your authenticator app shows for ${esc(chrome.bankName)}.</p>
+<input id="otp" name="otp" type="text" inputmode="numeric" pattern="[0-9]*" maxlength="8" autocomplete="one-time-code" required aria-describedby="otp-hint${failed ? ' sign-in-error' : ''}"${failed ? ' aria-invalid="true"' : ''}>
 </div>
 <div class="actions"><button type="submit" class="primary">Sign in</button></div>
 </form>`,
@@ -215,6 +220,7 @@ h2{font-size:1.1rem;margin:0 0 .5rem}
 .tpp-name{font-weight:700}
 code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.95em}
 .muted{color:var(--muted)}
+.hint{margin:0 0 .25rem;color:var(--muted);font-size:.9rem}
 .field{margin:0 0 1rem}
 label{display:block;font-weight:600;margin-bottom:.25rem}
 input[type=text],input[type=password]{width:100%;padding:.6rem .7rem;font:inherit;border:1px solid #8c959f;border-radius:6px}

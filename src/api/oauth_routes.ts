@@ -195,6 +195,7 @@ export function createOAuthRouter(deps: OAuthRouterDeps): Router {
               csrfToken,
               username: form.get('username') ?? undefined,
               password: form.get('password') ?? undefined,
+              oneTimeCode: form.get('otp') ?? undefined,
             })
           : await service.decide({ sessionId, csrfToken, decision, accounts: form.getAll('accounts') });
       if (result.kind === 'redirect') {

@@ -9,9 +9,12 @@ import {
 import type {
   ConsentAuthorisationPort,
   ConsentForAuthorisation,
+  Psu,
   PsuAccount,
   PsuDirectory,
 } from './consent_port';
+import type { AuthorisationSubject } from '../sca/authorisation_subject';
+import type { OneTimeCodeVerifier } from '../sca/one_time_code_verifier';
 import { AuthorizationPageError, OAuthError } from './oauth_error';
 import type { Grant, OAuthRepository, PsuSession, StoredToken } from './oauth_repository';
 import { pkce } from './pkce';
@@ -44,6 +47,8 @@ export interface OAuthServiceDeps {
   repository: OAuthRepository;
   consents: ConsentAuthorisationPort;
   psus: PsuDirectory;
+  /** The PSU's second factor (strong customer authentication). */
+  secondFactor: OneTimeCodeVerifier;
   options: OAuthServiceOptions;
   now?: () => Date;
   logger?: Logger;
@@ -234,13 +239,11 @@ export class OAuthService {
     csrfToken: string | undefined;
     username: string | undefined;
     password: string | undefined;
+    oneTimeCode: string | undefined;
   }): Promise<SignInResult> {
     const session = await this.loadSession(params.sessionId, params.csrfToken);
     const consent = await this.loadConsent(session);
-    const psu =
-      params.username !== undefined && params.password !== undefined
-        ? await this.deps.psus.authenticate(params.username, params.password)
-        : undefined;
+    const psu = await this.authenticate(params, { kind: 'consent', consentId: consent.consentId });
     if (psu === undefined) {
       const failures = await this.repo.recordFailedSignIn(session.idHash);
       this.deps.logger?.info({ event: 'oauth.psu_sign_in_failed', consentId: session.consentId });
@@ -412,6 +415,29 @@ export class OAuthService {
   }
 
   // ---------------------------------------------------------------- internals
+
+  /**
+   * Both factors, always both: a wrong password does not skip the code check, so neither the answer nor
+   * its timing tells which factor failed or whether the username exists.
+   */
+  private async authenticate(
+    credentials: {
+      username?: string | undefined;
+      password?: string | undefined;
+      oneTimeCode?: string | undefined;
+    },
+    subject: AuthorisationSubject,
+  ): Promise<Psu | undefined> {
+    const username = credentials.username ?? '';
+    const psu = await this.deps.psus.authenticate(username, credentials.password ?? '');
+    const codeOk = this.deps.secondFactor.verify({
+      username,
+      code: credentials.oneTimeCode ?? '',
+      subject,
+      at: this.now(),
+    });
+    return psu !== undefined && codeOk ? psu : undefined;
+  }
 
   private async redeemCode(client: TppIdentity, form: OAuthForm): Promise<TokenResponse> {
     const code = required(form, 'code');

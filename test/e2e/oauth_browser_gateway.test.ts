@@ -14,6 +14,7 @@ import { startTestGateway } from '../helpers/test_gateway';
 import { chromiumAvailable, launchChromium } from '../helpers/chromium';
 import { clientCredentials, testPkiFiles } from '../helpers/test_pki';
 import { mtlsRequest, tppMessageCode } from '../helpers/mtls_request';
+import { sandboxCode } from '../helpers/sandbox_psu';
 
 const available = chromiumAvailable('gateway browser test');
 
@@ -95,6 +96,7 @@ const ANNA_CURRENT = 'DE37100200300000123401';
     await page.goto(`${gateway.url}/oauth2/authorize?${query}`);
     await page.getByLabel(/user/i).fill('anna');
     await page.getByLabel(/password/i).fill('sandbox-anna');
+    await page.getByLabel(/one-time code/i).fill(sandboxCode('anna'));
     await page.locator('button[type=submit]').first().click();
     await page.waitForSelector('button[name=decision]');
     const text = await page.locator('body').innerText();

@@ -17,6 +17,7 @@ import {
   tokenRequest,
   createTestApp,
   type TestApp,
+  credentials,
 } from './oauth_test_app';
 
 let t: TestApp;
@@ -26,8 +27,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await t.close();
 });
-
-const PETRA = { username: 'petra', password: 'correct horse battery staple' };
 
 /** Authorises a fresh consent of Alice's and exchanges the code. */
 async function aliceTokens() {
@@ -155,7 +154,9 @@ describe('sign-in and decision', () => {
   it('shows who asks and what, then approve → consent valid and 303 with code, state and iss', async () => {
     const consent = t.consents.add(aliceConsent());
     const page = await openAuthorize(t.app, authorizeQuery(consent, newPkce()));
-    const signIn = await postForm(t.app, page.cookie, { csrf_token: page.csrf, ...PETRA }).expect(200);
+    const signIn = await postForm(t.app, page.cookie, { csrf_token: page.csrf, ...credentials(t) }).expect(
+      200,
+    );
     expect(signIn.text).toContain('Bank of Alice');
     expect(signIn.text).toContain(ALICE.organizationIdentifier);
     expect(signIn.text).toContain('Federal Financial Supervisory Authority (DE-BAFIN)');
@@ -192,7 +193,9 @@ describe('sign-in and decision', () => {
   it('deny → consent rejected and 303 with error=access_denied and state', async () => {
     const consent = t.consents.add(aliceConsent());
     const page = await openAuthorize(t.app, authorizeQuery(consent, newPkce()));
-    const signIn = await postForm(t.app, page.cookie, { csrf_token: page.csrf, ...PETRA }).expect(200);
+    const signIn = await postForm(t.app, page.cookie, { csrf_token: page.csrf, ...credentials(t) }).expect(
+      200,
+    );
     const res = await postForm(t.app, page.cookie, {
       csrf_token: csrfOf(signIn.text),
       decision: 'deny',
@@ -214,8 +217,43 @@ describe('sign-in and decision', () => {
     }).expect(200);
     expect(res.text).toContain('id="sign-in-error"');
     expect(res.text).toMatch(/id="password"[^>]*aria-describedby="sign-in-error"/);
-    expect(res.text).toMatch(/username or password is not correct/);
+    expect(res.text).toMatch(/username, password or one-time code is not correct/);
     expect(t.consents.consents.get(consent.consentId)?.status).toBe('received');
+  });
+
+  it.each([
+    ['no one-time code', { otp: '' }, 'petra'],
+    ['a wrong one-time code', { otp: '000000' }, 'petra'],
+    ["Paul's code with Petra's password", { otp: '' }, 'paul'],
+    ['a code from two steps ago', { otp: 'old' }, 'petra'],
+    ['the right code but a wrong password', { password: 'wrong' }, 'petra'],
+  ] as const)('two factors: %s → refused with the same message', async (_name, change, codeOf) => {
+    const consent = t.consents.add(aliceConsent());
+    const page = await openAuthorize(t.app, authorizeQuery(consent, newPkce()));
+    const fields: Record<string, string> = { ...credentials(t), ...change };
+    // codeOf: whose authenticator the code comes from.
+    if (codeOf === 'paul') fields.otp = credentials(t, 'paul').otp;
+    if (change.otp === 'old') {
+      t.clock.advance(-60);
+      fields.otp = credentials(t).otp;
+      t.clock.advance(60);
+    }
+    const res = await postForm(t.app, page.cookie, { csrf_token: page.csrf, ...fields }).expect(200);
+    expect(res.text).toMatch(/username, password or one-time code is not correct/);
+    expect(res.text).not.toMatch(/name="decision"/);
+    expect(t.consents.consents.get(consent.consentId)?.status).toBe('received');
+  });
+
+  it('the code one step either side of the clock is accepted (drift)', async () => {
+    for (const offset of [-30, 30]) {
+      const consent = t.consents.add(aliceConsent());
+      const page = await openAuthorize(t.app, authorizeQuery(consent, newPkce()));
+      t.clock.advance(offset);
+      const fields = credentials(t);
+      t.clock.advance(-offset);
+      const res = await postForm(t.app, page.cookie, { csrf_token: page.csrf, ...fields }).expect(200);
+      expect(res.text).toMatch(/name="decision"/);
+    }
   });
 
   it('five wrong passwords end the session', async () => {
@@ -229,13 +267,13 @@ describe('sign-in and decision', () => {
     await postForm(t.app, page.cookie, { csrf_token: page.csrf, username: 'petra', password: 'x' }).expect(
       403,
     );
-    await postForm(t.app, page.cookie, { csrf_token: page.csrf, ...PETRA }).expect(403);
+    await postForm(t.app, page.cookie, { csrf_token: page.csrf, ...credentials(t) }).expect(403);
   });
 
   it.each([
-    ['no CSRF token', (csrf: string) => ({ ...PETRA, csrf_token: csrf }), 'omit'],
-    ['a wrong CSRF token', () => ({ ...PETRA, csrf_token: 'forged' }), 'keep'],
-    ['no session cookie', (csrf: string) => ({ ...PETRA, csrf_token: csrf }), 'no-cookie'],
+    ['no CSRF token', (csrf: string) => ({ ...credentials(t), csrf_token: csrf }), 'omit'],
+    ['a wrong CSRF token', () => ({ ...credentials(t), csrf_token: 'forged' }), 'keep'],
+    ['no session cookie', (csrf: string) => ({ ...credentials(t), csrf_token: csrf }), 'no-cookie'],
   ] as const)('%s → 403 page', async (_name, fields, mode) => {
     const consent = t.consents.add(aliceConsent());
     const page = await openAuthorize(t.app, authorizeQuery(consent, newPkce()));
@@ -249,7 +287,7 @@ describe('sign-in and decision', () => {
   it('a decision with a wrong CSRF token → 403 and the consent stays received', async () => {
     const consent = t.consents.add(aliceConsent());
     const page = await openAuthorize(t.app, authorizeQuery(consent, newPkce()));
-    await postForm(t.app, page.cookie, { csrf_token: page.csrf, ...PETRA }).expect(200);
+    await postForm(t.app, page.cookie, { csrf_token: page.csrf, ...credentials(t) }).expect(200);
     await postForm(t.app, page.cookie, { csrf_token: 'forged', decision: 'approve' }).expect(403);
     expect(t.consents.consents.get(consent.consentId)?.status).toBe('received');
   });
@@ -263,7 +301,9 @@ describe('sign-in and decision', () => {
   it("a consent naming accounts that are not the PSU's can only be denied", async () => {
     const consent = t.consents.add(aliceConsent({ access: { balances: ['DE75512108001245126199'] } }));
     const page = await openAuthorize(t.app, authorizeQuery(consent, newPkce()));
-    const signIn = await postForm(t.app, page.cookie, { csrf_token: page.csrf, ...PETRA }).expect(403);
+    const signIn = await postForm(t.app, page.cookie, { csrf_token: page.csrf, ...credentials(t) }).expect(
+      403,
+    );
     expect(signIn.text).toMatch(/cannot be approved/);
     expect(signIn.text).toContain('DE75512108001245126199');
     expect(signIn.text).not.toMatch(/value="approve"/);
@@ -278,7 +318,9 @@ describe('sign-in and decision', () => {
   ])('%s: the PSU picks their own accounts', async (_name, access) => {
     const consent = t.consents.add(aliceConsent({ access }));
     const page = await openAuthorize(t.app, authorizeQuery(consent, newPkce()));
-    const signIn = await postForm(t.app, page.cookie, { csrf_token: page.csrf, ...PETRA }).expect(200);
+    const signIn = await postForm(t.app, page.cookie, { csrf_token: page.csrf, ...credentials(t) }).expect(
+      200,
+    );
     expect(signIn.text).toMatch(/type="checkbox"[^>]*name="accounts" value="DE89370400440532013000"/);
     expect(signIn.text).toMatch(/type="checkbox"[^>]*name="accounts" value="DE02120300000000202051"/);
     const csrf = csrfOf(signIn.text);
@@ -305,7 +347,9 @@ describe('sign-in and decision', () => {
   it('the session answers one decision only', async () => {
     const consent = t.consents.add(aliceConsent());
     const page = await openAuthorize(t.app, authorizeQuery(consent, newPkce()));
-    const signIn = await postForm(t.app, page.cookie, { csrf_token: page.csrf, ...PETRA }).expect(200);
+    const signIn = await postForm(t.app, page.cookie, { csrf_token: page.csrf, ...credentials(t) }).expect(
+      200,
+    );
     const csrf = csrfOf(signIn.text);
     await postForm(t.app, page.cookie, { csrf_token: csrf, decision: 'approve' }).expect(303);
     await postForm(t.app, page.cookie, { csrf_token: csrf, decision: 'deny' }).expect(403);

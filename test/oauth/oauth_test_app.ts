@@ -14,7 +14,24 @@ import type { TppIdentity } from '../../src/pki/tpp_identity';
 import { oauthMigrations } from '../../src/store/oauth_migrations';
 import { OAuthRepositoryKysely } from '../../src/store/oauth_repository_kysely';
 import type { OAuthTables } from '../../src/store/oauth_schema';
+import { SandboxOneTimeCodes } from '../../src/sca/sandbox_one_time_codes';
 import { InMemoryConsents, InMemoryPsuDirectory, SANDBOX_PSUS } from './in_memory_ports';
+
+/** The PSUs' authenticators; the sign-in form takes the username, so the seeds are keyed by it. */
+export const SANDBOX_CODES = new SandboxOneTimeCodes(
+  SANDBOX_PSUS.map((p) => ({ psuId: p.username, totpSeed: p.totpSeed })),
+);
+
+/** Sign-in form fields for a sandbox PSU, with the one-time code their authenticator shows now. */
+export function credentials(
+  t: { clock: TestClock },
+  username: 'petra' | 'paul' = 'petra',
+): { username: string; password: string; otp: string } {
+  const psu = SANDBOX_PSUS.find((p) => p.username === username);
+  if (psu === undefined) throw new Error(`no PSU ${username}`);
+  const otp = SANDBOX_CODES.codeFor(username, { kind: 'consent', consentId: '' }, t.clock.now());
+  return { username, password: psu.password, otp };
+}
 
 export const PUBLIC_URL = 'https://gateway.test';
 export const ALICE_REDIRECT = 'https://alice.example/callback';
@@ -83,6 +100,7 @@ export async function createTestApp(): Promise<TestApp> {
     repository: new OAuthRepositoryKysely(db),
     consents,
     psus: new InMemoryPsuDirectory(SANDBOX_PSUS),
+    secondFactor: SANDBOX_CODES,
     options: { issuer: PUBLIC_URL },
     now: clock.now,
   });
@@ -210,8 +228,7 @@ export async function obtainCode(
   const page = await openAuthorize(t.app, authorizeQuery(consent, pair));
   const signIn = await postForm(t.app, page.cookie, {
     csrf_token: page.csrf,
-    username: 'petra',
-    password: 'correct horse battery staple',
+    ...credentials(t),
   }).expect(200);
   const res = await postForm(t.app, page.cookie, {
     csrf_token: csrfOf(signIn.text),
