@@ -233,7 +233,7 @@ describe('sign-in and decision', () => {
     const fields: Record<string, string> = { ...credentials(t), ...change };
     // codeOf: whose authenticator the code comes from.
     if (codeOf === 'paul') fields.otp = credentials(t, 'paul').otp;
-    if (change.otp === 'old') {
+    if ('otp' in change && change.otp === 'old') {
       t.clock.advance(-60);
       fields.otp = credentials(t).otp;
       t.clock.advance(60);
