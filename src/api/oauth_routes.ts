@@ -64,6 +64,16 @@ function formActionSource(redirectUri: string): string {
   return url.origin !== 'null' ? url.origin : url.protocol;
 }
 
+function setSessionCookie(res: Response, sessionId: string, ttlSeconds: number): void {
+  res.cookie(SESSION_COOKIE, sessionId, {
+    httpOnly: true,
+    secure: true,
+    sameSite: 'lax',
+    path: '/',
+    maxAge: ttlSeconds * 1000,
+  });
+}
+
 function readCookie(req: Request, name: string): string | undefined {
   for (const part of (req.headers.cookie ?? '').split(';')) {
     const eq = part.indexOf('=');
@@ -169,13 +179,7 @@ export function createOAuthRouter(deps: OAuthRouterDeps): Router {
   router.get(AUTHORIZE_PATH, pageHeaders, selfOnlyCsp, async (req, res) => {
     try {
       const started = await service.beginAuthorization(queryParams(req));
-      res.cookie(SESSION_COOKIE, started.sessionId, {
-        httpOnly: true,
-        secure: true,
-        sameSite: 'lax',
-        path: '/',
-        maxAge: started.sessionTtlSeconds * 1000,
-      });
+      setSessionCookie(res, started.sessionId, started.sessionTtlSeconds);
       sendPage(res, 200, signInPage(chrome, started.view));
     } catch (error) {
       pageFailure(res, error);
@@ -198,6 +202,7 @@ export function createOAuthRouter(deps: OAuthRouterDeps): Router {
               oneTimeCode: form.get('otp') ?? undefined,
             })
           : await service.decide({ sessionId, csrfToken, decision, accounts: form.getAll('accounts') });
+      if (result.kind === 'signedIn') setSessionCookie(res, result.sessionId, result.sessionTtlSeconds);
       if (result.kind === 'redirect') {
         res.clearCookie(SESSION_COOKIE, { httpOnly: true, secure: true, sameSite: 'lax', path: '/' });
         res.set('Cache-Control', 'no-store').redirect(303, result.location);

@@ -110,7 +110,10 @@ export interface BeginAuthorizationResult {
   sessionTtlSeconds: number;
 }
 
-export type SignInResult = { kind: 'signIn'; view: SignInView } | { kind: 'consent'; view: ConsentView };
+export type SignInResult =
+  | { kind: 'signIn'; view: SignInView }
+  /** Signed in: the session continues under a new id, for a new cookie. */
+  | { kind: 'signedIn'; view: ConsentView; sessionId: string; sessionTtlSeconds: number };
 export type DecisionResult = { kind: 'redirect'; location: string } | { kind: 'consent'; view: ConsentView };
 
 export interface TokenResponse {
@@ -259,10 +262,28 @@ export class OAuthService {
         view: { csrfToken: session.csrfToken, tpp: tppView(consent), error: 'credentials' },
       };
     }
-    await this.repo.setSessionPsu(session.idHash, psu);
+    const sessionId = secretToken.generate();
+    const renewed: PsuSession = {
+      ...session,
+      idHash: secretToken.hash(sessionId),
+      csrfToken: secretToken.generate(),
+      psuId: psu.psuId,
+      psuName: psu.name,
+    };
+    if (
+      !(await this.repo.renewSessionAtSignIn(session.idHash, {
+        ...renewed,
+        psuId: psu.psuId,
+        psuName: psu.name,
+      }))
+    ) {
+      throw new AuthorizationPageError(403, 'This request was already answered.', 'session gone at sign-in');
+    }
     return {
-      kind: 'consent',
-      view: await this.consentView(session, consent, psu.psuId, psu.name, []),
+      kind: 'signedIn',
+      sessionId,
+      sessionTtlSeconds: Math.max(1, Math.ceil((session.expiresAt.getTime() - this.now().getTime()) / 1000)),
+      view: await this.consentView(renewed, consent, psu.psuId, psu.name, []),
     };
   }
 
@@ -461,7 +482,9 @@ export class OAuthService {
       throw new OAuthError('invalid_grant', 'The authorization code was not issued to this client');
     }
     const now = this.now();
-    if (grant.codeUsedAt !== null) {
+    // Claimed before any other check: a failed redemption (wrong verifier, wrong redirect_uri, expired)
+    // uses the code up like a successful one, so a verifier cannot be guessed against the same code.
+    if (grant.codeUsedAt !== null || !(await this.repo.claimCode(grant.id, now))) {
       await this.revokeForReplay(grant);
       throw new OAuthError(
         'invalid_grant',
@@ -479,14 +502,6 @@ export class OAuthService {
       throw new OAuthError('invalid_grant', 'code_verifier does not match the code_challenge');
     }
     const consent = await this.usableConsent(grant.consentId);
-    if (!(await this.repo.claimCode(grant.id, now))) {
-      // Lost a race against another redemption of the same code: that is a replay too.
-      await this.revokeForReplay(grant);
-      throw new OAuthError(
-        'invalid_grant',
-        'The authorization code was already used; its tokens are revoked',
-      );
-    }
     return this.issueTokens(grant.id, client, consent, now);
   }
 

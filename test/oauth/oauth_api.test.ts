@@ -154,9 +154,7 @@ describe('sign-in and decision', () => {
   it('shows who asks and what, then approve → consent valid and 303 with code, state and iss', async () => {
     const consent = t.consents.add(aliceConsent());
     const page = await openAuthorize(t.app, authorizeQuery(consent, newPkce()));
-    const signIn = await postForm(t.app, page.cookie, { csrf_token: page.csrf, ...credentials(t) }).expect(
-      200,
-    );
+    const signIn = await postForm(t.app, page, { csrf_token: page.csrf, ...credentials(t) }).expect(200);
     expect(signIn.text).toContain('Bank of Alice');
     expect(signIn.text).toContain(ALICE.organizationIdentifier);
     expect(signIn.text).toContain('Federal Financial Supervisory Authority (DE-BAFIN)');
@@ -170,7 +168,7 @@ describe('sign-in and decision', () => {
       "form-action 'self' https://alice.example",
     );
 
-    const res = await postForm(t.app, page.cookie, {
+    const res = await postForm(t.app, page, {
       csrf_token: csrfOf(signIn.text),
       decision: 'approve',
     }).expect(303);
@@ -193,10 +191,8 @@ describe('sign-in and decision', () => {
   it('deny → consent rejected and 303 with error=access_denied and state', async () => {
     const consent = t.consents.add(aliceConsent());
     const page = await openAuthorize(t.app, authorizeQuery(consent, newPkce()));
-    const signIn = await postForm(t.app, page.cookie, { csrf_token: page.csrf, ...credentials(t) }).expect(
-      200,
-    );
-    const res = await postForm(t.app, page.cookie, {
+    const signIn = await postForm(t.app, page, { csrf_token: page.csrf, ...credentials(t) }).expect(200);
+    const res = await postForm(t.app, page, {
       csrf_token: csrfOf(signIn.text),
       decision: 'deny',
     }).expect(303);
@@ -210,7 +206,7 @@ describe('sign-in and decision', () => {
   it('a wrong password → the sign-in page again with an error tied to the fields', async () => {
     const consent = t.consents.add(aliceConsent());
     const page = await openAuthorize(t.app, authorizeQuery(consent, newPkce()));
-    const res = await postForm(t.app, page.cookie, {
+    const res = await postForm(t.app, page, {
       csrf_token: page.csrf,
       username: 'petra',
       password: 'wrong',
@@ -238,7 +234,7 @@ describe('sign-in and decision', () => {
       fields.otp = credentials(t).otp;
       t.clock.advance(60);
     }
-    const res = await postForm(t.app, page.cookie, { csrf_token: page.csrf, ...fields }).expect(200);
+    const res = await postForm(t.app, page, { csrf_token: page.csrf, ...fields }).expect(200);
     expect(res.text).toMatch(/username, password or one-time code is not correct/);
     expect(res.text).not.toMatch(/name="decision"/);
     expect(t.consents.consents.get(consent.consentId)?.status).toBe('received');
@@ -251,23 +247,35 @@ describe('sign-in and decision', () => {
       t.clock.advance(offset);
       const fields = credentials(t);
       t.clock.advance(-offset);
-      const res = await postForm(t.app, page.cookie, { csrf_token: page.csrf, ...fields }).expect(200);
+      const res = await postForm(t.app, page, { csrf_token: page.csrf, ...fields }).expect(200);
       expect(res.text).toMatch(/name="decision"/);
     }
+  });
+
+  it('the session cookie is renewed at sign-in: the cookie from before no longer works', async () => {
+    const consent = t.consents.add(aliceConsent());
+    const page = await openAuthorize(t.app, authorizeQuery(consent, newPkce()));
+    const before = page.cookie;
+    const signIn = await postForm(t.app, page, { csrf_token: page.csrf, ...credentials(t) }).expect(200);
+    const renewed = String(([] as string[]).concat(signIn.headers['set-cookie'] ?? [])[0]);
+    expect(renewed).toMatch(/^__Host-psd2-authorize=[^;]+;.*HttpOnly/);
+    expect(page.cookie).not.toBe(before);
+    const csrf = csrfOf(signIn.text);
+    expect(csrf).not.toBe(page.csrf);
+    // A session id planted before sign-in (session fixation) is worthless after it.
+    await postForm(t.app, before, { csrf_token: csrf, decision: 'approve' }).expect(403);
+    await postForm(t.app, page, { csrf_token: page.csrf, decision: 'approve' }).expect(403);
+    await postForm(t.app, page, { csrf_token: csrf, decision: 'approve' }).expect(303);
   });
 
   it('five wrong passwords end the session', async () => {
     const consent = t.consents.add(aliceConsent());
     const page = await openAuthorize(t.app, authorizeQuery(consent, newPkce()));
     for (let i = 0; i < 4; i++) {
-      await postForm(t.app, page.cookie, { csrf_token: page.csrf, username: 'petra', password: 'x' }).expect(
-        200,
-      );
+      await postForm(t.app, page, { csrf_token: page.csrf, username: 'petra', password: 'x' }).expect(200);
     }
-    await postForm(t.app, page.cookie, { csrf_token: page.csrf, username: 'petra', password: 'x' }).expect(
-      403,
-    );
-    await postForm(t.app, page.cookie, { csrf_token: page.csrf, ...credentials(t) }).expect(403);
+    await postForm(t.app, page, { csrf_token: page.csrf, username: 'petra', password: 'x' }).expect(403);
+    await postForm(t.app, page, { csrf_token: page.csrf, ...credentials(t) }).expect(403);
   });
 
   it.each([
@@ -279,7 +287,7 @@ describe('sign-in and decision', () => {
     const page = await openAuthorize(t.app, authorizeQuery(consent, newPkce()));
     const body: Record<string, string> = { ...fields(page.csrf) };
     if (mode === 'omit') delete body.csrf_token;
-    const res = await postForm(t.app, mode === 'no-cookie' ? undefined : page.cookie, body).expect(403);
+    const res = await postForm(t.app, mode === 'no-cookie' ? undefined : page, body).expect(403);
     expect(res.headers['content-type']).toMatch(/text\/html/);
     expect(res.headers.location).toBeUndefined();
   });
@@ -287,27 +295,25 @@ describe('sign-in and decision', () => {
   it('a decision with a wrong CSRF token → 403 and the consent stays received', async () => {
     const consent = t.consents.add(aliceConsent());
     const page = await openAuthorize(t.app, authorizeQuery(consent, newPkce()));
-    await postForm(t.app, page.cookie, { csrf_token: page.csrf, ...credentials(t) }).expect(200);
-    await postForm(t.app, page.cookie, { csrf_token: 'forged', decision: 'approve' }).expect(403);
+    await postForm(t.app, page, { csrf_token: page.csrf, ...credentials(t) }).expect(200);
+    await postForm(t.app, page, { csrf_token: 'forged', decision: 'approve' }).expect(403);
     expect(t.consents.consents.get(consent.consentId)?.status).toBe('received');
   });
 
   it('a decision before signing in → 403', async () => {
     const consent = t.consents.add(aliceConsent());
     const page = await openAuthorize(t.app, authorizeQuery(consent, newPkce()));
-    await postForm(t.app, page.cookie, { csrf_token: page.csrf, decision: 'approve' }).expect(403);
+    await postForm(t.app, page, { csrf_token: page.csrf, decision: 'approve' }).expect(403);
   });
 
   it("a consent naming accounts that are not the PSU's can only be denied", async () => {
     const consent = t.consents.add(aliceConsent({ access: { balances: ['DE75512108001245126199'] } }));
     const page = await openAuthorize(t.app, authorizeQuery(consent, newPkce()));
-    const signIn = await postForm(t.app, page.cookie, { csrf_token: page.csrf, ...credentials(t) }).expect(
-      403,
-    );
+    const signIn = await postForm(t.app, page, { csrf_token: page.csrf, ...credentials(t) }).expect(403);
     expect(signIn.text).toMatch(/cannot be approved/);
     expect(signIn.text).toContain('DE75512108001245126199');
     expect(signIn.text).not.toMatch(/value="approve"/);
-    await postForm(t.app, page.cookie, { csrf_token: csrfOf(signIn.text), decision: 'approve' }).expect(403);
+    await postForm(t.app, page, { csrf_token: csrfOf(signIn.text), decision: 'approve' }).expect(403);
     expect(t.consents.consents.get(consent.consentId)?.status).toBe('received');
   });
 
@@ -318,25 +324,23 @@ describe('sign-in and decision', () => {
   ])('%s: the PSU picks their own accounts', async (_name, access) => {
     const consent = t.consents.add(aliceConsent({ access }));
     const page = await openAuthorize(t.app, authorizeQuery(consent, newPkce()));
-    const signIn = await postForm(t.app, page.cookie, { csrf_token: page.csrf, ...credentials(t) }).expect(
-      200,
-    );
+    const signIn = await postForm(t.app, page, { csrf_token: page.csrf, ...credentials(t) }).expect(200);
     expect(signIn.text).toMatch(/type="checkbox"[^>]*name="accounts" value="DE89370400440532013000"/);
     expect(signIn.text).toMatch(/type="checkbox"[^>]*name="accounts" value="DE02120300000000202051"/);
     const csrf = csrfOf(signIn.text);
 
-    const none = await postForm(t.app, page.cookie, { csrf_token: csrf, decision: 'approve' }).expect(200);
+    const none = await postForm(t.app, page, { csrf_token: csrf, decision: 'approve' }).expect(200);
     expect(none.text).toContain('id="accounts-error"');
     expect(none.text).toContain('aria-describedby="accounts-error"');
 
-    await postForm(t.app, page.cookie, {
+    await postForm(t.app, page, {
       csrf_token: csrf,
       decision: 'approve',
       accounts: ['DE89370400440532013000', 'DE75512108001245126199'],
     }).expect(400);
     expect(t.consents.consents.get(consent.consentId)?.status).toBe('received');
 
-    await postForm(t.app, page.cookie, {
+    await postForm(t.app, page, {
       csrf_token: csrf,
       decision: 'approve',
       accounts: 'DE02120300000000202051',
@@ -347,12 +351,10 @@ describe('sign-in and decision', () => {
   it('the session answers one decision only', async () => {
     const consent = t.consents.add(aliceConsent());
     const page = await openAuthorize(t.app, authorizeQuery(consent, newPkce()));
-    const signIn = await postForm(t.app, page.cookie, { csrf_token: page.csrf, ...credentials(t) }).expect(
-      200,
-    );
+    const signIn = await postForm(t.app, page, { csrf_token: page.csrf, ...credentials(t) }).expect(200);
     const csrf = csrfOf(signIn.text);
-    await postForm(t.app, page.cookie, { csrf_token: csrf, decision: 'approve' }).expect(303);
-    await postForm(t.app, page.cookie, { csrf_token: csrf, decision: 'deny' }).expect(403);
+    await postForm(t.app, page, { csrf_token: csrf, decision: 'approve' }).expect(303);
+    await postForm(t.app, page, { csrf_token: csrf, decision: 'deny' }).expect(403);
     expect(t.consents.consents.get(consent.consentId)?.status).toBe('valid');
   });
 });
@@ -377,16 +379,34 @@ describe('POST /oauth2/token', () => {
     expect(read.body.consentId).toBe(consent.consentId);
   });
 
-  it('a wrong PKCE verifier → 400 invalid_grant, and the code stays redeemable with the right one', async () => {
+  it.each([
+    ['a wrong PKCE verifier', { code_verifier: newPkce().verifier }],
+    ['a wrong redirect_uri', { redirect_uri: 'https://alice.example/other' }],
+  ])(
+    '%s → 400 invalid_grant, and the code is used up: the right request fails after it',
+    async (_n, change) => {
+      const consent = t.consents.add(aliceConsent());
+      const pair = newPkce();
+      const code = await obtainCode(t, consent, pair);
+      const res = await exchangeCode(t.app, 'alice', code, pair, change).expect(400);
+      expect(res.body).toMatchObject({ error: 'invalid_grant' });
+      const again = await exchangeCode(t.app, 'alice', code, pair).expect(400);
+      expect(again.body).toMatchObject({ error: 'invalid_grant' });
+    },
+  );
+
+  it('an expired code is used up too', async () => {
     const consent = t.consents.add(aliceConsent());
     const pair = newPkce();
     const code = await obtainCode(t, consent, pair);
-    const res = await exchangeCode(t.app, 'alice', code, newPkce()).expect(400);
-    expect(res.body).toEqual({
-      error: 'invalid_grant',
-      error_description: expect.stringMatching(/code_verifier/),
-    });
-    await exchangeCode(t.app, 'alice', code, pair).expect(200);
+    t.clock.advance(121);
+    await exchangeCode(t.app, 'alice', code, pair).expect(400);
+    const row = await t.db
+      .selectFrom('oauth_grant')
+      .select('code_used_at')
+      .where('consent_id', '=', consent.consentId)
+      .executeTakeFirst();
+    expect(row?.code_used_at).not.toBeNull();
   });
 
   it.each([

@@ -206,16 +206,29 @@ export async function openAuthorize(app: Express, query: Record<string, string>)
   return { cookie, csrf: csrfOf(res.text) };
 }
 
+/**
+ * POST /oauth2/authorize. Given the page state, the request carries its cookie and the state follows a
+ * renewed session cookie (the gateway issues a new one at sign-in), as a browser's cookie jar would.
+ */
 export function postForm(
   app: Express,
-  cookie: string | undefined,
+  session: PageState | string | undefined,
   fields: Record<string, string | string[]>,
 ) {
   const body = new URLSearchParams();
   for (const [k, v] of Object.entries(fields))
     for (const item of ([] as string[]).concat(v)) body.append(k, item);
   const req = request(app).post('/oauth2/authorize').type('form');
+  const cookie = typeof session === 'string' ? session : session?.cookie;
   if (cookie !== undefined) req.set('Cookie', cookie);
+  if (typeof session === 'object') {
+    req.on('response', (res: { headers: Record<string, unknown> }) => {
+      const renewed = ([] as string[]).concat((res.headers['set-cookie'] as string[] | undefined) ?? [])[0];
+      if (renewed !== undefined && !/Expires=Thu, 01 Jan 1970/i.test(renewed)) {
+        session.cookie = renewed.split(';')[0] ?? session.cookie;
+      }
+    });
+  }
   return req.send(body.toString());
 }
 
@@ -226,11 +239,11 @@ export async function obtainCode(
   pair: PkcePair,
 ): Promise<string> {
   const page = await openAuthorize(t.app, authorizeQuery(consent, pair));
-  const signIn = await postForm(t.app, page.cookie, {
+  const signIn = await postForm(t.app, page, {
     csrf_token: page.csrf,
     ...credentials(t),
   }).expect(200);
-  const res = await postForm(t.app, page.cookie, {
+  const res = await postForm(t.app, page, {
     csrf_token: csrfOf(signIn.text),
     decision: 'approve',
   }).expect(303);
