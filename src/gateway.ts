@@ -25,6 +25,9 @@ import type { PresentedAccessToken } from './oauth/access_token_verifier';
 import { OAuthService } from './oauth/oauth_service';
 import { TrustStore } from './pki/trust_store';
 import { SandboxOneTimeCodes } from './sca/sandbox_one_time_codes';
+import { SignInLimiter } from './sca/sign_in_limiter';
+import { KyselySignInAttemptRepository } from './store/kysely_sign_in_attempt_repository';
+import { clientAddress } from './api/client_address';
 import { loadSandboxBank } from './store/load_sandbox_bank';
 import { oauthMigrations } from './store/oauth_migrations';
 import { OAuthRepositoryKysely } from './store/oauth_repository_kysely';
@@ -103,12 +106,14 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
   await loadSandboxBank(store.db, buildSandboxBank(sandbox));
 
   const consents = new ConsentService({ repository: store.consents, accounts: store.accounts });
+  // Same connection, disjoint tables: Kysely's table map is invariant, so the view is narrowed by a cast.
+  const oauthDb = store.db as unknown as Kysely<OAuthTables>;
   const oauth = new OAuthService({
-    // Same connection, disjoint tables: Kysely's table map is invariant, so the view is narrowed by a cast.
-    repository: new OAuthRepositoryKysely(store.db as unknown as Kysely<OAuthTables>),
+    repository: new OAuthRepositoryKysely(oauthDb),
     consents: new ConsentAuthorisationAdapter(consents),
     psus: new PsuDirectoryAdapter(store.accounts),
     secondFactor: new SandboxOneTimeCodes(sandbox.psus),
+    signInLimiter: new SignInLimiter(new KyselySignInAttemptRepository(oauthDb)),
     options: { issuer: config.publicUrl },
     logger,
   });
@@ -134,14 +139,18 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
     onConsentDeleted: (consentId) => oauth.revokeTokensForConsent(consentId),
     tppDnsNames: (res) => requireTppIdentity(res).dnsNames,
   });
-  const oauthRouter = createOAuthRouter({ service: oauth, publicUrl: config.publicUrl, logger });
-
   let trustedProxies: TrustedProxies;
   try {
     trustedProxies = new TrustedProxies(config.trustedProxies);
   } catch (error) {
     throw new Error(`GATEWAY_TRUSTED_PROXIES: ${(error as Error).message}`);
   }
+  const oauthRouter = createOAuthRouter({
+    service: oauth,
+    publicUrl: config.publicUrl,
+    clientAddress: (req) => clientAddress(req, trustedProxies),
+    logger,
+  });
 
   const app = createApp({
     logger,

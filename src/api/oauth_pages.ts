@@ -62,11 +62,13 @@ function hidden(csrfToken: string): string {
 }
 
 export function signInPage(chrome: PageChrome, view: SignInView): string {
-  const failed = view.error === 'credentials';
+  const failed = view.error !== undefined;
   const describedBy = failed ? ' aria-describedby="sign-in-error" aria-invalid="true"' : '';
-  const error = failed
-    ? '<p id="sign-in-error" class="error" role="alert">The username, password or one-time code is not correct. Please try again.</p>\n'
-    : '';
+  const message =
+    view.error === 'locked'
+      ? `Too many failed sign-ins. For your protection, signing in is paused. Please try again in ${esc(view.retryAfterMinutes ?? 15)} minutes.`
+      : 'The username, password or one-time code is not correct. Please try again.';
+  const error = failed ? `<p id="sign-in-error" class="error" role="alert">${message}</p>\n` : '';
   return layout(
     chrome,
     'Sign in',

@@ -21,6 +21,8 @@ export interface OAuthRouterDeps {
   publicUrl: string;
   /** Shown on the PSU's pages. Default "Bob's Bank". */
   bankName?: string;
+  /** The PSU browser's address (behind a trusted proxy, the forwarded one); default the socket's peer. */
+  clientAddress?: (req: Request) => string;
   logger?: Logger;
 }
 
@@ -200,6 +202,7 @@ export function createOAuthRouter(deps: OAuthRouterDeps): Router {
               username: form.get('username') ?? undefined,
               password: form.get('password') ?? undefined,
               oneTimeCode: form.get('otp') ?? undefined,
+              clientAddress: deps.clientAddress?.(req) ?? req.socket.remoteAddress ?? 'unknown',
             })
           : await service.decide({ sessionId, csrfToken, decision, accounts: form.getAll('accounts') });
       if (result.kind === 'signedIn') setSessionCookie(res, result.sessionId, result.sessionTtlSeconds);

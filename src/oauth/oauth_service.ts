@@ -15,6 +15,7 @@ import type {
 } from './consent_port';
 import type { AuthorisationSubject } from '../sca/authorisation_subject';
 import type { OneTimeCodeVerifier } from '../sca/one_time_code_verifier';
+import { usernameHash, type SignInLimiter } from '../sca/sign_in_limiter';
 import { AuthorizationPageError, OAuthError } from './oauth_error';
 import type { Grant, OAuthRepository, PsuSession, StoredToken } from './oauth_repository';
 import { pkce } from './pkce';
@@ -49,6 +50,8 @@ export interface OAuthServiceDeps {
   psus: PsuDirectory;
   /** The PSU's second factor (strong customer authentication). */
   secondFactor: OneTimeCodeVerifier;
+  /** Failed sign-ins limited per PSU and per client address, across sessions and instances. */
+  signInLimiter: SignInLimiter;
   options: OAuthServiceOptions;
   now?: () => Date;
   logger?: Logger;
@@ -65,7 +68,9 @@ export interface TppView {
 export interface SignInView {
   csrfToken: string;
   tpp: TppView;
-  error?: 'credentials';
+  error?: 'credentials' | 'locked';
+  /** With `locked`: how long until the PSU may try again, rounded up. */
+  retryAfterMinutes?: number;
 }
 
 export interface NamedAccountView {
@@ -243,13 +248,35 @@ export class OAuthService {
     username: string | undefined;
     password: string | undefined;
     oneTimeCode: string | undefined;
+    /** The browser's address, for the per-address limit and the log. */
+    clientAddress: string;
   }): Promise<SignInResult> {
     const session = await this.loadSession(params.sessionId, params.csrfToken);
     const consent = await this.loadConsent(session);
+    const now = this.now();
+    const who = { clientAddress: params.clientAddress, usernameHash: usernameHash(params.username ?? '') };
+    const admission = await this.deps.signInLimiter.admit({
+      username: params.username ?? '',
+      clientAddress: params.clientAddress,
+      at: now,
+    });
+    if (!admission.admitted) {
+      this.deps.logger?.warn({ event: 'oauth.psu_sign_in_locked', ...who, by: admission.by });
+      const minutes = Math.ceil((admission.lockedUntil.getTime() - now.getTime()) / 60_000);
+      return {
+        kind: 'signIn',
+        view: {
+          csrfToken: session.csrfToken,
+          tpp: tppView(consent),
+          error: 'locked',
+          retryAfterMinutes: Math.max(1, minutes),
+        },
+      };
+    }
     const psu = await this.authenticate(params, { kind: 'consent', consentId: consent.consentId });
     if (psu === undefined) {
       const failures = await this.repo.recordFailedSignIn(session.idHash);
-      this.deps.logger?.info({ event: 'oauth.psu_sign_in_failed', consentId: session.consentId });
+      this.deps.logger?.warn({ event: 'oauth.psu_sign_in_failed', ...who, consentId: session.consentId });
       if (failures >= this.maxSignIns) {
         await this.repo.deleteSession(session.idHash);
         throw new AuthorizationPageError(
@@ -262,6 +289,7 @@ export class OAuthService {
         view: { csrfToken: session.csrfToken, tpp: tppView(consent), error: 'credentials' },
       };
     }
+    await this.deps.signInLimiter.succeeded(admission.keys);
     const sessionId = secretToken.generate();
     const renewed: PsuSession = {
       ...session,

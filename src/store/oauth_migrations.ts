@@ -61,4 +61,21 @@ export const oauthMigrations: Record<string, Migration> = {
       await db.schema.dropTable('oauth_psu_session').execute();
     },
   },
+
+  // Failed sign-ins counted across sessions and instances (src/sca/sign_in_limiter.ts). Times are epoch
+  // milliseconds so the reset rule can compare them inside the one atomic upsert.
+  '0101_oauth_sign_in_attempts': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('oauth_sign_in_attempt')
+        .addColumn('key', 'text', (c) => c.primaryKey())
+        .addColumn('attempts', 'integer', (c) => c.notNull())
+        .addColumn('last_counted_at', 'bigint', (c) => c.notNull())
+        .execute();
+    },
+
+    async down(db: Kysely<unknown>): Promise<void> {
+      await db.schema.dropTable('oauth_sign_in_attempt').execute();
+    },
+  },
 };

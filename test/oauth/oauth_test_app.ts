@@ -14,7 +14,10 @@ import type { TppIdentity } from '../../src/pki/tpp_identity';
 import { oauthMigrations } from '../../src/store/oauth_migrations';
 import { OAuthRepositoryKysely } from '../../src/store/oauth_repository_kysely';
 import type { OAuthTables } from '../../src/store/oauth_schema';
+import type { Logger } from '../../src/audit/logger';
 import { SandboxOneTimeCodes } from '../../src/sca/sandbox_one_time_codes';
+import { SignInLimiter } from '../../src/sca/sign_in_limiter';
+import { KyselySignInAttemptRepository } from '../../src/store/kysely_sign_in_attempt_repository';
 import { InMemoryConsents, InMemoryPsuDirectory, SANDBOX_PSUS } from './in_memory_ports';
 
 /** The PSUs' authenticators; the sign-in form takes the username, so the seeds are keyed by it. */
@@ -88,7 +91,7 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function createTestApp(): Promise<TestApp> {
+export async function createTestApp(options: { logger?: Logger } = {}): Promise<TestApp> {
   const db = new Kysely<OAuthTables>({ dialect: new SqliteDialect({ database: new Database(':memory:') }) });
   const migrator = new Migrator({ db, provider: { getMigrations: async () => oauthMigrations } });
   const { error } = await migrator.migrateToLatest();
@@ -101,8 +104,10 @@ export async function createTestApp(): Promise<TestApp> {
     consents,
     psus: new InMemoryPsuDirectory(SANDBOX_PSUS),
     secondFactor: SANDBOX_CODES,
+    signInLimiter: new SignInLimiter(new KyselySignInAttemptRepository(db)),
     options: { issuer: PUBLIC_URL },
     now: clock.now,
+    ...(options.logger !== undefined ? { logger: options.logger } : {}),
   });
 
   const app = express();
@@ -113,7 +118,13 @@ export async function createTestApp(): Promise<TestApp> {
     if (tpp !== undefined) setTppIdentity(res, tpp);
     next();
   });
-  app.use(createOAuthRouter({ service, publicUrl: PUBLIC_URL }));
+  app.use(
+    createOAuthRouter({
+      service,
+      publicUrl: PUBLIC_URL,
+      ...(options.logger !== undefined ? { logger: options.logger } : {}),
+    }),
+  );
   // An AIS read as the integrator wires it.
   app.get('/v1/accounts', async (req, res, next) => {
     try {
