@@ -20,7 +20,10 @@ async function migrate(db: Kysely<OAuthTables>): Promise<void> {
   const migrator = new Migrator({ db, provider: { getMigrations: async () => oauthMigrations } });
   const { error, results } = await migrator.migrateToLatest();
   if (error !== undefined) throw error;
-  expect(results?.map((r) => [r.migrationName, r.status])).toEqual([['0100_oauth_tables', 'Success']]);
+  expect(results?.map((r) => [r.migrationName, r.status])).toEqual([
+    ['0100_oauth_tables', 'Success'],
+    ['0101_oauth_sign_in_attempts', 'Success'],
+  ]);
 }
 
 async function sqliteFile(): Promise<Backend> {
