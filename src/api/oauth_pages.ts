@@ -1,4 +1,4 @@
-import type { ConsentView, NamedAccountView, SignInView, TppView } from '../oauth/oauth_service';
+import type { ConsentView, NamedAccountView, SignInView, TppView } from './oauth_view_models';
 import type { PsuAccount } from '../oauth/consent_port';
 
 /**

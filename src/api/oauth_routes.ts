@@ -3,7 +3,8 @@ import helmet, { contentSecurityPolicy } from 'helmet';
 import type { Logger } from '../audit/logger';
 import { GatewayError } from '../errors/gateway_error';
 import { AuthorizationPageError, OAuthError } from '../oauth/oauth_error';
-import type { OAuthForm, OAuthService } from '../oauth/oauth_service';
+import type { OAuthForm } from '../oauth/oauth_form';
+import type { OAuthService } from '../oauth/oauth_service';
 import { requireTppIdentity } from './request_context';
 import {
   AUTHORIZE_PATH,
@@ -14,6 +15,7 @@ import {
   signInPage,
   type PageChrome,
 } from './oauth_pages';
+import { consentView, signInView } from './oauth_view_models';
 
 export interface OAuthRouterDeps {
   service: OAuthService;
@@ -142,6 +144,12 @@ export function createOAuthRouter(deps: OAuthRouterDeps): Router {
     let failure: OAuthError;
     if (error instanceof OAuthError) {
       failure = error;
+      // The client gets the generic description; which check failed, and on what, goes to the log.
+      deps.logger?.info({
+        event: 'oauth.request_refused',
+        error: error.error,
+        detail: error.detail ?? error.description,
+      });
     } else if (error instanceof GatewayError && error.status === 401) {
       // requireTppIdentity found no validated certificate: tls_client_auth failed.
       failure = new OAuthError('invalid_client', 'A valid client certificate is required (tls_client_auth)');
@@ -182,7 +190,7 @@ export function createOAuthRouter(deps: OAuthRouterDeps): Router {
     try {
       const started = await service.beginAuthorization(queryParams(req));
       setSessionCookie(res, started.sessionId, started.sessionTtlSeconds);
-      sendPage(res, 200, signInPage(chrome, started.view));
+      sendPage(res, 200, signInPage(chrome, signInView(started.prompt)));
     } catch (error) {
       pageFailure(res, error);
     }
@@ -213,11 +221,12 @@ export function createOAuthRouter(deps: OAuthRouterDeps): Router {
       }
       if (result.kind === 'signIn') {
         selfOnlyCsp(req, res, () => undefined);
-        sendPage(res, 200, signInPage(chrome, result.view));
+        sendPage(res, 200, signInPage(chrome, signInView(result.prompt)));
         return;
       }
-      pageCsp(formActionSource(result.view.redirectUri))(req, res, () => undefined);
-      sendPage(res, result.view.access.kind === 'notYours' ? 403 : 200, consentPage(chrome, result.view));
+      const view = consentView(result.review);
+      pageCsp(formActionSource(view.redirectUri))(req, res, () => undefined);
+      sendPage(res, view.access.kind === 'notYours' ? 403 : 200, consentPage(chrome, view));
     } catch (error) {
       selfOnlyCsp(req, res, () => undefined);
       pageFailure(res, error);

@@ -3,8 +3,7 @@
  * count lives in the store, see test/store/sign_in_attempt_repository.test.ts for several instances),
  * and neither the answers nor the log give away passwords or which usernames exist.
  */
-import { Writable } from 'node:stream';
-import { createLogger } from '../../src/audit/logger';
+import { captureLogger } from '../helpers/capture_logger';
 import { usernameHash } from '../../src/sca/sign_in_limiter';
 import {
   aliceConsent,
@@ -18,25 +17,14 @@ import {
 } from './oauth_test_app';
 
 let t: TestApp;
-const logLines: Record<string, unknown>[] = [];
-let rawLog = '';
+let logLines: Record<string, unknown>[];
+let rawLog: () => string;
 
 beforeEach(async () => {
-  logLines.length = 0;
-  rawLog = '';
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      rawLog += chunk.toString();
-      for (const line of chunk
-        .toString()
-        .split('\n')
-        .filter((l) => l !== '')) {
-        logLines.push(JSON.parse(line) as Record<string, unknown>);
-      }
-      done();
-    },
-  });
-  t = await createTestApp({ logger: createLogger('info', sink) });
+  const capture = captureLogger();
+  logLines = capture.lines;
+  rawLog = capture.raw;
+  t = await createTestApp({ logger: capture.logger });
 });
 
 afterEach(async () => {
@@ -122,8 +110,8 @@ describe('sign-in limits across sessions', () => {
       clientAddress: expect.stringMatching(/127\.0\.0\.1/),
       usernameHash: usernameHash('petra'),
     });
-    expect(rawLog).not.toContain('hunter2-secret');
-    expect(rawLog).not.toContain('424242');
-    expect(rawLog).not.toMatch(/"petra"/);
+    expect(rawLog()).not.toContain('hunter2-secret');
+    expect(rawLog()).not.toContain('424242');
+    expect(rawLog()).not.toMatch(/"petra"/);
   });
 });
