@@ -1,12 +1,10 @@
-import type { AuthorisationSubject } from '../../sca/authorisation_subject';
-import { usernameHash } from '../../sca/sign_in_limiter';
-import type { Psu } from '../consent_port';
 import type { OAuthContext } from '../oauth_context';
 import { AuthorizationPageError } from '../oauth_error';
 import type { PsuSession } from '../oauth_repository';
 import { secretToken } from '../secret_token';
 import { consentReview, type ConsentReview, type SignInPrompt } from './consent_review';
 import { loadConsent, loadSession } from './psu_session';
+import { strongSignIn } from './strong_sign_in';
 
 export interface SignInParams {
   sessionId: string | undefined;
@@ -31,26 +29,19 @@ export async function signIn(ctx: OAuthContext, params: SignInParams): Promise<S
   const session = await loadSession(ctx, params.sessionId, params.csrfToken);
   const consent = await loadConsent(ctx, session);
   const now = ctx.now();
-  const username = params.username ?? '';
-  const who = { clientAddress: params.clientAddress, usernameHash: usernameHash(username) };
-  const admission = await ctx.signInLimiter.admit({ username, clientAddress: params.clientAddress, at: now });
-  if (!admission.admitted) {
-    ctx.logger?.warn({ event: 'oauth.psu_sign_in_locked', ...who, by: admission.by });
-    const minutes = Math.ceil((admission.lockedUntil.getTime() - now.getTime()) / 60_000);
+  const outcome = await strongSignIn(ctx, {
+    ...params,
+    subject: { kind: 'consent', consentId: consent.consentId },
+  });
+  if (!outcome.ok && outcome.error === 'locked') {
+    const { retryAfterMinutes } = outcome;
     return {
       kind: 'signIn',
-      prompt: {
-        csrfToken: session.csrfToken,
-        consent,
-        error: 'locked',
-        retryAfterMinutes: Math.max(1, minutes),
-      },
+      prompt: { csrfToken: session.csrfToken, consent, error: 'locked', retryAfterMinutes },
     };
   }
-  const psu = await authenticate(ctx, params, { kind: 'consent', consentId: consent.consentId });
-  if (psu === undefined) {
+  if (!outcome.ok) {
     const failures = await ctx.repo.recordFailedSignIn(session.idHash);
-    ctx.logger?.warn({ event: 'oauth.psu_sign_in_failed', ...who, consentId: session.consentId });
     if (failures >= ctx.maxSignIns) {
       await ctx.repo.deleteSession(session.idHash);
       throw new AuthorizationPageError(
@@ -60,7 +51,7 @@ export async function signIn(ctx: OAuthContext, params: SignInParams): Promise<S
     }
     return { kind: 'signIn', prompt: { csrfToken: session.csrfToken, consent, error: 'credentials' } };
   }
-  await ctx.signInLimiter.succeeded(admission.keys);
+  const psu = outcome.psu;
 
   // A session id planted before sign-in (session fixation) must be worthless after it.
   const sessionId = secretToken.generate();
@@ -86,24 +77,4 @@ export async function signIn(ctx: OAuthContext, params: SignInParams): Promise<S
     sessionTtlSeconds: Math.max(1, Math.ceil((session.expiresAt.getTime() - now.getTime()) / 1000)),
     review: await consentReview(ctx, renewed, consent, psu, []),
   };
-}
-
-/**
- * Both factors, always both: a wrong password does not skip the code check, so neither the answer nor
- * its timing tells which factor failed or whether the username exists.
- */
-async function authenticate(
-  ctx: OAuthContext,
-  credentials: Pick<SignInParams, 'username' | 'password' | 'oneTimeCode'>,
-  subject: AuthorisationSubject,
-): Promise<Psu | undefined> {
-  const username = credentials.username ?? '';
-  const psu = await ctx.psus.authenticate(username, credentials.password ?? '');
-  const codeOk = ctx.secondFactor.verify({
-    username,
-    code: credentials.oneTimeCode ?? '',
-    subject,
-    at: ctx.now(),
-  });
-  return psu !== undefined && codeOk ? psu : undefined;
 }
