@@ -28,6 +28,10 @@ import { SandboxOneTimeCodes } from './sca/sandbox_one_time_codes';
 import { SignInLimiter } from './sca/sign_in_limiter';
 import { KyselySignInAttemptRepository } from './store/kysely_sign_in_attempt_repository';
 import { clientAddress } from './api/client_address';
+import { createPsuDashboardRouter, DASHBOARD_BROWSER_PATHS } from './api/psu_dashboard_routes';
+import { PsuConsentAdapter } from './adapters/psu_consent_adapter';
+import { ConsentDashboard } from './psu/consent_dashboard';
+import { KyselyDashboardSessionRepository } from './store/kysely_dashboard_session_repository';
 import { loadSandboxBank } from './store/load_sandbox_bank';
 import { oauthMigrations } from './store/oauth_migrations';
 import { OAuthRepositoryKysely } from './store/oauth_repository_kysely';
@@ -108,12 +112,15 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
   const consents = new ConsentService({ repository: store.consents, accounts: store.accounts });
   // Same connection, disjoint tables: Kysely's table map is invariant, so the view is narrowed by a cast.
   const oauthDb = store.db as unknown as Kysely<OAuthTables>;
+  const psus = new PsuDirectoryAdapter(store.accounts);
+  const secondFactor = new SandboxOneTimeCodes(sandbox.psus);
+  const signInLimiter = new SignInLimiter(new KyselySignInAttemptRepository(oauthDb));
   const oauth = new OAuthService({
     repository: new OAuthRepositoryKysely(oauthDb),
     consents: new ConsentAuthorisationAdapter(consents),
-    psus: new PsuDirectoryAdapter(store.accounts),
-    secondFactor: new SandboxOneTimeCodes(sandbox.psus),
-    signInLimiter: new SignInLimiter(new KyselySignInAttemptRepository(oauthDb)),
+    psus,
+    secondFactor,
+    signInLimiter,
     options: { issuer: config.publicUrl },
     logger,
   });
@@ -145,6 +152,20 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
   } catch (error) {
     throw new Error(`GATEWAY_TRUSTED_PROXIES: ${(error as Error).message}`);
   }
+  const dashboardRouter = createPsuDashboardRouter({
+    dashboard: new ConsentDashboard({
+      sessions: new KyselyDashboardSessionRepository(oauthDb),
+      consents: new PsuConsentAdapter(consents),
+      revokeTokens: (consentId) => oauth.revokeTokensForConsent(consentId),
+      psus,
+      secondFactor,
+      signInLimiter,
+      now: () => new Date(),
+      logger,
+    }),
+    clientAddress: (req) => clientAddress(req, trustedProxies),
+    logger,
+  });
   const oauthRouter = createOAuthRouter({
     service: oauth,
     publicUrl: config.publicUrl,
@@ -156,11 +177,13 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
     logger,
     verifier: trustStore.verifier,
     trustedProxies,
-    routers: [oauthRouter, ais.router],
+    routers: [oauthRouter, dashboardRouter, ais.router],
     direct: ais,
     publicPaths: [
       ...PUBLIC_PATHS,
-      ...OAUTH_BROWSER_PATHS.map((p) => new RegExp(`^${p.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`)),
+      ...[...OAUTH_BROWSER_PATHS, ...DASHBOARD_BROWSER_PATHS].map(
+        (p) => new RegExp(`^${p.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`),
+      ),
     ],
   });
   const server = createGatewayServer(

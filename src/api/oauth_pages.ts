@@ -21,11 +21,11 @@ const ESCAPES: Record<string, string> = {
   "'": '&#39;',
 };
 
-function esc(value: string | number): string {
+export function esc(value: string | number): string {
   return String(value).replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c);
 }
 
-function layout(chrome: PageChrome, title: string, main: string): string {
+export function layout(chrome: PageChrome, title: string, main: string): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -57,26 +57,32 @@ function tppSummary(tpp: TppView, heading: string): string {
 </section>`;
 }
 
-function hidden(csrfToken: string): string {
+export function hidden(csrfToken: string): string {
   return `<input type="hidden" name="csrf_token" value="${esc(csrfToken)}">`;
 }
 
-export function signInPage(chrome: PageChrome, view: SignInView): string {
-  const failed = view.error !== undefined;
+export type SignInError = 'credentials' | 'locked' | 'expired';
+
+const SIGN_IN_ERRORS: Record<SignInError, (retryAfterMinutes: number) => string> = {
+  credentials: () => 'The username, password or one-time code is not correct. Please try again.',
+  locked: (minutes) =>
+    `Too many failed sign-ins. For your protection, signing in is paused. Please try again in ${minutes} minutes.`,
+  expired: () => 'Your session has expired. Please sign in again.',
+};
+
+/** The two-factor sign-in form, shared by the authorisation page and the consent dashboard. */
+export function signInForm(
+  chrome: PageChrome,
+  params: { action: string; csrfToken: string; error?: SignInError; retryAfterMinutes?: number },
+): string {
+  const failed = params.error !== undefined;
   const describedBy = failed ? ' aria-describedby="sign-in-error" aria-invalid="true"' : '';
-  const message =
-    view.error === 'locked'
-      ? `Too many failed sign-ins. For your protection, signing in is paused. Please try again in ${esc(view.retryAfterMinutes ?? 15)} minutes.`
-      : 'The username, password or one-time code is not correct. Please try again.';
-  const error = failed ? `<p id="sign-in-error" class="error" role="alert">${message}</p>\n` : '';
-  return layout(
-    chrome,
-    'Sign in',
-    `<h1>Sign in to ${esc(chrome.bankName)}</h1>
-<p class="lead"><strong>${esc(view.tpp.name)}</strong> asks for access to your account information. Sign in to see the request and decide.</p>
-${tppSummary(view.tpp, 'Requested by')}
-${error}<form method="post" action="${AUTHORIZE_PATH}" class="card" novalidate>
-${hidden(view.csrfToken)}
+  const error =
+    params.error === undefined
+      ? ''
+      : `<p id="sign-in-error" class="error" role="alert">${esc(SIGN_IN_ERRORS[params.error](params.retryAfterMinutes ?? 15))}</p>\n`;
+  return `${error}<form method="post" action="${esc(params.action)}" class="card" novalidate>
+${hidden(params.csrfToken)}
 <div class="field">
 <label for="username">Username</label>
 <input id="username" name="username" type="text" autocomplete="username" autocapitalize="none" spellcheck="false" required autofocus${describedBy}>
@@ -91,7 +97,22 @@ ${hidden(view.csrfToken)}
 <input id="otp" name="otp" type="text" inputmode="numeric" pattern="[0-9]*" maxlength="8" autocomplete="one-time-code" required aria-describedby="otp-hint${failed ? ' sign-in-error' : ''}"${failed ? ' aria-invalid="true"' : ''}>
 </div>
 <div class="actions"><button type="submit" class="primary">Sign in</button></div>
-</form>`,
+</form>`;
+}
+
+export function signInPage(chrome: PageChrome, view: SignInView): string {
+  return layout(
+    chrome,
+    'Sign in',
+    `<h1>Sign in to ${esc(chrome.bankName)}</h1>
+<p class="lead"><strong>${esc(view.tpp.name)}</strong> asks for access to your account information. Sign in to see the request and decide.</p>
+${tppSummary(view.tpp, 'Requested by')}
+${signInForm(chrome, {
+  action: AUTHORIZE_PATH,
+  csrfToken: view.csrfToken,
+  ...(view.error !== undefined ? { error: view.error } : {}),
+  ...(view.retryAfterMinutes !== undefined ? { retryAfterMinutes: view.retryAfterMinutes } : {}),
+})}`,
   );
 }
 
@@ -222,6 +243,9 @@ h2{font-size:1.1rem;margin:0 0 .5rem}
 .tpp-name{font-weight:700}
 code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.95em}
 .muted{color:var(--muted)}
+.notice{border-left:4px solid var(--brand);background:#fff;padding:.5rem .75rem;font-weight:600}
+.plain{margin:.25rem 0;padding-left:1.25rem}
+h3{font-size:1rem;margin:.75rem 0 .25rem}
 .hint{margin:0 0 .25rem;color:var(--muted);font-size:.9rem}
 .field{margin:0 0 1rem}
 label{display:block;font-weight:600;margin-bottom:.25rem}

@@ -1,5 +1,4 @@
 import express, { type Request, type Response, type Router } from 'express';
-import helmet, { contentSecurityPolicy } from 'helmet';
 import type { Logger } from '../audit/logger';
 import { GatewayError } from '../errors/gateway_error';
 import { AuthorizationPageError, OAuthError } from '../oauth/oauth_error';
@@ -16,6 +15,18 @@ import {
   type PageChrome,
 } from './oauth_pages';
 import { consentView, signInView } from './oauth_view_models';
+import {
+  clearPageCookie,
+  FORM_TYPE,
+  formBody,
+  formParams,
+  pageCsp,
+  pageHeaders,
+  readCookie,
+  selfOnlyCsp,
+  sendPage,
+  setPageCookie,
+} from './page_http';
 
 export interface OAuthRouterDeps {
   service: OAuthService;
@@ -41,49 +52,13 @@ export const OAUTH_BROWSER_PATHS: readonly string[] = [METADATA_PATH, AUTHORIZE_
 /** `__Host-` pins the cookie to this origin: Secure, Path=/, no Domain. */
 const SESSION_COOKIE = '__Host-psd2-authorize';
 
-const FORM_TYPE = 'application/x-www-form-urlencoded';
-const formBody = express.text({ type: FORM_TYPE, limit: '16kb' });
-
-function pageCsp(extraFormAction?: string): express.RequestHandler {
-  return contentSecurityPolicy({
-    useDefaults: false,
-    directives: {
-      'default-src': ["'none'"],
-      'style-src': ["'self'"],
-      'img-src': ["'self'"],
-      // Browsers apply form-action to the redirect that follows a submission, so the consent page must
-      // allow the TPP's (already verified) redirect target.
-      'form-action': extraFormAction === undefined ? ["'self'"] : ["'self'", extraFormAction],
-      'frame-ancestors': ["'none'"],
-      'base-uri': ["'none'"],
-    },
-  }) as express.RequestHandler;
-}
-
-const selfOnlyCsp = pageCsp();
+const setSessionCookie = (res: Response, sessionId: string, ttlSeconds: number): void =>
+  setPageCookie(res, SESSION_COOKIE, sessionId, ttlSeconds);
 
 /** CSP source for a redirect URI: its origin, or just its scheme for a custom-scheme app link. */
 function formActionSource(redirectUri: string): string {
   const url = new URL(redirectUri);
   return url.origin !== 'null' ? url.origin : url.protocol;
-}
-
-function setSessionCookie(res: Response, sessionId: string, ttlSeconds: number): void {
-  res.cookie(SESSION_COOKIE, sessionId, {
-    httpOnly: true,
-    secure: true,
-    sameSite: 'lax',
-    path: '/',
-    maxAge: ttlSeconds * 1000,
-  });
-}
-
-function readCookie(req: Request, name: string): string | undefined {
-  for (const part of (req.headers.cookie ?? '').split(';')) {
-    const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
-  }
-  return undefined;
 }
 
 /** Query parameters with repeats kept as arrays, so the service can refuse them. */
@@ -95,11 +70,6 @@ function queryParams(req: Request): Record<string, string | string[]> {
     out[name] = all.length === 1 ? (all[0] ?? '') : all;
   }
   return out;
-}
-
-function formParams(req: Request): URLSearchParams | undefined {
-  if (!req.is(FORM_TYPE) || typeof req.body !== 'string') return undefined;
-  return new URLSearchParams(req.body);
 }
 
 /** RFC 6749 §3.2: parameters must not repeat; a repeat is refused rather than resolved. */
@@ -119,16 +89,6 @@ export function createOAuthRouter(deps: OAuthRouterDeps): Router {
   const chrome: PageChrome = { bankName: deps.bankName ?? "Bob's Bank" };
   const base = deps.publicUrl.replace(/\/+$/, '');
   const router = express.Router();
-
-  const pageHeaders = helmet({
-    contentSecurityPolicy: false,
-    frameguard: { action: 'deny' },
-    referrerPolicy: { policy: 'no-referrer' },
-  });
-
-  const sendPage = (res: Response, status: number, html: string): void => {
-    res.status(status).set('Cache-Control', 'no-store').type('html').send(html);
-  };
 
   const pageFailure = (res: Response, error: unknown): void => {
     if (error instanceof AuthorizationPageError) {
@@ -215,7 +175,7 @@ export function createOAuthRouter(deps: OAuthRouterDeps): Router {
           : await service.decide({ sessionId, csrfToken, decision, accounts: form.getAll('accounts') });
       if (result.kind === 'signedIn') setSessionCookie(res, result.sessionId, result.sessionTtlSeconds);
       if (result.kind === 'redirect') {
-        res.clearCookie(SESSION_COOKIE, { httpOnly: true, secure: true, sameSite: 'lax', path: '/' });
+        clearPageCookie(res, SESSION_COOKIE);
         res.set('Cache-Control', 'no-store').redirect(303, result.location);
         return;
       }

@@ -7,6 +7,8 @@ import { createHash } from 'node:crypto';
  */
 export type AuthorisationSubject =
   | { kind: 'consent'; consentId: string }
+  /** The PSU's own overview of their consents (/psu/consents), to see and withdraw them. */
+  | { kind: 'consentDashboard' }
   | {
       kind: 'payment';
       paymentId: string;
@@ -51,6 +53,7 @@ export function authorizationDetails(subject: AuthorisationSubject): Record<stri
   if (subject.kind === 'consent') {
     return [{ type: 'psd2_account_information', consentId: subject.consentId }];
   }
+  if (subject.kind === 'consentDashboard') return [{ type: 'psd2_consent_management' }];
   return [
     {
       type: 'psd2_payment_initiation',

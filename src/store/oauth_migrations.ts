@@ -78,4 +78,22 @@ export const oauthMigrations: Record<string, Migration> = {
       await db.schema.dropTable('oauth_sign_in_attempt').execute();
     },
   },
+
+  // The PSU's consent dashboard (src/psu/consent_dashboard.ts): its own sessions, not tied to a consent.
+  '0102_psu_dashboard_session': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('psu_dashboard_session')
+        .addColumn('id_hash', 'text', (c) => c.primaryKey())
+        .addColumn('csrf_token', 'text', (c) => c.notNull())
+        .addColumn('psu_id', 'text')
+        .addColumn('psu_name', 'text')
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .execute();
+    },
+
+    async down(db: Kysely<unknown>): Promise<void> {
+      await db.schema.dropTable('psu_dashboard_session').execute();
+    },
+  },
 };

@@ -53,7 +53,16 @@ export interface OAuthSignInAttemptTable {
   last_counted_at: number | string;
 }
 
+export interface PsuDashboardSessionTable {
+  id_hash: string;
+  csrf_token: string;
+  psu_id: string | null;
+  psu_name: string | null;
+  expires_at: string;
+}
+
 export interface OAuthTables {
+  psu_dashboard_session: PsuDashboardSessionTable;
   oauth_psu_session: OAuthPsuSessionTable;
   oauth_sign_in_attempt: OAuthSignInAttemptTable;
   oauth_grant: OAuthGrantTable;

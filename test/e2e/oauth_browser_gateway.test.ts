@@ -55,6 +55,20 @@ const ANNA_CURRENT = 'DE37100200300000123401';
       ...(body !== undefined ? { body } : {}),
     });
 
+  const exchangeCode = (code: string, verifier: string) =>
+    asAlice(
+      'POST',
+      '/oauth2/token',
+      { 'Content-Type': 'application/x-www-form-urlencoded' },
+      new URLSearchParams({
+        grant_type: 'authorization_code',
+        client_id: ALICE_ID,
+        code,
+        redirect_uri: REDIRECT_URI,
+        code_verifier: verifier,
+      }).toString(),
+    );
+
   async function createConsent(): Promise<string> {
     const response = await asAlice(
       'POST',
@@ -119,18 +133,7 @@ const ANNA_CURRENT = 'DE37100200300000123401';
     const code = callback.searchParams.get('code');
     expect(code).toBeTruthy();
 
-    const token = await asAlice(
-      'POST',
-      '/oauth2/token',
-      { 'Content-Type': 'application/x-www-form-urlencoded' },
-      new URLSearchParams({
-        grant_type: 'authorization_code',
-        client_id: ALICE_ID,
-        code: code as string,
-        redirect_uri: REDIRECT_URI,
-        code_verifier: verifier,
-      }).toString(),
-    );
+    const token = await exchangeCode(code as string, verifier);
     expect(token.status).toBe(200);
     const accessToken = (token.json as { access_token: string }).access_token;
 
@@ -164,6 +167,46 @@ const ANNA_CURRENT = 'DE37100200300000123401';
     });
     expect(stolen.status).toBe(401);
     expect(tppMessageCode(stolen.json)).toBe('TOKEN_INVALID');
+  });
+
+  it("consent dashboard: Anna signs in with two factors, withdraws Alice's consent, Alice's next read is refused", async () => {
+    const consentId = await createConsent();
+    const context = await browser.newContext({ ignoreHTTPSErrors: true });
+    const authPage = await context.newPage();
+    const { callback, verifier } = await authorise(consentId, 'approve', authPage);
+    const token = await exchangeCode(callback.searchParams.get('code') ?? '', verifier);
+    const accessToken = (token.json as { access_token: string }).access_token;
+    const read = () =>
+      asAlice('GET', '/v1/accounts', { 'Consent-ID': consentId, Authorization: `Bearer ${accessToken}` });
+    expect((await read()).status).toBe(200);
+
+    const page = await context.newPage();
+    await page.goto(`${gateway.url}/psu/consents`);
+    await page.getByLabel('Username').fill('anna');
+    await page.getByLabel('Password').fill('sandbox-anna');
+    await page.getByLabel('One-time code').fill(sandboxCode('anna'));
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Your consents' }).waitFor();
+    const card = page.locator('section.consent', { has: page.locator(`input[value="${consentId}"]`) });
+    const text = await card.innerText();
+    expect(text).toContain('Bank of Alice');
+    expect(text).toContain(ALICE_ID);
+    expect(text).toContain('DE37 1002 0030 0000 1234 01');
+    expect(text).toMatch(/details, balances/);
+    expect(text).toMatch(/up to 4 times a day/);
+    expect(text).toMatch(/Valid until/);
+    expect(text).toMatch(/Last used/);
+
+    await card.getByRole('button', { name: 'Withdraw consent' }).click();
+    await expect(page.getByRole('status').textContent()).resolves.toMatch(
+      /Bank of Alice can no longer access/,
+    );
+    await context.close();
+
+    const refused = await read();
+    expect(refused.status).toBe(401);
+    const status = await asAlice('GET', `/v1/consents/${consentId}/status`);
+    expect(status.json).toMatchObject({ consentStatus: 'revokedByPsu' });
   });
 
   it('deny: the TPP gets access_denied and the consent is rejected', async () => {

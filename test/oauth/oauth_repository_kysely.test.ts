@@ -23,6 +23,7 @@ async function migrate(db: Kysely<OAuthTables>): Promise<void> {
   expect(results?.map((r) => [r.migrationName, r.status])).toEqual([
     ['0100_oauth_tables', 'Success'],
     ['0101_oauth_sign_in_attempts', 'Success'],
+    ['0102_psu_dashboard_session', 'Success'],
   ]);
 }
 
