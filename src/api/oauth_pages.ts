@@ -21,6 +21,17 @@ const ESCAPES: Record<string, string> = {
   "'": '&#39;',
 };
 
+/** IBANs in groups of four, as printed on cards and statements; form values stay unspaced. */
+export function groupIban(iban: string): string {
+  return iban.replace(/(.{4})(?=.)/g, '$1 ');
+}
+
+/** Where a decision sends the browser, as the PSU should check it: the host, or the app's scheme. */
+function destination(redirectUri: string): string {
+  const url = new URL(redirectUri);
+  return url.host !== '' ? url.host : url.protocol.replace(/:$/, '');
+}
+
 export function esc(value: string | number): string {
   return String(value).replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c);
 }
@@ -122,8 +133,8 @@ function yesNo(value: boolean): string {
 
 function accountLabel(account: PsuAccount | undefined, iban: string): string {
   return account === undefined
-    ? `<code>${esc(iban)}</code>`
-    : `${esc(account.name)} <span class="muted">(${esc(account.currency)})</span><br><code>${esc(iban)}</code>`;
+    ? `<code>${esc(groupIban(iban))}</code>`
+    : `${esc(account.name)} <span class="muted">(${esc(account.currency)})</span><br><code>${esc(groupIban(iban))}</code>`;
 }
 
 function namedTable(accounts: NamedAccountView[]): string {
@@ -156,7 +167,7 @@ function chooser(view: ConsentView, access: Extract<ConsentView['access'], { kin
   const boxes = access.accounts
     .map((a, i) => {
       const checked = access.selected.includes(a.iban) ? ' checked' : '';
-      return `<div class="check"><input type="checkbox" id="account-${i}" name="accounts" value="${esc(a.iban)}"${checked}><label for="account-${i}">${esc(a.name)} <span class="muted">(${esc(a.currency)})</span> <code>${esc(a.iban)}</code></label></div>`;
+      return `<div class="check"><input type="checkbox" id="account-${i}" name="accounts" value="${esc(a.iban)}"${checked}><label for="account-${i}">${esc(a.name)} <span class="muted">(${esc(a.currency)})</span> <code>${esc(groupIban(a.iban))}</code></label></div>`;
     })
     .join('\n');
   const describedBy = missing ? ' aria-describedby="accounts-error"' : '';
@@ -188,16 +199,17 @@ ${what}
 </dl>
 </section>
 <p>You can withdraw this consent at any time.</p>
+<p class="destination" id="destination">Allow or Deny, you will then return to <strong>${esc(destination(view.redirectUri))}</strong>.</p>
 <div class="actions">
-<button type="submit" name="decision" value="approve" class="primary">Allow access</button>
-<button type="submit" name="decision" value="deny" class="secondary">Deny</button>
+<button type="submit" name="decision" value="approve" class="primary" aria-describedby="destination">Allow access</button>
+<button type="submit" name="decision" value="deny" class="secondary" aria-describedby="destination">Deny</button>
 </div>
 </form>`,
   );
 }
 
 function notYoursPage(chrome: PageChrome, view: ConsentView, ibans: string[]): string {
-  const list = ibans.map((iban) => `<li><code>${esc(iban)}</code></li>`).join('\n');
+  const list = ibans.map((iban) => `<li><code>${esc(groupIban(iban))}</code></li>`).join('\n');
   return layout(
     chrome,
     'Request cannot be approved',
@@ -249,11 +261,11 @@ h3{font-size:1rem;margin:.75rem 0 .25rem}
 .hint{margin:0 0 .25rem;color:var(--muted);font-size:.9rem}
 .field{margin:0 0 1rem}
 label{display:block;font-weight:600;margin-bottom:.25rem}
-input[type=text],input[type=password]{width:100%;padding:.6rem .7rem;font:inherit;border:1px solid #8c959f;border-radius:6px}
+input[type=text],input[type=password]{width:100%;min-height:44px;padding:.6rem .7rem;font:inherit;border:1px solid #8c959f;border-radius:6px}
 input[aria-invalid=true]{border-color:var(--err)}
 :focus-visible{outline:3px solid #0969da;outline-offset:2px}
 .actions{display:flex;gap:.75rem;flex-wrap:wrap;margin:1rem 0}
-button{font:inherit;font-weight:600;padding:.6rem 1.2rem;border-radius:6px;cursor:pointer;border:2px solid var(--brand)}
+button{font:inherit;font-weight:600;min-height:44px;min-width:44px;padding:.6rem 1.2rem;border-radius:6px;cursor:pointer;border:2px solid var(--brand)}
 .primary{background:var(--brand);color:#fff}
 .secondary{background:#fff;color:var(--brand)}
 .error{color:var(--err);border-left:4px solid var(--err);background:#fff;padding:.5rem .75rem;font-weight:600}
@@ -263,7 +275,9 @@ table.accounts th,table.accounts td{border-bottom:1px solid var(--line);padding:
 table.accounts th[scope=row]{font-weight:400}
 fieldset{border:1px solid var(--line);border-radius:6px;padding:.5rem 1rem;margin:.5rem 0 1rem}
 legend{font-weight:600;padding:0 .25rem}
-.check{display:flex;gap:.5rem;align-items:baseline;margin:.4rem 0}
+.check{display:flex;gap:.5rem;align-items:center;margin:.4rem 0;min-height:44px}
+.check input{width:24px;height:24px;flex:none}
+.check label{padding:.5rem 0}
 .check label{display:inline;font-weight:400}
 .page-footer{max-width:40rem;margin:2rem auto;padding:0 1rem;color:var(--muted);font-size:.875rem}
 `;

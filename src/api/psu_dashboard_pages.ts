@@ -1,15 +1,10 @@
 import type { DashboardPage, PsuConsentSummary } from '../psu/consent_dashboard';
-import { esc, hidden, layout, signInForm, type PageChrome } from './oauth_pages';
+import { esc, groupIban, hidden, layout, signInForm, type PageChrome } from './oauth_pages';
 
 export const DASHBOARD_PATH = '/psu/consents';
 export const DASHBOARD_SIGN_IN_PATH = '/psu/consents/sign-in';
 export const DASHBOARD_WITHDRAW_PATH = '/psu/consents/withdraw';
 export const DASHBOARD_SIGN_OUT_PATH = '/psu/consents/sign-out';
-
-/** IBANs in groups of four, as printed on cards and statements; the value itself stays unspaced. */
-export function groupIban(iban: string): string {
-  return iban.replace(/(.{4})(?=.)/g, '$1 ');
-}
 
 const STATUS_TEXT: Record<string, string> = {
   valid: 'Active',

@@ -128,7 +128,7 @@ const ANNA_CURRENT = 'DE37100200300000123401';
 
     expect(text).toContain('Bank of Alice');
     expect(text).toContain(ALICE_ID);
-    expect(text).toContain(ANNA_CURRENT);
+    expect(text).toContain('DE37 1002 0030 0000 1234 01');
     expect(callback.searchParams.get('state')).toBe('browser-state');
     const code = callback.searchParams.get('code');
     expect(code).toBeTruthy();

@@ -158,7 +158,9 @@ describe('sign-in and decision', () => {
     expect(signIn.text).toContain('Bank of Alice');
     expect(signIn.text).toContain(ALICE.organizationIdentifier);
     expect(signIn.text).toContain('Federal Financial Supervisory Authority (DE-BAFIN)');
-    expect(signIn.text).toContain('DE89370400440532013000');
+    expect(signIn.text).toContain('DE89 3704 0044 0532 0130 00');
+    // Where Allow and Deny will send the browser, shown before the choice.
+    expect(signIn.text).toMatch(/you will then return to <strong>alice\.example<\/strong>/);
     expect(signIn.text).toContain('2030-06-30');
     expect(signIn.text).toContain('up to 4 times a day');
     expect(signIn.text).toMatch(/name="decision" value="approve"/);
@@ -311,7 +313,7 @@ describe('sign-in and decision', () => {
     const page = await openAuthorize(t.app, authorizeQuery(consent, newPkce()));
     const signIn = await postForm(t.app, page, { csrf_token: page.csrf, ...credentials(t) }).expect(403);
     expect(signIn.text).toMatch(/cannot be approved/);
-    expect(signIn.text).toContain('DE75512108001245126199');
+    expect(signIn.text).toContain('DE75 5121 0800 1245 1261 99');
     expect(signIn.text).not.toMatch(/value="approve"/);
     await postForm(t.app, page, { csrf_token: csrfOf(signIn.text), decision: 'approve' }).expect(403);
     expect(t.consents.consents.get(consent.consentId)?.status).toBe('received');
