@@ -11,19 +11,28 @@ import path from 'node:path';
 import type https from 'node:https';
 import { ConsentAuthorisationAdapter } from './adapters/consent_authorisation_adapter';
 import { PsuDirectoryAdapter } from './adapters/psu_directory_adapter';
-import { buildSandboxBank, readSandboxBankFixture } from './accounts/sandbox_bank';
 import { createAisApi } from './api/ais_api';
+import type { BankConnector } from './bank/bank_connector';
+import { openBankConnector } from './bank/open_bank_connector';
 import { createOAuthRouter, OAUTH_BROWSER_PATHS } from './api/oauth_routes';
+import { readSandboxBankFixture } from './accounts/sandbox_bank';
 import { requireTppIdentity } from './api/request_context';
 import { createApp, PUBLIC_PATHS } from './app';
 import { createLogger, type Logger } from './audit/logger';
-import { FIXTURE_PKI_DIR, loadConfig, type Env, type GatewayConfig } from './config/config';
+import {
+  ConfigError,
+  FIXTURE_PKI_DIR,
+  isCatchAllRange,
+  loadConfig,
+  type Env,
+  type GatewayConfig,
+} from './config/config';
 import { PROJECT_ROOT } from './config/project_root';
 import { ConsentService } from './consent/consent_service';
 import { ensureFixturePki } from './fixtures/fixture_pki';
 import type { PresentedAccessToken } from './oauth/access_token_verifier';
 import { OAuthService } from './oauth/oauth_service';
-import { TrustStore } from './pki/trust_store';
+import { TrustMaterialError, TrustStore } from './pki/path/trust_store';
 import { SandboxOneTimeCodes } from './sca/sandbox_one_time_codes';
 import { SignInLimiter } from './sca/sign_in_limiter';
 import { KyselySignInAttemptRepository } from './store/kysely_sign_in_attempt_repository';
@@ -32,13 +41,20 @@ import { createPsuDashboardRouter, DASHBOARD_BROWSER_PATHS } from './api/psu_das
 import { PsuConsentAdapter } from './adapters/psu_consent_adapter';
 import { ConsentDashboard } from './psu/consent_dashboard';
 import { KyselyDashboardSessionRepository } from './store/kysely_dashboard_session_repository';
-import { loadSandboxBank } from './store/load_sandbox_bank';
 import { oauthMigrations } from './store/oauth_migrations';
 import { OAuthRepositoryKysely } from './store/oauth_repository_kysely';
 import type { OAuthTables } from './store/oauth_schema';
 import { openStore, type Store } from './store/open_store';
 import { TrustedProxies } from './tls/forwarded_certificate';
 import { createGatewayServer, type ServerLimitOverrides } from './tls/gateway_server';
+import { whenCompleteChainBudgetExhausted } from './tls/peer_certificate';
+import { serverCertificateProblem } from './tls/server_options';
+
+/** The setting each kind of trust material comes from, for start-up refusals that name it. */
+const TRUST_MATERIAL_VARIABLES: Record<TrustMaterialError['material'], string> = {
+  anchor: 'GATEWAY_TRUST_ANCHOR',
+  intermediates: 'GATEWAY_INTERMEDIATES',
+};
 
 export interface StartGatewayParams {
   /** Configuration source; default process.env. */
@@ -64,6 +80,8 @@ export interface RunningGateway {
   server: https.Server;
   trustStore: TrustStore;
   store: Store;
+  /** The bank's books: the embedded sandbox or the HTTP connector (its `ping` is the readiness check). */
+  bank: BankConnector;
   logger: Logger;
   close(): Promise<void>;
 }
@@ -96,11 +114,25 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
       logger.info({ event: 'fixture_pki', action: pki.action, dir: FIXTURE_PKI_DIR }, 'fixture PKI ready');
   }
 
-  const trustStore = TrustStore.load({
-    anchorFile: config.trustAnchorFile,
-    crlFiles: config.crlFiles,
-    logger,
-  });
+  const certChainPem = readFileSync(config.tlsCertFile);
+  const serverCertProblem = serverCertificateProblem(certChainPem);
+  if (serverCertProblem !== undefined)
+    throw new ConfigError('GATEWAY_TLS_CERT', `${config.tlsCertFile}: ${serverCertProblem}`);
+
+  let trustStore: TrustStore;
+  try {
+    trustStore = await TrustStore.load({
+      anchorFile: config.trustAnchorFile,
+      crlFiles: config.crlFiles,
+      intermediatesFile: config.intermediatesFile,
+      logger,
+    });
+  } catch (error) {
+    if (error instanceof TrustMaterialError) {
+      throw new ConfigError(TRUST_MATERIAL_VARIABLES[error.material], error.message);
+    }
+    throw error;
+  }
   const stopWatching = trustStore.watch(config.crlReloadSeconds);
 
   // SQLite paths in the URL are relative to the project, like every other path in the configuration.
@@ -109,14 +141,16 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
       ? `sqlite:${path.resolve(baseDir, config.databaseUrl.slice('sqlite:'.length))}`
       : config.databaseUrl;
   const store = await openStore(databaseUrl, { extraMigrations: oauthMigrations, logger });
-  const sandbox = readSandboxBankFixture();
-  await loadSandboxBank(store.db, buildSandboxBank(sandbox));
+  const bank = await openBankConnector(config.bank, { db: store.db, logger, sandbox: config.sandbox });
 
-  const consents = new ConsentService({ repository: store.consents, accounts: store.accounts });
+  const consents = new ConsentService({ repository: store.consents, accounts: bank.connector });
   // Same connection, disjoint tables: Kysely's table map is invariant, so the view is narrowed by a cast.
   const oauthDb = store.db as unknown as Kysely<OAuthTables>;
-  const psus = new PsuDirectoryAdapter(store.accounts);
-  const secondFactor = new SandboxOneTimeCodes(sandbox.psus);
+  const psus = new PsuDirectoryAdapter(bank.connector, bank.signIn);
+  // The second factor exists where passwords do: in the embedded sandbox, with its published seeds.
+  const secondFactor = new SandboxOneTimeCodes(
+    bank.signIn !== undefined ? readSandboxBankFixture().psus : [],
+  );
   const signInLimiter = new SignInLimiter(new KyselySignInAttemptRepository(oauthDb));
   const oauth = new OAuthService({
     repository: new OAuthRepositoryKysely(oauthDb),
@@ -138,7 +172,7 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
   };
   const ais = await createAisApi({
     consents,
-    accounts: store.accounts,
+    accounts: bank.connector,
     logger,
     publicUrl: config.publicUrl,
     // Both checks read the same token record: one lookup per request.
@@ -149,9 +183,26 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
     onConsentDeleted: (consentId) => oauth.revokeTokensForConsent(consentId),
     tppDnsNames: (res) => requireTppIdentity(res).dnsNames,
   });
+  whenCompleteChainBudgetExhausted(() =>
+    logger.warn(
+      { event: 'complete_chain_budget_exhausted' },
+      'no more full certificate lists are read in this process (Node 20 leaks each read); chains Node cannot link by name are refused until restart',
+    ),
+  );
+  const catchAll = config.trustedProxies.filter(isCatchAllRange);
+  if (catchAll.length > 0) {
+    // Refused in production by loadConfig; in development it is allowed, but never silently.
+    logger.warn(
+      { event: 'trusted_proxies_catch_all', ranges: catchAll },
+      'GATEWAY_TRUSTED_PROXIES holds catch-all ranges: any client in them may forward any certificate',
+    );
+  }
   let trustedProxies: TrustedProxies;
   try {
-    trustedProxies = new TrustedProxies(config.trustedProxies);
+    trustedProxies = new TrustedProxies(config.trustedProxies, {
+      ...(config.forwardedCertHeader !== undefined ? { header: config.forwardedCertHeader } : {}),
+      proxyCertSha256: config.trustedProxyCertSha256,
+    });
   } catch (error) {
     throw new Error(`GATEWAY_TRUSTED_PROXIES: ${(error as Error).message}`);
   }
@@ -191,7 +242,7 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
   });
   const server = createGatewayServer(
     {
-      certChainPem: readFileSync(config.tlsCertFile),
+      certChainPem,
       keyPem: readFileSync(config.tlsKeyFile),
       anchorPem: readFileSync(config.trustAnchorFile),
       rejectUntrustedAtHandshake: config.rejectUntrustedAtHandshake,
@@ -213,7 +264,7 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
       : config.host;
   const url = `https://${hostForUrl}:${port}`;
   logger.info(
-    { event: 'listening', url, mode: config.mode, database: store.dialect },
+    { event: 'listening', url, mode: config.mode, database: store.dialect, bank: config.bank.kind },
     `psd2-gateway listening on ${url}`,
   );
 
@@ -225,6 +276,7 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
     server,
     trustStore,
     store,
+    bank: bank.connector,
     logger,
     close: async () => {
       if (closed) return;
@@ -235,6 +287,7 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
         server.closeIdleConnections();
         setTimeout(() => server.closeAllConnections(), 2000).unref();
       });
+      await bank.connector.close();
       await store.close();
     },
   };

@@ -18,6 +18,8 @@ export interface TppView {
 export interface SignInView {
   csrfToken: string;
   tpp: TppView;
+  /** False: no password form, the page says the bank's identity provider is required. */
+  passwordSignIn: boolean;
   error?: 'credentials' | 'locked';
   retryAfterMinutes?: number;
 }
@@ -70,6 +72,7 @@ export function signInView(prompt: SignInPrompt): SignInView {
   return {
     csrfToken: prompt.csrfToken,
     tpp: tppView(prompt.consent),
+    passwordSignIn: prompt.passwordSignIn,
     ...(prompt.error !== undefined ? { error: prompt.error } : {}),
     ...(prompt.retryAfterMinutes !== undefined ? { retryAfterMinutes: prompt.retryAfterMinutes } : {}),
   };

@@ -1,4 +1,4 @@
-import type { TppIdentity } from '../pki/tpp_identity';
+import type { TppIdentity } from '../pki/identity/tpp_identity';
 import { InvalidClient, InvalidRequest } from './oauth_error';
 
 /** An `application/x-www-form-urlencoded` body with every parameter at most once. */

@@ -1,4 +1,4 @@
-import type { TppIdentity } from '../pki/tpp_identity';
+import type { TppIdentity } from '../pki/identity/tpp_identity';
 import {
   AccessTokenVerifier,
   type PresentedAccessToken,

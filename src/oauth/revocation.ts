@@ -1,4 +1,4 @@
-import type { TppIdentity } from '../pki/tpp_identity';
+import type { TppIdentity } from '../pki/identity/tpp_identity';
 import type { OAuthContext } from './oauth_context';
 import { InvalidRequest } from './oauth_error';
 import { authenticateClient, type OAuthForm } from './oauth_form';

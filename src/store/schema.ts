@@ -80,6 +80,23 @@ export interface TransactionsTable {
   end_to_end_id: string | null;
 }
 
+/** Orders the sandbox bank was given, keyed by the gateway's payment id (the idempotency key). */
+export interface SandboxPaymentsTable {
+  payment_id: string;
+  /** SHA-256 of the order's canonical JSON: the same key with another order is a conflict. */
+  order_digest: string;
+  resource_id: string | null;
+  status: string;
+  reason_code: string | null;
+  transaction_id: string | null;
+  created_at: string;
+}
+
+/** The sandbox PSUs' bank-held PIIS consents: accounts whose funds TPPs may check. */
+export interface SandboxFundsPermissionsTable {
+  iban: string;
+}
+
 export interface Database {
   consents: ConsentsTable;
   consent_usage: ConsentUsageTable;
@@ -87,4 +104,6 @@ export interface Database {
   accounts: AccountsTable;
   balances: BalancesTable;
   transactions: TransactionsTable;
+  sandbox_payments: SandboxPaymentsTable;
+  sandbox_funds_permissions: SandboxFundsPermissionsTable;
 }

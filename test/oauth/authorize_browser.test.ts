@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { axeViolations } from '../helpers/axe';
 import { chromiumAvailable, launchChromium } from '../helpers/chromium';
-import { x509, webcrypto } from '../../src/pki/x509';
+import { x509, webcrypto } from '../../src/fixtures/x509';
 import {
   ALICE,
   aliceConsent,

@@ -6,6 +6,8 @@ import type { PsuSession } from '../oauth_repository';
 export interface SignInPrompt {
   csrfToken: string;
   consent: ConsentForAuthorisation;
+  /** False when the gateway holds no passwords (a real bank): the form is not offered. */
+  passwordSignIn: boolean;
   error?: 'credentials' | 'locked';
   /** With `locked`: how long until the PSU may try again, rounded up. */
   retryAfterMinutes?: number;
@@ -43,7 +45,7 @@ export async function consentReview(
     consent,
     psuName: psu.name,
     redirectUri: session.redirectUri,
-    accounts: await ctx.psus.accountsOf(psu.psuId),
+    accounts: await ctx.psus.accountsOf(psu.psuId, consent),
     selected,
   };
 }

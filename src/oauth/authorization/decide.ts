@@ -43,7 +43,7 @@ export async function decide(ctx: OAuthContext, params: DecideParams): Promise<D
     return { kind: 'redirect', location: redirect.toString() };
   }
 
-  const ownAccounts = await ctx.psus.accountsOf(psuId);
+  const ownAccounts = await ctx.psus.accountsOf(psuId, consent);
   const own = new Set(ownAccounts.map((a) => a.iban));
   const named = namedIbans(consent);
   let granted: string[];

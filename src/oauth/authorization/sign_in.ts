@@ -28,6 +28,9 @@ export type SignInResult =
 export async function signIn(ctx: OAuthContext, params: SignInParams): Promise<SignInResult> {
   const session = await loadSession(ctx, params.sessionId, params.csrfToken);
   const consent = await loadConsent(ctx, session);
+  if (!ctx.psus.passwordSignIn) {
+    return { kind: 'signIn', prompt: { csrfToken: session.csrfToken, consent, passwordSignIn: false } };
+  }
   const now = ctx.now();
   const outcome = await strongSignIn(ctx, {
     ...params,
@@ -37,7 +40,13 @@ export async function signIn(ctx: OAuthContext, params: SignInParams): Promise<S
     const { retryAfterMinutes } = outcome;
     return {
       kind: 'signIn',
-      prompt: { csrfToken: session.csrfToken, consent, error: 'locked', retryAfterMinutes },
+      prompt: {
+        csrfToken: session.csrfToken,
+        consent,
+        passwordSignIn: true,
+        error: 'locked',
+        retryAfterMinutes,
+      },
     };
   }
   if (!outcome.ok) {
@@ -49,7 +58,10 @@ export async function signIn(ctx: OAuthContext, params: SignInParams): Promise<S
         'Too many failed sign-in attempts. Return to the app you came from and start again.',
       );
     }
-    return { kind: 'signIn', prompt: { csrfToken: session.csrfToken, consent, error: 'credentials' } };
+    return {
+      kind: 'signIn',
+      prompt: { csrfToken: session.csrfToken, consent, passwordSignIn: true, error: 'credentials' },
+    };
   }
   const psu = outcome.psu;
 

@@ -33,5 +33,9 @@ export async function startSession(
     expiresAt: new Date(now.getTime() + ctx.sessionTtl * 1000),
     createdAt: now,
   });
-  return { sessionId, sessionTtlSeconds: ctx.sessionTtl, prompt: { csrfToken, consent } };
+  return {
+    sessionId,
+    sessionTtlSeconds: ctx.sessionTtl,
+    prompt: { csrfToken, consent, passwordSignIn: ctx.psus.passwordSignIn },
+  };
 }

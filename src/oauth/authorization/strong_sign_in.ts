@@ -48,7 +48,10 @@ export async function strongSignIn(
     const minutes = Math.ceil((admission.lockedUntil.getTime() - now.getTime()) / 60_000);
     return { ok: false, error: 'locked', retryAfterMinutes: Math.max(1, minutes) };
   }
-  const psu = await deps.psus.authenticate(username, params.password ?? '');
+  // Without passwords at the gateway (a real bank), nobody signs in here; both checks still run.
+  const psu = deps.psus.passwordSignIn
+    ? await deps.psus.authenticate(username, params.password ?? '')
+    : undefined;
   const codeOk = deps.secondFactor.verify({
     username,
     code: params.oneTimeCode ?? '',

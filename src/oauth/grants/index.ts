@@ -2,7 +2,7 @@
  * `POST /oauth2/token`, client authenticated by `tls_client_auth` (RFC 8705 §2.1): client authentication,
  * then the grant type's own checks (see each grant's file for its order).
  */
-import type { TppIdentity } from '../../pki/tpp_identity';
+import type { TppIdentity } from '../../pki/identity/tpp_identity';
 import type { OAuthContext } from '../oauth_context';
 import { InvalidRequest, UnsupportedGrantType } from '../oauth_error';
 import { authenticateClient, type OAuthForm } from '../oauth_form';

@@ -1,4 +1,4 @@
-import type { TppIdentity } from '../../pki/tpp_identity';
+import type { TppIdentity } from '../../pki/identity/tpp_identity';
 import type { ConsentForAuthorisation } from '../consent_port';
 import type { OAuthContext } from '../oauth_context';
 import { InvalidGrant } from '../oauth_error';

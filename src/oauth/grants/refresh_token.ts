@@ -1,4 +1,4 @@
-import type { TppIdentity } from '../../pki/tpp_identity';
+import type { TppIdentity } from '../../pki/identity/tpp_identity';
 import type { OAuthContext } from '../oauth_context';
 import { InvalidGrant, InvalidScope } from '../oauth_error';
 import { required, type OAuthForm } from '../oauth_form';
