@@ -30,7 +30,7 @@ import { OAuthRepositoryKysely } from './store/oauth_repository_kysely';
 import type { OAuthTables } from './store/oauth_schema';
 import { openStore, type Store } from './store/open_store';
 import { TrustedProxies } from './tls/forwarded_certificate';
-import { createGatewayServer } from './tls/gateway_server';
+import { createGatewayServer, type ServerLimitOverrides } from './tls/gateway_server';
 
 export interface StartGatewayParams {
   /** Configuration source; default process.env. */
@@ -45,6 +45,8 @@ export interface StartGatewayParams {
   logger?: Logger;
   /** Directory relative paths are resolved against; default the project root. */
   baseDir?: string;
+  /** Tighter listener limits (tests that need a handshake or header timeout to pass quickly). */
+  serverLimits?: ServerLimitOverrides;
 }
 
 export interface RunningGateway {
@@ -77,6 +79,7 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
   const fixtureDevelopment = isFixtureDevelopment(env);
   const config = loadConfig(env, { baseDir, fixturesPending: fixtureDevelopment });
   const logger = params.logger ?? createLogger(params.quiet === true ? 'silent' : config.logLevel);
+  for (const warning of config.warnings) logger.warn({ event: 'config_warning' }, warning);
 
   if (fixtureDevelopment) {
     const pki = await ensureFixturePki({
@@ -162,6 +165,7 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
       rejectUntrustedAtHandshake: config.rejectUntrustedAtHandshake,
     },
     app,
+    params.serverLimits,
   );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

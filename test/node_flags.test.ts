@@ -11,8 +11,15 @@ describe('the node flags npm start and the bench share', () => {
       config: { nodeFlags: string };
       scripts: { start: string };
     };
-    expect(gatewayNodeFlags()).toEqual(manifest.config.nodeFlags.split(' '));
+    expect(gatewayNodeFlags()).toEqual(
+      manifest.config.nodeFlags
+        .split(' ')
+        .map((flag) => flag.replace(/^--openssl-config=/, `--openssl-config=${PROJECT_ROOT}/`)),
+    );
     expect(gatewayNodeFlags()).toContain('--max-semi-space-size=8');
+    expect(gatewayNodeFlags()).toContain(
+      `--openssl-config=${path.join(PROJECT_ROOT, 'src/tls/openssl.cnf')}`,
+    );
     expect(manifest.scripts.start).toMatch(/node \$npm_package_config_nodeFlags dist\/main\.js$/);
   });
 

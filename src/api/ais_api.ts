@@ -46,6 +46,7 @@ import { OpenApiOperations, type OperationContext } from './openapi_operations';
 import type { DirectHandler } from './front_door';
 import { bodyParserRefusal } from './error_handler';
 import { requestTarget, type RequestTarget } from './request_target';
+import { IP_ADDRESS_FORMAT, isIpAddress } from './psu_ip_address';
 
 export const AIS_OPENAPI_FILE = path.join(PROJECT_ROOT, 'openapi', 'ais.json');
 
@@ -215,6 +216,7 @@ export async function createAisApi(deps: AisApiDeps): Promise<AisApi> {
     coerceTypes: true,
     customizeAjv: (ajv) => {
       ajv.addFormat('uuid', UUID);
+      ajv.addFormat(IP_ADDRESS_FORMAT, { type: 'string', validate: isIpAddress });
       ajv.addFormat('date', { type: 'string', validate: isCalendarDate });
       ajv.addFormat('date-time', {
         type: 'string',

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { Logger } from '../audit/logger';
+import { HeaderFieldsTooLarge } from '../errors/gateway_error';
 import { TPP_MESSAGES_CONTENT_TYPE, tppMessagesBody } from '../errors/tpp_messages';
+import { HTTP_SERVER_LIMITS } from '../tls/server_options';
 import { toGatewayError } from './error_handler';
 import { setRequestId, setTppIdentity } from './request_context';
 import { requestTarget, type RequestTarget } from './request_target';
@@ -26,6 +28,11 @@ export interface DirectHandler {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+const TOO_MANY_FIELDS = new HeaderFieldsTooLarge(
+  `More than ${HTTP_SERVER_LIMITS.maxHeaderFields} header fields`,
+);
+const TOO_MANY_FIELDS_BODY = tppMessagesBody(TOO_MANY_FIELDS);
 
 /**
  * The server's request listener. The trust gate decides before express sees the request: a refusal is
@@ -70,6 +77,13 @@ export function createFrontDoor(deps: FrontDoorDeps): RequestListener {
   return (req, res) => {
     const header = req.headers['x-request-id'];
     const requestId = typeof header === 'string' && UUID.test(header) ? header : randomUUID();
+    if (req.rawHeaders.length > 2 * HTTP_SERVER_LIMITS.maxHeaderFields) {
+      // The listener keeps every field (gateway_server.ts); serving the request without those beyond the
+      // limit would lose a proxy's appended header or a late Consent-ID or Authorization.
+      res.shouldKeepAlive = false;
+      send(res, requestId, TOO_MANY_FIELDS.status, TOO_MANY_FIELDS_BODY);
+      return;
+    }
     const target = requestTarget(req.url);
     const { path } = target;
     gate(req, path, requestId)

@@ -37,6 +37,14 @@ export interface HttpBankConnectorOptions {
 
 const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
 
+/**
+ * Every AIS read first resolves the account (its IBAN decides whether the consent covers it). The
+ * contract makes resourceId a stable id of one account, so the answer is kept briefly: a read then costs
+ * the bank one call instead of two. Unknown ids are never kept.
+ */
+const ACCOUNT_CACHE_MS = 30_000;
+const ACCOUNT_CACHE_ENTRIES = 10_000;
+
 type Method = 'GET' | 'POST';
 
 interface Call {
@@ -126,6 +134,7 @@ export class HttpBankConnector implements BankConnector {
   private readonly basePath: string;
   private readonly maxResponseBytes: number;
   private readonly openMs: number;
+  private readonly accounts = new Map<string, { account: Account; until: number }>();
 
   private constructor(
     private readonly options: HttpBankConnectorOptions,
@@ -195,6 +204,9 @@ export class HttpBankConnector implements BankConnector {
   }
 
   async accountByResourceId(resourceId: string, context: BankCallContext): Promise<Account | undefined> {
+    const now = Date.now();
+    const cached = this.accounts.get(resourceId);
+    if (cached !== undefined && cached.until > now) return cached.account;
     const answer = await this.call({
       operationId: 'getAccount',
       method: 'GET',
@@ -202,7 +214,14 @@ export class HttpBankConnector implements BankConnector {
       context,
       alsoExpected: [404],
     });
-    return answer.status === 404 ? undefined : (answer.body as Account);
+    if (answer.status === 404) {
+      this.accounts.delete(resourceId);
+      return undefined;
+    }
+    const account = answer.body as Account;
+    if (this.accounts.size >= ACCOUNT_CACHE_ENTRIES) this.accounts.clear();
+    this.accounts.set(resourceId, { account, until: now + ACCOUNT_CACHE_MS });
+    return account;
   }
 
   async balances(resourceId: string, context: BankCallContext): Promise<Balance[]> {

@@ -1,8 +1,10 @@
 /**
- * The only module that reads process.env. Every key is documented once, here and in the README table.
+ * The only module that reads process.env. Every key is declared in variables.ts, documented once here
+ * and in the README table.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { declaredOnly, describeUnknown, unknownGatewayVariables } from './variables';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -38,6 +40,8 @@ export interface GatewayConfig {
    * customer exists anywhere in the gateway.
    */
   sandbox: boolean;
+  /** What the operator should know at start (logged as warnings): unknown variables, revocation off. */
+  warnings: string[];
 }
 
 /**
@@ -176,7 +180,7 @@ export const MAX_WORKERS = 64;
 
 /** GATEWAY_WORKERS: how many gateway processes share the port; default 1 (no cluster). */
 export function loadWorkerCount(env: Env = process.env): number {
-  const raw = env.GATEWAY_WORKERS?.trim() ?? '';
+  const raw = declaredOnly(env).GATEWAY_WORKERS?.trim() ?? '';
   if (raw === '') return 1;
   if (!/^\d+$/.test(raw))
     throw new ConfigError('GATEWAY_WORKERS', `not a whole number: ${JSON.stringify(raw)}`);
@@ -192,7 +196,7 @@ export function loadWorkerCount(env: Env = process.env): number {
  * material loadConfig insists on.
  */
 export function loadDatabaseUrl(env: Env = process.env): string {
-  const databaseUrl = nonEmpty(env, 'GATEWAY_DATABASE_URL') ?? 'sqlite:./data/gateway.db';
+  const databaseUrl = nonEmpty(declaredOnly(env), 'GATEWAY_DATABASE_URL') ?? 'sqlite:./data/gateway.db';
   if (!/^(sqlite:|postgres:\/\/|postgresql:\/\/)/.test(databaseUrl)) {
     throw new ConfigError(
       'GATEWAY_DATABASE_URL',
@@ -202,8 +206,10 @@ export function loadDatabaseUrl(env: Env = process.env): string {
   return databaseUrl;
 }
 
-export function loadConfig(env: Env = process.env, params: LoadConfigParams = {}): GatewayConfig {
+export function loadConfig(environment: Env = process.env, params: LoadConfigParams = {}): GatewayConfig {
+  const env = declaredOnly(environment);
   const baseDir = params.baseDir ?? process.cwd();
+  const warnings: string[] = [];
   const modeRaw =
     nonEmpty(env, 'GATEWAY_MODE') ?? (env.NODE_ENV === 'production' ? 'production' : 'development');
   if (modeRaw !== 'development' && modeRaw !== 'production') {
@@ -213,7 +219,22 @@ export function loadConfig(env: Env = process.env, params: LoadConfigParams = {}
     );
   }
   const mode = modeRaw;
-  // Checked first: a production start without a bank is the first thing to fix.
+  // A typo in a name (one S too many on GATEWAY_CRL) would otherwise leave a setting at its default.
+  const unknown = unknownGatewayVariables(environment);
+  const firstUnknown = unknown[0];
+  if (mode === 'production' && firstUnknown !== undefined) {
+    const more =
+      unknown.length > 1
+        ? ` (and ${unknown
+            .slice(1)
+            .map((u) => u.name)
+            .join(', ')})`
+        : '';
+    throw new ConfigError(firstUnknown.name, `${describeUnknown(firstUnknown)}${more}`);
+  }
+  for (const variable of unknown) warnings.push(`${variable.name}: ${describeUnknown(variable)}`);
+
+  // Before key material: a production start without a bank is the first thing to fix.
   const bank = loadBankConfig(env, mode, baseDir);
   const sandbox = bank.kind === 'sandbox' || parseBoolean(env, 'GATEWAY_SANDBOX', false);
 
@@ -266,6 +287,9 @@ export function loadConfig(env: Env = process.env, params: LoadConfigParams = {}
   } else {
     crlFiles = [];
   }
+  if (mode === 'production' && crlFiles.length === 0) {
+    warnings.push('GATEWAY_CRL: no CRL configured, so revocation is not checked');
+  }
 
   const port = parseInteger(env, 'GATEWAY_PORT', 8443, 0, 65535);
   const host = nonEmpty(env, 'GATEWAY_HOST') ?? '127.0.0.1';
@@ -315,5 +339,6 @@ export function loadConfig(env: Env = process.env, params: LoadConfigParams = {}
     usesFixturePki,
     bank,
     sandbox,
+    warnings,
   };
 }

@@ -86,6 +86,18 @@ export class FormatError extends GatewayError {
     super('FORMAT_ERROR', 400, asParams(p));
   }
 }
+/** More header bytes or fields than the listener accepts: a refusal of the whole request, never a truncation. */
+export class HeaderFieldsTooLarge extends GatewayError {
+  constructor(p: Params) {
+    super('FORMAT_ERROR', 431, asParams(p));
+  }
+}
+/** The request (its header section) did not arrive within the listener's time limit. */
+export class RequestTimeout extends GatewayError {
+  constructor(p: Params) {
+    super('FORMAT_ERROR', 408, asParams(p));
+  }
+}
 export class ParameterNotSupported extends GatewayError {
   constructor(p: Params) {
     super('PARAMETER_NOT_SUPPORTED', 400, asParams(p));

@@ -28,7 +28,10 @@ export interface TlsServerOptions {
   rejectUntrustedAtHandshake: boolean;
 }
 
-export function buildTlsServerOptions(options: TlsServerOptions): ServerOptions {
+export function buildTlsServerOptions(
+  options: TlsServerOptions,
+  limits: Pick<HttpServerLimits, 'handshakeTimeout' | 'connectionsCheckingInterval'> = HTTP_SERVER_LIMITS,
+): ServerOptions {
   return {
     cert: options.certChainPem,
     key: options.keyPem,
@@ -45,20 +48,42 @@ export function buildTlsServerOptions(options: TlsServerOptions): ServerOptions 
     // A resumed session carries the client's leaf but not its chain, and Node then reports the peer as
     // authorized although nothing was presented. Without tickets (and with no session cache handlers)
     // every connection performs a full handshake, so every request's identity comes from a presented chain.
+    // OpenSSL would still send TLS 1.3 tickets nobody can use: openssl.cnf (a node flag) turns them off.
     secureOptions: constants.SSL_OP_NO_TICKET | constants.SSL_OP_NO_RENEGOTIATION,
-    handshakeTimeout: 10_000,
+    handshakeTimeout: limits.handshakeTimeout,
+    // Node checks the header and request timeouts only this often (30 s by default), so a 10 s header
+    // timeout fired anywhere between 10 and 40 s; once a second keeps it within a second of the limit.
+    connectionsCheckingInterval: limits.connectionsCheckingInterval,
     // Room for a proxy forwarding a full RSA chain in Client-Cert-Chain; anything larger is refused.
     maxHeaderSize: 32 * 1024,
   };
 }
 
-/** Limits applied to the server object after creation (Node has no constructor options for them). */
-export const HTTP_SERVER_LIMITS = {
+export interface HttpServerLimits {
+  /** A connection that has not finished the TLS handshake by then is destroyed. */
+  handshakeTimeout: number;
+  /** From the first byte of a request until its header section is complete: else 408. */
+  headersTimeout: number;
+  /** From the first byte of a request until it is fully received: else 408. */
+  requestTimeout: number;
+  /** How often the two timeouts above are checked: the precision with which they fire. */
+  connectionsCheckingInterval: number;
+  keepAliveTimeout: number;
+  /** Idle socket timeout. */
+  timeout: number;
+  /** More header fields than this is a 431 (never a truncation: see api/front_door.ts). */
+  maxHeaderFields: number;
+  maxRequestsPerSocket: number;
+}
+
+/** The listener's limits; README's "TLS listener" paragraph states them. */
+export const HTTP_SERVER_LIMITS: Readonly<HttpServerLimits> = {
+  handshakeTimeout: 10_000,
   headersTimeout: 10_000,
   requestTimeout: 30_000,
+  connectionsCheckingInterval: 1_000,
   keepAliveTimeout: 5_000,
-  /** Idle socket timeout. */
   timeout: 60_000,
-  maxHeadersCount: 100,
+  maxHeaderFields: 100,
   maxRequestsPerSocket: 0,
-} as const;
+};

@@ -317,6 +317,25 @@ const rows: Row[] = [
     code: 'FORMAT_ERROR',
     path: 'header.PSU-IP-Address',
   },
+  // Regression (issue 11, item 8): these passed a character-class pattern and lifted frequencyPerDay.
+  ...['999.999.999.999', '1.2.3', '01.2.3.4', '::gg', '1:2:3:4:5:6:7:8:9', 'fe80::1%eth0', '....'].map(
+    (address): Row => ({
+      name: `PSU-IP-Address ${address}`,
+      tpp: 'alice',
+      ...reads('valid', '/v1/accounts'),
+      headers: { 'PSU-IP-Address': address },
+      status: 400,
+      code: 'FORMAT_ERROR',
+      path: 'header.PSU-IP-Address',
+    }),
+  ),
+  ...['192.0.2.1', '2001:db8::1', '::ffff:192.0.2.1'].map((address): Row => ({
+    name: `PSU-IP-Address ${address}`,
+    tpp: 'alice',
+    ...reads('valid', '/v1/accounts'),
+    headers: { 'PSU-IP-Address': address },
+    status: 200,
+  })),
   {
     name: 'bookingStatus missing',
     tpp: 'alice',

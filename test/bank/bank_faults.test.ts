@@ -108,7 +108,7 @@ describe('HTTP connector against a misbehaving bank process', () => {
   ])('bank %s: %p with status %i, logged, recovered', async (mode, errorClass, status) => {
     await fault.set(mode);
     const requestId = randomUUID();
-    const failure = await connector.accountByResourceId('acc-3f9c1e7a52d4', { ...context(), requestId }).then(
+    const failure = await connector.balances('acc-3f9c1e7a52d4', { ...context(), requestId }).then(
       () => undefined,
       (error: unknown) => error,
     );
@@ -117,15 +117,16 @@ describe('HTTP connector against a misbehaving bank process', () => {
     // The TPP-facing text never carries what the bank said.
     expect((failure as BankFailure).text).not.toMatch(/ORA-|html|batch/);
     const logged = lines.find((l) => l.event === 'bank_call_failed' && l.requestId === requestId);
-    expect(logged).toMatchObject({ operationId: 'getAccount', tpp: 'PSDDE-BAFIN-123456', consentId: 'c-1' });
+    expect(logged).toMatchObject({ operationId: 'getBalances', tpp: 'PSDDE-BAFIN-123456', consentId: 'c-1' });
     if (mode === 'busy') expect((failure as BankUnavailable).headers).toEqual({ 'Retry-After': '7' });
   });
 
   it('sends a read once more when the connection dies under it, and succeeds', async () => {
     await fault.set('die-once');
     const requestId = randomUUID();
-    const account = await connector.accountByResourceId('acc-3f9c1e7a52d4', { ...context(), requestId });
-    expect(account?.iban).toBe('DE37100200300000123401');
+    // A PSU's accounts are never cached by the connector: this call reaches the bank.
+    const accounts = await connector.accountsOfPsu('anna', { ...context(), requestId });
+    expect(accounts.map((a) => a.iban)).toContain('DE37100200300000123401');
     expect(lines.some((l) => l.event === 'bank_call_retried' && l.requestId === requestId)).toBe(true);
   });
 

@@ -4,7 +4,7 @@ import https from 'node:https';
 import path from 'node:path';
 import { runConformance, type ConformanceOptions } from '../../src/cli/conformance_command';
 import type { SuiteReport } from '../../src/conformance/suite_report';
-import { buildTlsServerOptions } from '../../src/tls/server_options';
+import { createGatewayServer } from '../../src/tls/gateway_server';
 import { chainPem } from '../client/test_pki';
 import {
   buildSuiteFixtures,
@@ -134,15 +134,15 @@ describe('the suite against a deliberately permissive target', () => {
   });
 });
 
-describe("the suite's TLS group against the gateway's own TLS policy", () => {
+describe("the suite's TLS group against the gateway's own TLS listener", () => {
   it('passes every TLS case', async () => {
-    const server = https.createServer(
-      buildTlsServerOptions({
+    const server = createGatewayServer(
+      {
         certChainPem: chainPem(fx.pki.bobServer, fx.pki.trentIssuing),
         keyPem: fx.pki.bobServer.keyPem,
         anchorPem: fx.pki.trentRoot.certPem,
         rejectUntrustedAtHandshake: false,
-      }),
+      },
       certificateRequiredHandler,
     );
     servers.push(server);

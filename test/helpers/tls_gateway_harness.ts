@@ -9,7 +9,7 @@ import { createLogger, type Logger } from '../../src/audit/logger';
 import { createApp, type AppDeps } from '../../src/app';
 import { TrustStore } from '../../src/pki/trust_store';
 import { TrustedProxies } from '../../src/tls/forwarded_certificate';
-import { createGatewayServer } from '../../src/tls/gateway_server';
+import { createGatewayServer, type ServerLimitOverrides } from '../../src/tls/gateway_server';
 import { testPkiFiles } from './test_pki';
 
 /** Collects pino's JSON lines so tests can assert what was logged. */
@@ -30,6 +30,7 @@ export interface TlsGatewayParams {
   /** CRL files are copied here so a test may rewrite them without touching other suites. */
   privateCrls?: boolean;
   appDeps?: Partial<AppDeps>;
+  serverLimits?: ServerLimitOverrides;
 }
 
 export interface TlsGateway {
@@ -75,6 +76,7 @@ export async function startTlsGateway(params: TlsGatewayParams): Promise<TlsGate
       rejectUntrustedAtHandshake: params.rejectUntrustedAtHandshake ?? false,
     },
     app,
+    params.serverLimits,
   );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;

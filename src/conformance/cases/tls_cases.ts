@@ -3,8 +3,10 @@
  * and session resumption. Version and suite probes present Alice's certificate so that a gateway that
  * refuses anonymous handshakes still shows its protocol policy.
  */
-import { connect } from 'node:net';
-import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import { connect, isIP } from 'node:net';
+import { randomBytes, randomUUID } from 'node:crypto';
+import tls from 'node:tls';
 import { acceptableCaNames, subjectRfc2253 } from '../../client/acceptable_ca_names';
 import { checkServerIdentity, presentedIdentifiers } from '../../client/check_server_identity';
 import { TlsRefusedError, type ConnectionFacts, type TlsTuning } from '../../client/tpp_client';
@@ -221,6 +223,133 @@ async function resumption(ctx: SuiteContext, version: 'TLSv1.3' | 'TLSv1.2'): Pr
   return fail(
     `a request without a client certificate was answered ${describe(second)} instead of 401 CERTIFICATE_MISSING`,
     evidence,
+  );
+}
+
+/** When the request leaves, relative to the client's last handshake flight. */
+type RequestTiming = 'with-finished' | 'after-handshake';
+
+interface EarlyAnswer {
+  status: number;
+  code: string | null;
+  requestIdEchoed: boolean;
+}
+
+/**
+ * One request on a fresh connection, written either before the handshake has finished (it leaves in the
+ * same flight as the client's Finished) or in its own write right after it, as curl and `openssl
+ * s_client` send it. A server that reads an error left over from the handshake as a broken request
+ * answers these differently from a request that arrives later.
+ */
+function earlyRequest(
+  ctx: SuiteContext,
+  identity: string,
+  timing: RequestTiming,
+): Promise<EarlyAnswer | Error> {
+  const id = ctx.identities.require(identity);
+  const { method, path } = ctx.contract.trustProbe;
+  const requestId = randomUUID();
+  return new Promise((resolve) => {
+    const req = http.request(
+      {
+        method,
+        path,
+        headers: { Host: ctx.target.host, 'X-Request-ID': requestId, Connection: 'close' },
+        timeout: ctx.timeoutMs,
+        createConnection: () => {
+          const socket = tls.connect({
+            host: ctx.target.hostname.replace(/^\[|\]$/g, ''),
+            port: Number(ctx.target.port || 443),
+            ...(isIP(ctx.serverName) === 0 ? { servername: ctx.serverName } : {}),
+            ca: [ctx.anchorPem],
+            cert: id.chainPem,
+            key: id.keyPem,
+            // Only a probe with a test identity goes out; the server is checked like everywhere else.
+            checkServerIdentity: (_name, peer) => checkServerIdentity(ctx.serverName, peer.raw),
+            ciphers: 'DEFAULT:@SECLEVEL=0',
+          });
+          if (timing === 'after-handshake') socket.cork();
+          return socket;
+        },
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => {
+          let code: string | null = null;
+          try {
+            const json = JSON.parse(body) as { tppMessages?: Array<{ code?: unknown }> };
+            const first = json.tppMessages?.[0]?.code;
+            code = typeof first === 'string' ? first : null;
+          } catch {
+            code = null;
+          }
+          resolve({
+            status: res.statusCode ?? 0,
+            code,
+            requestIdEchoed: res.headers['x-request-id'] === requestId,
+          });
+        });
+      },
+    );
+    if (timing === 'after-handshake') {
+      // Held back until the handshake is done, then sent in a write of its own (the next turn of the
+      // event loop, after the Finished has gone out).
+      req.once('socket', (s) => s.once('secureConnect', () => setImmediate(() => s.uncork())));
+    }
+    req.on('timeout', () => req.destroy(new Error('no answer within the timeout')));
+    req.on('error', (error) => resolve(error));
+    req.end();
+  });
+}
+
+const ATTEMPTS = 3;
+
+async function requestInHandshakeFlight(ctx: SuiteContext): Promise<CaseOutcome> {
+  const { trustProbe } = ctx.contract;
+  const identities = [ctx.roles.mallory, 'mallory-leaf-with-trent-intermediate', ctx.roles.alice].filter(
+    (id, i, all) => ctx.identities.has(id) && all.indexOf(id) === i,
+  );
+  if (identities.length === 0) return skip('no identities to present');
+  const notes: string[] = [];
+  const problems: string[] = [];
+  for (const identity of identities) {
+    let reference;
+    try {
+      reference = await ctx.send(
+        identity,
+        { method: trustProbe.method, path: trustProbe.path },
+        { tls: { ciphers: 'DEFAULT:@SECLEVEL=0' } },
+      );
+    } catch (error) {
+      if (error instanceof TlsRefusedError) {
+        notes.push(`${identity}: handshake refused (${error.message}); nothing to compare`);
+        continue;
+      }
+      throw error;
+    }
+    const expected = describe(reference);
+    notes.push(`${identity}: a request sent after the handshake is answered ${expected}`);
+    for (const timing of ['with-finished', 'after-handshake'] as const) {
+      for (let i = 0; i < ATTEMPTS; i++) {
+        const answer = await earlyRequest(ctx, identity, timing);
+        if (answer instanceof Error) {
+          problems.push(`${identity} (${timing}): no answer: ${answer.message}`);
+          continue;
+        }
+        const got = answer.code === null ? `${answer.status}` : `${answer.status} ${answer.code}`;
+        if (got !== expected)
+          problems.push(`${identity} (${timing}): answered ${got} instead of ${expected}`);
+        else if (!answer.requestIdEchoed && reference.headers['x-request-id'] !== undefined)
+          problems.push(`${identity} (${timing}): answered ${got} without echoing X-Request-ID`);
+      }
+    }
+  }
+  if (problems.length > 0) return fail(problems[0] ?? 'answers differ', { notes: [...problems, ...notes] });
+  return pass(
+    `${identities.length} identities x ${ATTEMPTS} connections x 2 timings: each answered as the same request sent later`,
+    { notes },
   );
 }
 
@@ -446,6 +575,15 @@ export function tlsCases(): ConformanceCase[] {
       expected:
         'no resumable session, or a resumed connection without a certificate is answered 401 CERTIFICATE_MISSING',
       run: (ctx) => resumption(ctx, 'TLSv1.2'),
+    },
+    {
+      id: 'TLS-16',
+      group: 'tls',
+      title: 'A request sent with the last handshake flight gets the same answer as one sent later',
+      clause: 'RFC 8446 §4.4.4 (the client may send application data right after its Finished)',
+      expected:
+        "the answer (status and code, X-Request-ID echoed) does not depend on whether the request left with the client's Finished, right after it (as curl sends it) or later",
+      run: requestInHandshakeFlight,
     },
   ];
 }
