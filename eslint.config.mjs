@@ -32,6 +32,26 @@ export default tseslint.config(
     },
   },
   {
+    // The trust core points inward: it knows nothing of TLS plumbing, the HTTP framework or tooling
+    // (STYLE.md "Dependencies point inward"). Its tests may use test helpers.
+    files: ['src/pki/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex:
+                '(^|/)(tls|api|cli|conformance|bench|fixtures|store)(/|$)|(^|/)app$|^(express|openapi-backend)$',
+              message: 'src/pki imports nothing above it (tls, api, app, express, tooling).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },

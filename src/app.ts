@@ -5,7 +5,7 @@ import { errorHandler, notFoundHandler } from './api/error_handler';
 import { createFrontDoor, type DirectHandler } from './api/front_door';
 import { StaticHeaders } from './api/security_headers';
 import { AIS_ROLE_REQUIREMENTS, createTrustGate, type TrustGateOptions } from './api/trust_gate';
-import type { ClientIdentityVerifier } from './pki/client_identity';
+import type { ClientIdentityVerifier } from './pki/identity/client_identity';
 import type { TrustedProxies } from './tls/forwarded_certificate';
 
 export interface AppDeps {

@@ -18,19 +18,34 @@ import { createOAuthRouter, OAUTH_BROWSER_PATHS } from './api/oauth_routes';
 import { requireTppIdentity } from './api/request_context';
 import { createApp, PUBLIC_PATHS } from './app';
 import { createLogger, type Logger } from './audit/logger';
-import { FIXTURE_PKI_DIR, loadConfig, type Env, type GatewayConfig } from './config/config';
+import {
+  ConfigError,
+  FIXTURE_PKI_DIR,
+  isCatchAllRange,
+  loadConfig,
+  type Env,
+  type GatewayConfig,
+} from './config/config';
 import { PROJECT_ROOT } from './config/project_root';
 import { ConsentService } from './consent/consent_service';
 import { ensureFixturePki } from './fixtures/fixture_pki';
 import type { PresentedAccessToken } from './oauth/access_token_verifier';
 import { OAuthService } from './oauth/oauth_service';
-import { TrustStore } from './pki/trust_store';
+import { TrustMaterialError, TrustStore } from './pki/path/trust_store';
 import { oauthMigrations } from './store/oauth_migrations';
 import { OAuthRepositoryKysely } from './store/oauth_repository_kysely';
 import type { OAuthTables } from './store/oauth_schema';
 import { openStore, type Store } from './store/open_store';
 import { TrustedProxies } from './tls/forwarded_certificate';
 import { createGatewayServer, type ServerLimitOverrides } from './tls/gateway_server';
+import { whenCompleteChainBudgetExhausted } from './tls/peer_certificate';
+import { serverCertificateProblem } from './tls/server_options';
+
+/** The setting each kind of trust material comes from, for start-up refusals that name it. */
+const TRUST_MATERIAL_VARIABLES: Record<TrustMaterialError['material'], string> = {
+  anchor: 'GATEWAY_TRUST_ANCHOR',
+  intermediates: 'GATEWAY_INTERMEDIATES',
+};
 
 export interface StartGatewayParams {
   /** Configuration source; default process.env. */
@@ -90,11 +105,25 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
       logger.info({ event: 'fixture_pki', action: pki.action, dir: FIXTURE_PKI_DIR }, 'fixture PKI ready');
   }
 
-  const trustStore = TrustStore.load({
-    anchorFile: config.trustAnchorFile,
-    crlFiles: config.crlFiles,
-    logger,
-  });
+  const certChainPem = readFileSync(config.tlsCertFile);
+  const serverCertProblem = serverCertificateProblem(certChainPem);
+  if (serverCertProblem !== undefined)
+    throw new ConfigError('GATEWAY_TLS_CERT', `${config.tlsCertFile}: ${serverCertProblem}`);
+
+  let trustStore: TrustStore;
+  try {
+    trustStore = await TrustStore.load({
+      anchorFile: config.trustAnchorFile,
+      crlFiles: config.crlFiles,
+      intermediatesFile: config.intermediatesFile,
+      logger,
+    });
+  } catch (error) {
+    if (error instanceof TrustMaterialError) {
+      throw new ConfigError(TRUST_MATERIAL_VARIABLES[error.material], error.message);
+    }
+    throw error;
+  }
   const stopWatching = trustStore.watch(config.crlReloadSeconds);
 
   // SQLite paths in the URL are relative to the project, like every other path in the configuration.
@@ -139,9 +168,26 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
   });
   const oauthRouter = createOAuthRouter({ service: oauth, publicUrl: config.publicUrl, logger });
 
+  whenCompleteChainBudgetExhausted(() =>
+    logger.warn(
+      { event: 'complete_chain_budget_exhausted' },
+      'no more full certificate lists are read in this process (Node 20 leaks each read); chains Node cannot link by name are refused until restart',
+    ),
+  );
+  const catchAll = config.trustedProxies.filter(isCatchAllRange);
+  if (catchAll.length > 0) {
+    // Refused in production by loadConfig; in development it is allowed, but never silently.
+    logger.warn(
+      { event: 'trusted_proxies_catch_all', ranges: catchAll },
+      'GATEWAY_TRUSTED_PROXIES holds catch-all ranges: any client in them may forward any certificate',
+    );
+  }
   let trustedProxies: TrustedProxies;
   try {
-    trustedProxies = new TrustedProxies(config.trustedProxies);
+    trustedProxies = new TrustedProxies(config.trustedProxies, {
+      ...(config.forwardedCertHeader !== undefined ? { header: config.forwardedCertHeader } : {}),
+      proxyCertSha256: config.trustedProxyCertSha256,
+    });
   } catch (error) {
     throw new Error(`GATEWAY_TRUSTED_PROXIES: ${(error as Error).message}`);
   }
@@ -159,7 +205,7 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
   });
   const server = createGatewayServer(
     {
-      certChainPem: readFileSync(config.tlsCertFile),
+      certChainPem,
       keyPem: readFileSync(config.tlsKeyFile),
       anchorPem: readFileSync(config.trustAnchorFile),
       rejectUntrustedAtHandshake: config.rejectUntrustedAtHandshake,

@@ -1,4 +1,5 @@
-import { ConfigError, loadConfig, loadWorkerCount, MAX_WORKERS } from '../src/config/config';
+import { testPkiFiles } from './helpers/test_pki';
+import { ConfigError, isCatchAllRange, loadConfig, loadWorkerCount, MAX_WORKERS } from '../src/config/config';
 
 describe('loadConfig', () => {
   it('names the variable when a value is malformed', () => {
@@ -39,6 +40,81 @@ describe('loadWorkerCount', () => {
     'refuses GATEWAY_WORKERS=%s, naming it',
     (value) => {
       expect(() => loadWorkerCount({ GATEWAY_WORKERS: value })).toThrow(/^GATEWAY_WORKERS: /);
+    },
+  );
+});
+
+describe('forwarded certificates configuration (issue 11.3)', () => {
+  const dev = (env: Record<string, string>) => loadConfig(env, { fixturesPending: true });
+
+  it('needs the one header format the proxy sets, naming GATEWAY_FORWARDED_CERT_HEADER', () => {
+    expect(() => dev({ GATEWAY_TRUSTED_PROXIES: '10.0.0.5' })).toThrow(
+      /^GATEWAY_FORWARDED_CERT_HEADER: required with GATEWAY_TRUSTED_PROXIES/,
+    );
+    expect(() => dev({ GATEWAY_TRUSTED_PROXIES: '10.0.0.5', GATEWAY_FORWARDED_CERT_HEADER: 'all' })).toThrow(
+      /^GATEWAY_FORWARDED_CERT_HEADER: expected one of client-cert, nginx, xfcc/,
+    );
+    expect(() => dev({ GATEWAY_FORWARDED_CERT_HEADER: 'nginx' })).toThrow(
+      /^GATEWAY_FORWARDED_CERT_HEADER: has no effect without GATEWAY_TRUSTED_PROXIES/,
+    );
+    expect(
+      dev({ GATEWAY_TRUSTED_PROXIES: '10.0.0.5', GATEWAY_FORWARDED_CERT_HEADER: 'NGINX' })
+        .forwardedCertHeader,
+    ).toBe('nginx');
+  });
+
+  it('reads proxy certificate pins as openssl prints them or as plain hex', () => {
+    const hex = 'ab'.repeat(32);
+    const colons = `SHA256 Fingerprint=${'AB:'.repeat(31)}AB`;
+    const config = dev({
+      GATEWAY_TRUSTED_PROXIES: '10.0.0.5',
+      GATEWAY_FORWARDED_CERT_HEADER: 'client-cert',
+      GATEWAY_TRUSTED_PROXY_CERT_SHA256: `${hex}, ${colons}`,
+    });
+    expect(config.trustedProxyCertSha256).toEqual([hex, hex]);
+    expect(() =>
+      dev({
+        GATEWAY_TRUSTED_PROXIES: '10.0.0.5',
+        GATEWAY_FORWARDED_CERT_HEADER: 'client-cert',
+        GATEWAY_TRUSTED_PROXY_CERT_SHA256: 'abc',
+      }),
+    ).toThrow(/^GATEWAY_TRUSTED_PROXY_CERT_SHA256: not a SHA-256 fingerprint/);
+  });
+
+  it.each(['0.0.0.0/0', '::/0', '128.0.0.0/1', '10.0.0.0/7', '2001::/15'])(
+    'refuses the catch-all range %s in production, naming GATEWAY_TRUSTED_PROXIES',
+    (range) => {
+      const files = testPkiFiles();
+      const env = {
+        GATEWAY_MODE: 'production',
+        GATEWAY_TRUST_ANCHOR: files.anchor,
+        GATEWAY_TLS_CERT: files.serverChain,
+        GATEWAY_TLS_KEY: files.serverKey,
+        GATEWAY_TRUSTED_PROXIES: `10.0.0.5,${range}`,
+        GATEWAY_FORWARDED_CERT_HEADER: 'client-cert',
+        // Production needs a bank (or GATEWAY_SANDBOX=true): see test/bank/production_bank.test.ts.
+        GATEWAY_BANK_URL: 'https://core.bank.internal',
+      };
+      expect(() => loadConfig(env, { fixturesPending: true })).toThrow(
+        new RegExp(
+          `^GATEWAY_TRUSTED_PROXIES: ${range.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} is a catch-all`,
+        ),
+      );
+      // In development the range is allowed (the gateway logs a warning at start).
+      expect(dev({ ...env, GATEWAY_MODE: 'development' }).trustedProxies).toContain(range);
+    },
+  );
+
+  it.each(['10.0.0.0/8', '192.168.0.0/16', 'fd00::/16', '::1'])('accepts %s in production', (range) => {
+    expect(isCatchAllRange(range)).toBe(false);
+  });
+
+  it.each(['proxy.example', '10.0.0.1/33', '10.0.0.1/8/1', '::1/129'])(
+    'refuses %s, naming the variable',
+    (entry) => {
+      expect(() => dev({ GATEWAY_TRUSTED_PROXIES: entry, GATEWAY_FORWARDED_CERT_HEADER: 'nginx' })).toThrow(
+        /^GATEWAY_TRUSTED_PROXIES: /,
+      );
     },
   );
 });

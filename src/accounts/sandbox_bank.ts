@@ -81,7 +81,7 @@ export function readSandboxBankFixture(file: string = SANDBOX_BANK_FILE): Sandbo
 }
 
 /** mulberry32: tiny, seedable, good enough to scatter demo data. Not for anything secret. */
-function seededRandom(seed: number): () => number {
+export function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;

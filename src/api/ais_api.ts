@@ -40,7 +40,7 @@ import { PaymentInitiation } from '../payment/initiation';
 import type { PaymentRepository } from '../payment/payment_repository';
 import { offeredProduct, paymentServiceOf } from '../payment/payment_product';
 import { RedirectUriPolicy } from '../consent/redirect_uri_policy';
-import type { PspRole } from '../pki/tpp_identity';
+import type { PspRole } from '../pki/identity/tpp_identity';
 import { OPENAPI_DOCS_CSS, renderOpenApiDocs } from './openapi_docs';
 import { OpenApiOperations, type OperationContext } from './openapi_operations';
 import type { DirectHandler } from './front_door';

@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import type { TppIdentity } from '../pki/tpp_identity';
+import type { TppIdentity } from '../pki/identity/tpp_identity';
 import { CertificateMissing } from '../errors/gateway_error';
 
 /**

@@ -14,15 +14,10 @@ import type {
   ClientIdentityVerdict,
   ClientIdentityVerifier,
   CertificateRefusalCode,
-} from '../pki/client_identity';
-import type { PspRole, TppIdentity } from '../pki/tpp_identity';
-import { presentedChainOf } from '../tls/peer_certificate';
-import {
-  ForwardedCertificateError,
-  TrustedProxies,
-  forwardedChainFrom,
-  stripForwardedCertificateHeaders,
-} from '../tls/forwarded_certificate';
+} from '../pki/identity/client_identity';
+import type { PspRole, TppIdentity } from '../pki/identity/tpp_identity';
+import { completePresentedChainOf, presentedChainOf } from '../tls/peer_certificate';
+import { ForwardedCertificateError, TrustedProxies } from '../tls/forwarded_certificate';
 import { leafThumbprintOf, type PresentedChain } from '../tls/presented_chain';
 
 export interface RoleRequirement {
@@ -47,6 +42,11 @@ export interface TrustGateOptions {
   clock?: () => Date;
   /** Where the presented chain comes from; tests replace it, production reads the TLS socket. */
   tlsChainOf?: (req: IncomingMessage) => PresentedChain | undefined;
+  /**
+   * Every certificate the client sent when Node's linked chain left some out, else undefined; asked only
+   * after the linked chain was refused. Production reads the TLS socket.
+   */
+  completeTlsChainOf?: (req: IncomingMessage) => PresentedChain | undefined;
 }
 
 /** A refusal ready for the wire: the error names status and code, the body is its tppMessages. */
@@ -77,6 +77,9 @@ const NO_CERTIFICATE = refusalOf(new CertificateMissing('No client certificate w
 const defaultTlsChainOf = (req: IncomingMessage): PresentedChain | undefined =>
   presentedChainOf(req.socket as TLSSocket);
 
+const defaultCompleteTlsChainOf = (req: IncomingMessage): PresentedChain | undefined =>
+  completePresentedChainOf(req.socket as TLSSocket);
+
 /**
  * Establishes who is calling from the certificate chain presented for this request, or refuses. It runs
  * in the front door, before express: a refused request never reaches a route, consent lookup or handler.
@@ -85,6 +88,9 @@ export function createTrustGate(options: TrustGateOptions): TrustGate {
   const { logger } = options;
   const clock = options.clock ?? (() => new Date());
   const tlsChainOf = options.tlsChainOf ?? defaultTlsChainOf;
+  const completeTlsChainOf =
+    options.completeTlsChainOf ??
+    (options.tlsChainOf === undefined ? defaultCompleteTlsChainOf : () => undefined);
   // The caching verifier hands back the same verdict object for a chain it knows, so a client repeating
   // a refused chain gets the refusal rendered once, not once per request.
   const verdictRefusals = new WeakMap<RefusedVerdict, Refusal>();
@@ -123,30 +129,37 @@ export function createTrustGate(options: TrustGateOptions): TrustGate {
       return { admitted: false, refusal };
     };
 
-    if (options.trustedProxies.includes(req.socket.remoteAddress)) {
-      try {
-        chain = forwardedChainFrom(req.headers);
-      } catch (error) {
-        if (error instanceof ForwardedCertificateError) {
-          return refuse(
-            refusalOf(new CertificateInvalid(`Forwarded client certificate unreadable: ${error.message}`)),
-            false,
-          );
-        }
-        throw error;
+    try {
+      const resolved = options.trustedProxies.resolve(req, () => tlsChainOf(req));
+      chain = resolved.chain;
+      if (resolved.stripped.length > 0 && logger.isLevelEnabled('info')) {
+        logger.info(
+          { event: 'forwarded_certificate_stripped', requestId, headers: resolved.stripped },
+          'certificate headers that no trusted proxy vouches for were removed',
+        );
       }
-    } else if (stripForwardedCertificateHeaders(req.headers) && logger.isLevelEnabled('info')) {
-      logger.info(
-        { event: 'forwarded_certificate_stripped', requestId },
-        'forwarded certificate header ignored on a direct connection',
-      );
+    } catch (error) {
+      if (error instanceof ForwardedCertificateError) {
+        return refuse(
+          refusalOf(new CertificateInvalid(`Forwarded client certificate refused: ${error.message}`)),
+          false,
+        );
+      }
+      throw error;
     }
-    chain ??= tlsChainOf(req);
 
     if (options.publicPaths.some((p) => p.test(path))) return { admitted: true, identity: undefined };
     if (chain === undefined) return refuse(NO_CERTIFICATE, false);
 
-    const verdict = await options.verifier.verify(chain, clock());
+    let verdict = await options.verifier.verify(chain, clock());
+    if (!verdict.ok && verdict.code === 'CERTIFICATE_INVALID' && chain.source === 'tls') {
+      // Node hands over only the certificates it could link by name; a path may need one it dropped.
+      const complete = completeTlsChainOf(req);
+      if (complete !== undefined) {
+        chain = complete;
+        verdict = await options.verifier.verify(complete, clock());
+      }
+    }
     if (!verdict.ok) return refuse(verdictRefusal(verdict), true);
     const identity = verdict.identity;
     const needed = options.roleRequirements.find((r) => r.path.test(path));

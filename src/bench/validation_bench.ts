@@ -18,14 +18,14 @@ import {
   signerFor,
 } from '../fixtures/issue_certificate';
 import type { FixturePki } from '../fixtures/fixture_pki';
-import { CachedIdentityVerifier } from '../pki/cached_identity_verifier';
-import { ChainValidator } from '../pki/chain_validator';
-import type { ClientIdentityVerifier } from '../pki/client_identity';
-import { decodePemBlocks, readPemOrDerFile } from '../pki/pem';
-import { QwacIdentityVerifier } from '../pki/qwac_identity_verifier';
-import { CrlRevocationChecker } from '../pki/revocation';
-import { x509 } from '../pki/x509';
-import { presentedChainKey } from '../tls/presented_chain';
+import { CachedIdentityVerifier } from '../pki/identity/cached_identity_verifier';
+import { ChainValidator } from '../pki/path/chain_validator';
+import type { ClientIdentityVerifier } from '../pki/identity/client_identity';
+import { decodePemBlocks, readPemOrDerFile } from '../pki/asn1/pem';
+import { QwacIdentityVerifier } from '../pki/identity/qwac_identity_verifier';
+import { CrlRevocationChecker } from '../pki/path/revocation';
+import { x509 } from '../fixtures/x509';
+import { presentedChainKey } from '../pki/path/chain_key';
 
 export interface ValidationParams {
   pki: FixturePki;

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runCertInspect, type InspectedCertificate } from './cert_inspect';
-import { encodePem } from '../pki/pem';
+import { encodePem } from '../pki/asn1/pem';
 import { OID, makeLeafDer, qcType, seq, statement } from '../../test/pki/qwac_test_certificates';
 
 describe('cert inspect', () => {

@@ -5,20 +5,24 @@
  *
  * Inspection only: nothing here validates a chain. Use `cert verify` for that.
  */
-import { createHash, X509Certificate as NodeX509Certificate } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { decodePemOrDer } from '../pki/pem';
-import { parseOrganizationIdentifier, type OrganizationIdentifier } from '../pki/organization_identifier';
+import { toHex } from '../pki/asn1/der';
 import {
-  DerReader,
-  OID_QC_STATEMENTS,
-  Tag,
-  parseQcStatements,
-  type QcStatements,
-} from '../pki/qc_statements';
-import { identityFromQwac, type QwacIdentityResult } from '../pki/qwac_identity';
-import { x509 } from '../pki/x509';
+  ParsedCertificate,
+  formatIpAddress,
+  type GeneralName,
+  type KeyUsageName,
+} from '../pki/certificate/parsed_certificate';
+import { decodePemOrDer } from '../pki/asn1/pem';
+import {
+  parseOrganizationIdentifier,
+  type OrganizationIdentifier,
+} from '../pki/qwac/organization_identifier';
+import { OID_QC_STATEMENTS, parseQcStatements, type QcStatements } from '../pki/qwac/qc_statements';
+import { identityFromQwac, type QwacIdentityResult } from '../pki/qwac/qwac_identity';
+import { attributeValues, formatName } from '../pki/certificate/x500_name';
 
 export interface CertInspectParams {
   file: string;
@@ -57,6 +61,8 @@ export interface InspectedCertificate {
   keyUsage: string[] | null;
   extendedKeyUsage: string[] | null;
   subjectAltNames: { type: string; value: string }[];
+  /** What the certificate walk found wrong (profile violations, undecodable extensions, a refused key). */
+  problems: string[];
   /** null when the certificate has no qcStatements extension. */
   qwac: InspectedQwac | null;
 }
@@ -86,16 +92,16 @@ const EXTENDED_KEY_USAGES: Readonly<Record<string, string>> = {
   '2.5.29.37.0': 'anyExtendedKeyUsage',
 };
 
-const KEY_USAGES: [x509.KeyUsageFlags, string][] = [
-  [x509.KeyUsageFlags.digitalSignature, 'digitalSignature'],
-  [x509.KeyUsageFlags.nonRepudiation, 'nonRepudiation'],
-  [x509.KeyUsageFlags.keyEncipherment, 'keyEncipherment'],
-  [x509.KeyUsageFlags.dataEncipherment, 'dataEncipherment'],
-  [x509.KeyUsageFlags.keyAgreement, 'keyAgreement'],
-  [x509.KeyUsageFlags.keyCertSign, 'keyCertSign'],
-  [x509.KeyUsageFlags.cRLSign, 'cRLSign'],
-  [x509.KeyUsageFlags.encipherOnly, 'encipherOnly'],
-  [x509.KeyUsageFlags.decipherOnly, 'decipherOnly'],
+const KEY_USAGES: readonly KeyUsageName[] = [
+  'digitalSignature',
+  'nonRepudiation',
+  'keyEncipherment',
+  'dataEncipherment',
+  'keyAgreement',
+  'keyCertSign',
+  'cRLSign',
+  'encipherOnly',
+  'decipherOnly',
 ];
 
 export async function runCertInspect(params: CertInspectParams): Promise<CertInspectResult> {
@@ -150,16 +156,8 @@ const CURVE_NAMES: Readonly<Record<string, string>> = {
   secp521r1: 'P-521',
 };
 
-/** ETSI EN 319 412-1 names the TPP by organizationIdentifier; @peculiar/x509 would print its bare OID. */
-const NAME_LABELS = { organizationIdentifier: '2.5.4.97' };
-
-function readableName(name: x509.Name): string {
-  return new x509.Name(name.toArrayBuffer(), NAME_LABELS).toString();
-}
-
 function inspect(der: Buffer, index: number, now: Date): InspectedCertificate {
-  const cert = new x509.X509Certificate(der);
-  const native = new NodeX509Certificate(der);
+  const cert = ParsedCertificate.parse(der);
 
   const validity: ValidityStatus =
     now.getTime() > cert.notAfter.getTime()
@@ -168,58 +166,73 @@ function inspect(der: Buffer, index: number, now: Date): InspectedCertificate {
         ? 'not yet valid'
         : 'valid';
 
-  const keyDetails = native.publicKey.asymmetricKeyDetails ?? {};
+  const key = cert.verificationKey();
+  const keyDetails = key?.asymmetricKeyDetails ?? {};
   const publicKey: InspectedCertificate['publicKey'] = {
-    type: native.publicKey.asymmetricKeyType ?? 'unknown',
+    type: key?.asymmetricKeyType ?? 'unknown',
     ...(keyDetails.modulusLength !== undefined ? { bits: keyDetails.modulusLength } : {}),
     ...(keyDetails.namedCurve !== undefined
       ? { curve: CURVE_NAMES[keyDetails.namedCurve] ?? keyDetails.namedCurve }
       : {}),
   };
 
-  const basic = cert.getExtension(x509.BasicConstraintsExtension);
-  const keyUsage = cert.getExtension(x509.KeyUsagesExtension);
-  const eku = cert.getExtension(x509.ExtendedKeyUsageExtension);
-  const san = cert.getExtension(x509.SubjectAlternativeNameExtension);
-
+  const basic = cert.basicConstraints;
+  const keyProblem = cert.keyProblem;
   return {
     index,
-    subject: readableName(cert.subjectName),
-    issuer: readableName(cert.issuerName),
-    serialNumber: cert.serialNumber,
+    subject: formatName(cert.subject),
+    issuer: formatName(cert.issuer),
+    serialNumber: toHex(cert.serial),
     notBefore: cert.notBefore.toISOString(),
     notAfter: cert.notAfter.toISOString(),
     validity,
     fingerprints: { sha256: fingerprint(der, 'sha256'), sha1: fingerprint(der, 'sha1') },
     x5tS256: createHash('sha256').update(der).digest('base64url'),
     publicKey,
-    signatureAlgorithm: signatureAlgorithm(der),
+    signatureAlgorithm: SIGNATURE_ALGORITHMS[cert.signatureAlgorithm.oid] ?? cert.signatureAlgorithm.oid,
     basicConstraints: basic
       ? {
           ca: basic.ca,
-          ...(basic.pathLength !== undefined ? { pathLength: basic.pathLength } : {}),
+          ...(basic.pathLen !== undefined ? { pathLength: basic.pathLen } : {}),
           critical: basic.critical,
         }
       : null,
-    keyUsage: keyUsage
-      ? KEY_USAGES.filter(([flag]) => (keyUsage.usages & flag) !== 0).map(([, n]) => n)
-      : null,
-    extendedKeyUsage: eku ? eku.usages.map((u) => EXTENDED_KEY_USAGES[String(u)] ?? String(u)) : null,
-    subjectAltNames: san ? san.names.toJSON().map(({ type, value }) => ({ type, value })) : [],
-    qwac: inspectQwac(cert, der),
+    keyUsage: cert.keyUsage ? KEY_USAGES.filter((usage) => cert.keyUsage?.has(usage)) : null,
+    extendedKeyUsage: cert.extKeyUsage ? cert.extKeyUsage.map((u) => EXTENDED_KEY_USAGES[u] ?? u) : null,
+    subjectAltNames: (cert.subjectAltNames ?? []).map(describeGeneralName),
+    problems: [
+      ...cert.problems.map((problem) => `certificate ${problem}`),
+      ...(keyProblem ? [`public key: ${keyProblem}`] : []),
+    ],
+    qwac: inspectQwac(cert),
   };
 }
 
-function inspectQwac(cert: x509.X509Certificate, der: Buffer): InspectedQwac | null {
-  const extension = cert.getExtension(OID_QC_STATEMENTS);
+function describeGeneralName(name: GeneralName): { type: string; value: string } {
+  switch (name.type) {
+    case 'dns':
+    case 'email':
+    case 'uri':
+      return { type: name.type, value: name.value };
+    case 'ip':
+      return { type: 'ip', value: formatIpAddress(name.value) };
+    case 'dir':
+      return { type: 'dirName', value: formatName(name.value) };
+    default:
+      return { type: name.type, value: toHex(name.value) };
+  }
+}
+
+function inspectQwac(cert: ParsedCertificate): InspectedQwac | null {
+  const extension = cert.extensions.find((e) => e.oid === OID_QC_STATEMENTS);
   if (!extension) return null;
   let qcStatements: InspectedQwac['qcStatements'];
   try {
-    qcStatements = parseQcStatements(new Uint8Array(extension.value));
+    qcStatements = parseQcStatements(extension.value);
   } catch (error) {
     qcStatements = { error: errorText(error) };
   }
-  const orgId = cert.subjectName.getField('2.5.4.97')[0];
+  const orgId = attributeValues(cert.subject, '2.5.4.97')[0]?.display;
   let organizationIdentifier: InspectedQwac['organizationIdentifier'] = null;
   if (orgId !== undefined) {
     const parsed = parseOrganizationIdentifier(orgId);
@@ -227,21 +240,11 @@ function inspectQwac(cert: x509.X509Certificate, der: Buffer): InspectedQwac | n
       ? { value: orgId, parsed: parsed.value }
       : { value: orgId, reason: parsed.reason };
   }
-  return { qcStatements, organizationIdentifier, verdict: identityFromQwac(der) };
+  return { qcStatements, organizationIdentifier, verdict: identityFromQwac(cert) };
 }
 
 function fingerprint(der: Buffer, algorithm: 'sha256' | 'sha1'): string {
   return createHash(algorithm).update(der).digest('hex').toUpperCase().match(/../g)?.join(':') ?? '';
-}
-
-/** Certificate.signatureAlgorithm read directly, so an algorithm the x509 library does not know still shows. */
-function signatureAlgorithm(der: Buffer): string {
-  const top = new DerReader(der);
-  const certificate = top.enter(top.expect(Tag.SEQUENCE, 'Certificate'));
-  certificate.expect(Tag.SEQUENCE, 'tbsCertificate');
-  const algorithm = certificate.enter(certificate.expect(Tag.SEQUENCE, 'signatureAlgorithm'));
-  const oid = algorithm.readOid('algorithm');
-  return SIGNATURE_ALGORITHMS[oid] ?? oid;
 }
 
 function render(c: InspectedCertificate, total: number): string {
@@ -277,6 +280,7 @@ function render(c: InspectedCertificate, total: number): string {
   line('Key usage', c.keyUsage ? c.keyUsage.join(', ') || '(empty)' : '(absent)');
   line('Extended key usage', c.extendedKeyUsage ? c.extendedKeyUsage.join(', ') || '(empty)' : '(absent)');
   line('Subject alt names', c.subjectAltNames.map((n) => `${n.type}:${n.value}`).join(', ') || '(none)');
+  for (const problem of c.problems) line('Problem', problem);
 
   const q = c.qwac;
   if (!q) {

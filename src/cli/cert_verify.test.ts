@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runCertVerify } from './cert_verify';
-import { encodePem } from '../pki/pem';
+import { encodePem } from '../pki/asn1/pem';
 import { issue, makeCrl, trentWorld, type TrentWorld } from '../../test/pki/cert_factory';
 
 let w: TrentWorld;

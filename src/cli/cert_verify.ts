@@ -2,22 +2,24 @@
  * `psd2-gateway cert verify`: the gateway's own path validator on files, for operators asking "would
  * the gateway accept this chain, and if not, why?". Exit 0 valid, 1 invalid, 2 usage or unreadable input.
  */
-import { identityFromQwac } from '../pki/qwac_identity';
+import { identityFromQwac } from '../pki/qwac/qwac_identity';
 import { Command, Option } from 'commander';
-import { ChainValidator, type ChainPurpose } from '../pki/chain_validator';
-import { ParsedCertificate } from '../pki/parsed_certificate';
-import { readPemOrDerFile } from '../pki/pem';
-import { CrlRevocationChecker } from '../pki/revocation';
-import { formatName } from '../pki/x500_name';
+import { ChainValidator, type ChainPurpose } from '../pki/path/chain_validator';
+import { ParsedCertificate } from '../pki/certificate/parsed_certificate';
+import { readPemOrDerFile } from '../pki/asn1/pem';
+import { CrlRevocationChecker } from '../pki/path/revocation';
+import { formatName } from '../pki/certificate/x500_name';
 
 export type ProfileCheck = (
-  leafDer: Uint8Array,
+  leaf: ParsedCertificate,
 ) => { ok: true } | { ok: false; code: string; reason: string };
 
 export interface CertVerifyParams {
   anchor: string;
   chain: string;
   crl?: string[];
+  /** PEM bundle offered to path building, as the gateway's GATEWAY_INTERMEDIATES. */
+  intermediates?: string;
   /** ISO 8601; default now. */
   at?: string;
   purpose?: string;
@@ -35,8 +37,8 @@ export interface CertVerifyOutcome {
 const PURPOSES = ['clientAuth', 'serverAuth'] as const;
 
 /** The psd2 profile: the leaf must also be a well-formed PSD2 QWAC, exactly as the trust gate demands. */
-export const qwacProfileCheck: ProfileCheck = (leafDer) => {
-  const result = identityFromQwac(leafDer);
+export const qwacProfileCheck: ProfileCheck = (leaf) => {
+  const result = identityFromQwac(leaf);
   return result.ok ? { ok: true } : { ok: false, code: result.code, reason: result.reason };
 };
 const PROFILES = ['rfc5280', 'psd2'] as const;
@@ -53,13 +55,12 @@ function readCertificates(file: string, what: string): Buffer[] {
   }
 }
 
-function describeCert(der: Uint8Array): {
+function describeCert(cert: ParsedCertificate): {
   subject: string;
   issuer: string;
   serial: string;
   notAfter: string;
 } {
-  const cert = new ParsedCertificate(der);
   return {
     subject: formatName(cert.subject),
     issuer: formatName(cert.issuer),
@@ -108,9 +109,17 @@ export async function runCertVerify(params: CertVerifyParams): Promise<CertVerif
         throw new UsageError(`crl ${(error as Error).message}`);
       }
     }
+    const configured =
+      params.intermediates === undefined
+        ? undefined
+        : readCertificates(params.intermediates, 'intermediates');
     let validator: ChainValidator;
     try {
-      validator = new ChainValidator({ anchors, ...(revocation ? { revocation } : {}) });
+      validator = new ChainValidator({
+        anchors,
+        ...(configured !== undefined ? { intermediates: configured } : {}),
+        ...(revocation ? { revocation } : {}),
+      });
     } catch (error) {
       throw new UsageError(`anchor ${params.anchor}: ${(error as Error).message}`);
     }
@@ -120,11 +129,11 @@ export async function runCertVerify(params: CertVerifyParams): Promise<CertVerif
       ? { valid: true }
       : { valid: false, code: result.code, reason: result.reason };
     if (result.valid && params.profileCheck && profile === 'psd2') {
-      const check = params.profileCheck(leaf);
+      const check = params.profileCheck(result.certificates[0] as ParsedCertificate);
       if (!check.ok) verdict = { valid: false, code: check.code, reason: check.reason };
     }
 
-    const path = result.valid ? result.path.map(describeCert) : [];
+    const path = result.valid ? result.certificates.map(describeCert) : [];
     if (params.json) {
       const body = verdict.valid
         ? {
@@ -160,6 +169,10 @@ export function certVerifyCommand(): Command {
       .requiredOption('--anchor <file>', 'trust anchor (PEM or DER), exactly one certificate')
       .requiredOption('--chain <file>', 'leaf first, then intermediates in any order (PEM or DER)')
       .option('--crl <file>', 'CRL (PEM or DER); repeat for several', collect, [])
+      .option(
+        '--intermediates <file>',
+        'issuing CAs offered to path building, as GATEWAY_INTERMEDIATES (PEM)',
+      )
       .option('--at <iso-time>', 'validation time (default: now)')
       .addOption(
         new Option('--purpose <purpose>', 'extended key usage required of the leaf')
@@ -180,6 +193,7 @@ export function certVerifyCommand(): Command {
           anchor: string;
           chain: string;
           crl: string[];
+          intermediates?: string;
           at?: string;
           purpose: string;
           profile?: string;

@@ -15,7 +15,7 @@
  *   problems than this check can solve.
  */
 import { isIP } from 'node:net';
-import { x509 } from '../pki/x509';
+import { ParsedCertificate, formatIpAddress } from '../pki/certificate/parsed_certificate';
 
 export class ServerIdentityError extends Error {
   readonly code = 'ERR_TLS_CERT_ALTNAME_INVALID';
@@ -36,12 +36,11 @@ export interface PresentedIdentifiers {
 }
 
 export function presentedIdentifiers(certDer: Uint8Array): PresentedIdentifiers {
-  const cert = new x509.X509Certificate(certDer);
-  const san = cert.getExtension(x509.SubjectAlternativeNameExtension);
+  const cert = ParsedCertificate.parse(certDer);
   const result: PresentedIdentifiers = { dnsNames: [], ipAddresses: [] };
-  for (const name of san?.names.items ?? []) {
+  for (const name of cert.subjectAltNames ?? []) {
     if (name.type === 'dns') result.dnsNames.push(name.value);
-    else if (name.type === 'ip') result.ipAddresses.push(name.value);
+    else if (name.type === 'ip') result.ipAddresses.push(formatIpAddress(name.value));
   }
   return result;
 }

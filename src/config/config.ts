@@ -3,6 +3,7 @@
  * and in the README table.
  */
 import { existsSync } from 'node:fs';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { declaredOnly, describeUnknown, unknownGatewayVariables } from './variables';
 
@@ -28,6 +29,15 @@ export interface GatewayConfig {
   rejectUntrustedAtHandshake: boolean;
   /** Peer addresses whose forwarded client-certificate headers are believed. Empty: none. */
   trustedProxies: string[];
+  /** The one header format the trusted proxies set; required when trustedProxies is not empty. */
+  forwardedCertHeader: ForwardedCertHeaderFormat | undefined;
+  /**
+   * SHA-256 fingerprints (lowercase hex) of the client certificates the trusted proxies present to the
+   * gateway. Empty: the proxies connect without a certificate of their own.
+   */
+  trustedProxyCertSha256: string[];
+  /** PEM bundle of issuing CAs used for path building only (never trusted by themselves). */
+  intermediatesFile: string | undefined;
   /** Public base URL of the gateway, used in links and as the OAuth issuer. */
   publicUrl: string;
   /** Whether the default (development) configuration uses generated fixture key material. */
@@ -115,6 +125,20 @@ function loadBankConfig(env: Env, mode: GatewayConfig['mode'], baseDir: string):
     timeoutMs: parseInteger(env, 'GATEWAY_BANK_TIMEOUT_MS', DEFAULT_BANK_TIMEOUT_MS, 100, 120_000),
   };
 }
+
+/**
+ * How a trusted proxy forwards the client certificate: `client-cert` is RFC 9440 `Client-Cert` and
+ * `Client-Cert-Chain` (HAProxy, Apache, recent nginx configurations), `nginx` is `X-SSL-Client-Cert`
+ * holding nginx's `$ssl_client_escaped_cert`, `xfcc` is Envoy's `X-Forwarded-Client-Cert`.
+ */
+export const FORWARDED_CERT_HEADER_FORMATS = ['client-cert', 'nginx', 'xfcc'] as const;
+export type ForwardedCertHeaderFormat = (typeof FORWARDED_CERT_HEADER_FORMATS)[number];
+
+/**
+ * Trusted proxy ranges wider than this are catch-alls (anyone could be "the proxy"): refused in
+ * production. 10.0.0.0/8 is still a plausible private network; 0.0.0.0/0 or ::/0 never is.
+ */
+export const NARROWEST_CATCH_ALL_PREFIX = { ipv4: 8, ipv6: 16 } as const;
 
 export class ConfigError extends Error {
   constructor(
@@ -304,10 +328,14 @@ export function loadConfig(environment: Env = process.env, params: LoadConfigPar
 
   const databaseUrl = loadDatabaseUrl(env);
 
-  const trustedProxies = (nonEmpty(env, 'GATEWAY_TRUSTED_PROXIES') ?? '')
-    .split(',')
-    .map((p) => p.trim())
-    .filter((p) => p !== '');
+  const trustedProxies = parseTrustedProxies(env, mode);
+  const forwardedCertHeader = parseForwardedCertHeader(env, trustedProxies);
+  const trustedProxyCertSha256 = parseProxyCertPins(env, trustedProxies);
+  const intermediatesEnv = nonEmpty(env, 'GATEWAY_INTERMEDIATES');
+  const intermediatesFile =
+    intermediatesEnv === undefined
+      ? undefined
+      : requireFile('GATEWAY_INTERMEDIATES', intermediatesEnv, baseDir);
 
   const publicUrlRaw = nonEmpty(env, 'GATEWAY_PUBLIC_URL') ?? `https://localhost:${port}`;
   let publicUrl: string;
@@ -335,10 +363,96 @@ export function loadConfig(environment: Env = process.env, params: LoadConfigPar
     logLevel: logLevelRaw as LogLevel,
     rejectUntrustedAtHandshake: parseBoolean(env, 'GATEWAY_REJECT_UNTRUSTED_AT_HANDSHAKE', false),
     trustedProxies,
+    forwardedCertHeader,
+    trustedProxyCertSha256,
+    intermediatesFile,
     publicUrl,
     usesFixturePki,
     bank,
     sandbox,
     warnings,
   };
+}
+
+/** Whether a GATEWAY_TRUSTED_PROXIES entry is wider than any one proxy network plausibly is. */
+export function isCatchAllRange(entry: string): boolean {
+  const [address = '', prefix] = entry.split('/');
+  if (prefix === undefined) return false;
+  const narrowest = isIP(address) === 6 ? NARROWEST_CATCH_ALL_PREFIX.ipv6 : NARROWEST_CATCH_ALL_PREFIX.ipv4;
+  return Number(prefix) < narrowest;
+}
+
+function commaList(env: Env, name: string): string[] {
+  return (nonEmpty(env, name) ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
+}
+
+/** GATEWAY_TRUSTED_PROXIES: addresses or CIDR ranges; catch-all ranges are refused in production. */
+function parseTrustedProxies(env: Env, mode: GatewayConfig['mode']): string[] {
+  const name = 'GATEWAY_TRUSTED_PROXIES';
+  const entries = commaList(env, name);
+  for (const entry of entries) {
+    const [address = '', prefix, extra] = entry.split('/');
+    const family = isIP(address);
+    if (family === 0 || extra !== undefined)
+      throw new ConfigError(name, `not an IP address or CIDR range: ${JSON.stringify(entry)}`);
+    const max = family === 6 ? 128 : 32;
+    const bits = prefix === undefined ? max : Number(prefix);
+    if (prefix !== undefined && (!/^\d{1,3}$/.test(prefix) || bits > max))
+      throw new ConfigError(name, `bad prefix length in ${JSON.stringify(entry)}`);
+    const narrowest = family === 6 ? NARROWEST_CATCH_ALL_PREFIX.ipv6 : NARROWEST_CATCH_ALL_PREFIX.ipv4;
+    if (mode === 'production' && isCatchAllRange(entry)) {
+      throw new ConfigError(
+        name,
+        `${entry} is a catch-all range (shorter than /${narrowest}): any client in it could forward any ` +
+          'certificate; list the proxies themselves',
+      );
+    }
+  }
+  return entries;
+}
+
+function parseForwardedCertHeader(
+  env: Env,
+  trustedProxies: readonly string[],
+): ForwardedCertHeaderFormat | undefined {
+  const name = 'GATEWAY_FORWARDED_CERT_HEADER';
+  const raw = nonEmpty(env, name)?.toLowerCase();
+  if (raw === undefined) {
+    if (trustedProxies.length > 0) {
+      throw new ConfigError(
+        name,
+        `required with GATEWAY_TRUSTED_PROXIES: name the one header your proxy sets (${FORWARDED_CERT_HEADER_FORMATS.join(', ')})`,
+      );
+    }
+    return undefined;
+  }
+  if (!(FORWARDED_CERT_HEADER_FORMATS as readonly string[]).includes(raw)) {
+    throw new ConfigError(
+      name,
+      `expected one of ${FORWARDED_CERT_HEADER_FORMATS.join(', ')}, got ${JSON.stringify(raw)}`,
+    );
+  }
+  if (trustedProxies.length === 0)
+    throw new ConfigError(name, 'has no effect without GATEWAY_TRUSTED_PROXIES');
+  return raw as ForwardedCertHeaderFormat;
+}
+
+/** SHA-256 fingerprints as `openssl x509 -fingerprint -sha256` prints them, or plain hex. */
+function parseProxyCertPins(env: Env, trustedProxies: readonly string[]): string[] {
+  const name = 'GATEWAY_TRUSTED_PROXY_CERT_SHA256';
+  const pins = commaList(env, name).map((pin) => {
+    const hex = pin
+      .replace(/^sha256 fingerprint=/i, '')
+      .replace(/:/g, '')
+      .toLowerCase();
+    if (!/^[0-9a-f]{64}$/.test(hex))
+      throw new ConfigError(name, `not a SHA-256 fingerprint: ${JSON.stringify(pin)}`);
+    return hex;
+  });
+  if (pins.length > 0 && trustedProxies.length === 0)
+    throw new ConfigError(name, 'has no effect without GATEWAY_TRUSTED_PROXIES');
+  return pins;
 }

@@ -4,8 +4,9 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { decodePemBlocks } from '../pki/pem';
-import { x509 } from '../pki/x509';
+import { decodePemBlocks } from '../pki/asn1/pem';
+import { ParsedCertificate } from '../pki/certificate/parsed_certificate';
+import { attributeValues } from '../pki/certificate/x500_name';
 import { PrerequisiteFailed } from './conformance_case';
 
 export interface Identity {
@@ -66,10 +67,9 @@ export class IdentityStore {
       let organizationIdentifier: string | undefined;
       let dnsNames: string[] = [];
       try {
-        const leaf = new x509.X509Certificate(leafDer);
-        organizationIdentifier = leaf.subjectName.getField(ORGANIZATION_IDENTIFIER)[0];
-        const san = leaf.getExtension(x509.SubjectAlternativeNameExtension);
-        dnsNames = san?.names.items.filter((n) => n.type === 'dns').map((n) => n.value) ?? [];
+        const leaf = ParsedCertificate.parse(leafDer);
+        organizationIdentifier = attributeValues(leaf.subject, ORGANIZATION_IDENTIFIER)[0]?.text;
+        dnsNames = (leaf.subjectAltNames ?? []).flatMap((n) => (n.type === 'dns' ? [n.value] : []));
       } catch {
         // Hostile fixtures may be unparsable on purpose; they are still sent as they are.
       }

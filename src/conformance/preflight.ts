@@ -3,7 +3,10 @@
  * mis-issued test identity: each identity that is supposed to be valid must be readable, within its
  * validity window, hold the private key for its leaf, and chain by signature to the given anchor.
  */
-import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey } from 'node:crypto';
+import { ParsedCertificate } from '../pki/certificate/parsed_certificate';
+import { decodePemBlocks } from '../pki/asn1/pem';
+import { formatName } from '../pki/certificate/x500_name';
 import type { IdentityStore } from './identity_store';
 import { verifyChainToAnchor } from './verify_chain_to_anchor';
 
@@ -36,9 +39,11 @@ export interface PreflightParams {
 export function preflight(params: PreflightParams): PreflightReport {
   const at = params.at ?? new Date();
   const problems: string[] = [];
-  let anchor: X509Certificate | undefined;
+  let anchor: ParsedCertificate | undefined;
   try {
-    anchor = new X509Certificate(params.anchorPem);
+    const [anchorDer] = decodePemBlocks(params.anchorPem, 'CERTIFICATE');
+    if (anchorDer === undefined) throw new Error('no CERTIFICATE block');
+    anchor = ParsedCertificate.parse(anchorDer);
   } catch (error) {
     problems.push(`trust anchor unreadable: ${error instanceof Error ? error.message : String(error)}`);
   }
@@ -59,8 +64,8 @@ export function preflight(params: PreflightParams): PreflightReport {
       return;
     }
     try {
-      const leaf = new X509Certificate(loaded.leafDer);
-      if (!leaf.checkPrivateKey(createPrivateKey(loaded.keyPem))) {
+      const leafKey = ParsedCertificate.parse(loaded.leafDer).verificationKey();
+      if (!leafKey || !createPublicKey(createPrivateKey(loaded.keyPem)).equals(leafKey)) {
         findings.push({
           identity: id,
           required,
@@ -74,7 +79,7 @@ export function preflight(params: PreflightParams): PreflightReport {
       findings.push({ identity: id, required, usable: false, message: `unreadable leaf or key: ${message}` });
       return;
     }
-    const chain = verifyChainToAnchor(loaded.chainDers, anchor.raw, at);
+    const chain = verifyChainToAnchor(loaded.chainDers, Buffer.from(anchor.der), at);
     findings.push(
       chain.ok
         ? {
@@ -92,7 +97,10 @@ export function preflight(params: PreflightParams): PreflightReport {
   return {
     ok,
     ...(anchor !== undefined
-      ? { anchorSubject: anchor.subject.split('\n').join(', '), anchorFingerprint: anchor.fingerprint256 }
+      ? {
+          anchorSubject: formatName(anchor.subject),
+          anchorFingerprint: createHash('sha256').update(anchor.der).digest('hex'),
+        }
       : {}),
     problems,
     findings,

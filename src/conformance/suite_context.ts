@@ -3,13 +3,15 @@
  * (or as nobody), and memoised shared steps so that cases can be filtered with --only without losing
  * their prerequisites.
  */
-import { createHash, randomUUID, X509Certificate } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { ConnectionFacts, TlsTuning, TppRequest, TppResponse } from '../client/tpp_client';
 import { TppClient } from '../client/tpp_client';
 import type { CaseEvidence } from './conformance_case';
 import type { ClientCaseRow } from './client_cases';
 import { contractForTpp, DEFAULT_CONTRACT, type GatewayContract } from './gateway_contract';
 import type { IdentityStore } from './identity_store';
+import { ParsedCertificate } from '../pki/certificate/parsed_certificate';
+import { decodePemBlocks } from '../pki/asn1/pem';
 
 /** Which identity plays which part. */
 export interface SuiteRoles {
@@ -84,9 +86,12 @@ export class SuiteContext {
     this.target = new URL(params.target);
     this.serverName = params.serverName ?? this.target.hostname.replace(/^\[|\]$/g, '');
     this.anchorPem = params.anchorPem;
-    const anchor = new X509Certificate(params.anchorPem);
-    this.anchorDer = anchor.raw;
-    this.anchorFingerprint = createHash('sha256').update(anchor.raw).digest('hex');
+    // Parsed here so that an anchor file that is not a certificate stops the suite before any case runs.
+    const anchor = ParsedCertificate.parse(
+      decodePemBlocks(params.anchorPem, 'CERTIFICATE')[0] ?? Buffer.alloc(0),
+    );
+    this.anchorDer = Buffer.from(anchor.der);
+    this.anchorFingerprint = createHash('sha256').update(anchor.der).digest('hex');
     this.identities = params.identities;
     this.clientCases = params.clientCases;
     this.psu = params.psu;

@@ -2,37 +2,30 @@
  * A deliberately small chain check used by the suite on its own identities (pre-flight) and on the
  * server's chain: every link by signature, every certificate within its validity window, ending at the
  * anchor. It is not RFC 5280 path validation (no policy, constraints or revocation); the gateway's
- * validator is what is being tested, so the suite does not borrow it.
+ * validator is what is being tested, so the suite does not borrow it. Certificates are read with the
+ * gateway's one certificate walk, so the suite and the gateway never disagree about what the bytes say.
  */
-import { X509Certificate } from 'node:crypto';
+import { bytesEqual } from '../pki/asn1/der';
+import { ParsedCertificate } from '../pki/certificate/parsed_certificate';
+import { formatName } from '../pki/certificate/x500_name';
 
 export type ChainCheck = { ok: true; path: string[] } | { ok: false; reason: string };
 
 const MAX_DEPTH = 10;
 
-function subjectOf(cert: X509Certificate): string {
-  return cert.subject.split('\n').join(', ');
+function subjectOf(cert: ParsedCertificate): string {
+  return formatName(cert.subject);
 }
 
-function validityProblem(cert: X509Certificate, at: Date): string | undefined {
-  const from = new Date(cert.validFrom);
-  const to = new Date(cert.validTo);
-  if (at < from) return `${subjectOf(cert)} is not valid before ${from.toISOString()}`;
-  if (at > to) return `${subjectOf(cert)} expired on ${to.toISOString()}`;
+function validityProblem(cert: ParsedCertificate, at: Date): string | undefined {
+  if (at < cert.notBefore) return `${subjectOf(cert)} is not valid before ${cert.notBefore.toISOString()}`;
+  if (at > cert.notAfter) return `${subjectOf(cert)} expired on ${cert.notAfter.toISOString()}`;
   return undefined;
 }
 
-/**
- * Names only find the candidate, the signature decides. (OpenSSL's X509_check_issued, behind Node's
- * checkIssued, also applies extension heuristics that reject some well-formed test CAs.)
- */
-function issuedBy(cert: X509Certificate, issuer: X509Certificate): boolean {
-  if (cert.issuer !== issuer.subject) return false;
-  try {
-    return cert.verify(issuer.publicKey);
-  } catch {
-    return false;
-  }
+/** Names only find the candidate, the signature decides. */
+function issuedBy(cert: ParsedCertificate, issuer: ParsedCertificate): boolean {
+  return cert.issuer.key === issuer.subject.key && cert.isSignedBy(issuer);
 }
 
 /** `chain` is leaf first, then whatever else was presented, in any order. */
@@ -43,13 +36,13 @@ export function verifyChainToAnchor(
 ): ChainCheck {
   const [leafDer, ...rest] = chain;
   if (leafDer === undefined) return { ok: false, reason: 'no certificate' };
-  let anchor: X509Certificate;
-  let current: X509Certificate;
-  let candidates: X509Certificate[];
+  let anchor: ParsedCertificate;
+  let current: ParsedCertificate;
+  let candidates: ParsedCertificate[];
   try {
-    anchor = new X509Certificate(anchorDer);
-    current = new X509Certificate(leafDer);
-    candidates = rest.map((der) => new X509Certificate(der));
+    anchor = ParsedCertificate.parse(anchorDer);
+    current = ParsedCertificate.parse(leafDer);
+    candidates = rest.map((der) => ParsedCertificate.parse(der));
   } catch (error) {
     return {
       ok: false,
@@ -60,18 +53,18 @@ export function verifyChainToAnchor(
   for (let depth = 0; depth < MAX_DEPTH; depth++) {
     const problem = validityProblem(current, at);
     if (problem !== undefined) return { ok: false, reason: problem };
-    if (current.raw.equals(anchor.raw)) return { ok: true, path };
+    if (bytesEqual(current.der, anchor.der)) return { ok: true, path };
     if (issuedBy(current, anchor)) {
       const anchorProblem = validityProblem(anchor, at);
       if (anchorProblem !== undefined) return { ok: false, reason: `trust anchor: ${anchorProblem}` };
       path.push(subjectOf(anchor));
       return { ok: true, path };
     }
-    const issuer = candidates.find((c) => !c.raw.equals(current.raw) && issuedBy(current, c));
+    const issuer = candidates.find((c) => !bytesEqual(c.der, current.der) && issuedBy(current, c));
     if (issuer === undefined) {
       return {
         ok: false,
-        reason: `no certificate in the chain or the anchor signed ${subjectOf(current)} (issuer ${current.issuer.split('\n').join(', ')})`,
+        reason: `no certificate in the chain or the anchor signed ${subjectOf(current)} (issuer ${formatName(current.issuer)})`,
       };
     }
     candidates = candidates.filter((c) => c !== issuer);

@@ -10,7 +10,7 @@ import {
   ResourceUnknown,
   StatusInvalid,
 } from '../errors/gateway_error';
-import type { TppIdentity } from '../pki/tpp_identity';
+import type { TppIdentity } from '../pki/identity/tpp_identity';
 import { utcDay, type Consent, type ConsentAccess, type ConsentStatus } from './consent';
 import { computeGrant } from './consent_grant';
 import type { ConsentListFilter, ConsentRepository } from './consent_repository';

@@ -1,5 +1,5 @@
 import { FormatError } from '../errors/gateway_error';
-import type { TppIdentity } from '../pki/tpp_identity';
+import type { TppIdentity } from '../pki/identity/tpp_identity';
 
 export interface RedirectUriPolicyOptions {
   /** organizationIdentifier → hosts the bank registered for that TPP. Takes precedence over the certificate. */

@@ -1,5 +1,5 @@
 import { FormatError, TokenExpired, TokenInvalid, TokenUnknown } from '../errors/gateway_error';
-import type { TppIdentity } from '../pki/tpp_identity';
+import type { TppIdentity } from '../pki/identity/tpp_identity';
 import type { OAuthRepository, TokenRecord } from './oauth_repository';
 import { secretToken } from './secret_token';
 

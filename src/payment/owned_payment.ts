@@ -1,5 +1,5 @@
 import { ResourceUnknown } from '../errors/gateway_error';
-import type { TppIdentity } from '../pki/tpp_identity';
+import type { TppIdentity } from '../pki/identity/tpp_identity';
 import type { Payment, PaymentService } from './payment';
 import type { PaymentRepository } from './payment_repository';
 

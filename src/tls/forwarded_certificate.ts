@@ -1,30 +1,68 @@
 /**
- * Client certificates forwarded by a TLS-terminating proxy. Believed only on connections from a
- * configured proxy address; on any other connection the headers are removed before anything reads them.
+ * Client certificates forwarded by a TLS-terminating proxy. The operator names the one header format its
+ * proxy sets; a forwarded certificate is believed only in that header, only on a connection from a
+ * configured proxy address, and, when proxy certificates are pinned, only when that connection presents
+ * a pinned certificate. Every other certificate header is removed before anything reads it (a stock proxy
+ * passes a client's own headers through), and a connection presenting a client certificate of its own
+ * that is not a pinned proxy certificate is judged by that certificate, never by a header.
  * A forwarded chain is still only a candidate: it goes through the same path validation.
  */
+import { createHash } from 'node:crypto';
 import { BlockList, isIP } from 'node:net';
-import type { IncomingHttpHeaders } from 'node:http';
-import { decodePemBlocks } from '../pki/pem';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { ForwardedCertHeaderFormat } from '../config/config';
+import { decodePemBlocks } from '../pki/asn1/pem';
 import type { PresentedChain } from './presented_chain';
 
+/** The header fields each format uses; the first one carries the leaf. */
+const FORMAT_HEADERS: Record<ForwardedCertHeaderFormat, readonly string[]> = {
+  'client-cert': ['client-cert', 'client-cert-chain'],
+  nginx: ['x-ssl-client-cert'],
+  xfcc: ['x-forwarded-client-cert'],
+};
+
+/** Every header some proxy uses for a client certificate: all are removed unless they are the configured one. */
 export const FORWARDED_CERTIFICATE_HEADERS = [
-  'client-cert',
-  'client-cert-chain',
-  'x-ssl-client-cert',
-  'x-forwarded-client-cert',
+  ...new Set([
+    ...Object.values(FORMAT_HEADERS).flat(),
+    'ssl-client-cert',
+    'x-client-cert',
+    'x-ssl-client-cert-chain',
+    'x-client-certificate',
+    'x-arr-clientcert',
+    'x-amzn-mtls-clientcert',
+    'x-amzn-mtls-clientcert-leaf',
+  ]),
 ] as const;
 
 const MAX_FORWARDED_CERTIFICATES = 16;
 
 export class ForwardedCertificateError extends Error {}
 
+export interface TrustedProxiesOptions {
+  /** The one header format the proxies set. Required when any proxy is listed. */
+  header?: ForwardedCertHeaderFormat;
+  /** SHA-256 (hex) of the client certificates the proxies present; empty: they present none. */
+  proxyCertSha256?: readonly string[];
+}
+
+/** What a request's certificate is, once the forwarding rules have been applied. */
+export interface ResolvedChain {
+  chain: PresentedChain | undefined;
+  /** Certificate headers removed before anything read them. */
+  stripped: string[];
+}
+
+type HeaderSource = Pick<IncomingMessage, 'headers' | 'headersDistinct'>;
+
 export class TrustedProxies {
   private readonly list = new BlockList();
   readonly empty: boolean;
+  private readonly header: ForwardedCertHeaderFormat | undefined;
+  private readonly pins: ReadonlySet<string>;
 
   /** Entries are IP addresses or CIDR ranges (`10.0.0.0/8`, `::1`). */
-  constructor(entries: readonly string[]) {
+  constructor(entries: readonly string[], options: TrustedProxiesOptions = {}) {
     for (const entry of entries) {
       const [address, prefix] = entry.split('/');
       const family = address === undefined ? 0 : isIP(address);
@@ -40,6 +78,10 @@ export class TrustedProxies {
       }
     }
     this.empty = entries.length === 0;
+    if (!this.empty && options.header === undefined)
+      throw new Error('trusted proxies need the one forwarded certificate header format they set');
+    this.header = options.header;
+    this.pins = new Set((options.proxyCertSha256 ?? []).map((pin) => pin.toLowerCase()));
   }
 
   includes(remoteAddress: string | undefined): boolean {
@@ -50,23 +92,63 @@ export class TrustedProxies {
     if (family === 0) return false;
     return this.list.check(address, family === 6 ? 'ipv6' : 'ipv4');
   }
+
+  /**
+   * The chain this request is judged by: the TLS chain, or the configured header's chain when a trusted
+   * proxy speaks. Throws ForwardedCertificateError when the request must be refused.
+   */
+  resolve(
+    req: HeaderSource & { socket: { remoteAddress?: string | undefined } },
+    tlsChain: () => PresentedChain | undefined,
+  ): ResolvedChain {
+    const header = this.header;
+    if (header === undefined || !this.includes(req.socket.remoteAddress)) {
+      return { chain: tlsChain(), stripped: stripForwardedCertificateHeaders(req.headers) };
+    }
+    const stripped = stripForwardedCertificateHeaders(req.headers, FORMAT_HEADERS[header]);
+    const forwarded = FORMAT_HEADERS[header].some((name) => req.headers[name] !== undefined);
+    const own = tlsChain();
+    if (own !== undefined) {
+      const fingerprint = createHash('sha256').update(own.leaf).digest('hex');
+      if (!this.pins.has(fingerprint)) {
+        // A client certificate on this very connection outranks anything written in a header.
+        if (forwarded) {
+          throw new ForwardedCertificateError(
+            `the connection from a trusted proxy address presented its own client certificate (SHA-256 ${fingerprint}), which is not a pinned proxy certificate, together with a forwarded one`,
+          );
+        }
+        return { chain: own, stripped };
+      }
+    } else if (this.pins.size > 0 && forwarded) {
+      throw new ForwardedCertificateError(
+        'proxy certificates are pinned, but the connection forwarding a certificate presented none',
+      );
+    }
+    return { chain: forwarded ? forwardedChainFrom(req, header) : undefined, stripped };
+  }
 }
 
-export function stripForwardedCertificateHeaders(headers: IncomingHttpHeaders): boolean {
-  let stripped = false;
+/** Removes every certificate header except `keep`; returns the names removed. */
+export function stripForwardedCertificateHeaders(
+  headers: IncomingHttpHeaders,
+  keep: readonly string[] = [],
+): string[] {
+  const stripped: string[] = [];
   for (const name of FORWARDED_CERTIFICATE_HEADERS) {
-    if (headers[name] !== undefined) {
+    if (headers[name] !== undefined && !keep.includes(name)) {
       delete headers[name];
-      stripped = true;
+      stripped.push(name);
     }
   }
   return stripped;
 }
 
-function single(headers: IncomingHttpHeaders, name: string): string | undefined {
-  const value = headers[name];
-  if (Array.isArray(value)) throw new ForwardedCertificateError(`${name} header repeated`);
-  return value;
+/** One field line or none: node joins repeated lines with ", ", so they are counted on the raw lines. */
+function single(req: HeaderSource, name: string): string | undefined {
+  const values = req.headersDistinct[name];
+  if (values === undefined) return undefined;
+  if (values.length !== 1) throw new ForwardedCertificateError(`${name} header repeated`);
+  return values[0];
 }
 
 /** RFC 8941 byte sequence `:base64:`. */
@@ -141,51 +223,72 @@ function splitXfccElements(value: string): string[] {
   return elements.map((e) => e.trim()).filter((e) => e !== '');
 }
 
+/** The chain in the configured header, if present. */
+export function forwardedChainFrom(
+  req: HeaderSource,
+  format: ForwardedCertHeaderFormat,
+): PresentedChain | undefined {
+  switch (format) {
+    case 'client-cert':
+      return clientCertChain(req);
+    case 'nginx':
+      return nginxChain(req);
+    case 'xfcc':
+      return xfccChain(req);
+  }
+}
+
+/** RFC 9440: Client-Cert holds the leaf, Client-Cert-Chain (a list, may span lines) the rest. */
+function clientCertChain(req: HeaderSource): PresentedChain | undefined {
+  const clientCert = single(req, 'client-cert');
+  if (clientCert === undefined) return undefined;
+  const leaf = parseSfBinary(clientCert, 'Client-Cert');
+  const chainLines = req.headersDistinct['client-cert-chain'] ?? [];
+  const intermediates = chainLines
+    .join(',')
+    .split(',')
+    .filter((item) => item.trim() !== '')
+    .map((item) => parseSfBinary(item, 'Client-Cert-Chain'));
+  return bounded(leaf, intermediates);
+}
+
+/** nginx's `$ssl_client_escaped_cert`: the URL-encoded PEM of the leaf (and whatever follows it). */
+function nginxChain(req: HeaderSource): PresentedChain | undefined {
+  const nginx = single(req, 'x-ssl-client-cert');
+  if (nginx === undefined) return undefined;
+  const [leaf, ...intermediates] = pemCertificates(
+    decodeUriComponentStrict(nginx, 'X-SSL-Client-Cert'),
+    'X-SSL-Client-Cert',
+  );
+  return bounded(leaf as Buffer, intermediates);
+}
+
 /**
- * The forwarded chain, if a recognised header is present. Precedence: RFC 9440, then nginx, then
- * Envoy; a proxy is expected to send one of them.
+ * Envoy's XFCC. Envoy appends an element per hop when told to forward; the gateway believes only its
+ * own proxy, which must replace the header (`SANITIZE_SET`), so more than one element is a refusal.
  */
-export function forwardedChainFrom(headers: IncomingHttpHeaders): PresentedChain | undefined {
-  const clientCert = single(headers, 'client-cert');
-  if (clientCert !== undefined) {
-    const leaf = parseSfBinary(clientCert, 'Client-Cert');
-    const chainHeader = single(headers, 'client-cert-chain');
-    const intermediates =
-      chainHeader === undefined || chainHeader.trim() === ''
-        ? []
-        : chainHeader.split(',').map((item) => parseSfBinary(item, 'Client-Cert-Chain'));
-    return bounded(leaf, intermediates);
-  }
-  const nginx = single(headers, 'x-ssl-client-cert');
-  if (nginx !== undefined) {
-    const [leaf, ...intermediates] = pemCertificates(
-      decodeUriComponentStrict(nginx, 'X-SSL-Client-Cert'),
-      'X-SSL-Client-Cert',
-    );
-    return bounded(leaf as Buffer, intermediates);
-  }
-  const xfcc = single(headers, 'x-forwarded-client-cert');
-  if (xfcc !== undefined) {
-    // Each proxy appends an element; the last one was added by the proxy that connects to us.
-    const element = splitXfccElements(xfcc).at(-1);
-    const pairs = element === undefined ? new Map<string, string>() : parseXfccElement(element);
-    const cert = pairs.get('cert');
-    if (cert === undefined) throw new ForwardedCertificateError('X-Forwarded-Client-Cert has no Cert field');
-    const [leaf] = pemCertificates(
-      decodeUriComponentStrict(cert, 'X-Forwarded-Client-Cert'),
-      'X-Forwarded-Client-Cert',
-    );
-    const chain = pairs.get('chain');
-    const rest =
-      chain === undefined
-        ? []
-        : pemCertificates(
-            decodeUriComponentStrict(chain, 'X-Forwarded-Client-Cert'),
-            'X-Forwarded-Client-Cert',
-          );
-    // Envoy's Chain includes the leaf again.
-    const intermediates = rest.filter((der) => !der.equals(leaf as Buffer));
-    return bounded(leaf as Buffer, intermediates);
-  }
-  return undefined;
+function xfccChain(req: HeaderSource): PresentedChain | undefined {
+  const xfcc = single(req, 'x-forwarded-client-cert');
+  if (xfcc === undefined) return undefined;
+  const elements = splitXfccElements(xfcc);
+  if (elements.length !== 1)
+    throw new ForwardedCertificateError(`X-Forwarded-Client-Cert has ${elements.length} elements, not one`);
+  const pairs = parseXfccElement(elements[0] as string);
+  const cert = pairs.get('cert');
+  if (cert === undefined) throw new ForwardedCertificateError('X-Forwarded-Client-Cert has no Cert field');
+  const [leaf] = pemCertificates(
+    decodeUriComponentStrict(cert, 'X-Forwarded-Client-Cert'),
+    'X-Forwarded-Client-Cert',
+  );
+  const chain = pairs.get('chain');
+  const rest =
+    chain === undefined
+      ? []
+      : pemCertificates(
+          decodeUriComponentStrict(chain, 'X-Forwarded-Client-Cert'),
+          'X-Forwarded-Client-Cert',
+        );
+  // Envoy's Chain includes the leaf again.
+  const intermediates = rest.filter((der) => !der.equals(leaf as Buffer));
+  return bounded(leaf as Buffer, intermediates);
 }

@@ -36,3 +36,54 @@ function readPeerChain(socket: TLSSocket): PresentedChain | undefined {
   }
   return { leaf, intermediates, source: 'tls' };
 }
+
+/**
+ * Certificates whose full wire list may still be read in this process. Node 20 has one way to see every
+ * certificate the client sent, in the order sent: `getPeerX509Certificate()`. It empties OpenSSL's list
+ * as it walks it and never frees the entries it takes (measured: about 8 KB per certificate, kept
+ * until the process exits), so it is read only when the linked chain was refused, once per connection,
+ * and within this budget; past it, the linked chain alone decides and a warning says so.
+ */
+export const COMPLETE_CHAIN_BUDGET = 4096;
+let completeChainBudget = COMPLETE_CHAIN_BUDGET;
+const completeCache = new WeakMap<TLSSocket, PresentedChain | null>();
+
+/** Called once when the budget runs out, so operators learn why verdicts may differ from `cert verify`. */
+let onBudgetExhausted: (() => void) | undefined;
+export function whenCompleteChainBudgetExhausted(callback: () => void): void {
+  onBudgetExhausted = callback;
+}
+
+/**
+ * Every certificate the client sent, in wire order, when that is more than Node linked by name (a
+ * cross-signed issuing CA beside the genuine one, RFC 8446 §4.4.2), else undefined. Call only after
+ * `presentedChainOf` read the connection: afterwards Node reports the leaf alone.
+ */
+export function completePresentedChainOf(socket: TLSSocket): PresentedChain | undefined {
+  const cached = completeCache.get(socket);
+  if (cached !== undefined) return cached ?? undefined;
+  const linked = presentedChainOf(socket);
+  let complete: PresentedChain | undefined;
+  if (
+    linked !== undefined &&
+    completeChainBudget > 0 &&
+    typeof socket.getPeerX509Certificate === 'function'
+  ) {
+    const sent: Buffer[] = [];
+    for (let cert = socket.getPeerX509Certificate(); cert !== undefined; cert = cert.issuerCertificate) {
+      sent.push(cert.raw);
+      if (sent.length > MAX_PRESENTED_CERTIFICATES + 1) break;
+    }
+    completeChainBudget -= sent.length;
+    if (completeChainBudget <= 0) onBudgetExhausted?.();
+    const known = [linked.leaf, ...linked.intermediates];
+    const [leaf, ...intermediates] = sent;
+    if (leaf !== undefined && sent.some((der) => !known.some((k) => k.equals(der)))) {
+      // Node may have added the anchor from our own store; it stays a candidate like the rest.
+      const extra = linked.intermediates.filter((der) => !sent.some((s) => s.equals(der)));
+      complete = { leaf, intermediates: [...intermediates, ...extra], source: 'tls' };
+    }
+  }
+  completeCache.set(socket, complete ?? null);
+  return complete;
+}

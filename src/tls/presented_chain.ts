@@ -11,17 +11,6 @@ export interface PresentedChain {
   source: 'tls' | 'forwarded';
 }
 
-/** SHA-256 over the leaf and every candidate, length-prefixed so different splits cannot collide. */
-export function presentedChainKey(chain: { leaf: Uint8Array; intermediates: readonly Uint8Array[] }): string {
-  const hash = createHash('sha256');
-  for (const der of [chain.leaf, ...chain.intermediates]) {
-    const length = Buffer.alloc(4);
-    length.writeUInt32BE(der.length);
-    hash.update(length).update(der);
-  }
-  return hash.digest('base64url');
-}
-
 /** RFC 8705 `x5t#S256`: base64url(SHA-256(leaf DER)), unpadded. */
 export function thumbprintS256(leafDer: Uint8Array): string {
   return createHash('sha256').update(leafDer).digest('base64url');

@@ -1,5 +1,7 @@
 import { constants } from 'node:crypto';
 import type { ServerOptions } from 'node:https';
+import { OID, ParsedCertificate } from '../pki/certificate/parsed_certificate';
+import { decodePemBlocks } from '../pki/asn1/pem';
 
 /**
  * TLS 1.2 is limited to forward-secret AEAD suites. Node's default list still admits CBC suites, so the
@@ -86,4 +88,25 @@ export const HTTP_SERVER_LIMITS: Readonly<HttpServerLimits> = {
   timeout: 60_000,
   maxHeaderFields: 100,
   maxRequestsPerSocket: 0,
-};
+} as const;
+
+/**
+ * Why the configured server certificate cannot serve TLS, if it cannot: clients that check purposes
+ * (browsers, Go, Java) refuse a server certificate whose extendedKeyUsage lacks serverAuth, so the
+ * gateway refuses to start with one instead of failing every handshake later.
+ */
+export function serverCertificateProblem(certChainPem: string | Buffer): string | undefined {
+  const [leafDer] = decodePemBlocks(certChainPem.toString(), 'CERTIFICATE');
+  if (leafDer === undefined) return 'no PEM certificate found';
+  let leaf: ParsedCertificate;
+  try {
+    leaf = ParsedCertificate.parse(leafDer);
+  } catch (error) {
+    return `the first certificate is not a valid certificate (${(error as Error).message})`;
+  }
+  if (leaf.isCa) return `${leaf.label} is a CA certificate, not a server certificate`;
+  if (leaf.extKeyUsage === undefined) return `${leaf.label} has no extendedKeyUsage (serverAuth required)`;
+  if (!leaf.extKeyUsage.includes(OID.serverAuth))
+    return `${leaf.label} extendedKeyUsage does not include serverAuth`;
+  return undefined;
+}

@@ -5,7 +5,7 @@ import { createAisApi, type AisApiDeps } from '../../src/api/ais_api';
 import { setTppIdentity } from '../../src/api/request_context';
 import { createLogger } from '../../src/audit/logger';
 import { ConsentService } from '../../src/consent/consent_service';
-import type { TppIdentity } from '../../src/pki/tpp_identity';
+import type { TppIdentity } from '../../src/pki/identity/tpp_identity';
 import { loadSandboxBank } from '../../src/store/load_sandbox_bank';
 import { openStore, type Store } from '../../src/store/open_store';
 import { createTestDatabase, type DatabaseKind, type TestDatabase } from '../store/test_databases';

@@ -3,9 +3,9 @@
  * certificates and Mallory's look-alikes. ECDSA P-256 throughout because key generation is fast; nothing
  * here tries to be a complete QWAC (the gateway's own fixtures do that).
  */
-import { encodePem } from '../../src/pki/pem';
+import { encodePem } from '../../src/pki/asn1/pem';
 import type { webcrypto as WebCrypto } from 'node:crypto';
-import { webcrypto, x509 } from '../../src/pki/x509';
+import { webcrypto, x509 } from '../../src/fixtures/x509';
 
 type CryptoKeyPair = WebCrypto.CryptoKeyPair;
 

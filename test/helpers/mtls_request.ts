@@ -13,7 +13,7 @@ export interface MtlsRequestParams {
   ca: Buffer;
   credentials?: ClientCredentials;
   method?: string;
-  headers?: Record<string, string>;
+  headers?: Record<string, string | string[]>;
   body?: string;
   agent?: https.Agent;
 }

@@ -7,7 +7,8 @@ import type https from 'node:https';
 import type { Router } from 'express';
 import { createLogger, type Logger } from '../../src/audit/logger';
 import { createApp, type AppDeps } from '../../src/app';
-import { TrustStore } from '../../src/pki/trust_store';
+import { TrustStore } from '../../src/pki/path/trust_store';
+import type { ForwardedCertHeaderFormat } from '../../src/config/config';
 import { TrustedProxies } from '../../src/tls/forwarded_certificate';
 import { createGatewayServer, type ServerLimitOverrides } from '../../src/tls/gateway_server';
 import { testPkiFiles } from './test_pki';
@@ -26,6 +27,9 @@ export class LogCapture extends Writable {
 export interface TlsGatewayParams {
   routers: Router[];
   trustedProxies?: string[];
+  /** The header format the trusted proxies set; default RFC 9440 `client-cert` when proxies are listed. */
+  forwardedCertHeader?: ForwardedCertHeaderFormat;
+  proxyCertSha256?: string[];
   rejectUntrustedAtHandshake?: boolean;
   /** CRL files are copied here so a test may rewrite them without touching other suites. */
   privateCrls?: boolean;
@@ -59,11 +63,14 @@ export async function startTlsGateway(params: TlsGatewayParams): Promise<TlsGate
   }
   const logs = new LogCapture();
   const logger = createLogger('info', logs);
-  const trustStore = TrustStore.load({ anchorFile: files.anchor, crlFiles, logger });
+  const trustStore = await TrustStore.load({ anchorFile: files.anchor, crlFiles, logger });
   const app = createApp({
     logger,
     verifier: trustStore.verifier,
-    trustedProxies: new TrustedProxies(params.trustedProxies ?? []),
+    trustedProxies: new TrustedProxies(params.trustedProxies ?? [], {
+      header: params.forwardedCertHeader ?? 'client-cert',
+      proxyCertSha256: params.proxyCertSha256 ?? [],
+    }),
     routers: params.routers,
     ...params.appDeps,
   });

@@ -1,7 +1,7 @@
 import { AccessTokenVerifier } from '../../src/oauth/access_token_verifier';
 import type { TokenRecord } from '../../src/oauth/oauth_repository';
 import { secretToken } from '../../src/oauth/secret_token';
-import type { TppIdentity } from '../../src/pki/tpp_identity';
+import type { TppIdentity } from '../../src/pki/identity/tpp_identity';
 
 const NOW = new Date('2026-11-22T10:00:00Z');
 

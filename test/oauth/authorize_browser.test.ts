@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { chromiumAvailable, launchChromium } from '../helpers/chromium';
-import { x509, webcrypto } from '../../src/pki/x509';
+import { x509, webcrypto } from '../../src/fixtures/x509';
 import {
   ALICE,
   aliceConsent,

@@ -10,7 +10,7 @@ import type { ConsentForAuthorisation } from '../../src/oauth/consent_port';
 import { OAuthService } from '../../src/oauth/oauth_service';
 import { pkce } from '../../src/oauth/pkce';
 import { secretToken } from '../../src/oauth/secret_token';
-import type { TppIdentity } from '../../src/pki/tpp_identity';
+import type { TppIdentity } from '../../src/pki/identity/tpp_identity';
 import { oauthMigrations } from '../../src/store/oauth_migrations';
 import { OAuthRepositoryKysely } from '../../src/store/oauth_repository_kysely';
 import type { OAuthTables } from '../../src/store/oauth_schema';

@@ -3,8 +3,8 @@ import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { encodeQcStatements, psd2Role } from '../../src/fixtures/encode_qc_statements';
-import { readPemOrDerFile } from '../../src/pki/pem';
-import { x509 } from '../../src/pki/x509';
+import { readPemOrDerFile } from '../../src/pki/asn1/pem';
+import { x509 } from '../../src/fixtures/x509';
 import { decodeQcStatements } from '../fixtures/der_reader';
 
 const SCRIPT = path.join(__dirname, 'make_pki.sh');

@@ -7,7 +7,7 @@ import { webcrypto } from 'node:crypto';
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
 type Algorithm = webcrypto.Algorithm;
 type EcdsaParams = webcrypto.EcdsaParams;
-import { x509 } from '../../src/pki/x509';
+import { x509 } from '../../src/fixtures/x509';
 
 export type KeyKind = 'ec' | 'rsa2048' | 'rsa1024' | 'rsa2048-sha1';
 

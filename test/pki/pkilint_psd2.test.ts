@@ -10,14 +10,15 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../../src/config/project_root';
-import { decodePemBlocks } from '../../src/pki/pem';
-import { OID_QC_STATEMENTS, parseQcStatements } from '../../src/pki/qc_statements';
-import { identityFromQwac } from '../../src/pki/qwac_identity';
-import { x509 } from '../../src/pki/x509';
+import { decodePemBlocks } from '../../src/pki/asn1/pem';
+import { ParsedCertificate } from '../../src/pki/certificate/parsed_certificate';
+import { OID_QC_STATEMENTS, parseQcStatements } from '../../src/pki/qwac/qc_statements';
+import { identityFromQwac } from '../../src/pki/qwac/qwac_identity';
+import { attributeValues } from '../../src/pki/certificate/x500_name';
+import { sharedVectorsDir } from '../helpers/shared_vectors';
 
-// The shared vectors sit beside the checkout; a git worktree elsewhere can point at them with SHARED_VECTORS_DIR.
-const CORPUS = path.resolve(
-  process.env.SHARED_VECTORS_DIR ?? path.resolve(PROJECT_ROOT, '..', 'shared', 'vectors'),
+const CORPUS = path.join(
+  sharedVectorsDir() ?? path.resolve(PROJECT_ROOT, '..', 'shared', 'vectors'),
   'pkilint-psd2',
 );
 
@@ -252,11 +253,13 @@ describeCorpus('pkilint ETSI TS 119 495 corpus', () => {
     });
 
     it('parses its QCStatements and organizationIdentifier as the table says', () => {
-      const certificate = new x509.X509Certificate(vector.der);
-      expect(certificate.subjectName.getField('2.5.4.97')).toEqual([expected.organizationIdentifier]);
-      const extension = certificate.getExtension(OID_QC_STATEMENTS);
-      expect(extension).not.toBeNull();
-      const qc = parseQcStatements(new Uint8Array(extension?.value ?? new ArrayBuffer(0)));
+      const certificate = ParsedCertificate.parse(vector.der);
+      expect(attributeValues(certificate.subject, '2.5.4.97').map((v) => v.text)).toEqual([
+        expected.organizationIdentifier,
+      ]);
+      const extension = certificate.extensions.find((e) => e.oid === OID_QC_STATEMENTS);
+      expect(extension).toBeDefined();
+      const qc = parseQcStatements(extension?.value ?? new Uint8Array(0));
       expect(qc.compliance).toBe(true);
       expect(qc.types).toEqual(['web']);
       if (expected.psd2) {
@@ -271,7 +274,7 @@ describeCorpus('pkilint ETSI TS 119 495 corpus', () => {
     });
 
     it(`identityFromQwac: ${expected.verdict === 'accept' ? 'accepts' : 'refuses'}`, () => {
-      const result = identityFromQwac(vector.der);
+      const result = identityFromQwac(ParsedCertificate.parse(vector.der));
       if (expected.verdict === 'accept') {
         expect(result).toMatchObject({
           ok: true,
@@ -289,7 +292,7 @@ describeCorpus('pkilint ETSI TS 119 495 corpus', () => {
     });
 
     it('refuses whenever pkilint flags PSD2 data, except where the table explains why not', () => {
-      const refused = !identityFromQwac(vector.der).ok;
+      const refused = !identityFromQwac(ParsedCertificate.parse(vector.der)).ok;
       const flagged = expected.pkilintPsd2Findings.length > 0;
       if (refused !== flagged) expect(expected.note).toBeDefined();
     });

@@ -2,7 +2,7 @@
  * Test-only builders: hand-written DER for QCStatements (so tests state the bytes the standard describes, not
  * what our parser happens to accept) and self-signed leaf certificates carrying them.
  */
-import { x509, webcrypto } from '../../src/pki/x509';
+import { x509, webcrypto } from '../../src/fixtures/x509';
 
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
 

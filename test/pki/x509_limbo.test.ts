@@ -12,17 +12,16 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../../src/config/project_root';
-import { ChainValidator, type ChainPurpose } from '../../src/pki/chain_validator';
-import { decodePemBlocks } from '../../src/pki/pem';
-import { CrlRevocationChecker } from '../../src/pki/revocation';
+import { ChainValidator, type ChainPurpose } from '../../src/pki/path/chain_validator';
+import { decodePemBlocks } from '../../src/pki/asn1/pem';
+import { CrlRevocationChecker } from '../../src/pki/path/revocation';
+import { sharedVectorsDir } from '../helpers/shared_vectors';
 
-const VECTOR = ['shared', 'vectors', 'x509-limbo', 'limbo-handwritten.json'];
-// Beside the checkout; one level further up as well, for a git worktree kept in a folder of worktrees.
-const LIMBO_CANDIDATES = [
-  path.resolve(PROJECT_ROOT, '..', ...VECTOR),
-  path.resolve(PROJECT_ROOT, '..', '..', ...VECTOR),
-];
-const LIMBO_FILE = LIMBO_CANDIDATES.find((file) => existsSync(file)) ?? (LIMBO_CANDIDATES[0] as string);
+const LIMBO_FILE = path.join(
+  sharedVectorsDir() ?? path.resolve(PROJECT_ROOT, '..', 'shared', 'vectors'),
+  'x509-limbo',
+  'limbo-handwritten.json',
+);
 
 interface LimboCase {
   id: string;

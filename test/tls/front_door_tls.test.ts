@@ -8,7 +8,7 @@ import tls from 'node:tls';
 import { Router } from 'express';
 import type { DirectHandler } from '../../src/api/front_door';
 import { requireTppIdentity } from '../../src/api/request_context';
-import type { ClientIdentityVerifier } from '../../src/pki/client_identity';
+import type { ClientIdentityVerifier } from '../../src/pki/identity/client_identity';
 import { expectHelmetHeaders } from '../helpers/helmet_headers';
 import { clientCredentials } from '../helpers/test_pki';
 import { startTlsGateway, type TlsGateway } from '../helpers/tls_gateway_harness';

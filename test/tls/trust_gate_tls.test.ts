@@ -4,6 +4,7 @@
  * so these tests judge only the gate.
  */
 import { execFile, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import tls from 'node:tls';
@@ -13,8 +14,8 @@ import { issueCrl } from '../../src/fixtures/fixture_pki';
 import { importPrivateKeyPem } from '../../src/fixtures/issue_certificate';
 import { requireTppIdentity } from '../../src/api/request_context';
 import { createLogger } from '../../src/audit/logger';
-import { decodePemBlocks, encodePem } from '../../src/pki/pem';
-import { x509 } from '../../src/pki/x509';
+import { decodePemBlocks, encodePem } from '../../src/pki/asn1/pem';
+import { x509 } from '../../src/fixtures/x509';
 import { clientCredentials, testPkiFiles } from '../helpers/test_pki';
 import { expectHelmetHeaders } from '../helpers/helmet_headers';
 import { mtlsRequest, tppMessageCode } from '../helpers/mtls_request';
@@ -199,6 +200,15 @@ describe('trust gate over real TLS', () => {
   });
 });
 
+/** RFC 9440 headers carrying a fixture client's public chain (anyone can copy it from a handshake). */
+function clientCertHeaders(caseId: string): Record<string, string> {
+  const [leaf, ...chain] = decodePemBlocks(clientCredentials(caseId).cert.toString(), 'CERTIFICATE');
+  return {
+    'Client-Cert': `:${(leaf as Buffer).toString('base64')}:`,
+    'Client-Cert-Chain': chain.map((c) => `:${c.toString('base64')}:`).join(', '),
+  };
+}
+
 describe('forwarded certificates from a configured proxy', () => {
   let gateway: TlsGateway;
   beforeAll(async () => {
@@ -213,13 +223,7 @@ describe('forwarded certificates from a configured proxy', () => {
       ca: gateway.anchorPem,
       headers: { 'X-Request-ID': REQUEST_ID, ...headers },
     });
-  const forwarded = (caseId: string) => {
-    const [leaf, ...chain] = decodePemBlocks(clientCredentials(caseId).cert.toString(), 'CERTIFICATE');
-    return {
-      'Client-Cert': `:${(leaf as Buffer).toString('base64')}:`,
-      'Client-Cert-Chain': chain.map((c) => `:${c.toString('base64')}:`).join(', '),
-    };
-  };
+  const forwarded = clientCertHeaders;
 
   it("believes a proxy's RFC 9440 Client-Cert, after the same path validation", async () => {
     const response = await viaProxy(forwarded('alice'));
@@ -270,6 +274,162 @@ describe('forwarded certificates from a configured proxy', () => {
     });
     expect(response.status).toBe(431);
     expect(tppMessageCode(response.json)).toBe('FORMAT_ERROR');
+  });
+});
+
+function leafSha256(caseId: string): string {
+  const [leaf] = decodePemBlocks(clientCredentials(caseId).cert.toString(), 'CERTIFICATE');
+  return createHash('sha256')
+    .update(leaf as Buffer)
+    .digest('hex');
+}
+
+describe('a client cannot override the identity a trusted proxy forwards (issue 11.3)', () => {
+  const orgOf = (json: unknown) => (json as { organizationIdentifier?: string }).organizationIdentifier;
+
+  describe('proxy set up to send nginx X-SSL-Client-Cert', () => {
+    let gateway: TlsGateway;
+    beforeAll(async () => {
+      gateway = await startTlsGateway({
+        routers: [probeRouter()],
+        trustedProxies: ['127.0.0.1'],
+        forwardedCertHeader: 'nginx',
+      });
+    });
+    afterAll(() => gateway.close());
+
+    it("a client's own Client-Cert passed through by the proxy lends no identity, and is logged as removed", async () => {
+      const response = await mtlsRequest({
+        url: `${gateway.url}/v1/accounts`,
+        ca: gateway.anchorPem,
+        headers: { 'X-Request-ID': REQUEST_ID, ...clientCertHeaders('alice') },
+      });
+      expect(response.status).toBe(401);
+      expect(tppMessageCode(response.json)).toBe('CERTIFICATE_MISSING');
+      expect(gateway.logs.lines).toContainEqual(
+        expect.objectContaining({
+          event: 'forwarded_certificate_stripped',
+          headers: ['client-cert', 'client-cert-chain'],
+        }),
+      );
+    });
+
+    it('the configured header still works', async () => {
+      const response = await mtlsRequest({
+        url: `${gateway.url}/v1/accounts`,
+        ca: gateway.anchorPem,
+        headers: {
+          'X-Request-ID': REQUEST_ID,
+          'X-SSL-Client-Cert': encodeURIComponent(clientCredentials('alice').cert.toString()),
+        },
+      });
+      expect(response.status).toBe(200);
+      expect(orgOf(response.json)).toBe('PSDDE-BAFIN-123456');
+    });
+
+    it('two X-SSL-Client-Cert lines (one the client added, one the proxy) are a refusal', async () => {
+      const value = encodeURIComponent(clientCredentials('alice').cert.toString());
+      const response = await mtlsRequest({
+        url: `${gateway.url}/v1/accounts`,
+        ca: gateway.anchorPem,
+        headers: { 'X-Request-ID': REQUEST_ID, 'X-SSL-Client-Cert': [value, value] },
+      });
+      expect(response.status).toBe(401);
+      expect(tppMessageCode(response.json)).toBe('CERTIFICATE_INVALID');
+      expect(response.body).toContain('repeated');
+    });
+  });
+
+  describe('proxy without a pinned certificate', () => {
+    let gateway: TlsGateway;
+    beforeAll(async () => {
+      gateway = await startTlsGateway({ routers: [probeRouter()], trustedProxies: ['127.0.0.1'] });
+    });
+    afterAll(() => gateway.close());
+
+    it('two Client-Cert lines are a refusal', async () => {
+      const { 'Client-Cert': alice } = clientCertHeaders('alice');
+      const { 'Client-Cert': carol } = clientCertHeaders('carol');
+      const response = await mtlsRequest({
+        url: `${gateway.url}/v1/accounts`,
+        ca: gateway.anchorPem,
+        headers: { 'X-Request-ID': REQUEST_ID, 'Client-Cert': [carol as string, alice as string] },
+      });
+      expect(response.status).toBe(401);
+      expect(tppMessageCode(response.json)).toBe('CERTIFICATE_INVALID');
+    });
+
+    it('a chain presented on the connection is never overridden by a header on it', async () => {
+      const response = await mtlsRequest({
+        url: `${gateway.url}/v1/accounts`,
+        ca: gateway.anchorPem,
+        credentials: clientCredentials('carol'),
+        headers: { 'X-Request-ID': REQUEST_ID, ...clientCertHeaders('alice') },
+      });
+      expect(response.status).toBe(401);
+      expect(tppMessageCode(response.json)).toBe('CERTIFICATE_INVALID');
+      expect(response.body).toContain('not a pinned proxy certificate');
+    });
+
+    it('the same connection without the header is judged by its own chain', async () => {
+      const response = await mtlsRequest({
+        url: `${gateway.url}/v1/accounts`,
+        ca: gateway.anchorPem,
+        credentials: clientCredentials('carol'),
+        headers: { 'X-Request-ID': REQUEST_ID },
+      });
+      expect(response.status).toBe(200);
+      expect(orgOf(response.json)).not.toBe('PSDDE-BAFIN-123456');
+    });
+  });
+
+  describe('proxy with a pinned client certificate', () => {
+    // Carol's certificate stands in for the proxy's own: any certificate can be pinned.
+    let gateway: TlsGateway;
+    beforeAll(async () => {
+      gateway = await startTlsGateway({
+        routers: [probeRouter()],
+        trustedProxies: ['127.0.0.1'],
+        proxyCertSha256: [leafSha256('carol')],
+      });
+    });
+    afterAll(() => gateway.close());
+
+    it('believes the header on a connection presenting the pinned certificate', async () => {
+      const response = await mtlsRequest({
+        url: `${gateway.url}/v1/accounts`,
+        ca: gateway.anchorPem,
+        credentials: clientCredentials('carol'),
+        headers: { 'X-Request-ID': REQUEST_ID, ...clientCertHeaders('alice') },
+      });
+      expect(response.status).toBe(200);
+      expect(orgOf(response.json)).toBe('PSDDE-BAFIN-123456');
+    });
+
+    it('the pinned proxy without a forwarded certificate is nobody', async () => {
+      const response = await mtlsRequest({
+        url: `${gateway.url}/v1/accounts`,
+        ca: gateway.anchorPem,
+        credentials: clientCredentials('carol'),
+        headers: { 'X-Request-ID': REQUEST_ID },
+      });
+      expect(response.status).toBe(401);
+      expect(tppMessageCode(response.json)).toBe('CERTIFICATE_MISSING');
+    });
+
+    it.each([
+      ['no certificate', undefined],
+      ['another certificate', 'alice'],
+    ])('refuses the header from the proxy address on a connection with %s', async (_name, caseId) => {
+      const response = await mtlsRequest({
+        url: `${gateway.url}/v1/accounts`,
+        ca: gateway.anchorPem,
+        ...(caseId === undefined ? {} : { credentials: clientCredentials(caseId) }),
+        headers: { 'X-Request-ID': REQUEST_ID, ...clientCertHeaders('alice') },
+      });
+      expect(response.status).toBe(401);
+      expect(tppMessageCode(response.json)).toBe('CERTIFICATE_INVALID');
+    });
   });
 });
 

@@ -7,7 +7,7 @@ import type { ConsentService } from '../../consent/consent_service';
 import { ConsentInvalid, FormatError, ResourceUnknown } from '../../errors/gateway_error';
 import type { OperationContext } from '../openapi_operations';
 import { getRequestId, requireTppIdentity } from '../request_context';
-import type { TppIdentity } from '../../pki/tpp_identity';
+import type { TppIdentity } from '../../pki/identity/tpp_identity';
 
 /** What the AIS handlers share; assembled once by createAisApi. */
 export interface AisHandlerDeps {

@@ -10,7 +10,8 @@ import tls from 'node:tls';
 import { acceptableCaNames, subjectRfc2253 } from '../../client/acceptable_ca_names';
 import { checkServerIdentity, presentedIdentifiers } from '../../client/check_server_identity';
 import { TlsRefusedError, type ConnectionFacts, type TlsTuning } from '../../client/tpp_client';
-import { x509 } from '../../pki/x509';
+import { OID, ParsedCertificate } from '../../pki/certificate/parsed_certificate';
+import { attributeValues, formatName } from '../../pki/certificate/x500_name';
 import {
   fail,
   pass,
@@ -466,18 +467,16 @@ export function tlsCases(): ConformanceCase[] {
       async run(ctx) {
         const leafDer = (await serverChain(ctx)).serverChain[0];
         if (leafDer === undefined) return fail('the server sent no certificate');
-        const leaf = new x509.X509Certificate(leafDer);
-        const eku = leaf.getExtension(x509.ExtendedKeyUsageExtension);
-        const bc = leaf.getExtension(x509.BasicConstraintsExtension);
-        const usages = (eku?.usages ?? []).map(String);
-        if (bc?.ca === true)
-          return fail('the server certificate is a CA certificate', { notes: [`subject ${leaf.subject}`] });
-        if (!usages.includes('1.3.6.1.5.5.7.3.1')) {
+        const leaf = ParsedCertificate.parse(leafDer);
+        const usages = leaf.extKeyUsage ?? [];
+        const subject = `subject ${formatName(leaf.subject)}`;
+        if (leaf.isCa) return fail('the server certificate is a CA certificate', { notes: [subject] });
+        if (!usages.includes(OID.serverAuth)) {
           return fail(`the server certificate lacks serverAuth (EKU: ${usages.join(', ') || 'none'})`, {
-            notes: [`subject ${leaf.subject}`],
+            notes: [subject],
           });
         }
-        return pass(`EKU: ${usages.join(', ')}`, { notes: [`subject ${leaf.subject}`] });
+        return pass(`EKU: ${usages.join(', ')}`, { notes: [subject] });
       },
     },
     {
@@ -511,7 +510,7 @@ export function tlsCases(): ConformanceCase[] {
         const leafDer = (await serverChain(ctx)).serverChain[0];
         if (leafDer === undefined) return fail('the server sent no certificate');
         const ids = presentedIdentifiers(leafDer);
-        const cn = new x509.X509Certificate(leafDer).subjectName.getField('CN')[0] ?? null;
+        const cn = attributeValues(ParsedCertificate.parse(leafDer).subject, '2.5.4.3')[0]?.display ?? null;
         const notes = [`subject CN: ${cn ?? 'none'}`];
         if (ids.dnsNames.length === 0 && ids.ipAddresses.length === 0) {
           return fail(

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { TlsRefusedError } from '../../client/tpp_client';
-import { encodePem } from '../../pki/pem';
+import { encodePem } from '../../pki/asn1/pem';
 import { fail, pass, skip, type ConformanceCase } from '../conformance_case';
 import type { ClientCaseRow } from '../client_cases';
 import { codeOf, describe, evidenceOf, type SuiteContext } from '../suite_context';

@@ -5,24 +5,24 @@
  * certificate says about its holder (ETSI EN 319 412-5 QCStatements, ETSI TS 119 495 PSD2 attributes), not
  * whether anyone should believe it.
  *
- * The leaf is walked with the same small DER reader as the QCStatements, once, without a schema library: this
- * runs on the TLS handshake path for every new client certificate.
+ * The leaf arrives already parsed (the ParsedCertificate path validation walked), so a request reads each
+ * certificate once; only the qcStatements extension value is decoded here.
  */
 import { createHash } from 'node:crypto';
+import { DerError } from '../asn1/der';
+import type { ParsedCertificate } from '../certificate/parsed_certificate';
 import {
-  DerParseError,
-  DerReader,
   OID_QC_COMPLIANCE,
   OID_QC_SSCD,
   OID_QC_STATEMENTS,
   OID_QC_TYPE,
   OID_PSD2_STATEMENT,
-  Tag,
   parseQcStatements,
   type QcStatements,
 } from './qc_statements';
+import { attributeValues } from '../certificate/x500_name';
 import { parseNcaId, parseOrganizationIdentifier, quote } from './organization_identifier';
-import type { PspRole, TppIdentity } from './tpp_identity';
+import type { PspRole, TppIdentity } from '../identity/tpp_identity';
 
 export type QwacIdentityResult =
   { ok: true; identity: TppIdentity } | { ok: false; code: 'CERTIFICATE_INVALID'; reason: string };
@@ -46,40 +46,35 @@ const OID_COMMON_NAME = '2.5.4.3';
 /** nCAName and nCAId are UTF8String (SIZE (1..256)) in the TS 119 495 ASN.1 module. */
 const MAX_NCA_LENGTH = 256;
 
-/** What identityFromQwac needs from a leaf certificate. */
-interface LeafFields {
-  /** Subject attribute values by attribute type OID, in DN order. */
-  subject: Map<string, string[]>;
-  notAfter: Date;
-  /** extnValue contents of each qcStatements extension found (more than one is itself an error). */
-  qcStatements: Uint8Array[];
-}
-
 function refuse(reason: string): QwacIdentityResult {
   return { ok: false, code: 'CERTIFICATE_INVALID', reason };
 }
 
-/**
- * Derives the TPP identity from a PSD2 QWAC leaf (DER). Never throws: every problem, including garbage input,
- * comes back as a CERTIFICATE_INVALID refusal whose reason names it.
- */
-export function identityFromQwac(leafDer: Uint8Array): QwacIdentityResult {
-  let leaf: LeafFields;
-  try {
-    leaf = readLeaf(leafDer);
-  } catch (error) {
-    return refuse(`certificate is not well-formed DER: ${errorMessage(error)}`);
+/** The string values of subject attribute `type`, or why one of them is not a string. */
+function subjectStrings(leaf: ParsedCertificate, type: string, label: string): string[] | { reason: string } {
+  const values: string[] = [];
+  for (const value of attributeValues(leaf.subject, type)) {
+    if (value.text === undefined) return { reason: `subject ${label} is not a string (${value.display})` };
+    values.push(value.text);
   }
+  return values;
+}
 
-  if (leaf.qcStatements.length === 0) {
+/**
+ * Derives the TPP identity from a parsed PSD2 QWAC leaf. Never throws: every problem comes back as a
+ * CERTIFICATE_INVALID refusal whose reason names it.
+ */
+export function identityFromQwac(leaf: ParsedCertificate): QwacIdentityResult {
+  const qcStatements = leaf.extensions.filter((e) => e.oid === OID_QC_STATEMENTS).map((e) => e.value);
+  if (qcStatements.length === 0) {
     return refuse(
       `certificate has no qcStatements extension (${OID_QC_STATEMENTS}): not a qualified certificate`,
     );
   }
-  if (leaf.qcStatements.length > 1) return refuse('certificate has more than one qcStatements extension');
+  if (qcStatements.length > 1) return refuse('certificate has more than one qcStatements extension');
   let qc: QcStatements;
   try {
-    qc = parseQcStatements(leaf.qcStatements[0] as Uint8Array);
+    qc = parseQcStatements(qcStatements[0] as Uint8Array);
   } catch (error) {
     return refuse(`qcStatements extension is malformed: ${errorMessage(error)}`);
   }
@@ -93,18 +88,20 @@ export function identityFromQwac(leafDer: Uint8Array): QwacIdentityResult {
   }
   if (psd2.roles.length === 0) return refuse('PSD2 statement lists no roles (rolesOfPSP is empty)');
   const roles: PspRole[] = [];
+  let unknownRole: string | undefined;
   for (const { oid, name } of psd2.roles) {
     const role = ROLE_BY_OID.get(oid);
     if (!role) {
-      return refuse(
-        `PSD2 role OID ${oid} (named ${quote(name)}) is not one of PSP_AS, PSP_PI, PSP_AI, PSP_IC (TS 119 495 §5.1)`,
-      );
+      // A role defined after TS 119 495 §5.1 grants nothing here, but does not spoil the roles we know.
+      unknownRole ??= `PSD2 role OID ${oid} (named ${quote(name)}) is not one of PSP_AS, PSP_PI, PSP_AI, PSP_IC (TS 119 495 §5.1)`;
+      continue;
     }
     // TS 119 495 §5.2.2: the name must be the one belonging to the OID; a mismatch means the issuer got one wrong
     // and we cannot tell which.
     if (name !== role) return refuse(`PSD2 role ${oid} is named ${quote(name)}, but that OID is ${role}`);
     if (!roles.includes(role)) roles.push(role);
   }
+  if (roles.length === 0 && unknownRole !== undefined) return refuse(unknownRole);
 
   for (const [field, value] of [
     ['nCAName', psd2.ncaName],
@@ -117,7 +114,8 @@ export function identityFromQwac(leafDer: Uint8Array): QwacIdentityResult {
   const ncaId = parseNcaId(psd2.ncaId);
   if (!ncaId.ok) return refuse(`PSD2 ${ncaId.reason}`);
 
-  const orgIds = leaf.subject.get(OID_ORGANIZATION_IDENTIFIER) ?? [];
+  const orgIds = subjectStrings(leaf, OID_ORGANIZATION_IDENTIFIER, 'organizationIdentifier');
+  if (!Array.isArray(orgIds)) return refuse(orgIds.reason);
   if (orgIds.length === 0)
     return refuse(`subject has no organizationIdentifier (${OID_ORGANIZATION_IDENTIFIER})`);
   if (orgIds.length > 1) return refuse('subject has more than one organizationIdentifier');
@@ -136,7 +134,11 @@ export function identityFromQwac(leafDer: Uint8Array): QwacIdentityResult {
     );
   }
 
-  const name = leaf.subject.get(OID_ORGANIZATION_NAME)?.[0] ?? leaf.subject.get(OID_COMMON_NAME)?.[0];
+  const organizationNames = subjectStrings(leaf, OID_ORGANIZATION_NAME, 'organizationName');
+  if (!Array.isArray(organizationNames)) return refuse(organizationNames.reason);
+  const commonNames = subjectStrings(leaf, OID_COMMON_NAME, 'commonName');
+  if (!Array.isArray(commonNames)) return refuse(commonNames.reason);
+  const name = organizationNames[0] ?? commonNames[0];
   if (name === undefined || name.length === 0)
     return refuse('subject has neither organizationName nor commonName');
 
@@ -148,7 +150,7 @@ export function identityFromQwac(leafDer: Uint8Array): QwacIdentityResult {
       roles,
       ncaName: psd2.ncaName,
       ncaId: psd2.ncaId,
-      thumbprintS256: createHash('sha256').update(leafDer).digest('base64url'),
+      thumbprintS256: createHash('sha256').update(leaf.der).digest('base64url'),
       notAfter: leaf.notAfter,
     },
   };
@@ -186,107 +188,7 @@ function checkQualifiedWebCertificate(qc: QcStatements): string | undefined {
 }
 
 function errorMessage(error: unknown): string {
-  if (error instanceof DerParseError) return error.message;
+  if (error instanceof DerError) return error.message;
   // Anything else is a bug in the reader, not the input's fault; still report it rather than throw.
   return `unexpected ${error instanceof Error ? error.name : 'error'}: ${String(error)}`;
-}
-
-/**
- * Walks Certificate -> TBSCertificate (RFC 5280 §4.1) for the subject, notAfter and qcStatements extension.
- * Signature and key are not looked at: path validation owns those.
- */
-function readLeaf(der: Uint8Array): LeafFields {
-  const top = new DerReader(der, 0, der.length, 'certificate');
-  const certificate = top.enter(top.expect(Tag.SEQUENCE, 'Certificate'));
-  top.done('Certificate');
-  const tbs = certificate.enter(certificate.expect(Tag.SEQUENCE, 'tbsCertificate'), 'tbsCertificate');
-  certificate.expect(Tag.SEQUENCE, 'signatureAlgorithm');
-  certificate.expect(Tag.BIT_STRING, 'signatureValue');
-  certificate.done('signatureValue');
-
-  if (tbs.peekTag() === 0xa0) tbs.next('version');
-  tbs.expect(Tag.INTEGER, 'serialNumber');
-  tbs.expect(Tag.SEQUENCE, 'signature');
-  tbs.expect(Tag.SEQUENCE, 'issuer');
-  const validity = tbs.enter(tbs.expect(Tag.SEQUENCE, 'validity'), 'validity');
-  readTime(validity, 'notBefore');
-  const notAfter = readTime(validity, 'notAfter');
-  validity.done('notAfter');
-  const subject = readName(tbs, tbs.expect(Tag.SEQUENCE, 'subject'));
-  tbs.expect(Tag.SEQUENCE, 'subjectPublicKeyInfo');
-  if (tbs.peekTag() === 0x81) tbs.next('issuerUniqueID');
-  if (tbs.peekTag() === 0x82) tbs.next('subjectUniqueID');
-
-  const qcStatements: Uint8Array[] = [];
-  if (tbs.peekTag() === 0xa3) {
-    const wrapper = tbs.enter(tbs.next('extensions'), 'extensions');
-    const list = wrapper.enter(wrapper.expect(Tag.SEQUENCE, 'Extensions'));
-    wrapper.done('Extensions');
-    for (let index = 0; list.hasMore(); index++) {
-      const what = `extension #${index}`;
-      const extension = list.enter(list.expect(Tag.SEQUENCE, what), `extensions: ${what}`);
-      const oid = extension.readOid('extnID');
-      if (extension.peekTag() === Tag.BOOLEAN) extension.next('critical');
-      const value = extension.expect(Tag.OCTET_STRING, 'extnValue');
-      extension.done('extnValue');
-      if (oid === OID_QC_STATEMENTS) qcStatements.push(der.subarray(value.contentStart, value.end));
-    }
-  }
-  tbs.done('tbsCertificate');
-  return { subject, notAfter, qcStatements };
-}
-
-function readName(parent: DerReader, element: ReturnType<DerReader['next']>): Map<string, string[]> {
-  const attributes = new Map<string, string[]>();
-  const rdns = parent.enter(element, 'subject');
-  while (rdns.hasMore()) {
-    const rdn = rdns.enter(rdns.expect(Tag.SET, 'RelativeDistinguishedName'));
-    while (rdn.hasMore()) {
-      const atv = rdn.enter(rdn.expect(Tag.SEQUENCE, 'AttributeTypeAndValue'));
-      const type = atv.readOid('attribute type');
-      const valueElement = atv.next(`attribute ${type} value`);
-      atv.done(`attribute ${type} value`);
-      // Only the attributes we read need to be strings; others (e.g. binary ones) are left alone.
-      if (type !== OID_ORGANIZATION_IDENTIFIER && type !== OID_ORGANIZATION_NAME && type !== OID_COMMON_NAME)
-        continue;
-      const value = atv.decodeString(valueElement, `attribute ${type} value`);
-      const values = attributes.get(type);
-      if (values) values.push(value);
-      else attributes.set(type, [value]);
-    }
-  }
-  return attributes;
-}
-
-const UTC_TIME = /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/;
-const GENERALIZED_TIME = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(?:\.(\d*[1-9]))?Z$/;
-
-/** RFC 5280 §4.1.2.5: UTCTime (years 1950-2049) or GeneralizedTime, always UTC with seconds. */
-function readTime(reader: DerReader, what: string): Date {
-  const element = reader.next(what);
-  if (element.tag !== Tag.UTC_TIME && element.tag !== Tag.GENERALIZED_TIME) {
-    reader.fail(`${what}: expected UTCTime or GeneralizedTime`, element.start);
-  }
-  const text = Buffer.from(reader.bytes.subarray(element.contentStart, element.end)).toString('latin1');
-  const match = (element.tag === Tag.UTC_TIME ? UTC_TIME : GENERALIZED_TIME).exec(text);
-  if (!match) return reader.fail(`${what}: malformed time ${quote(text)}`, element.start);
-  const [, y = '', mo = '', d = '', h = '', mi = '', s = '', fraction] = match;
-  let year = Number(y);
-  if (element.tag === Tag.UTC_TIME) year += year < 50 ? 2000 : 1900;
-  const millis = fraction ? Math.floor(Number(`0.${fraction}`) * 1000) : 0;
-  const time = Date.UTC(year, Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), millis);
-  const date = new Date(time);
-  // Date.UTC rolls 31 February over into March; a round trip catches impossible dates.
-  if (
-    Number.isNaN(time) ||
-    date.getUTCFullYear() !== year ||
-    date.getUTCMonth() !== Number(mo) - 1 ||
-    date.getUTCDate() !== Number(d) ||
-    date.getUTCHours() !== Number(h) ||
-    date.getUTCMinutes() !== Number(mi) ||
-    date.getUTCSeconds() !== Number(s)
-  ) {
-    reader.fail(`${what}: impossible date ${quote(text)}`, element.start);
-  }
-  return date;
 }

@@ -1,8 +1,10 @@
+import { KeyObject, sign, type webcrypto } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ChainValidator } from './chain_validator';
-import { encodePem } from './pem';
+import { children, DerReader, readSingle, Tag, type Tlv } from '../asn1/der';
+import { encodePem } from '../asn1/pem';
 import { CrlRevocationChecker } from './revocation';
 import {
   crlNumber,
@@ -11,7 +13,7 @@ import {
   makeKeys,
   trentWorld,
   type TrentWorld,
-} from '../../test/pki/cert_factory';
+} from '../../../test/pki/cert_factory';
 
 const DAY = 86_400_000;
 
@@ -176,5 +178,81 @@ describe('CrlRevocationChecker loading', () => {
     const rootCrl = await makeCrl({ issuer: w.root });
     expect(() => checker.replace([rootCrl, new Uint8Array([0x30, 0x00])])).toThrow(/CRL #2 cannot be parsed/);
     expect(checker.size).toBe(1);
+  });
+});
+
+const wrap = (tag: number, ...parts: Uint8Array[]): Buffer => {
+  const content = Buffer.concat(parts);
+  const n = content.length;
+  const length = n < 0x80 ? [n] : n < 0x100 ? [0x81, n] : [0x82, n >> 8, n & 0xff];
+  return Buffer.concat([Buffer.from([tag, ...length]), content]);
+};
+
+/** Re-encodes a signed object with its TBS edited (serials a sloppy CA writes) and signs it again. */
+function resigned(signed: Uint8Array, editTbs: (tbs: Tlv) => Buffer, key: webcrypto.CryptoKey): Buffer {
+  const reader = new DerReader(readSingle(signed, Tag.SEQUENCE).value);
+  const tbs = editTbs(reader.read(Tag.SEQUENCE));
+  const alg = reader.read(Tag.SEQUENCE);
+  const signature = sign('sha256', tbs, KeyObject.from(key));
+  return wrap(0x30, tbs, alg.bytes, wrap(0x03, Buffer.from([0]), signature));
+}
+
+const rawInteger = (hex: string): Buffer => wrap(0x02, Buffer.from(hex, 'hex'));
+
+describe('serial numbers are compared as numbers (issue 11.7)', () => {
+  it('a CRL entry with a non-minimal serial (leading 00) still revokes the certificate', async () => {
+    const clean = await makeCrl({ issuer: w.issuing, revoked: [{ serial: aliceSerial() }] });
+    // The entry's serial rewritten with a redundant leading 00, as a sloppy CA would write it.
+    const crl = resigned(
+      clean,
+      (tbs) =>
+        wrap(
+          0x30,
+          ...children(tbs).map((field) =>
+            field.tag === Tag.SEQUENCE && children(field)[0]?.tag === Tag.SEQUENCE
+              ? wrap(
+                  0x30,
+                  ...children(field).map((entry) =>
+                    wrap(
+                      0x30,
+                      rawInteger(`00${aliceSerial()}`),
+                      ...children(entry)
+                        .slice(1)
+                        .map((t) => t.bytes),
+                    ),
+                  ),
+                )
+              : Buffer.from(field.bytes),
+          ),
+        ),
+      w.issuing.keys.privateKey,
+    );
+    expect(crl.toString('hex')).toContain(`0211${'00'}${aliceSerial()}`);
+    await expect(validateWith([clean])).resolves.toMatchObject({ code: 'CERTIFICATE_REVOKED' });
+    const result = await validateWith([crl]);
+    expect(result).toMatchObject({ valid: false, code: 'CERTIFICATE_REVOKED' });
+  });
+
+  it.each([
+    ['00 before a clear top bit', '0001020304'],
+    ['ff before a set top bit', 'ff8a'],
+  ])('a certificate whose serial is not DER (%s) is refused, saying why', async (_name, serial) => {
+    const clean = await issue({ subject: 'CN=Odd Serial', issuer: w.issuing });
+    const leaf = resigned(
+      clean.der,
+      (tbs) => {
+        const [version, , ...rest] = children(tbs);
+        return wrap(0x30, (version as Tlv).bytes, rawInteger(serial), ...rest.map((t) => t.bytes));
+      },
+      w.issuing.keys.privateKey,
+    );
+    expect(leaf.toString('hex')).toContain(`02${(serial.length / 2).toString(16).padStart(2, '0')}${serial}`);
+    const validator = new ChainValidator({ anchors: [w.root.der] });
+    const validate = (der: Uint8Array) =>
+      validator.validate({ leaf: der, intermediates: [w.issuing.der], purpose: 'clientAuth' });
+    await expect(validate(clean.der)).resolves.toMatchObject({ valid: true });
+    const result = await validate(leaf);
+    expect(result).toMatchObject({ valid: false, code: 'CERTIFICATE_INVALID' });
+    expect((result as { reason: string }).reason).toMatch(/serial number that is not DER/);
   });
 });

@@ -21,16 +21,32 @@ import {
   readSingle,
   toHex,
   type Tlv,
-} from './der';
-import type { ParsedCertificate } from './parsed_certificate';
-import { decodePemOrDer } from './pem';
+} from '../asn1/der';
+import type { ParsedCertificate } from '../certificate/parsed_certificate';
+import { decodePemOrDer } from '../asn1/pem';
 import {
   parseAlgorithmIdentifier,
   signatureScheme,
   verifyWithScheme,
   type AlgorithmIdentifier,
-} from './signature';
-import { describeName, parseName, type X500Name } from './x500_name';
+} from '../certificate/signature';
+import { describeName, parseName, type X500Name } from '../certificate/x500_name';
+
+/**
+ * A serial number as the number it is: redundant leading sign octets dropped, so a CRL entry written
+ * as 00 01 matches the certificate's 01 (serials are compared as numbers, RFC 5280 5.2.3).
+ */
+export function serialNumberKey(bytes: Uint8Array): string {
+  let start = 0;
+  while (
+    start < bytes.length - 1 &&
+    ((bytes[start] === 0x00 && ((bytes[start + 1] as number) & 0x80) === 0) ||
+      (bytes[start] === 0xff && ((bytes[start + 1] as number) & 0x80) !== 0))
+  ) {
+    start++;
+  }
+  return toHex(bytes.subarray(start));
+}
 
 export type RevocationStatus =
   | { status: 'good'; nextUpdate?: Date }
@@ -140,7 +156,7 @@ export class ParsedCrl {
 
   private readEntry(entry: Tlv): void {
     const reader = new DerReader(entry.value);
-    const serial = toHex(reader.read(Tag.INTEGER).value);
+    const serial = serialNumberKey(reader.read(Tag.INTEGER).value);
     const revokedAt = decodeTime(reader.read());
     const extField = reader.readOptional(Tag.SEQUENCE);
     reader.end();
@@ -293,7 +309,7 @@ export class CrlRevocationChecker implements RevocationChecker {
         continue;
       }
       usable++;
-      const entry = crl.revoked.get(toHex(cert.serial));
+      const entry = crl.revoked.get(serialNumberKey(cert.serial));
       if (entry) {
         const why = entry.reason ? ` (${entry.reason})` : '';
         return {

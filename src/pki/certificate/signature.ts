@@ -4,7 +4,7 @@
  * and DER-encoded ECDSA signatures as they come out of the certificate, with no conversion).
  */
 import { createPublicKey, verify, constants, type KeyObject } from 'node:crypto';
-import { DerError, DerReader, Tag, bytesEqual, decodeOid, type Tlv } from './der';
+import { DerError, DerReader, Tag, bytesEqual, decodeOid, type Tlv } from '../asn1/der';
 
 export interface AlgorithmIdentifier {
   oid: string;
@@ -33,11 +33,19 @@ const RSA_PKCS1: Record<string, string> = {
   '1.2.840.113549.1.1.11': 'sha256',
   '1.2.840.113549.1.1.12': 'sha384',
   '1.2.840.113549.1.1.13': 'sha512',
+  // id-rsassa-pkcs1-v1_5-with-sha3-256/384/512 (NIST CSOR)
+  '2.16.840.1.101.3.4.3.14': 'sha3-256',
+  '2.16.840.1.101.3.4.3.15': 'sha3-384',
+  '2.16.840.1.101.3.4.3.16': 'sha3-512',
 };
 const ECDSA: Record<string, string> = {
   '1.2.840.10045.4.3.2': 'sha256',
   '1.2.840.10045.4.3.3': 'sha384',
   '1.2.840.10045.4.3.4': 'sha512',
+  // id-ecdsa-with-sha3-256/384/512 (NIST CSOR)
+  '2.16.840.1.101.3.4.3.10': 'sha3-256',
+  '2.16.840.1.101.3.4.3.11': 'sha3-384',
+  '2.16.840.1.101.3.4.3.12': 'sha3-512',
 };
 const HASH_OIDS: Record<string, string> = {
   '2.16.840.1.101.3.4.2.1': 'sha256',

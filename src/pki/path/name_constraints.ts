@@ -6,8 +6,10 @@
  * Each constraining CA's extension is checked on its own against every certificate below it; doing
  * so for every CA on the path is the same as intersecting the permitted sets, without building them.
  */
-import type { GeneralName, NameConstraintsValue, ParsedCertificate } from './parsed_certificate';
-import { OID_EMAIL_ADDRESS, nameHasPrefix } from './x500_name';
+import type { GeneralName, NameConstraintsValue, ParsedCertificate } from '../certificate/parsed_certificate';
+import { OID_EMAIL_ADDRESS, nameHasPrefix } from '../certificate/x500_name';
+
+const OID_COMMON_NAME = '2.5.4.3';
 
 /** Above this many (name × subtree) comparisons a certificate is refused instead of evaluated. */
 export const MAX_NAME_CONSTRAINT_CHECKS = 65_536;
@@ -129,13 +131,22 @@ export function generalNameProblem(name: GeneralName): string | undefined {
 }
 
 /** The names of a certificate that constraints apply to: subject DN, subject emailAddress, SAN entries. */
+/** A host name in a commonName: letter-digit-hyphen labels, at least two of them (OpenSSL's test). */
+const DNS_LIKE_CN =
+  /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/i;
+
 function constrainedNames(cert: ParsedCertificate): GeneralName[] {
   const names: GeneralName[] = [...(cert.subjectAltNames ?? [])];
+  // An end entity without DNS names in a SAN may still be used for a host named in its CN; OpenSSL
+  // holds such a CN to the DNS constraints, so a constrained CA cannot escape them by leaving out the SAN.
+  const cnIsHostName = !cert.isCa && !names.some((name) => name.type === 'dns');
   if (!cert.subject.isEmpty) {
     names.push({ type: 'dir', value: cert.subject });
     for (const rdn of cert.subject.rdns) {
       for (const attribute of rdn) {
         if (attribute.type === OID_EMAIL_ADDRESS) names.push({ type: 'email', value: attribute.display });
+        if (cnIsHostName && attribute.type === OID_COMMON_NAME && DNS_LIKE_CN.test(attribute.display))
+          names.push({ type: 'dns', value: attribute.display });
       }
     }
   }

@@ -4,14 +4,28 @@
  * a CA that re-encodes its name from PrintableString to UTF8String still matches), the RDN list for
  * directoryName constraints, and a short human rendering for refusal reasons.
  */
-import { DerError, DerReader, Tag, children, decodeOid, toHex, type Tlv } from './der';
+import {
+  DerError,
+  DerReader,
+  STRING_TAGS,
+  Tag,
+  children,
+  decodeString,
+  readOid,
+  toHex,
+  type Tlv,
+} from '../asn1/der';
 
 export interface AttributeValue {
   type: string;
+  /** The value's identifier octet (UTF8String 0x0c, PrintableString 0x13, …). */
+  tag: number;
   /** Normalised string for string types; `#hex` of the whole encoding otherwise. */
   canonical: string;
   /** Human-readable value (raw string, or `#hex`). */
   display: string;
+  /** The decoded value when it is one of the string types; undefined for any other type. */
+  text: string | undefined;
 }
 
 export interface X500Name {
@@ -22,15 +36,6 @@ export interface X500Name {
   key: string;
   isEmpty: boolean;
 }
-
-const STRING_TAGS = new Set<number>([
-  Tag.UTF8_STRING,
-  Tag.PRINTABLE_STRING,
-  Tag.TELETEX_STRING,
-  Tag.IA5_STRING,
-  Tag.UNIVERSAL_STRING,
-  Tag.BMP_STRING,
-]);
 
 const SHORT_NAMES: Record<string, string> = {
   '2.5.4.3': 'CN',
@@ -47,31 +52,6 @@ const SHORT_NAMES: Record<string, string> = {
 
 export const OID_EMAIL_ADDRESS = '1.2.840.113549.1.9.1';
 
-const UTF8 = new TextDecoder('utf-8', { fatal: true });
-
-function decodeString(tlv: Tlv): string {
-  const buf = Buffer.from(tlv.value.buffer, tlv.value.byteOffset, tlv.value.byteLength);
-  switch (tlv.tag) {
-    case Tag.BMP_STRING: {
-      if (buf.length % 2 !== 0) throw new DerError('malformed BMPString');
-      const swapped = Buffer.from(buf);
-      swapped.swap16();
-      return swapped.toString('utf16le');
-    }
-    case Tag.UNIVERSAL_STRING: {
-      if (buf.length % 4 !== 0) throw new DerError('malformed UniversalString');
-      let out = '';
-      for (let i = 0; i < buf.length; i += 4) out += String.fromCodePoint(buf.readUInt32BE(i));
-      return out;
-    }
-    case Tag.UTF8_STRING:
-      return UTF8.decode(buf);
-    default:
-      // PrintableString and IA5String are ASCII; TeletexString is treated as Latin-1, as most software does.
-      return buf.toString('latin1');
-  }
-}
-
 function canonicalise(text: string): string {
   // ASCII needs no Unicode normalisation; skipping it is the fast path.
   const normalised = /^[\x00-\x7f]*$/.test(text) ? text : text.normalize('NFKC');
@@ -86,16 +66,16 @@ export function parseName(tlv: Tlv): X500Name {
     const attributes: AttributeValue[] = [];
     for (const atv of children(set)) {
       if (atv.tag !== Tag.SEQUENCE) throw new DerError('AttributeTypeAndValue must be a SEQUENCE');
-      const reader = new DerReader(atv.value);
-      const type = decodeOid(reader.read(Tag.OID).value);
-      const value = reader.read();
-      reader.end();
+      const reader = DerReader.of(atv);
+      const type = readOid(reader, 'attribute type');
+      const value = reader.read(undefined, `attribute ${type} value`);
+      reader.end(`attribute ${type} value`);
       if (STRING_TAGS.has(value.tag)) {
-        const text = decodeString(value);
-        attributes.push({ type, canonical: canonicalise(text), display: text });
+        const text = decodeString(value, `attribute ${type} value`);
+        attributes.push({ type, tag: value.tag, canonical: canonicalise(text), display: text, text });
       } else {
         const hex = `#${toHex(value.bytes)}`;
-        attributes.push({ type, canonical: hex, display: hex });
+        attributes.push({ type, tag: value.tag, canonical: hex, display: hex, text: undefined });
       }
     }
     if (attributes.length === 0) throw new DerError('empty RDN');
@@ -133,4 +113,9 @@ export function describeName(name: X500Name): string {
     if (cn) return `CN=${cn.display}`;
   }
   return formatName(name);
+}
+
+/** Every value of attribute `type` in `name`, in encoding order. */
+export function attributeValues(name: X500Name, type: string): AttributeValue[] {
+  return name.rdns.flatMap((rdn) => rdn.filter((a) => a.type === type));
 }

@@ -17,10 +17,12 @@ import {
   decodeOid,
   decodeSmallUnsigned,
   decodeTime,
+  integerProblem,
+  readOid,
   readSingle,
   toHex,
   type Tlv,
-} from './der';
+} from '../asn1/der';
 import {
   inspectPublicKey,
   parseAlgorithmIdentifier,
@@ -68,6 +70,16 @@ export type GeneralName =
   | { type: 'ip'; value: Uint8Array }
   | { type: 'dir'; value: X500Name }
   | { type: 'other' | 'x400' | 'edi' | 'rid'; value: Uint8Array };
+
+/** An iPAddress GeneralName as text: dotted quad, eight hex groups, or hex for any other length. */
+export function formatIpAddress(bytes: Uint8Array): string {
+  if (bytes.length === 4) return bytes.join('.');
+  if (bytes.length !== 16) return toHex(bytes);
+  const groups: string[] = [];
+  for (let i = 0; i < 16; i += 2)
+    groups.push(((bytes[i] as number) * 256 + (bytes[i + 1] as number)).toString(16));
+  return groups.join(':');
+}
 
 export interface GeneralSubtree {
   base: GeneralName;
@@ -252,37 +264,46 @@ export class ParsedCertificate {
   private readonly verifiedBy = new WeakMap<ParsedCertificate, boolean>();
   private selfSignedResult: boolean | undefined;
 
-  constructor(der: Uint8Array) {
+  /**
+   * The one way to read a certificate: every consumer (path validation, the QWAC profile, the CLI,
+   * the conformance suite) shares the object this returns, so a request parses each certificate once.
+   * Throws DerError, naming the field, when the bytes are not a certificate at all.
+   */
+  static parse(der: Uint8Array): ParsedCertificate {
+    return new ParsedCertificate(der);
+  }
+
+  private constructor(der: Uint8Array) {
     this.der = der;
-    const cert = readSingle(der, Tag.SEQUENCE);
-    const outer = new DerReader(cert.value);
-    const tbsTlv = outer.read(Tag.SEQUENCE);
-    const outerAlg = parseAlgorithmIdentifier(outer.read(Tag.SEQUENCE));
-    const sigBits = decodeBitString(outer.read(Tag.BIT_STRING).value);
-    outer.end();
+    const cert = readSingle(der, Tag.SEQUENCE, 'Certificate');
+    const outer = DerReader.of(cert, 'Certificate');
+    const tbsTlv = outer.read(Tag.SEQUENCE, 'tbsCertificate');
+    const outerAlg = parseAlgorithmIdentifier(outer.read(Tag.SEQUENCE, 'signatureAlgorithm'));
+    const sigBits = decodeBitString(outer.read(Tag.BIT_STRING, 'signatureValue').value);
+    outer.end('signatureValue');
     if (sigBits.unusedBits !== 0) throw new DerError('signature BIT STRING has unused bits');
     this.tbs = tbsTlv.bytes;
     this.signature = sigBits.bytes;
     this.signatureAlgorithm = outerAlg;
 
-    const tbs = new DerReader(tbsTlv.value);
-    const versionField = tbs.readOptional(0xa0);
+    const tbs = DerReader.of(tbsTlv, 'tbsCertificate');
+    const versionField = tbs.readOptional(0xa0, 'version');
     this.version = versionField
-      ? decodeSmallUnsigned(readSingle(versionField.value, Tag.INTEGER).value) + 1
+      ? decodeSmallUnsigned(readSingle(versionField.value, Tag.INTEGER, 'version').value) + 1
       : 1;
-    this.serial = tbs.read(Tag.INTEGER).value;
-    const innerAlg = parseAlgorithmIdentifier(tbs.read(Tag.SEQUENCE));
-    this.issuer = parseName(tbs.read(Tag.SEQUENCE));
-    const validity = new DerReader(tbs.read(Tag.SEQUENCE).value);
-    this.notBefore = decodeTime(validity.read());
-    this.notAfter = decodeTime(validity.read());
-    validity.end();
-    this.subject = parseName(tbs.read(Tag.SEQUENCE));
-    this.spki = tbs.read(Tag.SEQUENCE).bytes;
-    tbs.readOptional(0x81);
-    tbs.readOptional(0x82);
-    const extField = tbs.readOptional(0xa3);
-    tbs.end();
+    this.serial = tbs.read(Tag.INTEGER, 'serialNumber').value;
+    const innerAlg = parseAlgorithmIdentifier(tbs.read(Tag.SEQUENCE, 'signature'));
+    this.issuer = parseName(tbs.read(Tag.SEQUENCE, 'issuer'));
+    const validity = DerReader.of(tbs.read(Tag.SEQUENCE, 'validity'), 'validity');
+    this.notBefore = decodeTime(validity.read(undefined, 'notBefore'), 'notBefore');
+    this.notAfter = decodeTime(validity.read(undefined, 'notAfter'), 'notAfter');
+    validity.end('notAfter');
+    this.subject = parseName(tbs.read(Tag.SEQUENCE, 'subject'));
+    this.spki = tbs.read(Tag.SEQUENCE, 'subjectPublicKeyInfo').bytes;
+    tbs.readOptional(0x81, 'issuerUniqueID');
+    tbs.readOptional(0x82, 'subjectUniqueID');
+    const extField = tbs.readOptional(0xa3, 'extensions');
+    tbs.end('tbsCertificate');
 
     this.label = describeName(this.subject);
     this.selfIssued = this.subject.key === this.issuer.key;
@@ -327,6 +348,7 @@ export class ParsedCertificate {
       this.problems.push('has an empty serial number');
       return;
     }
+    if (integerProblem(s)) this.problems.push('has a serial number that is not DER (non-minimal encoding)');
     if ((s[0] as number) & 0x80) this.problems.push('has a negative serial number');
     else if (s.every((b) => b === 0)) this.problems.push('has serial number zero');
     // 20 octets of magnitude; a leading zero octet that only keeps the number positive does not count.
@@ -335,16 +357,16 @@ export class ParsedCertificate {
   }
 
   private parseExtensionList(field: Tlv): Extension[] {
-    const list = readSingle(field.value, Tag.SEQUENCE);
+    const list = readSingle(field.value, Tag.SEQUENCE, 'Extensions');
     const seen = new Set<string>();
     const out: Extension[] = [];
     for (const entry of children(list)) {
       if (entry.tag !== Tag.SEQUENCE) throw new DerError('Extension must be a SEQUENCE');
-      const reader = new DerReader(entry.value);
-      const oid = decodeOid(reader.read(Tag.OID).value);
-      const criticalField = reader.readOptional(Tag.BOOLEAN);
-      const value = reader.read(Tag.OCTET_STRING).value;
-      reader.end();
+      const reader = DerReader.of(entry, 'extensions');
+      const oid = readOid(reader, 'extnID');
+      const criticalField = reader.readOptional(Tag.BOOLEAN, 'critical');
+      const value = reader.read(Tag.OCTET_STRING, 'extnValue').value;
+      reader.end('extnValue');
       if (seen.has(oid)) this.problems.push(`has the ${oid} extension more than once`);
       seen.add(oid);
       out.push({ oid, critical: criticalField ? decodeBoolean(criticalField.value) : false, value });
@@ -442,7 +464,7 @@ export class ParsedCertificateCache {
       this.entries.set(key, hit);
       return hit;
     }
-    const parsed = new ParsedCertificate(Uint8Array.from(der));
+    const parsed = ParsedCertificate.parse(Uint8Array.from(der));
     this.entries.set(key, parsed);
     if (this.entries.size > this.capacity) {
       const oldest = this.entries.keys().next().value;

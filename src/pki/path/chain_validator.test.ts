@@ -1,6 +1,6 @@
-import { x509 } from './x509';
+import { x509 } from '../../fixtures/x509';
 import { ChainValidator, type ChainPurpose, type ChainValidationResult } from './chain_validator';
-import { issue, makeKeys, trentWorld, type Issued, type TrentWorld } from '../../test/pki/cert_factory';
+import { issue, makeKeys, trentWorld, type Issued, type TrentWorld } from '../../../test/pki/cert_factory';
 
 const DAY = 86_400_000;
 const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';

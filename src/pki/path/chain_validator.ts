@@ -26,16 +26,21 @@
  * - Certificate policies are not evaluated: a policyConstraints requireExplicitPolicy is refused.
  */
 import { checkNameConstraints, generalNameProblem } from './name_constraints';
-import { OID, ParsedCertificate, ParsedCertificateCache } from './parsed_certificate';
+import { OID, ParsedCertificate, ParsedCertificateCache } from '../certificate/parsed_certificate';
 import type { RevocationChecker } from './revocation';
-import { bytesEqual } from './der';
-import { signatureScheme } from './signature';
+import { bytesEqual } from '../asn1/der';
+import { signatureScheme } from '../certificate/signature';
 
 export type ChainPurpose = 'clientAuth' | 'serverAuth' | 'any';
 
 export interface ChainValidatorOptions {
   /** Trust anchors, DER. The gateway passes exactly one. */
   anchors: Uint8Array[];
+  /**
+   * Issuing CAs (GATEWAY_INTERMEDIATES) offered to every path search beside what the client sent, for
+   * proxies that forward only the leaf. Candidates only: a path through one still ends at an anchor.
+   */
+  intermediates?: Uint8Array[];
   revocation?: RevocationChecker;
   /** Most certificates a path may have, leaf and anchor included. Default 10. */
   maxChainLength?: number;
@@ -65,6 +70,8 @@ export type ChainValidationResult =
       valid: true;
       /** Leaf … anchor, DER. */
       path: Uint8Array[];
+      /** The same path as parsed for validation, for readers of the leaf (the QWAC profile) to share. */
+      certificates: ParsedCertificate[];
       /** Earliest notAfter on the path and nextUpdate of every consulted CRL: cacheable until then. */
       validUntil: Date;
     }
@@ -97,6 +104,7 @@ export class ChainValidator {
   private readonly anchors: ParsedCertificate[];
   private readonly anchorsByName = new Map<string, ParsedCertificate[]>();
   private readonly cache = new ParsedCertificateCache(1000);
+  private readonly configuredIntermediates: ParsedCertificate[];
   private readonly maxChainLength: number;
   private readonly maxIntermediates: number;
   private readonly maxSignatureChecks: number;
@@ -106,7 +114,7 @@ export class ChainValidator {
   constructor(private readonly options: ChainValidatorOptions) {
     this.anchors = options.anchors.map((der, i) => {
       try {
-        return new ParsedCertificate(Uint8Array.from(der));
+        return ParsedCertificate.parse(Uint8Array.from(der));
       } catch (error) {
         throw new Error(`trust anchor #${i + 1} is not a valid certificate: ${(error as Error).message}`);
       }
@@ -119,6 +127,13 @@ export class ChainValidator {
       if (list) list.push(anchor);
       else this.anchorsByName.set(anchor.subject.key, [anchor]);
     }
+    this.configuredIntermediates = (options.intermediates ?? []).map((der, i) => {
+      try {
+        return ParsedCertificate.parse(Uint8Array.from(der));
+      } catch (error) {
+        throw new Error(`intermediate #${i + 1} is not a valid certificate: ${(error as Error).message}`);
+      }
+    });
     this.maxChainLength = options.maxChainLength ?? 10;
     this.maxIntermediates = options.maxIntermediates ?? 32;
     this.maxSignatureChecks = options.maxSignatureChecks ?? 100;
@@ -159,14 +174,20 @@ export class ChainValidator {
 
     const bag = new Map<string, ParsedCertificate[]>();
     const seen = new Set<ParsedCertificate>([leaf]);
-    for (const der of params.intermediates) {
+    const offered: (Uint8Array | ParsedCertificate)[] = [
+      ...params.intermediates,
+      ...this.configuredIntermediates,
+    ];
+    for (const item of offered) {
       let cert: ParsedCertificate;
       try {
-        cert = this.cache.get(der);
+        cert = item instanceof ParsedCertificate ? item : this.cache.get(item);
       } catch {
         continue; // an unparseable extra cannot be a link; it is simply not a candidate
       }
       if (seen.has(cert) || this.anchors.some((a) => bytesEqual(a.der, cert.der))) continue;
+      // A configured intermediate the client also sent is one candidate, not two.
+      if (item instanceof ParsedCertificate && [...seen].some((c) => bytesEqual(c.der, cert.der))) continue;
       seen.add(cert);
       const list = bag.get(cert.subject.key);
       if (list) list.push(cert);
@@ -202,8 +223,13 @@ export class ChainValidator {
     state.signatureChecks++;
     const ok = child.isSignedBy(parent);
     state.verified.set(key, ok);
-    if (!ok)
-      state.linkNote ??= `the signature of ${child.label} does not verify with the key of ${parent.label}`;
+    if (!ok) {
+      // An algorithm the validator cannot check is not a bad signature: say which it is.
+      const scheme = signatureScheme(child.signatureAlgorithm, { allowWeak: true });
+      state.linkNote ??= scheme.ok
+        ? `the signature of ${child.label} does not verify with the key of ${parent.label}`
+        : `${child.label} is signed with an algorithm the validator cannot check (${scheme.reason})`;
+    }
     return ok;
   }
 
@@ -303,7 +329,7 @@ export class ChainValidator {
         if (status.nextUpdate && status.nextUpdate < validUntil) validUntil = status.nextUpdate;
       }
     }
-    return { valid: true, path: path.map((c) => c.der), validUntil };
+    return { valid: true, path: path.map((c) => c.der), certificates: [...path], validUntil };
   }
 
   /** The first structural reason this path is unacceptable, or undefined. */

@@ -1,7 +1,7 @@
-import type { ChainValidator } from './chain_validator';
+import type { ChainValidator } from '../path/chain_validator';
 import type { CandidateChain, ClientIdentityVerdict, ClientIdentityVerifier } from './client_identity';
-import { ParsedCertificate } from './parsed_certificate';
-import { identityFromQwac } from './qwac_identity';
+import type { ParsedCertificate } from '../certificate/parsed_certificate';
+import { identityFromQwac } from '../qwac/qwac_identity';
 
 /** How long a refusal may be reused at most; the cache caps it further. */
 const REFUSAL_VALIDITY_MS = 60_000;
@@ -23,9 +23,11 @@ export class QwacIdentityVerifier implements ClientIdentityVerifier {
     });
     if (!result.valid)
       return { ok: false, code: result.code, reason: result.reason, validUntil: refusalUntil };
-    const qwac = identityFromQwac(chain.leaf);
+    // The leaf as path validation parsed it: the PSD2 data is read from the same object, not parsed again.
+    const leaf = result.certificates[0] as ParsedCertificate;
+    const qwac = identityFromQwac(leaf);
     if (!qwac.ok) return { ok: false, code: qwac.code, reason: qwac.reason, validUntil: refusalUntil };
-    const dnsNames = (new ParsedCertificate(chain.leaf).subjectAltNames ?? []).flatMap((name) =>
+    const dnsNames = (leaf.subjectAltNames ?? []).flatMap((name) =>
       name.type === 'dns' ? [name.value] : [],
     );
     return { ok: true, identity: { ...qwac.identity, dnsNames }, validUntil: result.validUntil };
