@@ -32,10 +32,12 @@ import type { PresentedAccessToken } from './oauth/access_token_verifier';
 import { OAuthService } from './oauth/oauth_service';
 import { TrustMaterialError, TrustStore } from './pki/path/trust_store';
 import { loadSandboxBank } from './store/load_sandbox_bank';
-import { oauthMigrations } from './store/oauth_migrations';
 import { OAuthRepositoryKysely } from './store/oauth_repository_kysely';
 import type { OAuthTables } from './store/oauth_schema';
-import { openStore, type Store } from './store/open_store';
+import { openGatewayStore } from './store/open_gateway_store';
+import type { Store } from './store/open_store';
+import { KyselyTppStopList } from './store/kysely_tpp_stop_list';
+import { StopListView } from './tpp/stop_list';
 import { TrustedProxies } from './tls/forwarded_certificate';
 import { createGatewayServer, type ServerLimitOverrides } from './tls/gateway_server';
 import { whenCompleteChainBudgetExhausted } from './tls/peer_certificate';
@@ -129,8 +131,11 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
     config.databaseUrl.startsWith('sqlite:') && !config.databaseUrl.startsWith('sqlite::memory:')
       ? `sqlite:${path.resolve(baseDir, config.databaseUrl.slice('sqlite:'.length))}`
       : config.databaseUrl;
-  const store = await openStore(databaseUrl, { extraMigrations: oauthMigrations, logger });
+  const store = await openGatewayStore(databaseUrl, logger);
   await loadSandboxBank(store.db, buildSandboxBank(readSandboxBankFixture()));
+
+  const stopList = new StopListView(new KyselyTppStopList(store.db), { logger });
+  await stopList.load();
 
   const consents = new ConsentService({ repository: store.consents, accounts: store.accounts });
   const oauth = new OAuthService({
@@ -195,6 +200,7 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
     trustedProxies,
     routers: [oauthRouter, ais.router],
     direct: ais,
+    stopList,
     publicPaths: [
       ...PUBLIC_PATHS,
       ...OAUTH_BROWSER_PATHS.map((p) => new RegExp(`^${p.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`)),

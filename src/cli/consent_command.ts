@@ -5,7 +5,7 @@ import { CONSENT_STATUSES, type Consent, type ConsentStatus } from '../consent/c
 import { ConsentService } from '../consent/consent_service';
 import { GatewayError } from '../errors/gateway_error';
 import { loadSandboxBank } from '../store/load_sandbox_bank';
-import { openStore } from '../store/open_store';
+import { openGatewayStore } from '../store/open_gateway_store';
 
 export interface ConsentCommandParams {
   env?: Env;
@@ -21,7 +21,7 @@ export function consentCommand(params: ConsentCommandParams = {}): Command {
   const out = params.out ?? ((line: string) => process.stdout.write(`${line}\n`));
 
   const withService = async <T>(action: (service: ConsentService) => Promise<T>): Promise<T> => {
-    const store = await openStore(loadDatabaseUrl(params.env ?? process.env));
+    const store = await openGatewayStore(loadDatabaseUrl(params.env ?? process.env));
     try {
       // PSUs must exist to authorise against, even if the gateway itself never started on this store.
       await loadSandboxBank(store.db, buildSandboxBank(readSandboxBankFixture()));

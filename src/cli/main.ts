@@ -6,6 +6,7 @@ import { fixturesCommand } from './fixtures_command';
 import { consentCommand } from './consent_command';
 import { conformanceCommand } from './conformance_command';
 import { benchCommand } from './bench_command';
+import { tppCommand } from './tpp_command';
 
 export function buildProgram(): Command {
   const program = new Command('psd2-gateway')
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   program.addCommand(cert);
   program.addCommand(fixturesCommand());
   program.addCommand(consentCommand());
+  program.addCommand(tppCommand());
   program.addCommand(conformanceCommand());
   program.addCommand(benchCommand());
   return program;

@@ -80,6 +80,19 @@ export interface TransactionsTable {
   end_to_end_id: string | null;
 }
 
+/** TPPs the bank has stopped (`psd2-gateway tpp block`): refused with CERTIFICATE_BLOCKED. */
+export interface TppStopListTable {
+  /** An organizationIdentifier or an x5t#S256 leaf thumbprint. */
+  subject: string;
+  reason: string;
+  blocked_at: string;
+}
+
+export interface TppStopListVersionTable {
+  id: number;
+  version: number;
+}
+
 export interface Database {
   consents: ConsentsTable;
   consent_usage: ConsentUsageTable;
@@ -87,4 +100,6 @@ export interface Database {
   accounts: AccountsTable;
   balances: BalancesTable;
   transactions: TransactionsTable;
+  tpp_stop_list: TppStopListTable;
+  tpp_stop_list_version: TppStopListVersionTable;
 }

@@ -1,12 +1,17 @@
 import type { Env } from '../../src/config/config';
 import { startGateway, type RunningGateway } from '../../src/gateway';
+import type { ServerLimitOverrides } from '../../src/tls/gateway_server';
 import { testPkiFiles } from './test_pki';
 
 /**
  * The real gateway on 127.0.0.1 (a free port), configured only through GATEWAY_* variables with the
  * run's fixture PKI and the given database.
  */
-export function startTestGateway(databaseUrl: string, extraEnv: Env = {}): Promise<RunningGateway> {
+export function startTestGateway(
+  databaseUrl: string,
+  extraEnv: Env = {},
+  serverLimits?: ServerLimitOverrides,
+): Promise<RunningGateway> {
   const files = testPkiFiles();
   return startGateway({
     env: {
@@ -20,5 +25,6 @@ export function startTestGateway(databaseUrl: string, extraEnv: Env = {}): Promi
       GATEWAY_LOG_LEVEL: 'silent',
       ...extraEnv,
     },
+    ...(serverLimits !== undefined ? { serverLimits } : {}),
   });
 }
