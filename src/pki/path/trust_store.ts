@@ -1,4 +1,5 @@
-import { statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { Logger } from '../../audit/logger';
 import { CachedIdentityVerifier } from '../identity/cached_identity_verifier';
 import { presentedChainKey } from './chain_key';
@@ -171,7 +172,10 @@ export class TrustStore {
     return true;
   }
 
-  /** Reload when any CRL file's size or modification time changed. */
+  /**
+   * Reload when any CRL file's content changed. Compared by hash, not size and mtime: a file replaced with
+   * `cp -p` or `rsync -t` can keep both, and a CRL of the same length is the usual case.
+   */
   reloadIfChanged(): boolean {
     const stamps = this.stampFiles();
     if (stamps === this.fileStamps) return false;
@@ -189,8 +193,7 @@ export class TrustStore {
     return this.options.crlFiles
       .map((file) => {
         try {
-          const s = statSync(file);
-          return `${file}:${s.size}:${s.mtimeMs}`;
+          return `${file}:${createHash('sha256').update(readFileSync(file)).digest('hex')}`;
         } catch {
           return `${file}:missing`;
         }
