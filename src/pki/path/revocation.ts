@@ -269,6 +269,18 @@ export class CrlRevocationChecker implements RevocationChecker {
     return n;
   }
 
+  /** The loaded CRLs whose nextUpdate has passed at `at`: each one refuses every TPP of its issuer. */
+  staleAt(at: Date): { label: string; nextUpdate: Date }[] {
+    const stale: { label: string; nextUpdate: Date }[] = [];
+    for (const list of this.byIssuer.values()) {
+      for (const crl of list) {
+        if (crl.nextUpdate !== undefined && crl.nextUpdate < at)
+          stale.push({ label: crl.label, nextUpdate: crl.nextUpdate });
+      }
+    }
+    return stale;
+  }
+
   /** Replaces the whole CRL set, all or nothing: on any parse error the old set stays and this throws. */
   replace(crls: Uint8Array[]): void {
     this.install(parseAll(crls));

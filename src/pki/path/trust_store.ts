@@ -136,6 +136,13 @@ export class TrustStore {
     if (options.intermediatesFile !== undefined)
       await checkIntermediates(intermediates, anchorDer, revocation, options.intermediatesFile, now);
     const store = new TrustStore(anchorDer, intermediates, revocation, options);
+    for (const stale of revocation.staleAt(now)) {
+      // Loud, not fatal: the CA may publish any minute, and the old CRL refuses rather than admits.
+      options.logger.error(
+        { event: 'crl_stale_at_start', crl: stale.label, nextUpdate: stale.nextUpdate.toISOString() },
+        `${stale.label} is already stale (nextUpdate ${stale.nextUpdate.toISOString()}): every certificate it covers is refused until a fresh CRL is installed`,
+      );
+    }
     options.logger.info(
       {
         event: 'trust_store_loaded',

@@ -1,6 +1,6 @@
 /**
  * Issue 17.2: a CRL file replaced with one of the same size and modification time (`cp -p`, `rsync -t`)
- * must still be noticed; size and mtime alone missed it.
+ * must still be noticed; size and mtime alone missed it. A CRL already stale at start is logged loudly.
  */
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -12,6 +12,7 @@ import { x509 } from '../../src/fixtures/x509';
 import { encodePem } from '../../src/pki/asn1/pem';
 import { TrustStore } from '../../src/pki/path/trust_store';
 import { testPkiFiles } from '../helpers/test_pki';
+import { LogCapture } from '../helpers/tls_gateway_harness';
 
 describe('CRL file watch', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'psd2-crl-watch-'));
@@ -49,5 +50,26 @@ describe('CRL file watch', () => {
     utimesSync(crlFile, stamp, stamp);
     expect(store.reloadIfChanged()).toBe(true);
     expect(store.reloadIfChanged()).toBe(false);
+  });
+
+  it('logs an error at start for a CRL that is already stale', async () => {
+    const files = testPkiFiles();
+    const crlFile = files.crls[0] as string;
+    const nextUpdate = new x509.X509Crl(readFileSync(crlFile, 'utf8')).nextUpdate as Date;
+    const log = new LogCapture();
+    await TrustStore.load({
+      anchorFile: files.anchor,
+      crlFiles: [crlFile],
+      logger: createLogger('info', log),
+      now: new Date(nextUpdate.getTime() + 1000),
+    });
+    expect(log.lines).toContainEqual(
+      expect.objectContaining({
+        level: 50,
+        event: 'crl_stale_at_start',
+        nextUpdate: nextUpdate.toISOString(),
+        msg: expect.stringMatching(/is already stale .* every certificate it covers is refused/),
+      }),
+    );
   });
 });
