@@ -115,6 +115,7 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
     trustStore = await TrustStore.load({
       anchorFile: config.trustAnchorFile,
       crlFiles: config.crlFiles,
+      crlGraceSeconds: config.crlGraceSeconds,
       intermediatesFile: config.intermediatesFile,
       logger,
     });

@@ -16,6 +16,8 @@ export interface TrustStoreOptions {
   /** PEM bundle of issuing CAs offered to path building (GATEWAY_INTERMEDIATES). */
   intermediatesFile?: string | undefined;
   logger: Logger;
+  /** GATEWAY_CRL_GRACE_SECONDS: how long past nextUpdate a CRL still counts; default 0. */
+  crlGraceSeconds?: number;
   /** When the anchor and intermediates are checked; default now. */
   now?: Date;
 }
@@ -130,7 +132,7 @@ export class TrustStore {
     }
     const anchorDer = anchors[0] as Buffer;
     checkAnchor(anchorDer, options.anchorFile, now);
-    const revocation = CrlRevocationChecker.fromFiles(options.crlFiles);
+    const revocation = CrlRevocationChecker.fromFiles(options.crlFiles, options.crlGraceSeconds ?? 0);
     const intermediates =
       options.intermediatesFile === undefined ? [] : readMaterial('intermediates', options.intermediatesFile);
     if (options.intermediatesFile !== undefined)
