@@ -29,6 +29,7 @@ export const PUBLIC_PATHS: readonly RegExp[] = [
   /^\/oauth2\/authorize$/,
   /^\/oauth2\/assets\/[A-Za-z0-9._-]+$/,
   /^\/openapi\.json$/,
+  /^\/bank-connector\.json$/,
   /^\/docs(\/[A-Za-z0-9._-]*)?$/,
 ];
 

@@ -11,8 +11,9 @@ import path from 'node:path';
 import type https from 'node:https';
 import { ConsentAuthorisationAdapter } from './adapters/consent_authorisation_adapter';
 import { PsuDirectoryAdapter } from './adapters/psu_directory_adapter';
-import { buildSandboxBank, readSandboxBankFixture } from './accounts/sandbox_bank';
 import { createAisApi } from './api/ais_api';
+import type { BankConnector } from './bank/bank_connector';
+import { openBankConnector } from './bank/open_bank_connector';
 import { createOAuthRouter, OAUTH_BROWSER_PATHS } from './api/oauth_routes';
 import { requireTppIdentity } from './api/request_context';
 import { createApp, PUBLIC_PATHS } from './app';
@@ -31,7 +32,6 @@ import { ensureFixturePki } from './fixtures/fixture_pki';
 import type { PresentedAccessToken } from './oauth/access_token_verifier';
 import { OAuthService } from './oauth/oauth_service';
 import { TrustMaterialError, TrustStore } from './pki/path/trust_store';
-import { loadSandboxBank } from './store/load_sandbox_bank';
 import { OAuthRepositoryKysely } from './store/oauth_repository_kysely';
 import type { OAuthTables } from './store/oauth_schema';
 import { openGatewayStore } from './store/open_gateway_store';
@@ -73,6 +73,8 @@ export interface RunningGateway {
   server: https.Server;
   trustStore: TrustStore;
   store: Store;
+  /** The bank's books: the embedded sandbox or the HTTP connector (its `ping` is the readiness check). */
+  bank: BankConnector;
   logger: Logger;
   close(): Promise<void>;
 }
@@ -133,17 +135,17 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
       ? `sqlite:${path.resolve(baseDir, config.databaseUrl.slice('sqlite:'.length))}`
       : config.databaseUrl;
   const store = await openGatewayStore(databaseUrl, logger);
-  await loadSandboxBank(store.db, buildSandboxBank(readSandboxBankFixture()));
+  const bank = await openBankConnector(config.bank, { db: store.db, logger, sandbox: config.sandbox });
 
   const stopList = new StopListView(new KyselyTppStopList(store.db), { logger });
   await stopList.load();
 
-  const consents = new ConsentService({ repository: store.consents, accounts: store.accounts });
+  const consents = new ConsentService({ repository: store.consents, accounts: bank.connector });
   const oauth = new OAuthService({
     // Same connection, disjoint tables: Kysely's table map is invariant, so the view is narrowed by a cast.
     repository: new OAuthRepositoryKysely(store.db as unknown as Kysely<OAuthTables>),
     consents: new ConsentAuthorisationAdapter(consents),
-    psus: new PsuDirectoryAdapter(store.accounts),
+    psus: new PsuDirectoryAdapter(bank.connector, bank.signIn),
     options: { issuer: config.publicUrl },
     logger,
   });
@@ -158,7 +160,7 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
   };
   const ais = await createAisApi({
     consents,
-    accounts: store.accounts,
+    accounts: bank.connector,
     logger,
     publicUrl: config.publicUrl,
     // Both checks read the same token record: one lookup per request.
@@ -231,7 +233,7 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
       : config.host;
   const url = `https://${hostForUrl}:${port}`;
   logger.info(
-    { event: 'listening', url, mode: config.mode, database: store.dialect },
+    { event: 'listening', url, mode: config.mode, database: store.dialect, bank: config.bank.kind },
     `psd2-gateway listening on ${url}`,
   );
 
@@ -243,6 +245,7 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
     server,
     trustStore,
     store,
+    bank: bank.connector,
     logger,
     close: async () => {
       if (closed) return;
@@ -253,6 +256,7 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
         server.closeIdleConnections();
         setTimeout(() => server.closeAllConnections(), 2000).unref();
       });
+      await bank.connector.close();
       await store.close();
     },
   };

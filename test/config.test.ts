@@ -9,9 +9,9 @@ describe('loadConfig', () => {
   });
 
   it('refuses to start in production without key material', () => {
-    expect(() => loadConfig({ GATEWAY_MODE: 'production' }, { fixturesPending: true })).toThrow(
-      /GATEWAY_TRUST_ANCHOR: required/,
-    );
+    expect(() =>
+      loadConfig({ GATEWAY_MODE: 'production', GATEWAY_SANDBOX: 'true' }, { fixturesPending: true }),
+    ).toThrow(/GATEWAY_TRUST_ANCHOR: required/);
   });
 
   it('names a missing file', () => {
@@ -92,6 +92,7 @@ describe('forwarded certificates configuration (issue 11.3)', () => {
         GATEWAY_TLS_KEY: files.serverKey,
         GATEWAY_TRUSTED_PROXIES: `10.0.0.5,${range}`,
         GATEWAY_FORWARDED_CERT_HEADER: 'client-cert',
+        GATEWAY_SANDBOX: 'true',
       };
       expect(() => loadConfig(env, { fixturesPending: true })).toThrow(
         new RegExp(

@@ -20,6 +20,8 @@ function productionEnv(): Record<string, string> {
     GATEWAY_TRUST_ANCHOR: files.anchor,
     GATEWAY_TLS_CERT: files.serverChain,
     GATEWAY_TLS_KEY: files.serverKey,
+    // Production needs a bank (or GATEWAY_SANDBOX=true): see test/bank/production_bank.test.ts.
+    GATEWAY_BANK_URL: 'https://core.bank.internal',
   };
 }
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../config/project_root';
-import type { Account, Balance, Transaction } from './account_service';
+import type { Account, Balance, Transaction } from '../bank/bank_connector';
 import { isValidIban } from './iban';
 
 /**
@@ -27,6 +27,8 @@ interface FixtureAccount {
   cashAccountType: string;
   openingBalance: string;
   creditLimit: string;
+  /** The PSU allows TPPs to confirm funds on this account (bank-held PIIS consent). */
+  fundsConfirmation?: boolean;
   monthlyIncome?: Counterparty;
   monthlyRent?: Counterparty;
 }
@@ -45,7 +47,7 @@ export interface SandboxBankFixture {
 
 export interface SandboxBank {
   psus: { psuId: string; displayName: string; password: string }[];
-  accounts: (Account & { creditLimit: string })[];
+  accounts: (Account & { creditLimit: string; fundsConfirmation: boolean })[];
   balances: Map<string, Balance[]>;
   transactions: Map<string, Transaction[]>;
 }
@@ -139,6 +141,7 @@ export function buildSandboxBank(fixture: SandboxBankFixture): SandboxBank {
         cashAccountType: account.cashAccountType,
         psuId: psu.psuId,
         creditLimit: account.creditLimit,
+        fundsConfirmation: account.fundsConfirmation === true,
       });
 
       const drafts: Draft[] = [];

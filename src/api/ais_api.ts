@@ -5,7 +5,8 @@ import { parse as parseQueryString } from 'node:querystring';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { OpenAPIBackend } from 'openapi-backend';
 import type { OpenAPIV3 } from 'openapi-types';
-import type { AccountService } from '../accounts/account_service';
+import type { BankConnector } from '../bank/bank_connector';
+import { readBankContractText } from '../bank/bank_contract';
 import type { Logger } from '../audit/logger';
 import { PROJECT_ROOT } from '../config/project_root';
 import type { ConsentService } from '../consent/consent_service';
@@ -40,7 +41,7 @@ export const AIS_OPENAPI_FILE = path.join(PROJECT_ROOT, 'openapi', 'ais.json');
 
 export interface AisApiDeps {
   consents: ConsentService;
-  accounts: AccountService;
+  accounts: BankConnector;
   logger: Logger;
   /** Origin used in absolute links (Location, scaOAuth). */
   publicUrl: string;
@@ -152,7 +153,16 @@ export async function createAisApi(deps: AisApiDeps): Promise<AisApi> {
   const specText = readFileSync(AIS_OPENAPI_FILE, 'utf8');
   const spec = JSON.parse(specText) as OpenAPIV3.Document;
   const headerNames = headerNamesOf(spec);
-  const docsHtml = renderOpenApiDocs(spec, '/docs/style.css');
+  const docsHtml = renderOpenApiDocs(spec, '/docs/style.css', {
+    document: '/openapi.json',
+    related: [{ href: '/docs/bank-connector', text: 'bank connector contract (what the bank implements)' }],
+  });
+  const bankContractText = readBankContractText();
+  const bankDocsHtml = renderOpenApiDocs(
+    JSON.parse(bankContractText) as OpenAPIV3.Document,
+    '/docs/style.css',
+    { document: '/bank-connector.json', related: [{ href: '/docs', text: 'TPP-facing API' }] },
+  );
   const { logger } = deps;
 
   const handlerDeps: AisHandlerDeps = {
@@ -255,7 +265,11 @@ export async function createAisApi(deps: AisApiDeps): Promise<AisApi> {
           'AIS request refused',
         );
       }
-      return { status: error.status, body: toTppMessages(error) };
+      return {
+        status: error.status,
+        body: toTppMessages(error),
+        ...(error.headers !== undefined ? { headers: { ...error.headers } } : {}),
+      };
     }
     logger.error({ method: req.method, path, err: error }, 'AIS request failed');
     return { status: 500, body: toTppMessages(new InternalServerError('unexpected error')) };
@@ -315,6 +329,12 @@ export async function createAisApi(deps: AisApiDeps): Promise<AisApi> {
   });
   router.get('/docs', (_req, res) => {
     res.type('html').send(docsHtml);
+  });
+  router.get('/bank-connector.json', (_req, res) => {
+    res.type('application/json').send(bankContractText);
+  });
+  router.get('/docs/bank-connector', (_req, res) => {
+    res.type('html').send(bankDocsHtml);
   });
   router.get('/docs/style.css', (_req, res) => {
     res.type('text/css').send(OPENAPI_DOCS_CSS);

@@ -66,6 +66,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       method: req.method,
       path: req.path,
     });
+    for (const [name, value] of Object.entries(gatewayError.headers ?? {})) res.setHeader(name, value);
     res
       .status(gatewayError.status)
       .type('application/json')

@@ -62,6 +62,16 @@ function hidden(csrfToken: string): string {
 }
 
 export function signInPage(chrome: PageChrome, view: SignInView): string {
+  if (!view.passwordSignIn) {
+    return layout(
+      chrome,
+      'Sign in',
+      `<h1>Sign in to ${esc(chrome.bankName)}</h1>
+<p class="lead"><strong>${esc(view.tpp.name)}</strong> asks for access to your account information.</p>
+${tppSummary(view.tpp, 'Requested by')}
+<p id="sign-in-unavailable" class="error" role="alert">Signing in here requires ${esc(chrome.bankName)}'s identity provider, which is not set up for this gateway. No password can be entered on this page. Return to the app you came from.</p>`,
+    );
+  }
   const failed = view.error === 'credentials';
   const describedBy = failed ? ' aria-describedby="sign-in-error" aria-invalid="true"' : '';
   const error = failed

@@ -132,7 +132,18 @@ function renderSchema(name: string, schema: OpenAPIV3.ReferenceObject | OpenAPIV
   return out.join('\n');
 }
 
-export function renderOpenApiDocs(doc: OpenAPIV3.Document, stylesheetHref: string): string {
+export interface DocsLinks {
+  /** Where the document itself is served, e.g. `/openapi.json`. */
+  document: string;
+  /** Other rendered documents to link from this one. */
+  related?: readonly { href: string; text: string }[];
+}
+
+export function renderOpenApiDocs(
+  doc: OpenAPIV3.Document,
+  stylesheetHref: string,
+  links: DocsLinks = { document: '/openapi.json' },
+): string {
   const operations: string[] = [];
   const toc: string[] = [];
   for (const [path, item] of Object.entries(doc.paths)) {
@@ -155,7 +166,11 @@ export function renderOpenApiDocs(doc: OpenAPIV3.Document, stylesheetHref: strin
     `<link rel="stylesheet" href="${escapeHtml(stylesheetHref)}">`,
     '</head><body><main>',
     `<h1>${escapeHtml(doc.info.title)}</h1>`,
-    `<p class="version">version ${escapeHtml(doc.info.version)} · <a href="/openapi.json">openapi.json</a></p>`,
+    `<p class="version">version ${escapeHtml(doc.info.version)} · <a href="${escapeHtml(links.document)}">${escapeHtml(links.document.replace(/^\//, ''))}</a>${(
+      links.related ?? []
+    )
+      .map((r) => ` · <a href="${escapeHtml(r.href)}">${escapeHtml(r.text)}</a>`)
+      .join('')}</p>`,
     `<p>${escapeHtml(doc.info.description ?? '')}</p>`,
     `<nav><h2>Endpoints</h2><ul>${toc.join('')}</ul></nav>`,
     '<h2>Operations</h2>',

@@ -38,7 +38,10 @@ export function readHeaders(consentId: string, accessToken: string): Record<stri
   };
 }
 
-export async function authorisedReadSession(pki: BenchPki, baseUrl: string): Promise<ReadSession> {
+export async function authorisedReadSession(
+  pki: Pick<BenchPki, 'anchorPem' | 'alice'>,
+  baseUrl: string,
+): Promise<ReadSession> {
   const alice = new TppClient({
     baseUrl,
     anchorPem: pki.anchorPem,

@@ -51,7 +51,18 @@ export function evaluateTargets(run: BenchRun): TargetVerdict[] {
   const b = byId(run, 'b');
   const c = byId(run, 'c');
   const d = byId(run, 'd');
+  const e = byId(run, 'e');
   const targets: TargetVerdict[] = [
+    verdict(
+      {
+        id: 'connector-cpu',
+        description: '(e) gateway CPU per read through the bank connector vs (c) in-process',
+        unit: 'x',
+        threshold: '<= 1.5',
+      },
+      ratio(e?.cpuUsPerRequest, c?.cpuUsPerRequest),
+      (v) => v <= 1.5,
+    ),
     verdict(
       {
         id: 'reads-vs-express',
@@ -186,6 +197,13 @@ export function formatReport(run: BenchRun, targets: TargetVerdict[]): string {
       ),
       '',
     );
+    const connector = byId(run, 'e');
+    if (connector?.bankCpuUsPerRequest !== undefined) {
+      out.push(
+        `(e) the sandbox bank process behind the connector: ${fmt(connector.bankCpuUsPerRequest)} CPU µs per read (not in the gateway's figure)`,
+        '',
+      );
+    }
   }
   if (run.handshakes.length > 0) {
     const ha = handshakesOf(run, 'a');

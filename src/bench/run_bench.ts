@@ -28,7 +28,17 @@ import { seedConsents } from './seed_consents';
 import type { ServerJob } from './server_child';
 import { measureValidation, type ValidationResult } from './validation_bench';
 
-export const SCENARIO_IDS = ['validation', 'a', 'b', 'c', 'd', 'handshakes', 'scale', 'workers'] as const;
+export const SCENARIO_IDS = [
+  'validation',
+  'a',
+  'b',
+  'c',
+  'd',
+  'e',
+  'handshakes',
+  'scale',
+  'workers',
+] as const;
 export type ScenarioId = (typeof SCENARIO_IDS)[number];
 
 export interface BenchOptions {
@@ -72,7 +82,9 @@ export interface Throughput {
 }
 
 export interface ScenarioResult extends Throughput {
-  id: 'a' | 'b' | 'c' | 'd';
+  id: 'a' | 'b' | 'c' | 'd' | 'e';
+  /** (e): CPU the sandbox bank process spent per gateway request, reported apart from the gateway's. */
+  bankCpuUsPerRequest?: number;
   name: string;
   /** Peak RSS of the server process during the measurement. */
   rssMb?: number;
@@ -304,7 +316,7 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
       run.validation = await measureValidation({ pki: pki.fixture, poolSize: 200, warmIterations: 300_000 });
     }
 
-    const needsServers = (['a', 'b', 'c', 'd', 'handshakes', 'scale'] as const).some(want);
+    const needsServers = (['a', 'b', 'c', 'd', 'e', 'handshakes', 'scale'] as const).some(want);
     if (needsServers) loader = LoadGenerator.start(loadCpu);
 
     const start = async (job: Omit<ServerJob, 'port' | 'tls'>, cpus = serverCpu) => {
@@ -323,9 +335,11 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
       request: { path: string; headers: Record<string, string> },
       tls: ClientTls,
       measureMs = durationMs,
+      behind?: ServerHandle,
     ) => {
       const rss = sampleRss(server.pids);
       const cpuBefore = server.pids.map(cpuMs);
+      const behindBefore = behind?.pids.map(cpuMs);
       const result = await gen.run({
         type: 'load',
         origin: `https://127.0.0.1:${server.port}`,
@@ -345,8 +359,25 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
       }, 0);
       if (cpu !== undefined && result.total !== undefined && result.total > 0)
         result.cpuUsPerRequest = (cpu * 1000) / result.total;
+      // The bank behind the gateway: its CPU per gateway request, apart from the gateway's own.
+      let behindCpuUsPerRequest: number | undefined;
+      if (
+        behind !== undefined &&
+        behindBefore !== undefined &&
+        result.total !== undefined &&
+        result.total > 0
+      ) {
+        const spent = behind.pids.reduce<number | undefined>((sum, pid, i) => {
+          const before = behindBefore[i];
+          const after = cpuMs(pid);
+          return sum === undefined || before === undefined || after === undefined
+            ? undefined
+            : sum + after - before;
+        }, 0);
+        if (spent !== undefined) behindCpuUsPerRequest = (spent * 1000) / result.total;
+      }
       const memory = await server.memory();
-      return { result, rssMb: rss(), memory };
+      return { result, rssMb: rss(), memory, behindCpuUsPerRequest };
     };
     const handshakes = async (
       server: ServerHandle,
@@ -373,12 +404,22 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
 
     let dbCounter = 0;
     const sqliteUrl = () => `sqlite:${path.join(dir, `gateway-${dbCounter++}.db`)}`;
-    const gatewayJob = async (databaseUrl: string, workers = 1) => {
+    const gatewayJob = async (databaseUrl: string, workers = 1, extraEnv: Record<string, string> = {}) => {
       const port = await freePort();
-      return { kind: 'gateway' as const, env: gatewayEnv(pki, databaseUrl, port), workers, port };
+      return {
+        kind: 'gateway' as const,
+        env: { ...gatewayEnv(pki, databaseUrl, port), ...extraEnv },
+        workers,
+        port,
+      };
     };
-    const startGatewayServer = async (databaseUrl: string, cpus = serverCpu, workers = 1) => {
-      const job = await gatewayJob(databaseUrl, workers);
+    const startGatewayServer = async (
+      databaseUrl: string,
+      cpus = serverCpu,
+      workers = 1,
+      extraEnv: Record<string, string> = {},
+    ) => {
+      const job = await gatewayJob(databaseUrl, workers, extraEnv);
       const execArgv = options.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir] : [];
       const handle = await startServer({ ...job, tls: tlsFiles }, cpus, execArgv);
       servers.push(handle);
@@ -396,6 +437,22 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
     const bareExpress = want('b') ? await start({ kind: 'bare-express' }) : undefined;
     const gateway =
       want('c') || want('d') || want('handshakes') ? await startGatewayServer(sqliteUrl()) : undefined;
+    // (e): the same read with the bank in its own process behind the HTTP connector. The bank is not
+    // pinned: it gets whatever core is free, and its CPU is reported apart from the gateway's.
+    const sandboxBank = want('e')
+      ? await start(
+          { kind: 'sandbox-bank', database: path.join(dir, `sandbox-bank-${dbCounter++}.db`) },
+          undefined,
+        )
+      : undefined;
+    const connectorGateway =
+      sandboxBank === undefined
+        ? undefined
+        : await startGatewayServer(sqliteUrl(), serverCpu, 1, {
+            GATEWAY_BANK_URL: `http://127.0.0.1:${sandboxBank.port}`,
+            // The sandbox's customers sign in at the gateway; their accounts come from the bank process.
+            GATEWAY_SANDBOX: 'true',
+          });
     /** Access tokens live 5 minutes: a fresh consent and token well before that. */
     const renewedReadSession = (server: ServerHandle): (() => Promise<ReadSession>) => {
       let read: ReadSession | undefined;
@@ -414,11 +471,18 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
             throw new Error('no gateway');
           }
         : renewedReadSession(gateway);
+    const connectorRead =
+      connectorGateway === undefined
+        ? async (): Promise<ReadSession> => {
+            throw new Error('no gateway');
+          }
+        : renewedReadSession(connectorGateway);
     const mallorysRequest = { path: '/v1/accounts', headers: { accept: 'application/json' } };
     const plan: {
       id: ScenarioResult['id'];
       name: string;
       server: ServerHandle | undefined;
+      behind?: ServerHandle;
       request: () => Promise<{ path: string; headers: Record<string, string> }>;
       tls: ClientTls;
     }[] = [
@@ -450,6 +514,14 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
         request: async () => mallorysRequest,
         tls: mallory,
       },
+      {
+        id: 'e' as const,
+        name: 'gateway: balances read through the HTTP bank connector',
+        server: connectorGateway,
+        ...(sandboxBank !== undefined ? { behind: sandboxBank } : {}),
+        request: connectorRead,
+        tls: alice,
+      },
     ].filter((p) => want(p.id));
     const handshakePlan = want('handshakes')
       ? [
@@ -464,7 +536,7 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
       : [];
     const loadRounds = new Map<
       string,
-      { results: LoadResult[]; rss: number[]; memory?: Record<string, number> }
+      { results: LoadResult[]; rss: number[]; behindCpu: number[]; memory?: Record<string, number> }
     >();
     const handshakeRounds = new Map<string, { bare: LoadResult[]; withRequest: LoadResult[] }>();
     for (let round = 1; round <= options.rounds; round++) {
@@ -472,15 +544,17 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
         if (item.server === undefined) continue;
         const request = await item.request();
         log(`round ${round}/${options.rounds}: (${item.id}) ${item.name}`);
-        const { result, rssMb, memory } = await load(
+        const { result, rssMb, memory, behindCpuUsPerRequest } = await load(
           loader as LoadGenerator,
           item.server,
           request,
           item.tls,
           roundMs,
+          item.behind,
         );
-        const entry = loadRounds.get(item.id) ?? { results: [], rss: [] };
+        const entry = loadRounds.get(item.id) ?? { results: [], rss: [], behindCpu: [] };
         entry.results.push(result);
+        if (behindCpuUsPerRequest !== undefined) entry.behindCpu.push(behindCpuUsPerRequest);
         if (memory !== undefined) entry.memory = memory;
         if (rssMb !== undefined) entry.rss.push(rssMb);
         loadRounds.set(item.id, entry);
@@ -505,6 +579,7 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
         ...combine(entry.results),
         ...(rss ? { rssMb: rss } : {}),
         ...(entry.memory ? { memoryMb: entry.memory } : {}),
+        ...(entry.behindCpu.length > 0 ? { bankCpuUsPerRequest: median(entry.behindCpu) } : {}),
       });
     }
     for (const item of handshakePlan) {
@@ -525,7 +600,8 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
         },
       });
     }
-    for (const server of [bareNode, bareExpress, gateway]) if (server !== undefined) await stop(server);
+    for (const server of [bareNode, bareExpress, gateway, connectorGateway, sandboxBank])
+      if (server !== undefined) await stop(server);
 
     if (want('scale')) {
       // Every store gets its own gateway, all stay up, and the measurements rotate through them round by

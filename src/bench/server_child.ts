@@ -8,11 +8,17 @@ import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Server } from 'node:https';
 import express from 'express';
+import { buildSandboxBank, readSandboxBankFixture } from '../accounts/sandbox_bank';
+import { createLogger } from '../audit/logger';
+import { SandboxBankConnector } from '../bank/sandbox_bank_connector';
+import { startSandboxBankServer } from '../bank/sandbox_bank_server';
 import { runClustered } from '../cluster';
 import { startGateway } from '../gateway';
+import { loadSandboxBank } from '../store/load_sandbox_bank';
+import { openStore } from '../store/open_store';
 import { createGatewayServer } from '../tls/gateway_server';
 
-export type ServerKind = 'bare-node' | 'bare-express' | 'gateway';
+export type ServerKind = 'bare-node' | 'bare-express' | 'gateway' | 'sandbox-bank';
 
 export interface ServerJob {
   kind: ServerKind;
@@ -22,6 +28,8 @@ export interface ServerJob {
   /** Gateway: its whole configuration. */
   env?: Record<string, string>;
   workers?: number;
+  /** Sandbox bank: its own SQLite file (plain HTTP on 127.0.0.1, as `npm run sandbox-bank` serves it). */
+  database?: string;
 }
 
 export type ServerMessage =
@@ -129,11 +137,27 @@ async function startGatewayJob(job: ServerJob): Promise<void> {
   });
 }
 
+async function startSandboxBankJob(job: ServerJob): Promise<void> {
+  const store = await openStore(`sqlite:${job.database ?? ':memory:'}`);
+  await loadSandboxBank(store.db, buildSandboxBank(readSandboxBankFixture()));
+  const server = await startSandboxBankServer({
+    bank: new SandboxBankConnector(store.db),
+    logger: createLogger('silent'),
+    port: job.port,
+  });
+  stopOn(async () => {
+    await server.close();
+    await store.close();
+  });
+  send({ type: 'ready', port: server.port, pids: [process.pid] });
+}
+
 async function main(): Promise<void> {
   const arg = process.argv[2];
   if (arg === undefined) throw new Error('usage: server_child <base64 job>');
   const job = JSON.parse(Buffer.from(arg, 'base64url').toString('utf8')) as ServerJob;
   if (job.kind === 'gateway') await startGatewayJob(job);
+  else if (job.kind === 'sandbox-bank') await startSandboxBankJob(job);
   else await startBare(job);
 }
 

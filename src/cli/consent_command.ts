@@ -4,6 +4,7 @@ import { loadDatabaseUrl, type Env } from '../config/config';
 import { CONSENT_STATUSES, type Consent, type ConsentStatus } from '../consent/consent';
 import { ConsentService } from '../consent/consent_service';
 import { GatewayError } from '../errors/gateway_error';
+import { SandboxBankConnector } from '../bank/sandbox_bank_connector';
 import { loadSandboxBank } from '../store/load_sandbox_bank';
 import { openGatewayStore } from '../store/open_gateway_store';
 
@@ -25,7 +26,9 @@ export function consentCommand(params: ConsentCommandParams = {}): Command {
     try {
       // PSUs must exist to authorise against, even if the gateway itself never started on this store.
       await loadSandboxBank(store.db, buildSandboxBank(readSandboxBankFixture()));
-      return await action(new ConsentService({ repository: store.consents, accounts: store.accounts }));
+      // A development tool over the embedded sandbox: it decides for the sandbox's PSUs only.
+      const accounts = new SandboxBankConnector(store.db);
+      return await action(new ConsentService({ repository: store.consents, accounts }));
     } catch (error) {
       if (error instanceof GatewayError) {
         throw new Error(

@@ -7,6 +7,7 @@ import { consentCommand } from './consent_command';
 import { conformanceCommand } from './conformance_command';
 import { benchCommand } from './bench_command';
 import { tppCommand } from './tpp_command';
+import { sandboxBankCommand } from './sandbox_bank_command';
 
 export function buildProgram(): Command {
   const program = new Command('psd2-gateway')
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   program.addCommand(tppCommand());
   program.addCommand(conformanceCommand());
   program.addCommand(benchCommand());
+  program.addCommand(sandboxBankCommand());
   return program;
 }
 

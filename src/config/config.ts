@@ -44,6 +44,14 @@ export interface GatewayConfig {
   publicUrl: string;
   /** Whether the default (development) configuration uses generated fixture key material. */
   usesFixturePki: boolean;
+  /** Where the bank's books are: the embedded sandbox, or a bank implementing the connector contract. */
+  bank: BankConfig;
+  /**
+   * This deployment is a testing facility: the sandbox's published test customers sign in with their
+   * passwords. True for the embedded sandbox and with GATEWAY_SANDBOX=true; otherwise no sandbox
+   * customer exists anywhere in the gateway.
+   */
+  sandbox: boolean;
   /** What the operator should know at start (logged as warnings): unknown variables, revocation off. */
   warnings: string[];
 }
@@ -61,6 +69,78 @@ export type ForwardedCertHeaderFormat = (typeof FORWARDED_CERT_HEADER_FORMATS)[n
  * production. 10.0.0.0/8 is still a plausible private network; 0.0.0.0/0 or ::/0 never is.
  */
 export const NARROWEST_CATCH_ALL_PREFIX = { ipv4: 8, ipv6: 16 } as const;
+
+/**
+ * GATEWAY_BANK_URL unset: the sandbox bank runs in-process (development, or GATEWAY_SANDBOX=true).
+ * Set: the HTTP connector to a bank implementing `openapi/bank-connector.json`; no sandbox customer exists.
+ */
+export type BankConfig =
+  | { kind: 'sandbox' }
+  | {
+      kind: 'http';
+      /** GATEWAY_BANK_URL: base URL, http:// or https:// (the contract's paths start with /bank/v1). */
+      url: string;
+      /** GATEWAY_BANK_CLIENT_CERT / _KEY: the gateway's client certificate for mutual TLS to the bank. */
+      clientCertFile: string | undefined;
+      clientKeyFile: string | undefined;
+      /** GATEWAY_BANK_CA: the bank's internal CA (never the TPP trust anchor); default the system CAs. */
+      caFile: string | undefined;
+      /** GATEWAY_BANK_TIMEOUT_MS: connect timeout and whole-call deadline. */
+      timeoutMs: number;
+    };
+
+/** GATEWAY_BANK_TIMEOUT_MS default: a bank slower than this is answered 504. */
+export const DEFAULT_BANK_TIMEOUT_MS = 5000;
+
+function loadBankConfig(env: Env, mode: GatewayConfig['mode'], baseDir: string): BankConfig {
+  const urlRaw = nonEmpty(env, 'GATEWAY_BANK_URL');
+  const sandbox = parseBoolean(env, 'GATEWAY_SANDBOX', false);
+  const tlsVariables = ['GATEWAY_BANK_CLIENT_CERT', 'GATEWAY_BANK_CLIENT_KEY', 'GATEWAY_BANK_CA'] as const;
+  if (urlRaw === undefined) {
+    // PSD2 RTS Art. 30(5): a testing facility is a deliberate choice, never what production falls into.
+    if (mode === 'production' && !sandbox) {
+      throw new ConfigError(
+        'GATEWAY_BANK_URL',
+        "required when GATEWAY_MODE=production: the URL of the bank's connector (openapi/bank-connector.json); set GATEWAY_SANDBOX=true only for the bank's public testing facility",
+      );
+    }
+    for (const name of [...tlsVariables, 'GATEWAY_BANK_TIMEOUT_MS']) {
+      if (nonEmpty(env, name) !== undefined)
+        throw new ConfigError(name, 'set only together with GATEWAY_BANK_URL');
+    }
+    return { kind: 'sandbox' };
+  }
+  let url: URL;
+  try {
+    url = new URL(urlRaw);
+  } catch {
+    throw new ConfigError('GATEWAY_BANK_URL', `not a URL: ${JSON.stringify(urlRaw)}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new ConfigError('GATEWAY_BANK_URL', `expected http:// or https://, got ${JSON.stringify(urlRaw)}`);
+  if (url.username !== '' || url.password !== '')
+    throw new ConfigError('GATEWAY_BANK_URL', 'must not carry credentials; use GATEWAY_BANK_CLIENT_CERT');
+  const [certEnv, keyEnv, caEnv] = tlsVariables.map((name) => nonEmpty(env, name));
+  if ((certEnv === undefined) !== (keyEnv === undefined)) {
+    throw new ConfigError(
+      certEnv === undefined ? 'GATEWAY_BANK_CLIENT_CERT' : 'GATEWAY_BANK_CLIENT_KEY',
+      'set both GATEWAY_BANK_CLIENT_CERT and GATEWAY_BANK_CLIENT_KEY, or neither',
+    );
+  }
+  if (url.protocol === 'http:' && (certEnv !== undefined || caEnv !== undefined)) {
+    throw new ConfigError('GATEWAY_BANK_URL', 'client certificate or CA given, but the URL is not https://');
+  }
+  const file = (name: string, value: string | undefined) =>
+    value === undefined ? undefined : requireFile(name, value, baseDir);
+  return {
+    kind: 'http',
+    url: url.href.replace(/\/+$/, ''),
+    clientCertFile: file('GATEWAY_BANK_CLIENT_CERT', certEnv),
+    clientKeyFile: file('GATEWAY_BANK_CLIENT_KEY', keyEnv),
+    caFile: file('GATEWAY_BANK_CA', caEnv),
+    timeoutMs: parseInteger(env, 'GATEWAY_BANK_TIMEOUT_MS', DEFAULT_BANK_TIMEOUT_MS, 100, 120_000),
+  };
+}
 
 export class ConfigError extends Error {
   constructor(
@@ -165,7 +245,6 @@ export function loadConfig(environment: Env = process.env, params: LoadConfigPar
     );
   }
   const mode = modeRaw;
-
   // A typo in a name (one S too many on GATEWAY_CRL) would otherwise leave a setting at its default.
   const unknown = unknownGatewayVariables(environment);
   const firstUnknown = unknown[0];
@@ -180,6 +259,10 @@ export function loadConfig(environment: Env = process.env, params: LoadConfigPar
     throw new ConfigError(firstUnknown.name, `${describeUnknown(firstUnknown)}${more}`);
   }
   for (const variable of unknown) warnings.push(`${variable.name}: ${describeUnknown(variable)}`);
+
+  // Before key material: a production start without a bank is the first thing to fix.
+  const bank = loadBankConfig(env, mode, baseDir);
+  const sandbox = bank.kind === 'sandbox' || parseBoolean(env, 'GATEWAY_SANDBOX', false);
 
   const anchorEnv = nonEmpty(env, 'GATEWAY_TRUST_ANCHOR');
   const certEnv = nonEmpty(env, 'GATEWAY_TLS_CERT');
@@ -288,6 +371,8 @@ export function loadConfig(environment: Env = process.env, params: LoadConfigPar
     intermediatesFile,
     publicUrl,
     usesFixturePki,
+    bank,
+    sandbox,
     warnings,
   };
 }

@@ -26,6 +26,12 @@ export const KNOWN_VARIABLES = {
     'the one certificate header the trusted proxy sets (client-cert, nginx, xfcc)',
   GATEWAY_TRUSTED_PROXY_CERT_SHA256: "SHA-256 pins of the proxies' own client certificates",
   GATEWAY_INTERMEDIATES: 'issuing CAs (PEM bundle) offered to path building, each validated to the anchor',
+  GATEWAY_BANK_URL: "base URL of the bank's connector (openapi/bank-connector.json)",
+  GATEWAY_BANK_CLIENT_CERT: 'client certificate the gateway presents to the bank (PEM)',
+  GATEWAY_BANK_CLIENT_KEY: "that client certificate's private key (PEM)",
+  GATEWAY_BANK_CA: "the bank's internal CA for its server certificate (PEM)",
+  GATEWAY_BANK_TIMEOUT_MS: 'connect timeout and deadline of each bank call',
+  GATEWAY_SANDBOX: "this deployment is the bank's public testing facility",
 } as const satisfies Record<`GATEWAY_${string}`, string>;
 
 export type GatewayVariable = keyof typeof KNOWN_VARIABLES;

@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import type { AccountService } from '../accounts/account_service';
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { BankConnector } from '../bank/bank_connector';
 import { isValidIban } from '../accounts/iban';
 import {
   AccessExceeded,
@@ -19,7 +19,7 @@ import { RedirectUriPolicy } from './redirect_uri_policy';
 export interface ConsentServiceOptions {
   repository: ConsentRepository;
   /** Used when a PSU authorises: who the PSU is and which accounts are theirs. */
-  accounts: Pick<AccountService, 'findPsu' | 'accountsOfPsu'>;
+  accounts: Pick<BankConnector, 'findPsu' | 'accountsOfPsu'>;
   clock?: () => Date;
   redirectUriPolicy?: RedirectUriPolicy;
 }
@@ -223,9 +223,15 @@ export class ConsentService {
    */
   async authorise(consentId: string, psuId: string, grantedIbans?: readonly string[]): Promise<Consent> {
     const consent = await this.requireReceived(consentId);
-    const psu = await this.accounts.findPsu(psuId);
+    // The PSU's browser is not the TPP's request: the bank calls get an id of their own.
+    const bank = {
+      requestId: randomUUID(),
+      tppOrganizationIdentifier: consent.owner.organizationIdentifier,
+      consentId: consent.id,
+    };
+    const psu = await this.accounts.findPsu(psuId, bank);
     if (psu === undefined) throw new ResourceUnknown({ text: 'Unknown PSU', detail: psuId }, 404);
-    const own = (await this.accounts.accountsOfPsu(psu.psuId)).map((a) => a.iban);
+    const own = (await this.accounts.accountsOfPsu(psu.psuId, bank)).map((a) => a.iban);
     const grant = computeGrant(consent.access, own, grantedIbans);
     const valid = await this.repository.transition(consent.id, {
       from: ['received'],

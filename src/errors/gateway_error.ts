@@ -29,7 +29,9 @@ export type BerlinGroupCode =
   | 'REQUESTED_FORMATS_INVALID'
   | 'STATUS_INVALID'
   | 'ACCESS_EXCEEDED'
-  | 'INTERNAL_SERVER_ERROR';
+  | 'INTERNAL_SERVER_ERROR'
+  /** 503/504: the bank behind the gateway cannot answer now (HTTP semantics; Berlin Group names no code). */
+  | 'SERVICE_UNAVAILABLE';
 
 export interface GatewayErrorParams {
   /** Shown to the client. Must never contain secrets, stack traces or internal identifiers. */
@@ -50,6 +52,8 @@ export class GatewayError extends Error {
   readonly text: string;
   readonly detail: string | undefined;
   readonly path: string | undefined;
+  /** Response headers the refusal carries, e.g. `Retry-After`. */
+  readonly headers: Readonly<Record<string, string>> | undefined = undefined;
 
   constructor(
     readonly code: BerlinGroupCode,

@@ -53,6 +53,12 @@ export interface Psu {
 }
 
 export interface PsuDirectory {
+  /**
+   * False when the gateway holds no passwords (a real bank behind GATEWAY_BANK_URL): PSUs must sign in
+   * through the bank's identity provider, and the password form is not offered.
+   */
+  readonly passwordSignIn: boolean;
   authenticate(username: string, password: string): Promise<Psu | undefined>;
-  accountsOf(psuId: string): Promise<PsuAccount[]>;
+  /** The PSU's accounts, asked of the bank on behalf of the consent being authorised. */
+  accountsOf(psuId: string, consent: ConsentForAuthorisation): Promise<PsuAccount[]>;
 }

@@ -60,6 +60,8 @@ export interface TppView {
 export interface SignInView {
   csrfToken: string;
   tpp: TppView;
+  /** False: no password form, the page says the bank's identity provider is required. */
+  passwordSignIn: boolean;
   error?: 'credentials';
 }
 
@@ -225,7 +227,11 @@ export class OAuthService {
       expiresAt: new Date(now.getTime() + this.sessionTtl * 1000),
       createdAt: now,
     });
-    return { sessionId, sessionTtlSeconds: this.sessionTtl, view: { csrfToken, tpp: tppView(consent) } };
+    return {
+      sessionId,
+      sessionTtlSeconds: this.sessionTtl,
+      view: { csrfToken, tpp: tppView(consent), passwordSignIn: this.deps.psus.passwordSignIn },
+    };
   }
 
   /** Step 2, the sign-in form. */
@@ -237,6 +243,12 @@ export class OAuthService {
   }): Promise<SignInResult> {
     const session = await this.loadSession(params.sessionId, params.csrfToken);
     const consent = await this.loadConsent(session);
+    if (!this.deps.psus.passwordSignIn) {
+      return {
+        kind: 'signIn',
+        view: { csrfToken: session.csrfToken, tpp: tppView(consent), passwordSignIn: false },
+      };
+    }
     const psu =
       params.username !== undefined && params.password !== undefined
         ? await this.deps.psus.authenticate(params.username, params.password)
@@ -253,7 +265,12 @@ export class OAuthService {
       }
       return {
         kind: 'signIn',
-        view: { csrfToken: session.csrfToken, tpp: tppView(consent), error: 'credentials' },
+        view: {
+          csrfToken: session.csrfToken,
+          tpp: tppView(consent),
+          passwordSignIn: true,
+          error: 'credentials',
+        },
       };
     }
     await this.repo.setSessionPsu(session.idHash, psu);
@@ -292,7 +309,7 @@ export class OAuthService {
       return { kind: 'redirect', location: redirect.toString() };
     }
 
-    const ownAccounts = await this.deps.psus.accountsOf(psuId);
+    const ownAccounts = await this.deps.psus.accountsOf(psuId, consent);
     const own = new Set(ownAccounts.map((a) => a.iban));
     const named = namedIbans(consent);
     let granted: string[];
@@ -612,7 +629,7 @@ export class OAuthService {
     psuName: string,
     selected: string[],
   ): Promise<ConsentView> {
-    const accounts = await this.deps.psus.accountsOf(psuId);
+    const accounts = await this.deps.psus.accountsOf(psuId, consent);
     const byIban = new Map(accounts.map((a) => [a.iban, a]));
     const named = namedIbans(consent);
     let access: ConsentAccessView;

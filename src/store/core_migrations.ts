@@ -101,7 +101,25 @@ export const coreMigrations: Record<string, Migration> = {
         .execute();
     },
   },
-  '0003_tpp_stop_list': {
+  '0003_sandbox_bank_payments': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('sandbox_payments')
+        .addColumn('payment_id', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('order_digest', 'varchar(64)', (c) => c.notNull())
+        .addColumn('resource_id', 'varchar(64)')
+        .addColumn('status', 'varchar(4)', (c) => c.notNull())
+        .addColumn('reason_code', 'varchar(4)')
+        .addColumn('transaction_id', 'varchar(64)')
+        .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('sandbox_funds_permissions')
+        .addColumn('iban', 'varchar(34)', (c) => c.primaryKey())
+        .execute();
+    },
+  },
+  '0004_tpp_stop_list': {
     async up(db: Kysely<unknown>): Promise<void> {
       // `subject` is an organizationIdentifier or an x5t#S256 thumbprint: the gate matches either.
       await db.schema

@@ -45,6 +45,8 @@ export async function loadSandboxBank(db: Kysely<Database>, bank: SandboxBank): 
           })),
         )
         .execute();
+      const checkable = bank.accounts.filter((a) => a.fundsConfirmation).map((a) => ({ iban: a.iban }));
+      if (checkable.length > 0) await trx.insertInto('sandbox_funds_permissions').values(checkable).execute();
       for (const [resourceId, balances] of bank.balances) {
         await trx
           .insertInto('balances')

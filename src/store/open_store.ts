@@ -15,7 +15,6 @@ import { Pool } from 'pg';
 import type { Logger } from '../audit/logger';
 import type { ConsentRepository } from '../consent/consent_repository';
 import { coreMigrations } from './core_migrations';
-import { KyselyAccountService } from './kysely_account_service';
 import { KyselyConsentRepository } from './kysely_consent_repository';
 import { registerDirectStatements } from './prepared_query';
 import { SqliteReadSnapshot } from './sqlite_read_snapshot';
@@ -32,8 +31,6 @@ export interface Store {
   db: Kysely<Database>;
   dialect: 'sqlite' | 'postgres';
   consents: ConsentRepository;
-  /** The sandbox bank's account data; also the PSU directory. */
-  accounts: KyselyAccountService;
   close(): Promise<void>;
 }
 
@@ -183,7 +180,13 @@ export async function openStore(databaseUrl: string, options: OpenStoreOptions =
     if (name in coreMigrations)
       throw new StoreError(`migration name ${name} is already used by the core set`);
   }
-  const migrator = new Migrator({ db, provider: migrationProvider({ ...coreMigrations, ...extra }) });
+  // Features add tables independently (core 0003 arrived after OAuth's 0100 was applied in the field, and
+  // the consent CLI opens the store without the OAuth set): each migration runs once, whatever its place.
+  const migrator = new Migrator({
+    db,
+    provider: migrationProvider({ ...coreMigrations, ...extra }),
+    allowUnorderedMigrations: true,
+  });
   const { error, results } = await migrator.migrateToLatest();
   for (const result of results ?? []) {
     if (result.status === 'Success')
@@ -200,7 +203,6 @@ export async function openStore(databaseUrl: string, options: OpenStoreOptions =
     db,
     dialect,
     consents: new KyselyConsentRepository(db),
-    accounts: new KyselyAccountService(db),
     close: () => db.destroy(),
   };
 }

@@ -93,6 +93,23 @@ export interface TppStopListVersionTable {
   version: number;
 }
 
+/** Orders the sandbox bank was given, keyed by the gateway's payment id (the idempotency key). */
+export interface SandboxPaymentsTable {
+  payment_id: string;
+  /** SHA-256 of the order's canonical JSON: the same key with another order is a conflict. */
+  order_digest: string;
+  resource_id: string | null;
+  status: string;
+  reason_code: string | null;
+  transaction_id: string | null;
+  created_at: string;
+}
+
+/** The sandbox PSUs' bank-held PIIS consents: accounts whose funds TPPs may check. */
+export interface SandboxFundsPermissionsTable {
+  iban: string;
+}
+
 export interface Database {
   consents: ConsentsTable;
   consent_usage: ConsentUsageTable;
@@ -102,4 +119,6 @@ export interface Database {
   transactions: TransactionsTable;
   tpp_stop_list: TppStopListTable;
   tpp_stop_list_version: TppStopListVersionTable;
+  sandbox_payments: SandboxPaymentsTable;
+  sandbox_funds_permissions: SandboxFundsPermissionsTable;
 }

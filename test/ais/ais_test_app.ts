@@ -9,6 +9,7 @@ import type { TppIdentity } from '../../src/pki/identity/tpp_identity';
 import { loadSandboxBank } from '../../src/store/load_sandbox_bank';
 import { openStore, type Store } from '../../src/store/open_store';
 import { createTestDatabase, type DatabaseKind, type TestDatabase } from '../store/test_databases';
+import { SandboxBankConnector } from '../../src/bank/sandbox_bank_connector';
 
 // Must precede the import of ais_api (jest hoists it): see ref_parser_shim.ts.
 
@@ -71,14 +72,15 @@ export async function createTestApp(
   const logger = createLogger(process.env.AIS_TEST_LOG === '1' ? 'error' : 'silent');
 
   const build = async (store: Store) => {
+    const bank = new SandboxBankConnector(store.db, { clock: () => clock.now });
     const consents = new ConsentService({
       repository: store.consents,
-      accounts: store.accounts,
+      accounts: bank,
       clock: () => clock.now,
     });
     const api = await createAisApi({
       consents,
-      accounts: store.accounts,
+      accounts: bank,
       logger,
       publicUrl: PUBLIC_URL,
       clock: () => clock.now,

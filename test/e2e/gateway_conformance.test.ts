@@ -34,7 +34,7 @@ describe.each(DATABASE_KINDS)('conformance suite against the gateway on %s', (ki
 
     beforeAll(async () => {
       database = await createTestDatabase(kind);
-      gateway = await startTestGateway(database.url, { GATEWAY_MODE: 'production' });
+      gateway = await startTestGateway(database.url, { GATEWAY_MODE: 'production', GATEWAY_SANDBOX: 'true' });
     });
 
     afterAll(async () => {

@@ -30,6 +30,8 @@ const CERTIFICATE_CODES = /^(CERTIFICATE_|ROLE_INVALID)/;
     gateway = await startGateway({
       env: {
         GATEWAY_MODE: 'production',
+        // The bank's public testing facility: production TLS, the sandbox bank's published customers.
+        GATEWAY_SANDBOX: 'true',
         GATEWAY_HOST: '127.0.0.1',
         GATEWAY_PORT: '0',
         GATEWAY_TRUST_ANCHOR: file('root.pem'),

@@ -57,6 +57,7 @@ interface SandboxPsu extends Psu {
 }
 
 export class InMemoryPsuDirectory implements PsuDirectory {
+  readonly passwordSignIn = true;
   constructor(private readonly psus: SandboxPsu[]) {}
 
   async authenticate(username: string, password: string): Promise<Psu | undefined> {

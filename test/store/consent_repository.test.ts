@@ -3,6 +3,7 @@ import { buildSandboxBank, readSandboxBankFixture } from '../../src/accounts/san
 import { loadSandboxBank } from '../../src/store/load_sandbox_bank';
 import { openStore, type Store } from '../../src/store/open_store';
 import { DATABASE_KINDS, describeForDatabase, useTestStore } from './test_databases';
+import { SandboxBankConnector } from '../../src/bank/sandbox_bank_connector';
 
 function consent(id: string, overrides: Partial<Consent> = {}): Consent {
   return {
@@ -98,19 +99,23 @@ describe.each(DATABASE_KINDS)('consent repository and store on %s', (kind) => {
     it('loads the sandbox bank once and authenticates its PSUs', async () => {
       expect(await loadSandboxBank(store.db, bank)).toBe(true);
       expect(await loadSandboxBank(store.db, bank)).toBe(false);
-      const annas = await store.accounts.accountsOfPsu('anna');
+      const annas = await new SandboxBankConnector(store.db).accountsOfPsu('anna');
       expect(annas.map((a) => a.iban)).toEqual(['DE10100200300000123402', 'DE37100200300000123401']);
-      expect(await store.accounts.authenticatePsu('anna', 'sandbox-anna')).toEqual({
+      expect(await new SandboxBankConnector(store.db).authenticatePsu('anna', 'sandbox-anna')).toEqual({
         psuId: 'anna',
         displayName: 'Anna Schmidt',
       });
-      expect(await store.accounts.authenticatePsu('anna', 'wrong')).toBeUndefined();
-      expect(await store.accounts.authenticatePsu('nobody', 'sandbox-anna')).toBeUndefined();
+      expect(await new SandboxBankConnector(store.db).authenticatePsu('anna', 'wrong')).toBeUndefined();
+      expect(
+        await new SandboxBankConnector(store.db).authenticatePsu('nobody', 'sandbox-anna'),
+      ).toBeUndefined();
       const first = bank.accounts[0];
       if (first === undefined) throw new Error('fixture has no accounts');
-      expect(await store.accounts.balances(first.resourceId)).toEqual(bank.balances.get(first.resourceId));
+      expect(await new SandboxBankConnector(store.db).balances(first.resourceId)).toEqual(
+        bank.balances.get(first.resourceId),
+      );
       const all = bank.transactions.get(first.resourceId) ?? [];
-      const page = await store.accounts.transactions(first.resourceId, {
+      const page = await new SandboxBankConnector(store.db).transactions(first.resourceId, {
         bookingStatus: 'both',
         dateFrom: '2000-01-01',
         dateTo: '2099-12-31',
@@ -121,7 +126,7 @@ describe.each(DATABASE_KINDS)('consent repository and store on %s', (kind) => {
       expect(new Set(page.transactions.map((t) => t.transactionId))).toEqual(
         new Set(all.map((t) => t.transactionId)),
       );
-      const pending = await store.accounts.transactions(first.resourceId, {
+      const pending = await new SandboxBankConnector(store.db).transactions(first.resourceId, {
         bookingStatus: 'pending',
         dateFrom: '2000-01-01',
         dateTo: '2099-12-31',
@@ -138,7 +143,7 @@ describe.each(DATABASE_KINDS)('consent repository and store on %s', (kind) => {
       store = await testStore.reopen();
       expect(await store.consents.list()).toEqual(before);
       expect(await store.consents.accessCount('freq', '2026-11-22')).toBe(4);
-      expect(await store.accounts.accountsOfPsu('anna')).toHaveLength(2);
+      expect(await new SandboxBankConnector(store.db).accountsOfPsu('anna')).toHaveLength(2);
     });
 
     it('runs extra migrations once and refuses a name the core set uses', async () => {

@@ -1,17 +1,18 @@
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AccountService, Account } from '../../accounts/account_service';
+import type { Account, BankCallContext, BankConnector } from '../../bank/bank_connector';
 import type { Consent, ConsentGrant } from '../../consent/consent';
 import { grantAllows, visibleIbans, type AccessKind } from '../../consent/consent_grant';
 import type { ConsentService } from '../../consent/consent_service';
 import { ConsentInvalid, FormatError, ResourceUnknown } from '../../errors/gateway_error';
 import type { OperationContext } from '../openapi_operations';
-import { requireTppIdentity } from '../request_context';
+import { getRequestId, requireTppIdentity } from '../request_context';
 import type { TppIdentity } from '../../pki/identity/tpp_identity';
 
 /** What the AIS handlers share; assembled once by createAisApi. */
 export interface AisHandlerDeps {
   consents: ConsentService;
-  accounts: AccountService;
+  accounts: BankConnector;
   publicUrl: string;
   clock: () => Date;
   accessCheck?: (req: IncomingMessage, res: ServerResponse, consentId: string) => Promise<void>;
@@ -59,6 +60,8 @@ export interface ReadGate {
   consent: ReadableConsent;
   /** PSU-IP-Address present: the PSU is asking now, so the read does not count against frequencyPerDay. */
   psuInitiated: boolean;
+  /** Who the bank calls of this read serve: the TPP's X-Request-ID, organizationIdentifier and consent. */
+  bank: BankCallContext;
 }
 
 /**
@@ -79,7 +82,17 @@ export async function openRead(
   if (deps.tokenBindingCheck !== undefined) await deps.tokenBindingCheck(req, res);
   const consent = await deps.consents.openForRead(consentId, tpp);
   if (deps.accessCheck !== undefined) await deps.accessCheck(req, res, consent.id);
-  return { tpp, consent, psuInitiated: header(context, 'PSU-IP-Address') !== undefined };
+  return {
+    tpp,
+    consent,
+    psuInitiated: header(context, 'PSU-IP-Address') !== undefined,
+    bank: {
+      // Validated as a UUID by the document; the front door's own id covers a missing header.
+      requestId: header(context, 'X-Request-ID') ?? getRequestId(res) ?? randomUUID(),
+      tppOrganizationIdentifier: tpp.organizationIdentifier,
+      consentId: consent.id,
+    },
+  };
 }
 
 const NOT_IN_CONSENT = 'The account is unknown or not covered by the consent';
@@ -91,11 +104,12 @@ const NOT_IN_CONSENT = 'The account is unknown or not covered by the consent';
  */
 export async function accountInConsent(
   deps: AisHandlerDeps,
-  consent: ReadableConsent,
+  gate: ReadGate,
   resourceId: string,
   kind: AccessKind,
 ): Promise<Account> {
-  const account = await deps.accounts.accountByResourceId(resourceId);
+  const { consent } = gate;
+  const account = await deps.accounts.accountByResourceId(resourceId, gate.bank);
   if (account === undefined || !visibleIbans(consent.grant).includes(account.iban)) {
     throw new ResourceUnknown({ text: NOT_IN_CONSENT, path: 'account-id' }, 404);
   }

@@ -8,20 +8,20 @@ import { accountView, openRead, wantsBalances, type AisHandler, type AisHandlerD
  */
 export function getAccountList(deps: AisHandlerDeps): AisHandler {
   return async (context, req, res) => {
-    const { consent, psuInitiated } = await openRead(deps, context, req, res);
+    const { consent, psuInitiated, bank } = await openRead(deps, context, req, res);
     const { grant } = consent;
     const withBalance = wantsBalances(context);
     const balanceIbans = grant.listWithBalances ? visibleIbans(grant) : grant.balances;
     if (withBalance && balanceIbans.length === 0) {
       throw new ConsentInvalid('The consent does not grant access to balances');
     }
-    const accounts = await deps.accounts.accountsByIban(visibleIbans(grant));
+    const accounts = await deps.accounts.accountsByIban(visibleIbans(grant), bank);
     await deps.consents.admitRead(consent, psuInitiated);
     const views = await Promise.all(
       accounts.map(async (account) => {
         const view = accountView(account, grant);
         if (withBalance && balanceIbans.includes(account.iban)) {
-          view.balances = await deps.accounts.balances(account.resourceId);
+          view.balances = await deps.accounts.balances(account.resourceId, bank);
         }
         return view;
       }),

@@ -3,10 +3,10 @@ import { accountInConsent, openRead, param, type AisHandler, type AisHandlerDeps
 /** GET /v1/accounts/{account-id}/balances. */
 export function getBalances(deps: AisHandlerDeps): AisHandler {
   return async (context, req, res) => {
-    const { consent, psuInitiated } = await openRead(deps, context, req, res);
-    const account = await accountInConsent(deps, consent, param(context, 'account-id'), 'balances');
-    await deps.consents.admitRead(consent, psuInitiated);
-    const balances = await deps.accounts.balances(account.resourceId);
+    const gate = await openRead(deps, context, req, res);
+    const account = await accountInConsent(deps, gate, param(context, 'account-id'), 'balances');
+    await deps.consents.admitRead(gate.consent, gate.psuInitiated);
+    const balances = await deps.accounts.balances(account.resourceId, gate.bank);
     return {
       status: 200,
       body: { account: { iban: account.iban, currency: account.currency }, balances },

@@ -1,4 +1,4 @@
-import type { BookingStatus } from '../../accounts/account_service';
+import type { BookingStatus } from '../../bank/bank_connector';
 import { grantAllows } from '../../consent/consent_grant';
 import { utcDay } from '../../consent/consent';
 import { ConsentInvalid, PeriodInvalid } from '../../errors/gateway_error';
@@ -20,9 +20,10 @@ export const TRANSACTION_PAGE_SIZE = 50;
  */
 export function getTransactionList(deps: AisHandlerDeps): AisHandler {
   return async (context, req, res) => {
-    const { consent, psuInitiated } = await openRead(deps, context, req, res);
+    const gate = await openRead(deps, context, req, res);
+    const { consent, psuInitiated } = gate;
     const resourceId = param(context, 'account-id');
-    const account = await accountInConsent(deps, consent, resourceId, 'transactions');
+    const account = await accountInConsent(deps, gate, resourceId, 'transactions');
     const bookingStatus = (query(context, 'bookingStatus') ?? 'booked') as BookingStatus;
     const dateFrom = query(context, 'dateFrom') ?? '';
     const dateTo = query(context, 'dateTo') ?? utcDay(deps.clock());
@@ -35,13 +36,17 @@ export function getTransactionList(deps: AisHandlerDeps): AisHandler {
     const page = Number(query(context, 'page') ?? '0');
     await deps.consents.admitRead(consent, psuInitiated);
 
-    const result = await deps.accounts.transactions(account.resourceId, {
-      bookingStatus,
-      dateFrom,
-      dateTo,
-      offset: page * TRANSACTION_PAGE_SIZE,
-      limit: TRANSACTION_PAGE_SIZE,
-    });
+    const result = await deps.accounts.transactions(
+      account.resourceId,
+      {
+        bookingStatus,
+        dateFrom,
+        dateTo,
+        offset: page * TRANSACTION_PAGE_SIZE,
+        limit: TRANSACTION_PAGE_SIZE,
+      },
+      gate.bank,
+    );
     const lastPage = Math.max(0, Math.ceil(result.total / TRANSACTION_PAGE_SIZE) - 1);
     const base = `/v1/accounts/${encodeURIComponent(account.resourceId)}`;
     const href = (p: number) => {
@@ -71,7 +76,7 @@ export function getTransactionList(deps: AisHandlerDeps): AisHandler {
       account: { iban: account.iban, currency: account.currency },
       transactions: report,
     };
-    if (withBalance) body.balances = await deps.accounts.balances(account.resourceId);
+    if (withBalance) body.balances = await deps.accounts.balances(account.resourceId, gate.bank);
     return { status: 200, body };
   };
 }
