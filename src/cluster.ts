@@ -14,7 +14,7 @@ import { loadWorkerCount, type Env } from './config/config';
 /** A worker that dies within this long of its start counts towards the crash-loop limit. */
 const CRASH_WINDOW_MS = 10_000;
 const MAX_RESTARTS_IN_WINDOW = 5;
-/** Workers close their connections within this long of a stop signal, or are killed. */
+/** Workers close their connections within this long of a stop signal, or are killed (default). */
 const STOP_GRACE_MS = 10_000;
 
 export interface RunClusteredParams {
@@ -28,6 +28,10 @@ export interface RunClusteredParams {
   log?: (line: string) => void;
   /** Called once, in the primary, when every worker is listening. */
   onListening?: (address: AddressInfo) => void;
+  /** Called once, in the primary, when a stop signal arrives (the admin listener starts failing /readyz). */
+  onStop?: () => void;
+  /** How long workers get to finish after a stop signal before they are killed; default 10 s. */
+  stopGraceMs?: number;
 }
 
 /**
@@ -67,13 +71,14 @@ export async function runClustered(params: RunClusteredParams): Promise<void> {
   const stopAll = (signal: NodeJS.Signals): void => {
     if (stopping) return;
     stopping = true;
+    params.onStop?.();
     const alive = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
     if (alive.length === 0) process.exit(0);
     for (const worker of alive) worker.process.kill(signal);
     // A worker that does not finish closing in time is not waited for forever.
     setTimeout(() => {
       for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGKILL');
-    }, STOP_GRACE_MS).unref();
+    }, params.stopGraceMs ?? STOP_GRACE_MS).unref();
   };
   process.once('SIGINT', () => stopAll('SIGINT'));
   process.once('SIGTERM', () => stopAll('SIGTERM'));

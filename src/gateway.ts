@@ -3,7 +3,6 @@
  * the trust gate, and the TLS listener. `main.ts` runs it as a process; tests and the conformance command
  * start it in-process.
  */
-import { readFileSync } from 'node:fs';
 import type { Kysely } from 'kysely';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -16,6 +15,8 @@ import type { BankConnector } from './bank/bank_connector';
 import { openBankConnector } from './bank/open_bank_connector';
 import { createOAuthRouter, OAUTH_BROWSER_PATHS } from './api/oauth_routes';
 import { requireTppIdentity } from './api/request_context';
+import { createSignatureCheck, loggingEvidenceSink } from './api/signature_check';
+import { AIS_ROLE_REQUIREMENTS } from './api/trust_gate';
 import { createApp, PUBLIC_PATHS } from './app';
 import { createLogger, type Logger } from './audit/logger';
 import {
@@ -26,22 +27,27 @@ import {
   type Env,
   type GatewayConfig,
 } from './config/config';
+import { loadOperationsConfig } from './config/operations_config';
 import { PROJECT_ROOT } from './config/project_root';
 import { ConsentService } from './consent/consent_service';
 import { ensureFixturePki } from './fixtures/fixture_pki';
 import type { PresentedAccessToken } from './oauth/access_token_verifier';
 import { OAuthService } from './oauth/oauth_service';
 import { TrustMaterialError, TrustStore } from './pki/path/trust_store';
+import { gatewayMigrations } from './store/gateway_migrations';
+import { RequestSignatureVerifier } from './signature/request_signature_verifier';
 import { OAuthRepositoryKysely } from './store/oauth_repository_kysely';
 import type { OAuthTables } from './store/oauth_schema';
-import { openGatewayStore } from './store/open_gateway_store';
-import type { Store } from './store/open_store';
+import { openStore, type Store } from './store/open_store';
 import { KyselyTppStopList } from './store/kysely_tpp_stop_list';
 import { StopListView } from './tpp/stop_list';
 import { TrustedProxies } from './tls/forwarded_certificate';
 import { createGatewayServer, type ServerLimitOverrides } from './tls/gateway_server';
 import { whenCompleteChainBudgetExhausted } from './tls/peer_certificate';
-import { serverCertificateProblem } from './tls/server_options';
+import { ServerKeyMaterial } from './tls/server_key_material';
+import { GatewayMetrics } from './ops/gateway_metrics';
+import { GatewayOperations } from './ops/gateway_operations';
+import { currentRequest, observeRequests } from './ops/request_observer';
 
 /** The setting each kind of trust material comes from, for start-up refusals that name it. */
 const TRUST_MATERIAL_VARIABLES: Record<TrustMaterialError['material'], string> = {
@@ -76,6 +82,9 @@ export interface RunningGateway {
   /** The bank's books: the embedded sandbox or the HTTP connector (its `ping` is the readiness check). */
   bank: BankConnector;
   logger: Logger;
+  /** Metrics, readiness, audit trail, statistics, key rotation and the drain. */
+  operations: GatewayOperations;
+  /** Drains (see GatewayOperations.drain) and closes the store. */
   close(): Promise<void>;
 }
 
@@ -95,7 +104,10 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
 
   const fixtureDevelopment = isFixtureDevelopment(env);
   const config = loadConfig(env, { baseDir, fixturesPending: fixtureDevelopment });
-  const logger = params.logger ?? createLogger(params.quiet === true ? 'silent' : config.logLevel);
+  const operationsConfig = loadOperationsConfig(env);
+  const logger =
+    params.logger ??
+    createLogger(params.quiet === true ? 'silent' : config.logLevel, undefined, { context: currentRequest });
   for (const warning of config.warnings) logger.warn({ event: 'config_warning' }, warning);
 
   if (fixtureDevelopment) {
@@ -107,10 +119,17 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
       logger.info({ event: 'fixture_pki', action: pki.action, dir: FIXTURE_PKI_DIR }, 'fixture PKI ready');
   }
 
-  const certChainPem = readFileSync(config.tlsCertFile);
-  const serverCertProblem = serverCertificateProblem(certChainPem);
-  if (serverCertProblem !== undefined)
-    throw new ConfigError('GATEWAY_TLS_CERT', `${config.tlsCertFile}: ${serverCertProblem}`);
+  let keyMaterial: ServerKeyMaterial;
+  try {
+    keyMaterial = ServerKeyMaterial.load({
+      certChainFile: config.tlsCertFile,
+      keyFile: config.tlsKeyFile,
+      anchorFile: config.trustAnchorFile,
+      rejectUntrustedAtHandshake: config.rejectUntrustedAtHandshake,
+    });
+  } catch (error) {
+    throw new ConfigError('GATEWAY_TLS_CERT', `${config.tlsCertFile}: ${(error as Error).message}`);
+  }
 
   let trustStore: TrustStore;
   try {
@@ -127,20 +146,34 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
     }
     throw error;
   }
-  const stopWatching = trustStore.watch(config.crlReloadSeconds);
 
   // SQLite paths in the URL are relative to the project, like every other path in the configuration.
   const databaseUrl =
     config.databaseUrl.startsWith('sqlite:') && !config.databaseUrl.startsWith('sqlite::memory:')
       ? `sqlite:${path.resolve(baseDir, config.databaseUrl.slice('sqlite:'.length))}`
       : config.databaseUrl;
-  const store = await openGatewayStore(databaseUrl, logger);
+  const metrics = new GatewayMetrics({ processMetrics: true });
+  const store = await openStore(databaseUrl, {
+    extraMigrations: gatewayMigrations,
+    logger,
+    onQuery: (seconds, ok) => metrics.storeQuery(seconds, ok),
+  });
   const bank = await openBankConnector(config.bank, { db: store.db, logger, sandbox: config.sandbox });
+  const operations = new GatewayOperations({ config: operationsConfig, logger, metrics, store, trustStore });
+  operations.readiness.set({
+    name: 'bank_connector',
+    check: () =>
+      bank.connector.ping().then(
+        () => undefined,
+        (error: unknown) => (error instanceof Error ? error.message : 'bank connector unreachable'),
+      ),
+  });
+  const audit = operations.auditTrail;
 
   const stopList = new StopListView(new KyselyTppStopList(store.db), { logger });
   await stopList.load();
 
-  const consents = new ConsentService({ repository: store.consents, accounts: bank.connector });
+  const consents = new ConsentService({ repository: store.consents, accounts: bank.connector, audit });
   const oauth = new OAuthService({
     // Same connection, disjoint tables: Kysely's table map is invariant, so the view is narrowed by a cast.
     repository: new OAuthRepositoryKysely(store.db as unknown as Kysely<OAuthTables>),
@@ -148,6 +181,7 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
     psus: new PsuDirectoryAdapter(bank.connector, bank.signIn),
     options: { issuer: config.publicUrl },
     logger,
+    audit,
   });
   const tokensOfRequests = new WeakMap<ServerResponse, PresentedAccessToken>();
   const presentedToken = (req: IncomingMessage, res: ServerResponse): PresentedAccessToken => {
@@ -170,6 +204,15 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
     tokenBindingCheck: (req, res) => presentedToken(req, res).refuseIfBoundElsewhere(),
     onConsentDeleted: (consentId) => oauth.revokeTokensForConsent(consentId),
     tppDnsNames: (res) => requireTppIdentity(res).dnsNames,
+    ...(config.requireSignature
+      ? {
+          signatureCheck: createSignatureCheck({
+            verifier: new RequestSignatureVerifier({ sealVerifier: trustStore.sealVerifier }),
+            evidence: loggingEvidenceSink(logger),
+            roleRequirements: AIS_ROLE_REQUIREMENTS,
+          }),
+        }
+      : {}),
   });
   const oauthRouter = createOAuthRouter({ service: oauth, publicUrl: config.publicUrl, logger });
 
@@ -197,28 +240,22 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
     throw new Error(`GATEWAY_TRUSTED_PROXIES: ${(error as Error).message}`);
   }
 
-  const app = createApp({
-    logger,
-    verifier: trustStore.verifier,
-    trustedProxies,
-    routers: [oauthRouter, ais.router],
-    direct: ais,
-    stopList,
-    publicPaths: [
-      ...PUBLIC_PATHS,
-      ...OAUTH_BROWSER_PATHS.map((p) => new RegExp(`^${p.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`)),
-    ],
-  });
-  const server = createGatewayServer(
-    {
-      certChainPem,
-      keyPem: readFileSync(config.tlsKeyFile),
-      anchorPem: readFileSync(config.trustAnchorFile),
-      rejectUntrustedAtHandshake: config.rejectUntrustedAtHandshake,
-    },
-    app,
-    params.serverLimits,
+  const app = observeRequests(
+    createApp({
+      logger,
+      verifier: trustStore.verifier,
+      trustedProxies,
+      routers: [oauthRouter, ais.router],
+      direct: ais,
+      stopList,
+      publicPaths: [
+        ...PUBLIC_PATHS,
+        ...OAUTH_BROWSER_PATHS.map((p) => new RegExp(`^${p.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`)),
+      ],
+    }),
+    { logger, metrics, audit, statistics: operations.statistics, draining: () => operations.draining },
   );
+  const server = createGatewayServer(keyMaterial.options, app, params.serverLimits);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => {
@@ -227,6 +264,12 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
     });
   });
   const port = (server.address() as AddressInfo).port;
+  operations.attachServer({
+    server,
+    keyMaterial,
+    crlFiles: config.crlFiles,
+    pollSeconds: config.crlReloadSeconds,
+  });
   const hostForUrl =
     config.host === '127.0.0.1' || config.host === '0.0.0.0' || config.host === '::'
       ? 'localhost'
@@ -247,15 +290,11 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
     store,
     bank: bank.connector,
     logger,
+    operations,
     close: async () => {
       if (closed) return;
       closed = true;
-      stopWatching();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-        setTimeout(() => server.closeAllConnections(), 2000).unref();
-      });
+      await operations.drain();
       await bank.connector.close();
       await store.close();
     },

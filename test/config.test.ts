@@ -26,6 +26,16 @@ describe('loadConfig', () => {
     expect(config.databaseUrl).toBe('sqlite:./data/gateway.db');
     expect(config.usesFixturePki).toBe(true);
   });
+
+  it('requires no request signatures unless GATEWAY_REQUIRE_SIGNATURE says so, and names a bad value', () => {
+    expect(loadConfig({}, { fixturesPending: true }).requireSignature).toBe(false);
+    expect(
+      loadConfig({ GATEWAY_REQUIRE_SIGNATURE: 'true' }, { fixturesPending: true }).requireSignature,
+    ).toBe(true);
+    expect(() => loadConfig({ GATEWAY_REQUIRE_SIGNATURE: 'always' }, { fixturesPending: true })).toThrow(
+      new ConfigError('GATEWAY_REQUIRE_SIGNATURE', 'expected true or false, got "always"'),
+    );
+  });
 });
 
 describe('loadWorkerCount', () => {

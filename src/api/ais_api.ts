@@ -19,8 +19,8 @@ import {
   RoleInvalid,
   ServiceInvalid,
 } from '../errors/gateway_error';
-import { toTppMessages } from '../errors/tpp_messages';
-import { requireTppIdentity } from './request_context';
+import { firstTppMessageCode, toTppMessages } from '../errors/tpp_messages';
+import { noteOutcome, requireTppIdentity } from './request_context';
 import type { AisHandler, AisHandlerDeps, AisResult } from './ais/ais_handler';
 import { createConsent } from './ais/create_consent';
 import { deleteConsent } from './ais/delete_consent';
@@ -36,6 +36,7 @@ import type { DirectHandler } from './front_door';
 import { bodyParserRefusal } from './error_handler';
 import { requestTarget, type RequestTarget } from './request_target';
 import { IP_ADDRESS_FORMAT, isIpAddress } from './psu_ip_address';
+import type { SignatureCheck } from './signature_check';
 
 export const AIS_OPENAPI_FILE = path.join(PROJECT_ROOT, 'openapi', 'ais.json');
 
@@ -60,6 +61,11 @@ export interface AisApiDeps {
    * without registered hosts on the ConsentService's RedirectUriPolicy) consent creation is refused.
    */
   tppDnsNames?: (res: ServerResponse) => readonly string[] | undefined;
+  /**
+   * Request signatures (GATEWAY_REQUIRE_SIGNATURE): runs on the raw body once it is read, before routing and
+   * before any consent or token lookup. Absent: signature headers are ignored, as the standard says.
+   */
+  signatureCheck?: SignatureCheck;
   /** Validate every response against the spec and turn a mismatch into a 500 (tests switch this on). */
   validateResponses?: boolean;
 }
@@ -134,6 +140,31 @@ type ApiRequest = IncomingMessage & { body?: unknown };
 /** RFC 9112: a request has a body exactly when it carries Content-Length or Transfer-Encoding. */
 function hasBody(req: IncomingMessage): boolean {
   return req.headers['transfer-encoding'] !== undefined || req.headers['content-length'] !== undefined;
+}
+
+const BODY_LIMIT = '32kb';
+const BODY_LIMIT_BYTES = 32 * 1024;
+
+/** A body body-parser left unread (not JSON), up to the same limit; a larger one is FORMAT_ERROR. */
+function readRaw(req: IncomingMessage): Promise<Buffer> {
+  // Nothing left to read (a parser consumed an empty body) is an empty body.
+  if (req.readableEnded) return Promise.resolve(Buffer.alloc(0));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > BODY_LIMIT_BYTES) {
+        req.removeAllListeners('data');
+        req.resume();
+        reject(new FormatError({ text: 'Request body is too large', path: 'body' }));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.once('end', () => resolve(Buffer.concat(chunks)));
+    req.once('error', reject);
+  });
 }
 
 function isAisApiPath(p: string): boolean {
@@ -232,6 +263,8 @@ export async function createAisApi(deps: AisApiDeps): Promise<AisApi> {
     if (match.kind === 'method-not-allowed') {
       throw new ServiceInvalid({ text: `Method ${method.toUpperCase()} is not offered here` }, 405);
     }
+    // Known from here on, for the access log and metrics of a request refused below too.
+    noteOutcome(res, { operationId: match.operationId });
     // The trust gate authenticated the certificate; whether its roles allow account information is this
     // API's decision.
     if (!requireTppIdentity(res).roles.includes('PSP_AI')) {
@@ -292,6 +325,7 @@ export async function createAisApi(deps: AisApiDeps): Promise<AisApi> {
     if (typeof requestId === 'string' && UUID.test(requestId)) res.setHeader('X-Request-ID', requestId);
     for (const [name, value] of Object.entries(final.headers ?? {})) res.setHeader(name, value);
     res.statusCode = final.status;
+    noteOutcome(res, { code: firstTppMessageCode(final.body) });
     if (final.body === undefined) {
       res.end();
       return;
@@ -303,11 +337,30 @@ export async function createAisApi(deps: AisApiDeps): Promise<AisApi> {
     res.end(payload);
   };
 
-  const parseJsonBody = express.json({ limit: '32kb', strict: true });
+  const { signatureCheck } = deps;
+  // The Digest of a signed request covers the exact bytes received: body-parser hands them over before parsing.
+  const rawBodies = new WeakMap<IncomingMessage, Buffer>();
+  const parseJsonBody = express.json({
+    limit: BODY_LIMIT,
+    strict: true,
+    ...(signatureCheck !== undefined
+      ? {
+          verify: (req: IncomingMessage, _res: ServerResponse, raw: Buffer) => rawBodies.set(req, raw),
+          // A content-coded body would leave open whether the Digest covers the coded or the decoded bytes.
+          inflate: false,
+        }
+      : {}),
+  });
   const readBody = (req: ApiRequest, res: ServerResponse): Promise<unknown> =>
     new Promise((resolve) => {
       parseJsonBody(req, res, (error?: unknown) => resolve(error));
     });
+
+  /** The body bytes of a signed request: what body-parser read, or (another media type) the unread stream. */
+  const rawBodyOf = async (req: IncomingMessage): Promise<Buffer> => {
+    if (!hasBody(req)) return Buffer.alloc(0);
+    return rawBodies.get(req) ?? readRaw(req);
+  };
 
   const handle = async (req: IncomingMessage, res: ServerResponse, target: RequestTarget): Promise<void> => {
     const apiRequest = req as ApiRequest;
@@ -316,6 +369,7 @@ export async function createAisApi(deps: AisApiDeps): Promise<AisApi> {
       // A request without a body (every read) has nothing for the parser to look at.
       const bodyError = hasBody(req) ? await readBody(apiRequest, res) : undefined;
       if (bodyError !== undefined) throw bodyParserRefusal(bodyError) ?? bodyError;
+      if (signatureCheck !== undefined) await signatureCheck(req, res, await rawBodyOf(req), target);
       outcome = await dispatch(apiRequest, res, target);
     } catch (error) {
       outcome = { result: errorResult(error, req, target.path) };

@@ -2,7 +2,7 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from '../audit/logger';
 import { FormatError, GatewayError, InternalServerError, ResourceUnknown } from '../errors/gateway_error';
 import { toTppMessages } from '../errors/tpp_messages';
-import { getRequestId } from './request_context';
+import { getRequestId, noteOutcome } from './request_context';
 
 interface BodyParserError {
   type?: unknown;
@@ -67,6 +67,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       path: req.path,
     });
     for (const [name, value] of Object.entries(gatewayError.headers ?? {})) res.setHeader(name, value);
+    noteOutcome(res, { code: gatewayError.code });
     res
       .status(gatewayError.status)
       .type('application/json')

@@ -5,7 +5,7 @@ import { HeaderFieldsTooLarge } from '../errors/gateway_error';
 import { TPP_MESSAGES_CONTENT_TYPE, tppMessagesBody } from '../errors/tpp_messages';
 import { HTTP_SERVER_LIMITS } from '../tls/server_options';
 import { toGatewayError } from './error_handler';
-import { setRequestId, setTppIdentity } from './request_context';
+import { noteOutcome, setPresentedIntermediates, setRequestId, setTppIdentity } from './request_context';
 import { requestTarget, type RequestTarget } from './request_target';
 import type { StaticHeaders } from './security_headers';
 import type { TrustGate } from './trust_gate';
@@ -66,6 +66,7 @@ export function createFrontDoor(deps: FrontDoorDeps): RequestListener {
     error: unknown,
   ): void => {
     const gatewayError = toGatewayError(error, logger, { requestId, method: req.method, path });
+    noteOutcome(res, { code: gatewayError.code });
     if (res.headersSent) {
       // Only an admitted request can get here, half answered by express: nothing sound is left to say.
       res.destroy();
@@ -89,6 +90,8 @@ export function createFrontDoor(deps: FrontDoorDeps): RequestListener {
     gate(req, path, requestId)
       .then((admission) => {
         if (!admission.admitted) {
+          setRequestId(res, requestId);
+          noteOutcome(res, { code: admission.refusal.error.code, refusedByGate: true });
           send(res, requestId, admission.refusal.error.status, admission.refusal.body);
           return;
         }
@@ -96,6 +99,7 @@ export function createFrontDoor(deps: FrontDoorDeps): RequestListener {
         res.setHeader('X-Request-ID', requestId);
         setRequestId(res, requestId);
         if (admission.identity !== undefined) setTppIdentity(res, admission.identity);
+        if (admission.chain !== undefined) setPresentedIntermediates(res, admission.chain.intermediates);
         // Express's router costs more CPU per request than the whole TLS stack (bench: bare Express at
         // ~4x bare node per request); the API's requests skip it.
         if (direct?.handles(path) === true) return direct.handle(req, res, target);

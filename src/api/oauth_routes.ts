@@ -4,7 +4,7 @@ import type { Logger } from '../audit/logger';
 import { GatewayError } from '../errors/gateway_error';
 import { AuthorizationPageError, OAuthError } from '../oauth/oauth_error';
 import type { OAuthForm, OAuthService } from '../oauth/oauth_service';
-import { requireTppIdentity } from './request_context';
+import { noteOutcome, requireTppIdentity } from './request_context';
 import {
   AUTHORIZE_PATH,
   OAUTH_STYLESHEET,
@@ -137,6 +137,7 @@ export function createOAuthRouter(deps: OAuthRouterDeps): Router {
       deps.logger?.error({ event: 'oauth.endpoint_failed', err: error });
       failure = new OAuthError('server_error', 'Internal server error');
     }
+    noteOutcome(res, { code: failure.error });
     res
       .status(failure.status)
       .set({ 'Cache-Control': 'no-store', Pragma: 'no-cache' })

@@ -60,8 +60,9 @@ export interface Refusal {
 }
 
 export type Admission =
-  /** `identity` is undefined on a public path, which needs no certificate. */
-  { admitted: true; identity: TppIdentity | undefined } | { admitted: false; refusal: Refusal };
+  /** `identity` (and `chain`) are undefined on a public path, which needs no certificate. */
+  | { admitted: true; identity: TppIdentity | undefined; chain?: PresentedChain }
+  | { admitted: false; refusal: Refusal };
 
 /** Decides one request; `path` is the request path as express's router will see it. */
 export type TrustGate = (req: IncomingMessage, path: string, requestId: string) => Promise<Admission>;
@@ -190,6 +191,6 @@ export function createTrustGate(options: TrustGateOptions): TrustGate {
         true,
       );
     }
-    return { admitted: true, identity };
+    return { admitted: true, identity, chain };
   };
 }

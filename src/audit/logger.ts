@@ -3,20 +3,34 @@ import type { LogLevel } from '../config/config';
 
 export type { Logger };
 
+export interface CreateLoggerOptions {
+  /** Fields merged into every line, e.g. the request id and TPP of the request being handled. */
+  context?: () => Record<string, unknown> | undefined;
+}
+
 /**
- * JSON logs. Credentials that could reach a log line through request objects are redacted at the source
- * so a careless `log.info({ req })` cannot leak them.
+ * JSON logs with ISO timestamps and the worker's pid. Credentials that could reach a log line through
+ * request objects are redacted at the source so a careless `log.info({ req })` cannot leak them.
  */
-export function createLogger(level: LogLevel, destination?: pino.DestinationStream): Logger {
-  const options: pino.LoggerOptions = {
+export function createLogger(
+  level: LogLevel,
+  destination?: pino.DestinationStream,
+  options: CreateLoggerOptions = {},
+): Logger {
+  const { context } = options;
+  const pinoOptions: pino.LoggerOptions = {
     level,
-    base: { service: 'psd2-gateway' },
+    base: { service: 'psd2-gateway', pid: process.pid },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    ...(context !== undefined ? { mixin: () => context() ?? {} } : {}),
     redact: {
       paths: [
         'req.headers.authorization',
         'req.headers.cookie',
         'headers.authorization',
         'headers.cookie',
+        'authorization',
+        '*.authorization',
         'password',
         '*.password',
         'code_verifier',
@@ -25,9 +39,12 @@ export function createLogger(level: LogLevel, destination?: pino.DestinationStre
         '*.refresh_token',
         'access_token',
         '*.access_token',
+        'token',
+        '*.token',
+        'client_secret',
       ],
       censor: '[redacted]',
     },
   };
-  return destination ? pino(options, destination) : pino(options);
+  return destination ? pino(pinoOptions, destination) : pino(pinoOptions);
 }

@@ -43,6 +43,8 @@ export interface ConformanceOptions {
   reportDir: string;
   json?: boolean;
   color: boolean;
+  /** The target requires request signatures: sign with `<id>-seal` identities and run the signatures group. */
+  signatures?: boolean;
 }
 
 export interface ConformanceIo {
@@ -60,13 +62,17 @@ export interface StartedGateway {
 
 class UsageError extends Error {}
 
+/** Seal identities the signatures group expects to be valid (the refused ones are expected not to be). */
+const SEAL_IDENTITIES = ['alice-seal', 'carol-seal', 'alice-seal-pi-only'];
+
 /**
  * A gateway on the fixtures for `npm run conformance`: a free port on 127.0.0.1 and a throwaway SQLite
  * file, so a run never depends on, nor changes, the developer's own database.
  */
-export async function startFixtureGateway(): Promise<StartedGateway> {
+export async function startFixtureGateway(requireSignature = false): Promise<StartedGateway> {
   const dir = mkdtempSync(path.join(tmpdir(), 'psd2-conformance-db-'));
   const gateway = await startGateway({
+    ...(requireSignature ? { env: { ...process.env, GATEWAY_REQUIRE_SIGNATURE: 'true' } } : {}),
     host: '127.0.0.1',
     port: 0,
     quiet: true,
@@ -134,7 +140,11 @@ export async function runConformance(options: ConformanceOptions, io: Conformanc
       anchorPem,
       identities,
       required: [DEFAULT_ROLES.alice, DEFAULT_ROLES.carol],
-      optional: [...validRows, DEFAULT_ROLES.piOnly],
+      optional: [
+        ...validRows,
+        DEFAULT_ROLES.piOnly,
+        ...(options.signatures === true ? SEAL_IDENTITIES.filter((id) => identities.has(id)) : []),
+      ],
     });
     progress.line(
       `pre-flight against anchor ${check.anchorSubject ?? '?'} (SHA-256 ${check.anchorFingerprint ?? '?'})`,
@@ -155,7 +165,7 @@ export async function runConformance(options: ConformanceOptions, io: Conformanc
     let target = options.target;
     let serverName = options.serverName;
     if (target === undefined) {
-      gateway = await (io.startGateway ?? startFixtureGateway)();
+      gateway = await (io.startGateway ?? (() => startFixtureGateway(options.signatures === true)))();
       target = gateway.url;
       // The fixture server certificate is issued for localhost.
       serverName ??= 'localhost';
@@ -176,6 +186,7 @@ export async function runConformance(options: ConformanceOptions, io: Conformanc
       identities,
       clientCases,
       psu,
+      ...(options.signatures === true ? { signatures: true } : {}),
     });
     progress.line(
       `running ${cases.length} cases against ${targetUrl.origin} (server name ${ctx.serverName})`,
@@ -227,6 +238,10 @@ export function conformanceCommand(): Command {
       '--report-dir <dir>',
       'where report.json, junit.xml, report.html and SHA256SUMS go',
       DEFAULTS.reportDir,
+    )
+    .option(
+      '--signatures',
+      'the target requires request signatures: sign with <id>-seal identities and run the signatures group',
     )
     .option('--json', 'print the JSON report on stdout (progress goes to stderr)')
     .option('--no-color', 'no ANSI colours')

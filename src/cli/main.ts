@@ -8,6 +8,8 @@ import { conformanceCommand } from './conformance_command';
 import { benchCommand } from './bench_command';
 import { tppCommand } from './tpp_command';
 import { sandboxBankCommand } from './sandbox_bank_command';
+import { auditCommand } from './audit_command';
+import { statsCommand } from './stats_command';
 
 export function buildProgram(): Command {
   const program = new Command('psd2-gateway')
@@ -24,6 +26,8 @@ export function buildProgram(): Command {
   program.addCommand(conformanceCommand());
   program.addCommand(benchCommand());
   program.addCommand(sandboxBankCommand());
+  program.addCommand(auditCommand());
+  program.addCommand(statsCommand());
   return program;
 }
 

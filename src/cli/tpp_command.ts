@@ -1,7 +1,8 @@
 import { Command } from 'commander';
 import { loadDatabaseUrl, type Env } from '../config/config';
 import { KyselyTppStopList } from '../store/kysely_tpp_stop_list';
-import { openGatewayStore } from '../store/open_gateway_store';
+import { gatewayMigrations } from '../store/gateway_migrations';
+import { openStore } from '../store/open_store';
 import type { TppBlock } from '../tpp/stop_list';
 
 export interface TppCommandParams {
@@ -41,7 +42,9 @@ export function tppCommand(params: TppCommandParams = {}): Command {
   const clock = params.clock ?? (() => new Date());
 
   const withStopList = async <T>(action: (stopList: KyselyTppStopList) => Promise<T>): Promise<T> => {
-    const store = await openGatewayStore(loadDatabaseUrl(params.env ?? process.env));
+    const store = await openStore(loadDatabaseUrl(params.env ?? process.env), {
+      extraMigrations: gatewayMigrations,
+    });
     try {
       return await action(new KyselyTppStopList(store.db));
     } finally {

@@ -9,6 +9,7 @@
 import http, { type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
 import { isIP } from 'node:net';
 import tls, { type DetailedPeerCertificate, type SecureVersion, type TLSSocket } from 'node:tls';
+import { signatureHeaders, type SealCredential } from '../signature/sign_request';
 import { checkServerIdentity } from './check_server_identity';
 
 export interface TlsTuning {
@@ -39,6 +40,12 @@ export interface TppClientOptions {
   timeoutMs?: number;
   /** Upper bound on a response body, to keep a hostile server from exhausting memory. */
   maxBodyBytes?: number;
+  /**
+   * The TPP's QSealC and key: every request then carries a Berlin Group message signature (Digest, Signature,
+   * TPP-Signature-Certificate) over its X-Request-ID, Digest and the PSU-ID, PSU-Corporate-ID and
+   * TPP-Redirect-URI it sends. `algorithm` defaults to rsa-sha256 or SHA256withECDSA by key type.
+   */
+  seal?: SealCredential & { algorithm?: string };
 }
 
 export interface ConnectionFacts {
@@ -65,6 +72,8 @@ export interface TppRequest {
   /** Form fields; pairs keep repeated names (checkbox groups). */
   form?: Record<string, string> | [string, string][];
   body?: string | Buffer;
+  /** Send without a signature even when the client has a seal (to show a bank refuses that). */
+  unsigned?: boolean;
 }
 
 export interface TppResponse {
@@ -204,6 +213,18 @@ export class TppClient {
       payload = Buffer.from(request.body);
     }
     if (payload !== undefined) headers['content-length'] = String(payload.length);
+    const { seal } = this.options;
+    if (seal !== undefined && request.unsigned !== true) {
+      Object.assign(
+        headers,
+        signatureHeaders({
+          headers: request.headers ?? {},
+          body: payload ?? Buffer.alloc(0),
+          seal,
+          ...(seal.algorithm !== undefined ? { algorithm: seal.algorithm } : {}),
+        }),
+      );
+    }
 
     const { socket, facts } = await this.connect();
     const timeoutMs = this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS;

@@ -42,6 +42,11 @@ export interface GatewayConfig {
   intermediatesFile: string | undefined;
   /** Public base URL of the gateway, used in links and as the OAuth issuer. */
   publicUrl: string;
+  /**
+   * GATEWAY_REQUIRE_SIGNATURE: every API request must carry a Berlin Group message signature made with the
+   * TPP's QSealC (Digest, Signature, TPP-Signature-Certificate). Default false: those headers are ignored.
+   */
+  requireSignature: boolean;
   /** Whether the default (development) configuration uses generated fixture key material. */
   usesFixturePki: boolean;
   /** Where the bank's books are: the embedded sandbox, or a bank implementing the connector contract. */
@@ -165,12 +170,12 @@ export const FIXTURE_DEFAULTS = {
 
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
-function nonEmpty(env: Env, name: string): string | undefined {
+export function nonEmpty(env: Env, name: string): string | undefined {
   const value = env[name]?.trim();
   return value === undefined || value === '' ? undefined : value;
 }
 
-function parseInteger(env: Env, name: string, fallback: number, min: number, max: number): number {
+export function parseInteger(env: Env, name: string, fallback: number, min: number, max: number): number {
   const raw = nonEmpty(env, name);
   if (raw === undefined) return fallback;
   if (!/^\d+$/.test(raw)) throw new ConfigError(name, `not a whole number: ${JSON.stringify(raw)}`);
@@ -180,7 +185,7 @@ function parseInteger(env: Env, name: string, fallback: number, min: number, max
   return value;
 }
 
-function parseBoolean(env: Env, name: string, fallback: boolean): boolean {
+export function parseBoolean(env: Env, name: string, fallback: boolean): boolean {
   const raw = nonEmpty(env, name)?.toLowerCase();
   if (raw === undefined) return fallback;
   if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
@@ -365,6 +370,7 @@ export function loadConfig(environment: Env = process.env, params: LoadConfigPar
     databaseUrl,
     logLevel: logLevelRaw as LogLevel,
     rejectUntrustedAtHandshake: parseBoolean(env, 'GATEWAY_REJECT_UNTRUSTED_AT_HANDSHAKE', false),
+    requireSignature: parseBoolean(env, 'GATEWAY_REQUIRE_SIGNATURE', false),
     trustedProxies,
     forwardedCertHeader,
     trustedProxyCertSha256,

@@ -20,6 +20,7 @@ export const KNOWN_VARIABLES = {
   GATEWAY_PUBLIC_URL: 'public origin, also the OAuth issuer',
   GATEWAY_TRUSTED_PROXIES: 'proxies whose forwarded client-certificate headers are believed',
   GATEWAY_REJECT_UNTRUSTED_AT_HANDSHAKE: 'drop untrusted chains during the TLS handshake',
+  GATEWAY_REQUIRE_SIGNATURE: 'require Berlin Group request signatures made with the TPP QSealC',
   GATEWAY_WORKERS: 'number of gateway processes sharing the port',
   GATEWAY_LOG_LEVEL: 'pino log level',
   GATEWAY_FORWARDED_CERT_HEADER:
@@ -32,6 +33,11 @@ export const KNOWN_VARIABLES = {
   GATEWAY_BANK_CA: "the bank's internal CA for its server certificate (PEM)",
   GATEWAY_BANK_TIMEOUT_MS: 'connect timeout and deadline of each bank call',
   GATEWAY_SANDBOX: "this deployment is the bank's public testing facility",
+  GATEWAY_ADMIN_HOST: 'address of the admin listener (/healthz, /readyz, /metrics)',
+  GATEWAY_ADMIN_PORT: 'port of the admin listener',
+  GATEWAY_SHUTDOWN_GRACE_SECONDS: 'how long requests in flight may take to finish after SIGTERM',
+  GATEWAY_AUDIT_QUEUE_MAX: 'audit events waiting for their batch write before events are dropped',
+  GATEWAY_WATCH_KEY_FILES: 'reload certificate, key, anchor and CRLs when their files change',
 } as const satisfies Record<`GATEWAY_${string}`, string>;
 
 export type GatewayVariable = keyof typeof KNOWN_VARIABLES;

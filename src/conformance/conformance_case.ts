@@ -17,6 +17,7 @@ export const GROUPS = [
   'token-binding',
   'frequency-limit',
   'input-validation',
+  'signatures',
 ] as const;
 export type CaseGroup = (typeof GROUPS)[number];
 

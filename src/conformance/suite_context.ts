@@ -48,6 +48,11 @@ export interface SuiteContextParams {
   contract?: GatewayContract;
   roles?: SuiteRoles;
   timeoutMs?: number;
+  /**
+   * The target requires Berlin Group request signatures: every request of an identity `<id>` that has a seal
+   * identity `<id>-seal` is signed with it, and the signature group runs (else it is skipped).
+   */
+  signatures?: boolean;
 }
 
 export interface RecordedResponse {
@@ -62,7 +67,12 @@ export interface SendOptions {
   verifyServer?: boolean;
   /** Leave out the X-Request-ID header the suite otherwise adds to every request. */
   omitRequestId?: boolean;
+  /** Send without a request signature even when the run signs requests. */
+  unsigned?: boolean;
 }
+
+/** The seal identity that signs `identity`'s requests when the target requires signatures. */
+export const sealIdentityOf = (identity: string): string => `${identity}-seal`;
 
 export class SuiteContext {
   readonly target: URL;
@@ -76,6 +86,7 @@ export class SuiteContext {
   readonly contract: GatewayContract;
   readonly roles: SuiteRoles;
   readonly timeoutMs: number;
+  readonly signatures: boolean;
   /** Every 4xx/5xx answer seen during the run, for the error-format cases. */
   readonly errorResponses: RecordedResponse[] = [];
   /** The first completed handshake, reported in the report header. */
@@ -101,11 +112,17 @@ export class SuiteContext {
       params.contract ??
       contractForTpp(DEFAULT_CONTRACT, consentCreator instanceof Error ? [] : consentCreator.dnsNames);
     this.timeoutMs = params.timeoutMs ?? 15_000;
+    this.signatures = params.signatures === true;
   }
 
   /** A client presenting `identity` (a fixture id) or no certificate at all (null). */
   client(identity: string | null, options: SendOptions = {}): TppClient {
     const id = identity === null ? undefined : this.identities.require(identity);
+    const sealId = identity === null ? undefined : sealIdentityOf(identity);
+    const seal =
+      this.signatures && options.unsigned !== true && sealId !== undefined && this.identities.has(sealId)
+        ? this.identities.require(sealId)
+        : undefined;
     return new TppClient({
       baseUrl: this.target,
       serverName: this.serverName,
@@ -113,6 +130,7 @@ export class SuiteContext {
       ...(id !== undefined ? { certChainPem: id.chainPem, keyPem: id.keyPem } : {}),
       ...(options.tls !== undefined ? { tls: options.tls } : {}),
       ...(options.verifyServer !== undefined ? { verifyServer: options.verifyServer } : {}),
+      ...(seal !== undefined ? { seal: { certificate: seal.leafDer, privateKey: seal.keyPem } } : {}),
       timeoutMs: this.timeoutMs,
     });
   }
@@ -121,7 +139,9 @@ export class SuiteContext {
     const headers = { ...request.headers };
     const hasId = Object.keys(headers).some((h) => h.toLowerCase() === 'x-request-id');
     if (!hasId && options.omitRequestId !== true) headers['X-Request-ID'] = randomUUID();
-    const res = await this.client(identity, options).request({ ...request, headers });
+    // Berlin Group signs X-Request-ID: a request without one cannot carry a valid signature.
+    const unsigned = options.unsigned === true || (!hasId && options.omitRequestId === true);
+    const res = await this.client(identity, { ...options, unsigned }).request({ ...request, headers });
     this.observe(res);
     return res;
   }

@@ -15,6 +15,7 @@ import { utcDay, type Consent, type ConsentAccess, type ConsentStatus } from './
 import { computeGrant } from './consent_grant';
 import type { ConsentListFilter, ConsentRepository } from './consent_repository';
 import { RedirectUriPolicy } from './redirect_uri_policy';
+import { NO_AUDIT, type AuditEventType, type AuditTrail } from '../audit/audit_trail';
 
 export interface ConsentServiceOptions {
   repository: ConsentRepository;
@@ -22,6 +23,8 @@ export interface ConsentServiceOptions {
   accounts: Pick<BankConnector, 'findPsu' | 'accountsOfPsu'>;
   clock?: () => Date;
   redirectUriPolicy?: RedirectUriPolicy;
+  /** Every change of a consent's status is appended here (RTS Art. 29). */
+  audit?: AuditTrail;
 }
 
 export interface CreateConsentParams {
@@ -107,8 +110,10 @@ export class ConsentService {
   private readonly accounts: ConsentServiceOptions['accounts'];
   private readonly clock: () => Date;
   private readonly redirectUriPolicy: RedirectUriPolicy;
+  private readonly audit: AuditTrail;
 
   constructor(options: ConsentServiceOptions) {
+    this.audit = options.audit ?? NO_AUDIT;
     this.repository = options.repository;
     this.accounts = options.accounts;
     this.clock = options.clock ?? (() => new Date());
@@ -164,6 +169,7 @@ export class ConsentService {
       lastActionDate: utcDay(now),
     };
     await this.repository.insert(consent);
+    this.record('consent.created', consent);
     return consent;
   }
 
@@ -175,6 +181,7 @@ export class ConsentService {
       to: 'expired',
       lastActionDate: this.today(),
     });
+    if (expired !== undefined) this.record('consent.expired', expired);
     return expired ?? (await this.repository.findById(consent.id)) ?? consent;
   }
 
@@ -213,6 +220,7 @@ export class ConsentService {
         detail: `status ${consent.status}`,
       });
     }
+    this.record('consent.terminated', terminated);
     return terminated;
   }
 
@@ -241,6 +249,7 @@ export class ConsentService {
       grant,
     });
     if (valid === undefined) throw new StatusInvalid('The consent was decided concurrently');
+    this.record('consent.authorised', valid);
     return valid;
   }
 
@@ -254,6 +263,7 @@ export class ConsentService {
       ...(psuId !== undefined ? { psuId } : {}),
     });
     if (rejected === undefined) throw new StatusInvalid('The consent was decided concurrently');
+    this.record('consent.rejected', rejected);
     return rejected;
   }
 
@@ -270,7 +280,22 @@ export class ConsentService {
     });
     if (revoked === undefined)
       throw new StatusInvalid({ text: 'The consent is not valid', detail: consent.status });
+    this.record('consent.revoked', revoked);
     return revoked;
+  }
+
+  private record(type: AuditEventType, consent: Consent): void {
+    this.audit.append({
+      type,
+      tpp: consent.owner.organizationIdentifier,
+      thumbprint: consent.owner.certificateThumbprint,
+      subject: consent.id,
+      detail: {
+        status: consent.status,
+        recurring: consent.recurringIndicator,
+        validUntil: consent.validUntil,
+      },
+    });
   }
 
   private async requireReceived(consentId: string): Promise<Consent> {

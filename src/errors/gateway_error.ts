@@ -135,6 +135,18 @@ export class CertificateRevoked extends GatewayError {
     super('CERTIFICATE_REVOKED', 401, asParams(p));
   }
 }
+/** A request signature was required and not sent (no `Signature` header). */
+export class SignatureMissing extends GatewayError {
+  constructor(p: Params) {
+    super('SIGNATURE_MISSING', 401, asParams(p));
+  }
+}
+/** The request signature (Signature, Digest, keyId, algorithm) does not verify; the text names the check. */
+export class SignatureInvalid extends GatewayError {
+  constructor(p: Params) {
+    super('SIGNATURE_INVALID', 401, asParams(p));
+  }
+}
 export class RoleInvalid extends GatewayError {
   constructor(p: Params) {
     super('ROLE_INVALID', 401, asParams(p));

@@ -25,3 +25,12 @@ export const TPP_MESSAGES_CONTENT_TYPE = 'application/json; charset=utf-8';
 export function tppMessagesBody(error: GatewayError): Buffer {
   return Buffer.from(JSON.stringify(toTppMessages(error)));
 }
+
+/** The code of the first tppMessage in a response body, if it is one (for the access log and metrics). */
+export function firstTppMessageCode(body: unknown): string | undefined {
+  if (typeof body !== 'object' || body === null || !('tppMessages' in body)) return undefined;
+  const messages = (body as { tppMessages?: unknown }).tppMessages;
+  const first: unknown = Array.isArray(messages) ? messages[0] : undefined;
+  const code = typeof first === 'object' && first !== null ? (first as { code?: unknown }).code : undefined;
+  return typeof code === 'string' ? code : undefined;
+}

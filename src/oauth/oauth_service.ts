@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../audit/logger';
+import type { AuditTrail } from '../audit/audit_trail';
 import type { TppIdentity } from '../pki/identity/tpp_identity';
 import {
   AccessTokenVerifier,
@@ -47,6 +48,8 @@ export interface OAuthServiceDeps {
   options: OAuthServiceOptions;
   now?: () => Date;
   logger?: Logger;
+  /** Tokens issued and revoked are appended here (never the tokens themselves). */
+  audit?: AuditTrail;
 }
 
 /** Who is asking, as recorded on the consent from the TPP's QWAC. */
@@ -404,12 +407,26 @@ export class OAuthService {
       await this.repo.revokeToken(tokenHash, now);
     }
     this.deps.logger?.info({ event: 'oauth.token_revoked', kind: record.kind, consentId: record.consentId });
+    this.deps.audit?.append({
+      type: 'token.revoked',
+      tpp: client.organizationIdentifier,
+      thumbprint: client.thumbprintS256,
+      subject: record.consentId,
+      detail: { kind: record.kind, by: 'client' },
+    });
   }
 
   /** For `DELETE /v1/consents/{consentId}` and any other end of a consent: no token of it works after. */
   async revokeTokensForConsent(consentId: string): Promise<void> {
     const count = await this.repo.revokeGrantsForConsent(consentId, this.now());
-    if (count > 0) this.deps.logger?.info({ event: 'oauth.consent_tokens_revoked', consentId, count });
+    if (count > 0) {
+      this.deps.logger?.info({ event: 'oauth.consent_tokens_revoked', consentId, count });
+      this.deps.audit?.append({
+        type: 'token.revoked',
+        subject: consentId,
+        detail: { grants: count, by: 'consent end' },
+      });
+    }
   }
 
   /** A request's bearer token, for checks that must share one lookup (see AccessTokenVerifier). */
@@ -548,6 +565,13 @@ export class OAuthService {
     ];
     await this.repo.insertTokens(tokens);
     this.deps.logger?.info({ event: 'oauth.tokens_issued', consentId: consent.consentId });
+    this.deps.audit?.append({
+      type: 'token.issued',
+      tpp: client.organizationIdentifier,
+      thumbprint: client.thumbprintS256,
+      subject: consent.consentId,
+      detail: { grant: grantId },
+    });
     return {
       access_token: accessToken,
       token_type: 'Bearer',

@@ -10,13 +10,15 @@ import {
   type Migration,
   type SqliteDatabase,
   type MigrationProvider,
+  type LogEvent,
 } from 'kysely';
+import { performance } from 'node:perf_hooks';
 import { Pool } from 'pg';
 import type { Logger } from '../audit/logger';
 import type { ConsentRepository } from '../consent/consent_repository';
 import { coreMigrations } from './core_migrations';
 import { KyselyConsentRepository } from './kysely_consent_repository';
-import { registerDirectStatements } from './prepared_query';
+import { registerDirectStatements, type DirectStatements } from './prepared_query';
 import { SqliteReadSnapshot } from './sqlite_read_snapshot';
 import type { Database } from './schema';
 
@@ -24,6 +26,8 @@ export interface OpenStoreOptions {
   /** Migrations owned by other features (e.g. `oauthMigrations`, names `0100_…`), merged with the core set. */
   extraMigrations?: Record<string, Migration>;
   logger?: Logger;
+  /** Told each statement's duration and whether it failed (the store metrics). */
+  onQuery?: (seconds: number, ok: boolean) => void;
 }
 
 export interface Store {
@@ -96,6 +100,47 @@ function isStalePreparedStatement(error: unknown): boolean {
   return code === '0A000' || code === '26000';
 }
 
+/** Kysely's own statements, timed through its log hook. */
+function queryLog(options: OpenStoreOptions): { log?: (event: LogEvent) => void } {
+  const { onQuery } = options;
+  if (onQuery === undefined) return {};
+  return { log: (event) => onQuery(event.queryDurationMillis / 1000, event.level === 'query') };
+}
+
+/** The direct statements (every AIS read) bypass Kysely's hook: timed here. */
+function timed(options: OpenStoreOptions, direct: DirectStatements): DirectStatements {
+  const { onQuery } = options;
+  if (onQuery === undefined) return direct;
+  return {
+    run: (sql, parameters) => {
+      const started = performance.now();
+      const done = (ok: boolean) => onQuery((performance.now() - started) / 1000, ok);
+      let result: ReturnType<DirectStatements['run']>;
+      try {
+        result = direct.run(sql, parameters);
+      } catch (error) {
+        done(false);
+        throw error;
+      }
+      if (result === undefined) return undefined;
+      if (Array.isArray(result)) {
+        done(true);
+        return result;
+      }
+      return result.then(
+        (rows) => {
+          done(true);
+          return rows;
+        },
+        (error: unknown) => {
+          done(false);
+          throw error;
+        },
+      );
+    },
+  };
+}
+
 function sqliteFile(databaseUrl: string): string {
   const file = databaseUrl.slice('sqlite:'.length);
   if (file === '') throw new StoreError('sqlite: URL names no file');
@@ -134,15 +179,18 @@ export async function openStore(databaseUrl: string, options: OpenStoreOptions =
         return cached.prepare(sql);
       },
     };
-    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: forKysely }) });
-    registerDirectStatements(db, {
-      run: (sql, parameters) => {
-        const statement = cached.prepare(sql);
-        // `reader` alone would let INSERT … RETURNING in: it writes, so it goes through Kysely.
-        if (!statement.reader || !statement.readonly) return undefined;
-        return snapshot.read(() => statement.all([...parameters]));
-      },
-    });
+    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: forKysely }), ...queryLog(options) });
+    registerDirectStatements(
+      db,
+      timed(options, {
+        run: (sql, parameters) => {
+          const statement = cached.prepare(sql);
+          // `reader` alone would let INSERT … RETURNING in: it writes, so it goes through Kysely.
+          if (!statement.reader || !statement.readonly) return undefined;
+          return snapshot.read(() => statement.all([...parameters]));
+        },
+      }),
+    );
     dialect = 'sqlite';
   } else if (/^postgres(ql)?:\/\//.test(databaseUrl)) {
     const pool = new Pool({ connectionString: databaseUrl, max: 10 });
@@ -153,23 +201,26 @@ export async function openStore(databaseUrl: string, options: OpenStoreOptions =
         'PostgreSQL connection lost',
       ),
     );
-    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), ...queryLog(options) });
     // Outside a transaction, like Kysely's own non-transactional queries: any pooled connection will do.
     const names = new Map<string, string>();
-    registerDirectStatements(db, {
-      run: async (sql, parameters) => {
-        let name = names.get(sql);
-        if (name === undefined) names.set(sql, (name = postgresStatementName(sql)));
-        const values = [...parameters];
-        try {
-          return (await pool.query({ name, text: sql, values })).rows;
-        } catch (error) {
-          if (!isStalePreparedStatement(error)) throw error;
-          // pool.query has already dropped the connection that held the stale statement.
-          return (await pool.query({ text: sql, values })).rows;
-        }
-      },
-    });
+    registerDirectStatements(
+      db,
+      timed(options, {
+        run: async (sql, parameters) => {
+          let name = names.get(sql);
+          if (name === undefined) names.set(sql, (name = postgresStatementName(sql)));
+          const values = [...parameters];
+          try {
+            return (await pool.query({ name, text: sql, values })).rows;
+          } catch (error) {
+            if (!isStalePreparedStatement(error)) throw error;
+            // pool.query has already dropped the connection that held the stale statement.
+            return (await pool.query({ text: sql, values })).rows;
+          }
+        },
+      }),
+    );
     dialect = 'postgres';
   } else {
     throw new StoreError('database URL must start with sqlite: or postgres://');

@@ -30,6 +30,7 @@ async function run(
   target: string,
   only: string,
   reportName: string,
+  extra: Partial<ConformanceOptions> = {},
 ): Promise<{ code: number; out: string; report: SuiteReport; reportDir: string }> {
   const reportDir = path.join(fx.dir, reportName);
   const options: ConformanceOptions = {
@@ -42,6 +43,7 @@ async function run(
     only,
     reportDir,
     color: false,
+    ...extra,
   };
   let out = '';
   const code = await runConformance(options, {
@@ -132,6 +134,45 @@ describe('the suite against a deliberately permissive target', () => {
     expect(html).not.toMatch(/<script/i);
     expect(html).toContain(result.report.anchor.sha256);
   });
+});
+
+describe('the signatures group against the permissive target', () => {
+  let result: Awaited<ReturnType<typeof run>>;
+
+  beforeAll(async () => {
+    const server = permissiveTarget(fx.pki);
+    servers.push(server);
+    result = await run(await listen(server), 'signatures', 'permissive-signatures', { signatures: true });
+  }, 120_000);
+
+  it.each([
+    ['SIG-02', /an unsigned request was served/],
+    ['SIG-03', /body does not match its Digest was served/],
+    ['SIG-04', /signed X-Request-ID was changed was served/],
+    ['SIG-05', /does not cover TPP-Redirect-URI was accepted/],
+    ['SIG-06', /keyId naming another certificate was accepted/],
+    ['SIG-07', /RSA algorithm name was accepted for an EC seal/],
+    ['SIG-08', /signed with Carol's seal was served/],
+    ['SIG-09', /website certificate .* was accepted as a seal/],
+    ['SIG-10', /does not chain to the trust anchor was accepted/],
+    ['SIG-11', /an expired seal was accepted/],
+    ['SIG-12', /a revoked seal was accepted/],
+    ['SIG-13', /seal without PSP_AI/],
+    ['SIG-14', /unsigned request reached the consent lookup/],
+  ])('%s is FAIL, naming the broken guarantee', (id, pattern) => {
+    const r = byId(result.report, id);
+    expect(r.verdict).toBe('FAIL');
+    expect(r.observed).toMatch(pattern);
+    expect(r.evidence.status).toBe(200);
+  });
+
+  it('skips the group when the target is not declared to require signatures', async () => {
+    const server = permissiveTarget(fx.pki);
+    servers.push(server);
+    const plain = await run(await listen(server), 'signatures', 'permissive-no-signatures');
+    expect(plain.report.results.every((r) => r.verdict === 'SKIP')).toBe(true);
+    expect(byId(plain.report, 'SIG-01').reason).toMatch(/--signatures/);
+  }, 120_000);
 });
 
 describe("the suite's TLS group against the gateway's own TLS listener", () => {

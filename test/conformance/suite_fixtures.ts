@@ -44,6 +44,14 @@ export async function buildSuiteFixtures(): Promise<SuiteFixtures> {
     notAfter: new Date(Date.now() - DAY),
   });
   write('expired', expired, pki.trentIssuing);
+  // Seal identities for the signatures group. The targets these fixtures serve judge no seal, so any
+  // certificate with its key stands in; the real QSealCs are the gateway's fixtures (build_seal_cases.ts).
+  write('alice-seal', pki.alice, pki.trentIssuing);
+  write('carol-seal', pki.carol, pki.trentIssuing);
+  write('alice-seal-pi-only', pki.alice, pki.trentIssuing);
+  write('mallory-seal', pki.malloryAlice, pki.malloryRoot);
+  write('expired-seal', expired, pki.trentIssuing);
+  write('revoked-seal', pki.alice, pki.trentIssuing);
   const rows: ClientCaseRow[] = [
     { id: 'alice', title: 'Bank of Alice (valid)', expect: { status: 200, code: null } },
     { id: 'carol', title: 'Carol (valid)', expect: { status: 200, code: null } },

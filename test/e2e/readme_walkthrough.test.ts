@@ -4,13 +4,13 @@
  * differ from a developer's machine: the run's PKI is linked where the README expects fixtures/pki and
  * trust-anchors.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, symlinkSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../../src/config/project_root';
 import type { RunningGateway } from '../../src/gateway';
 import { startTestGateway } from '../helpers/test_gateway';
+import { runBash } from '../helpers/run_bash';
 import { testPkiDir } from '../helpers/test_pki';
 
 function walkthroughScript(): string {
@@ -18,21 +18,6 @@ function walkthroughScript(): string {
   const match = /<!-- walkthrough:begin -->\s*```bash\n([\s\S]*?)```\s*<!-- walkthrough:end -->/.exec(readme);
   if (match?.[1] === undefined) throw new Error('README.md has no walkthrough block');
   return match[1];
-}
-
-function runBash(
-  script: string,
-  cwd: string,
-  env: Record<string, string>,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn('bash', ['-c', `set -eu\n${script}`], { cwd, env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
 }
 
 describe('README walkthrough', () => {

@@ -1,6 +1,6 @@
 import type { Env } from '../../src/config/config';
-import { startGateway, type RunningGateway } from '../../src/gateway';
-import type { ServerLimitOverrides } from '../../src/tls/gateway_server';
+import { startGateway, type RunningGateway, type StartGatewayParams } from '../../src/gateway';
+import { createTestDatabase, type TestDatabase } from '../store/test_databases';
 import { testPkiFiles } from './test_pki';
 
 /**
@@ -10,7 +10,7 @@ import { testPkiFiles } from './test_pki';
 export function startTestGateway(
   databaseUrl: string,
   extraEnv: Env = {},
-  serverLimits?: ServerLimitOverrides,
+  params: Omit<StartGatewayParams, 'env'> = {},
 ): Promise<RunningGateway> {
   const files = testPkiFiles();
   return startGateway({
@@ -25,6 +25,27 @@ export function startTestGateway(
       GATEWAY_LOG_LEVEL: 'silent',
       ...extraEnv,
     },
-    ...(serverLimits !== undefined ? { serverLimits } : {}),
+    ...params,
   });
+}
+
+/**
+ * A test gateway on a throwaway SQLite database for the enclosing `describe`: started before its tests,
+ * closed and dropped after them. `gateway()` is valid inside the tests.
+ */
+export function useSqliteTestGateway(params: Omit<StartGatewayParams, 'env'> = {}): () => RunningGateway {
+  let database: TestDatabase | undefined;
+  let gateway: RunningGateway | undefined;
+  beforeAll(async () => {
+    database = await createTestDatabase('sqlite');
+    gateway = await startTestGateway(database.url, {}, params);
+  });
+  afterAll(async () => {
+    await gateway?.close();
+    await database?.drop();
+  });
+  return () => {
+    if (gateway === undefined) throw new Error('the test gateway starts in beforeAll');
+    return gateway;
+  };
 }

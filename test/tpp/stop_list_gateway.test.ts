@@ -27,7 +27,13 @@ const agents: https.Agent[] = [];
 beforeAll(async () => {
   database = await createTestDatabase('sqlite');
   // A CLI process takes seconds to start on a busy machine; the open connections must outlive it.
-  gateway = await startTestGateway(database.url, {}, { keepAliveTimeout: 600_000, timeout: 600_000 });
+  gateway = await startTestGateway(
+    database.url,
+    {},
+    {
+      serverLimits: { keepAliveTimeout: 600_000, timeout: 600_000 },
+    },
+  );
 }, 120_000);
 afterAll(async () => {
   for (const agent of agents) agent.destroy();

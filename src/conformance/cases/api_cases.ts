@@ -151,13 +151,15 @@ export function validationCases(): ConformanceCase[] {
       group: g,
       title: 'A request without X-Request-ID is refused',
       clause: `${BG} §4 (X-Request-ID mandatory); FORMAT_ERROR`,
-      expected: '400 FORMAT_ERROR',
+      expected: '400 FORMAT_ERROR (401 SIGNATURE_MISSING where signatures are required)',
       run: (ctx) =>
         expectAnswer(
           ctx,
           ctx.roles.alice,
           consentPost(ctx, ctx.contract.consentBody({ frequencyPerDay: 1 })),
-          formatError,
+          // Berlin Group signs X-Request-ID: where signatures are required, a request without one cannot be
+          // signed, and the signature check answers first.
+          ctx.signatures ? { status: 401, codes: ['SIGNATURE_MISSING', 'SIGNATURE_INVALID'] } : formatError,
           'a request without X-Request-ID was processed',
           { omitRequestId: true },
         ),

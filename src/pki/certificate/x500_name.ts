@@ -52,7 +52,8 @@ const SHORT_NAMES: Record<string, string> = {
 
 export const OID_EMAIL_ADDRESS = '1.2.840.113549.1.9.1';
 
-function canonicalise(text: string): string {
+/** RFC 5280 7.1 comparison form of a string attribute value: case, and insignificant whitespace, folded. */
+export function canonicalise(text: string): string {
   // ASCII needs no Unicode normalisation; skipping it is the fast path.
   const normalised = /^[\x00-\x7f]*$/.test(text) ? text : text.normalize('NFKC');
   return normalised.trim().replace(/\s+/g, ' ').toLowerCase();

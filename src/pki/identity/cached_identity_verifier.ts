@@ -30,6 +30,8 @@ export class CachedIdentityVerifier implements ClientIdentityVerifier {
   private readonly maxEntries: number;
   private readonly refusalTtlMs: number;
   private generation = 0;
+  /** Lookups answered from the cache and those that went to the verifier, for the metrics. */
+  readonly stats = { hits: 0, misses: 0 };
 
   constructor(
     private readonly inner: ClientIdentityVerifier,
@@ -59,7 +61,11 @@ export class CachedIdentityVerifier implements ClientIdentityVerifier {
     }
     const now = at.getTime();
     const hit = this.entries.get(key);
-    if (hit !== undefined && hit.generation === this.generation && now < hit.expiresAt) return hit.verdict;
+    if (hit !== undefined && hit.generation === this.generation && now < hit.expiresAt) {
+      this.stats.hits++;
+      return hit.verdict;
+    }
+    this.stats.misses++;
     if (hit !== undefined) this.entries.delete(key);
 
     const pending = this.inFlight.get(key);

@@ -318,6 +318,35 @@ describe('ChainValidator: acceptance', () => {
     });
   });
 
+  it.each<[string, Partial<Parameters<typeof issue>[0]>, RegExp | undefined]>([
+    ['nonRepudiation only, no EKU', { eku: null, keyUsage: x509.KeyUsageFlags.nonRepudiation }, undefined],
+    ['digitalSignature, no EKU', { eku: null, keyUsage: x509.KeyUsageFlags.digitalSignature }, undefined],
+    ['no keyUsage', { eku: null, keyUsage: null }, /has no keyUsage \(a seal needs/],
+    [
+      'keyAgreement only',
+      { eku: null, keyUsage: x509.KeyUsageFlags.keyAgreement },
+      /allows neither digitalSignature nor nonRepudiation/,
+    ],
+  ])('seal purpose: a leaf with %s', async (_name, extra, refusal) => {
+    const seal = await leafUnder(w.issuing, extra);
+    const result = await run({ leaf: seal.der, intermediates: [w.issuing.der], purpose: 'seal' });
+    if (refusal === undefined) expect(result).toMatchObject({ valid: true });
+    else
+      expect(result).toMatchObject({
+        valid: false,
+        code: 'CERTIFICATE_INVALID',
+        reason: expect.stringMatching(refusal),
+      });
+  });
+
+  it('seal purpose: a seal without clientAuth is not a TLS client certificate', async () => {
+    const seal = await leafUnder(w.issuing, { eku: null, keyUsage: x509.KeyUsageFlags.nonRepudiation });
+    await expect(run({ leaf: seal.der, intermediates: [w.issuing.der] })).resolves.toMatchObject({
+      valid: false,
+      reason: expect.stringMatching(/no extendedKeyUsage \(clientAuth required\)/),
+    });
+  });
+
   it('validates at the given time: a chain valid today is expired next decade', async () => {
     const later = new Date(Date.now() + 3650 * DAY);
     await expect(

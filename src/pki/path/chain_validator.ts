@@ -15,7 +15,7 @@
  *   constraints apply to the path below it.
  * - `notBefore`/`notAfter` are whole seconds and inclusive, so the validation time is truncated to
  *   the second before comparing.
- * - For a specific purpose (clientAuth/serverAuth) the leaf must not be a CA, must carry
+ * - For a TLS purpose (clientAuth/serverAuth) the leaf must not be a CA, must carry
  *   extendedKeyUsage with that purpose (anyExtendedKeyUsage alone is not enough: the gateway wants the
  *   CA to have said "TLS client"), and its keyUsage, if present, must allow digitalSignature. A CA on
  *   the path that carries extendedKeyUsage must include the purpose or anyExtendedKeyUsage (the EKU
@@ -31,7 +31,12 @@ import type { RevocationChecker } from './revocation';
 import { bytesEqual } from '../asn1/der';
 import { signatureScheme } from '../certificate/signature';
 
-export type ChainPurpose = 'clientAuth' | 'serverAuth' | 'any';
+/**
+ * What the leaf is for. `seal`: an electronic seal (QSealC) signing requests, not a TLS endpoint: no
+ * extendedKeyUsage is asked of it, and its keyUsage must be present and allow digitalSignature or
+ * nonRepudiation (ETSI EN 319 412-3 lets a seal assert either).
+ */
+export type ChainPurpose = 'clientAuth' | 'serverAuth' | 'seal' | 'any';
 
 export interface ChainValidatorOptions {
   /** Trust anchors, DER. The gateway passes exactly one. */
@@ -359,7 +364,7 @@ export class ChainValidator {
         if (cert.keyUsage && !cert.keyUsage.has('keyCertSign'))
           return `${who} keyUsage does not allow keyCertSign`;
         if (!cert.subjectKeyId) return `${who} has no subjectKeyIdentifier`;
-        if (purpose !== 'any' && cert.extKeyUsage) {
+        if ((purpose === 'clientAuth' || purpose === 'serverAuth') && cert.extKeyUsage) {
           const eku = cert.extKeyUsage;
           if (!eku.includes(PURPOSE_OID[purpose]) && !eku.includes(OID.anyExtendedKeyUsage)) {
             return `${who} extendedKeyUsage does not allow ${purpose}`;
@@ -416,6 +421,13 @@ export class ChainValidator {
     const leaf = path[0] as ParsedCertificate;
     const who = role(path, 0);
     if (leaf.isCa) return `${who} is a CA certificate, not an end entity`;
+    if (purpose === 'seal') {
+      if (!leaf.keyUsage) return `${who} has no keyUsage (a seal needs digitalSignature or nonRepudiation)`;
+      if (!leaf.keyUsage.has('digitalSignature') && !leaf.keyUsage.has('nonRepudiation')) {
+        return `${who} keyUsage allows neither digitalSignature nor nonRepudiation`;
+      }
+      return undefined;
+    }
     if (!leaf.extKeyUsage) return `${who} has no extendedKeyUsage (${purpose} required)`;
     if (!leaf.extKeyUsage.includes(PURPOSE_OID[purpose]))
       return `${who} extendedKeyUsage does not allow ${purpose}`;

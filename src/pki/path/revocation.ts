@@ -288,6 +288,11 @@ export class CrlRevocationChecker implements RevocationChecker {
     return stale;
   }
 
+  /** Every CRL in force. */
+  get crls(): ParsedCrl[] {
+    return [...this.byIssuer.values()].flat();
+  }
+
   /** Replaces the whole CRL set, all or nothing: on any parse error the old set stays and this throws. */
   replace(crls: Uint8Array[]): void {
     this.install(parseAll(crls));

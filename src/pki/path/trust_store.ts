@@ -6,7 +6,7 @@ import { presentedChainKey } from './chain_key';
 import { ChainValidator } from './chain_validator';
 import type { ClientIdentityVerifier } from '../identity/client_identity';
 import { readPemOrDerFile } from '../asn1/pem';
-import { QwacIdentityVerifier } from '../identity/qwac_identity_verifier';
+import { QSEAL_PROFILE, QwacIdentityVerifier } from '../identity/qwac_identity_verifier';
 import { ParsedCertificate } from '../certificate/parsed_certificate';
 import { CrlRevocationChecker } from './revocation';
 
@@ -102,27 +102,59 @@ function readMaterial(material: TrustMaterialError['material'], file: string): B
 }
 
 export class TrustStore {
+  /** Stable across anchor reloads: the trust gate holds this object, the validator behind it changes. */
   readonly verifier: CachedIdentityVerifier;
-  readonly validator: ChainValidator;
+  /** QSealCs of request signatures: the same validator and cache rules as QWACs, the seal profile. */
+  readonly sealVerifier: CachedIdentityVerifier;
+  private current: {
+    anchorDer: Buffer;
+    anchor: ParsedCertificate;
+    validator: ChainValidator;
+    inner: ClientIdentityVerifier;
+    sealInner: ClientIdentityVerifier;
+  };
   private fileStamps: string;
 
   private constructor(
-    readonly anchorDer: Buffer,
+    anchorDer: Buffer,
     readonly intermediates: readonly Buffer[],
     private readonly revocation: CrlRevocationChecker,
     private readonly options: TrustStoreOptions,
   ) {
-    this.validator = new ChainValidator({
-      anchors: [anchorDer],
-      intermediates: [...intermediates],
-      revocation,
-    });
-    this.verifier = new CachedIdentityVerifier(new QwacIdentityVerifier(this.validator), presentedChainKey);
+    this.current = this.build(anchorDer);
+    this.sealVerifier = new CachedIdentityVerifier(
+      { verify: (chain, at) => this.current.sealInner.verify(chain, at) },
+      presentedChainKey,
+    );
+    this.verifier = new CachedIdentityVerifier(
+      { verify: (chain, at) => this.current.inner.verify(chain, at) },
+      presentedChainKey,
+    );
     this.fileStamps = this.stampFiles();
   }
 
-  static async load(options: TrustStoreOptions): Promise<TrustStore> {
-    const now = options.now ?? new Date();
+  private build(anchorDer: Buffer): TrustStore['current'] {
+    const validator = new ChainValidator({
+      anchors: [anchorDer],
+      intermediates: [...this.intermediates],
+      revocation: this.revocation,
+    });
+    return {
+      anchorDer,
+      anchor: ParsedCertificate.parse(anchorDer),
+      validator,
+      inner: new QwacIdentityVerifier(validator),
+      sealInner: new QwacIdentityVerifier(validator, QSEAL_PROFILE),
+    };
+  }
+
+  /** Reads and checks the anchor file (and the intermediates against it); throws TrustMaterialError. */
+  private static async readAnchor(
+    options: TrustStoreOptions,
+    intermediates: readonly Buffer[],
+    revocation: CrlRevocationChecker,
+    now: Date,
+  ): Promise<Buffer> {
     const anchors = readMaterial('anchor', options.anchorFile);
     if (anchors.length !== 1) {
       throw new TrustMaterialError(
@@ -132,11 +164,17 @@ export class TrustStore {
     }
     const anchorDer = anchors[0] as Buffer;
     checkAnchor(anchorDer, options.anchorFile, now);
+    if (options.intermediatesFile !== undefined)
+      await checkIntermediates(intermediates, anchorDer, revocation, options.intermediatesFile, now);
+    return anchorDer;
+  }
+
+  static async load(options: TrustStoreOptions): Promise<TrustStore> {
+    const now = options.now ?? new Date();
     const revocation = CrlRevocationChecker.fromFiles(options.crlFiles, options.crlGraceSeconds ?? 0);
     const intermediates =
       options.intermediatesFile === undefined ? [] : readMaterial('intermediates', options.intermediatesFile);
-    if (options.intermediatesFile !== undefined)
-      await checkIntermediates(intermediates, anchorDer, revocation, options.intermediatesFile, now);
+    const anchorDer = await TrustStore.readAnchor(options, intermediates, revocation, now);
     const store = new TrustStore(anchorDer, intermediates, revocation, options);
     for (const stale of revocation.staleAt(now)) {
       // Loud, not fatal: the CA may publish any minute, and the old CRL refuses rather than admits.
@@ -158,6 +196,55 @@ export class TrustStore {
     return store;
   }
 
+  get anchorDer(): Buffer {
+    return this.current.anchorDer;
+  }
+
+  get validator(): ChainValidator {
+    return this.current.validator;
+  }
+
+  /** The anchor's expiry, for the metrics and readiness. */
+  get anchorNotAfter(): Date {
+    return this.current.anchor.notAfter;
+  }
+
+  /** The CRLs in force, each with its nextUpdate (freshness for /readyz and the metrics). */
+  get crls(): { label: string; nextUpdate: Date | undefined }[] {
+    return this.revocation.crls.map((crl) => ({ label: crl.label, nextUpdate: crl.nextUpdate }));
+  }
+
+  /**
+   * Re-read the anchor file. A file that cannot be read, holds anything but one valid self-signed CA
+   * certificate, or that the configured intermediates do not validate to, leaves the old anchor in force.
+   * Returns whether the anchor changed (cached verdicts are then dropped).
+   */
+  async reloadAnchor(): Promise<boolean> {
+    let anchorDer: Buffer;
+    try {
+      anchorDer = await TrustStore.readAnchor(this.options, this.intermediates, this.revocation, new Date());
+    } catch (error) {
+      this.options.logger.error(
+        {
+          event: 'trust_anchor_reload_failed',
+          file: this.options.anchorFile,
+          error: (error as Error).message,
+        },
+        'trust anchor reload refused; the previous anchor stays in force',
+      );
+      return false;
+    }
+    if (anchorDer.equals(this.current.anchorDer)) return false;
+    this.current = this.build(anchorDer);
+    this.verifier.invalidate();
+    this.sealVerifier.invalidate();
+    this.options.logger.info(
+      { event: 'trust_anchor_reloaded', file: this.options.anchorFile },
+      'trust anchor reloaded; cached verdicts dropped',
+    );
+    return true;
+  }
+
   get identityVerifier(): ClientIdentityVerifier {
     return this.verifier;
   }
@@ -174,6 +261,8 @@ export class TrustStore {
       return false;
     }
     this.verifier.invalidate();
+    this.sealVerifier.invalidate();
+    this.sealVerifier.invalidate();
     this.options.logger.info(
       { event: 'crl_reloaded', crls: result.count },
       'CRLs reloaded; cached verdicts dropped',

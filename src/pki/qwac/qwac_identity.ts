@@ -50,6 +50,12 @@ function refuse(reason: string): QwacIdentityResult {
   return { ok: false, code: 'CERTIFICATE_INVALID', reason };
 }
 
+/**
+ * Which qualified certificate is expected: `web` a QWAC (the TLS client certificate), `eseal` a QSealC (the
+ * certificate of a request signature). Both carry the same PSD2 statement and organizationIdentifier.
+ */
+export type QualifiedCertificateKind = 'web' | 'eseal';
+
 /** The string values of subject attribute `type`, or why one of them is not a string. */
 function subjectStrings(leaf: ParsedCertificate, type: string, label: string): string[] | { reason: string } {
   const values: string[] = [];
@@ -61,10 +67,13 @@ function subjectStrings(leaf: ParsedCertificate, type: string, label: string): s
 }
 
 /**
- * Derives the TPP identity from a parsed PSD2 QWAC leaf. Never throws: every problem comes back as a
- * CERTIFICATE_INVALID refusal whose reason names it.
+ * Derives the TPP identity from a parsed PSD2 QWAC leaf, or from a QSealC with `kind` eseal. Never throws:
+ * every problem comes back as a CERTIFICATE_INVALID refusal whose reason names it.
  */
-export function identityFromQwac(leaf: ParsedCertificate): QwacIdentityResult {
+export function identityFromQwac(
+  leaf: ParsedCertificate,
+  kind: QualifiedCertificateKind = 'web',
+): QwacIdentityResult {
   const qcStatements = leaf.extensions.filter((e) => e.oid === OID_QC_STATEMENTS).map((e) => e.value);
   if (qcStatements.length === 0) {
     return refuse(
@@ -79,7 +88,7 @@ export function identityFromQwac(leaf: ParsedCertificate): QwacIdentityResult {
     return refuse(`qcStatements extension is malformed: ${errorMessage(error)}`);
   }
 
-  const qcProblem = checkQualifiedWebCertificate(qc);
+  const qcProblem = kind === 'web' ? checkQualifiedWebCertificate(qc) : checkQualifiedSealCertificate(qc);
   if (qcProblem) return refuse(qcProblem);
 
   const psd2 = qc.psd2;
@@ -184,6 +193,22 @@ function checkQualifiedWebCertificate(qc: QcStatements): string | undefined {
   // EN 319 412-5 QcSSCD asserts a key held in a qualified signature/seal creation device, which is meaningless
   // for TLS keys; on a QWAC it signals a mis-issued or repurposed certificate.
   if (qc.sscd) return `certificate carries QcSSCD (${OID_QC_SSCD}), which must not appear on a QWAC`;
+  return undefined;
+}
+
+/** EN 319 412-5 statements that make a certificate an EU qualified electronic seal certificate. */
+function checkQualifiedSealCertificate(qc: QcStatements): string | undefined {
+  if (!qc.compliance) {
+    return `qcStatements lack QcCompliance (${OID_QC_COMPLIANCE}): not an EU qualified certificate`;
+  }
+  if (qc.types === undefined) {
+    return `qcStatements lack QcType (${OID_QC_TYPE}): a QSealC must declare QcType eseal`;
+  }
+  if (qc.types.length !== 1 || qc.types[0] !== 'eseal') {
+    // A QWAC (QcType web) used to sign requests lands here: its key is for TLS, not for seals.
+    return `QcType is ${qc.types.join(', ') || 'empty'}, not eseal: not a seal certificate (QSealC)`;
+  }
+  // QcSSCD is expected on many seals (key in a qualified seal creation device); it is no reason to refuse.
   return undefined;
 }
 

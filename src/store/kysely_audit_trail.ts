@@ -1,0 +1,221 @@
+/**
+ * The audit trail on the gateway's store. `append` only queues: a request never waits for the audit
+ * write. The queue is written in batches, one transaction each, which first locks the chain head row;
+ * so every instance (SQLite processes on one file, gateways on one PostgreSQL) appends to one global
+ * chain, one batch at a time, and a batch costs one lock however many events it holds.
+ *
+ * The queue is bounded (GATEWAY_AUDIT_QUEUE_MAX): when the database falls that far behind, further
+ * events are dropped, counted (psd2_audit_events_dropped_total) and logged, and /readyz fails until the
+ * queue drains, rather than the gateway running out of memory. On SIGTERM the queue is written before the
+ * process exits; a crash loses what was queued (at most one flush interval of events, plus a backlog if
+ * the database was slow).
+ */
+import { AsyncResource } from 'node:async_hooks';
+import { hostname } from 'node:os';
+import type { Kysely } from 'kysely';
+import type { Database } from './schema';
+import type { Logger } from '../audit/logger';
+import type { AuditEvent, AuditTrail } from '../audit/audit_trail';
+import { recordHash, verifyChain, type AuditRecord, type ChainVerdict } from '../audit/audit_chain';
+
+interface AuditTables {
+  audit_log: AuditRecord;
+  audit_head: { id: number; seq: number; hash: string };
+}
+
+export interface KyselyAuditTrailOptions {
+  /** Bound on queued events. */
+  queueMax?: number;
+  /** How long an event may wait for its batch. */
+  flushIntervalMs?: number;
+  /** Written at once when this many are queued. */
+  batchSize?: number;
+  logger?: Logger;
+  /** Told about every dropped event (the metrics counter). */
+  onDrop?: () => void;
+  instance?: string;
+}
+
+type Pending = Omit<AuditRecord, 'seq' | 'prev_hash' | 'hash'>;
+
+/** PostgreSQL returns bigint columns as text. */
+const asNumber = (value: unknown): number => Number(value);
+
+/** Rows per INSERT statement: SQLite allows 32 766 bound values, a row has 11. */
+const ROWS_PER_INSERT = 200;
+
+export class KyselyAuditTrail implements AuditTrail {
+  private readonly db: Kysely<AuditTables>;
+  private queue: Pending[] = [];
+  private readonly queueMax: number;
+  private readonly flushIntervalMs: number;
+  private readonly batchSize: number;
+  private readonly instance: string;
+  private timer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> | undefined;
+  private dropped = 0;
+  private lastCheckpoint: { seq: number; at: number } = { seq: 0, at: 0 };
+  /** Writes run in the context the trail was created in, not in that of the request that queued an event. */
+  private readonly scope = new AsyncResource('psd2-audit-trail');
+
+  constructor(
+    db: Kysely<Database>,
+    private readonly options: KyselyAuditTrailOptions = {},
+  ) {
+    this.db = db as unknown as Kysely<AuditTables>;
+    this.queueMax = options.queueMax ?? 50_000;
+    this.flushIntervalMs = options.flushIntervalMs ?? 100;
+    this.batchSize = options.batchSize ?? 1_000;
+    this.instance = options.instance ?? `${hostname()}:${process.pid}`;
+  }
+
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  /** Ready while nothing is being dropped. */
+  get healthy(): boolean {
+    return this.queue.length < this.queueMax;
+  }
+
+  append(event: AuditEvent): void {
+    if (this.queue.length >= this.queueMax) {
+      this.dropped++;
+      this.options.onDrop?.();
+      if (this.dropped === 1 || this.dropped % 1000 === 0)
+        this.options.logger?.error(
+          { event: 'audit_events_dropped', dropped: this.dropped, type: event.type },
+          'audit queue full: events dropped',
+        );
+      return;
+    }
+    this.queue.push({
+      at: (event.at ?? new Date()).toISOString(),
+      instance: this.instance,
+      type: event.type,
+      request_id: event.requestId ?? null,
+      tpp: event.tpp ?? null,
+      thumbprint: event.thumbprint ?? null,
+      subject: event.subject ?? null,
+      detail: JSON.stringify(event.detail ?? {}),
+    });
+    if (this.queue.length >= this.batchSize) this.scope.runInAsyncScope(() => this.kick());
+    else if (this.timer === undefined) this.scope.runInAsyncScope(() => this.schedule());
+  }
+
+  private schedule(): void {
+    this.timer = setTimeout(() => this.kick(), this.flushIntervalMs);
+    this.timer.unref();
+  }
+
+  private kick(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.flushing !== undefined) return;
+    this.flushing = this.writeQueued()
+      .catch((error: unknown) =>
+        this.options.logger?.error(
+          { event: 'audit_write_failed', error: (error as Error).message, queued: this.queue.length },
+          'audit batch not written; retrying',
+        ),
+      )
+      .finally(() => {
+        this.flushing = undefined;
+        if (this.queue.length > 0 && this.timer === undefined) this.schedule();
+      });
+  }
+
+  private async writeQueued(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch = this.queue.slice(0, this.batchSize);
+      const head = await this.db.transaction().execute(async (trx) => {
+        // The write comes first so the lock is taken before the head is read (SQLite: no read snapshot to
+        // upgrade; PostgreSQL: a row lock the other instances wait for).
+        await trx.updateTable('audit_head').set({ id: 1 }).where('id', '=', 1).execute();
+        const current = await trx
+          .selectFrom('audit_head')
+          .select(['seq', 'hash'])
+          .where('id', '=', 1)
+          .executeTakeFirstOrThrow();
+        let seq = asNumber(current.seq);
+        let hash = current.hash;
+        const rows: AuditRecord[] = batch.map((pending) => {
+          seq++;
+          const unhashed = { ...pending, seq, prev_hash: hash };
+          hash = recordHash(unhashed);
+          return { ...unhashed, hash };
+        });
+        for (let i = 0; i < rows.length; i += ROWS_PER_INSERT)
+          await trx
+            .insertInto('audit_log')
+            .values(rows.slice(i, i + ROWS_PER_INSERT))
+            .execute();
+        await trx.updateTable('audit_head').set({ seq, hash }).where('id', '=', 1).execute();
+        return { seq, hash };
+      });
+      // Only now: a failed transaction keeps the batch queued for the next attempt.
+      this.queue.splice(0, batch.length);
+      this.checkpoint(head);
+    }
+  }
+
+  /** The head in the log (at most every 10 s): an anchor outside the database for `audit verify`. */
+  private checkpoint(head: { seq: number; hash: string }): void {
+    const now = Date.now();
+    if (now - this.lastCheckpoint.at < 10_000) return;
+    this.lastCheckpoint = { seq: head.seq, at: now };
+    this.options.logger?.info(
+      { event: 'audit_checkpoint', seq: head.seq, hash: head.hash },
+      'audit chain head',
+    );
+  }
+
+  /** Writes everything queued; the drain on SIGTERM waits for it. */
+  async flush(): Promise<void> {
+    for (;;) {
+      if (this.flushing !== undefined) await this.flushing;
+      if (this.queue.length === 0) return;
+      this.scope.runInAsyncScope(() => this.kick());
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+    clearTimeout(this.timer);
+  }
+}
+
+/** The records in sequence order, read in pages so a long chain never sits in memory. */
+async function* recordsOf(
+  db: Kysely<AuditTables>,
+  where?: { from?: string; to?: string },
+): AsyncIterable<AuditRecord> {
+  let after = 0;
+  for (;;) {
+    let query = db.selectFrom('audit_log').selectAll().where('seq', '>', after);
+    if (where?.from !== undefined) query = query.where('at', '>=', where.from);
+    if (where?.to !== undefined) query = query.where('at', '<', where.to);
+    const page = await query.orderBy('seq').limit(1000).execute();
+    for (const row of page) yield { ...row, seq: asNumber(row.seq) };
+    if (page.length < 1000) return;
+    after = asNumber(page[page.length - 1]?.seq);
+  }
+}
+
+export async function verifyAuditTrail(db: Kysely<Database>): Promise<ChainVerdict> {
+  const tables = db as unknown as Kysely<AuditTables>;
+  const head = await tables
+    .selectFrom('audit_head')
+    .select(['seq', 'hash'])
+    .where('id', '=', 1)
+    .executeTakeFirstOrThrow();
+  return verifyChain(recordsOf(tables), { seq: asNumber(head.seq), hash: head.hash });
+}
+
+/** Records with `from <= at < to` (ISO timestamps), in sequence order. */
+export function exportAuditTrail(
+  db: Kysely<Database>,
+  range: { from?: string; to?: string },
+): AsyncIterable<AuditRecord> {
+  return recordsOf(db as unknown as Kysely<AuditTables>, range);
+}
