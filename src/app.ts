@@ -19,6 +19,7 @@ export interface AppDeps {
   /** Paths reachable without a client certificate. */
   publicPaths?: readonly RegExp[];
   clock?: () => Date;
+  stopList?: TrustGateOptions['stopList'];
   tlsChainOf?: TrustGateOptions['tlsChainOf'];
 }
 
@@ -52,6 +53,7 @@ export function createApp(deps: AppDeps): RequestListener {
       publicPaths: deps.publicPaths ?? PUBLIC_PATHS,
       roleRequirements: AIS_ROLE_REQUIREMENTS,
       ...(deps.clock ? { clock: deps.clock } : {}),
+      ...(deps.stopList ? { stopList: deps.stopList } : {}),
       ...(deps.tlsChainOf ? { tlsChainOf: deps.tlsChainOf } : {}),
     }),
     headers: StaticHeaders.fromHelmet(),

@@ -40,6 +40,8 @@ import { RequestSignatureVerifier } from './signature/request_signature_verifier
 import { OAuthRepositoryKysely } from './store/oauth_repository_kysely';
 import type { OAuthTables } from './store/oauth_schema';
 import { openStore, type Store } from './store/open_store';
+import { KyselyTppStopList } from './store/kysely_tpp_stop_list';
+import { StopListView } from './tpp/stop_list';
 import { TrustedProxies } from './tls/forwarded_certificate';
 import { createGatewayServer, type ServerLimitOverrides } from './tls/gateway_server';
 import { whenCompleteChainBudgetExhausted } from './tls/peer_certificate';
@@ -135,6 +137,7 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
     trustStore = await TrustStore.load({
       anchorFile: config.trustAnchorFile,
       crlFiles: config.crlFiles,
+      crlGraceSeconds: config.crlGraceSeconds,
       intermediatesFile: config.intermediatesFile,
       logger,
     });
@@ -167,6 +170,9 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
       ),
   });
   const audit = operations.auditTrail;
+
+  const stopList = new StopListView(new KyselyTppStopList(store.db), { logger });
+  await stopList.load();
 
   const consents = new ConsentService({ repository: store.consents, accounts: bank.connector, audit });
   const oauth = new OAuthService({
@@ -242,6 +248,7 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
       trustedProxies,
       routers: [oauthRouter, ais.router],
       direct: ais,
+      stopList,
       publicPaths: [
         ...PUBLIC_PATHS,
         ...OAUTH_BROWSER_PATHS.map((p) => new RegExp(`^${p.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`)),

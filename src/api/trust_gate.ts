@@ -1,7 +1,9 @@
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from '../audit/logger';
+import type { BlockableIdentity, TppBlock } from '../tpp/stop_list';
 import {
+  CertificateBlocked,
   CertificateExpired,
   CertificateInvalid,
   CertificateMissing,
@@ -40,6 +42,8 @@ export interface TrustGateOptions {
   publicPaths: readonly RegExp[];
   roleRequirements: readonly RoleRequirement[];
   clock?: () => Date;
+  /** The bank's TPP stop list, consulted after the chain is verified, on every request. */
+  stopList?: { blockOf(identity: BlockableIdentity): Promise<TppBlock | undefined> };
   /** Where the presented chain comes from; tests replace it, production reads the TLS socket. */
   tlsChainOf?: (req: IncomingMessage) => PresentedChain | undefined;
   /**
@@ -176,6 +180,19 @@ export function createTrustGate(options: TrustGateOptions): TrustGate {
     }
     if (!verdict.ok) return refuse(verdictRefusal(verdict), true);
     const identity = verdict.identity;
+    // Not part of the verifier's cached verdict: a block must reach connections that are already open.
+    const block = await options.stopList?.blockOf(identity);
+    if (block !== undefined) {
+      return refuse(
+        refusalOf(
+          new CertificateBlocked({
+            text: 'The ASPSP has blocked this TPP',
+            detail: `stop list entry ${block.subject} since ${block.blockedAt}: ${block.reason}`,
+          }),
+        ),
+        true,
+      );
+    }
     const needed = options.roleRequirements.find((r) => r.path.test(path));
     if (needed !== undefined && !identity.roles.includes(needed.role)) {
       return refuse(

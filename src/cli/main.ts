@@ -6,6 +6,7 @@ import { fixturesCommand } from './fixtures_command';
 import { consentCommand } from './consent_command';
 import { conformanceCommand } from './conformance_command';
 import { benchCommand } from './bench_command';
+import { tppCommand } from './tpp_command';
 import { sandboxBankCommand } from './sandbox_bank_command';
 import { auditCommand } from './audit_command';
 import { statsCommand } from './stats_command';
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   program.addCommand(cert);
   program.addCommand(fixturesCommand());
   program.addCommand(consentCommand());
+  program.addCommand(tppCommand());
   program.addCommand(conformanceCommand());
   program.addCommand(benchCommand());
   program.addCommand(sandboxBankCommand());

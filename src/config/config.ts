@@ -23,6 +23,8 @@ export interface GatewayConfig {
   crlFiles: string[];
   /** How often CRL files are checked for changes. */
   crlReloadSeconds: number;
+  /** How long past its nextUpdate a CRL still counts. */
+  crlGraceSeconds: number;
   databaseUrl: string;
   logLevel: LogLevel;
   /** Drop chains that do not verify to the anchor during the TLS handshake instead of answering 401. */
@@ -364,6 +366,7 @@ export function loadConfig(environment: Env = process.env, params: LoadConfigPar
     tlsKeyFile,
     crlFiles,
     crlReloadSeconds: parseInteger(env, 'GATEWAY_CRL_RELOAD_SECONDS', 60, 1, 86400),
+    crlGraceSeconds: parseInteger(env, 'GATEWAY_CRL_GRACE_SECONDS', 0, 0, 7 * 86400),
     databaseUrl,
     logLevel: logLevelRaw as LogLevel,
     rejectUntrustedAtHandshake: parseBoolean(env, 'GATEWAY_REJECT_UNTRUSTED_AT_HANDSHAKE', false),

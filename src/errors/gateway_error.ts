@@ -124,6 +124,12 @@ export class CertificateExpired extends GatewayError {
     super('CERTIFICATE_EXPIRED', 401, asParams(p));
   }
 }
+/** The bank has stopped this TPP (`psd2-gateway tpp block`), whatever its certificate says. */
+export class CertificateBlocked extends GatewayError {
+  constructor(p: Params) {
+    super('CERTIFICATE_BLOCKED', 401, asParams(p));
+  }
+}
 export class CertificateRevoked extends GatewayError {
   constructor(p: Params) {
     super('CERTIFICATE_REVOKED', 401, asParams(p));

@@ -1,4 +1,5 @@
 import type { Kysely, Migration } from 'kysely';
+import type { Database } from './schema';
 
 /**
  * The gateway's own tables. Names sort in application order; other features add theirs through
@@ -115,6 +116,27 @@ export const coreMigrations: Record<string, Migration> = {
       await db.schema
         .createTable('sandbox_funds_permissions')
         .addColumn('iban', 'varchar(34)', (c) => c.primaryKey())
+        .execute();
+    },
+  },
+  '0004_tpp_stop_list': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // `subject` is an organizationIdentifier or an x5t#S256 thumbprint: the gate matches either.
+      await db.schema
+        .createTable('tpp_stop_list')
+        .addColumn('subject', 'varchar(256)', (c) => c.primaryKey())
+        .addColumn('reason', 'text', (c) => c.notNull())
+        .addColumn('blocked_at', 'varchar(32)', (c) => c.notNull())
+        .execute();
+      // One row, bumped with every change: a running gateway polls it instead of reading the list.
+      await db.schema
+        .createTable('tpp_stop_list_version')
+        .addColumn('id', 'integer', (c) => c.primaryKey())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .execute();
+      await (db as Kysely<Pick<Database, 'tpp_stop_list_version'>>)
+        .insertInto('tpp_stop_list_version')
+        .values({ id: 1, version: 0 })
         .execute();
     },
   },

@@ -80,6 +80,19 @@ export interface TransactionsTable {
   end_to_end_id: string | null;
 }
 
+/** TPPs the bank has stopped (`psd2-gateway tpp block`): refused with CERTIFICATE_BLOCKED. */
+export interface TppStopListTable {
+  /** An organizationIdentifier or an x5t#S256 leaf thumbprint. */
+  subject: string;
+  reason: string;
+  blocked_at: string;
+}
+
+export interface TppStopListVersionTable {
+  id: number;
+  version: number;
+}
+
 /** Orders the sandbox bank was given, keyed by the gateway's payment id (the idempotency key). */
 export interface SandboxPaymentsTable {
   payment_id: string;
@@ -104,6 +117,8 @@ export interface Database {
   accounts: AccountsTable;
   balances: BalancesTable;
   transactions: TransactionsTable;
+  tpp_stop_list: TppStopListTable;
+  tpp_stop_list_version: TppStopListVersionTable;
   sandbox_payments: SandboxPaymentsTable;
   sandbox_funds_permissions: SandboxFundsPermissionsTable;
 }

@@ -6,6 +6,8 @@ export interface MtlsResponse {
   headers: Record<string, string | string[] | undefined>;
   body: string;
   json: unknown;
+  /** Whether the request went over a connection an earlier request had opened (keep-alive). */
+  reusedSocket: boolean;
 }
 
 export interface MtlsRequestParams {
@@ -43,7 +45,13 @@ export function mtlsRequest(params: MtlsRequestParams): Promise<MtlsResponse> {
           } catch {
             json = undefined;
           }
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body, json });
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body,
+            json,
+            reusedSocket: req.reusedSocket,
+          });
         });
       },
     );

@@ -22,8 +22,11 @@ beforeAll(async () => {
   w = await trentWorld();
 });
 
-async function validateWith(crls: Uint8Array[]) {
-  const validator = new ChainValidator({ anchors: [w.root.der], revocation: new CrlRevocationChecker(crls) });
+async function validateWith(crls: Uint8Array[], graceSeconds = 0) {
+  const validator = new ChainValidator({
+    anchors: [w.root.der],
+    revocation: new CrlRevocationChecker(crls, graceSeconds),
+  });
   return validator.validate({ leaf: w.alice.der, intermediates: [w.issuing.der], purpose: 'clientAuth' });
 }
 
@@ -74,6 +77,20 @@ describe('CrlRevocationChecker through the validator', () => {
       valid: false,
       code: 'CERTIFICATE_INVALID',
       reason: 'CRL of CN=Trent QWAC CA is stale: nextUpdate 2025-06-01T00:00:00.000Z has passed',
+    });
+  });
+
+  it('counts a CRL within GATEWAY_CRL_GRACE_SECONDS past its nextUpdate, and refuses after it', async () => {
+    const crl = await makeCrl({
+      issuer: w.issuing,
+      thisUpdate: new Date(Date.now() - 10 * DAY),
+      nextUpdate: new Date(Date.now() - 60 * 60 * 1000),
+    });
+    await expect(validateWith([crl], 2 * 60 * 60)).resolves.toMatchObject({ valid: true });
+    await expect(validateWith([crl], 30 * 60)).resolves.toMatchObject({
+      valid: false,
+      code: 'CERTIFICATE_INVALID',
+      reason: expect.stringMatching(/is stale: nextUpdate .* has passed more than 1800 s ago$/),
     });
   });
 

@@ -252,13 +252,20 @@ export class CrlRevocationChecker implements RevocationChecker {
   private byIssuer = new Map<string, ParsedCrl[]>();
   private files: readonly string[] = [];
 
-  constructor(crls: Uint8Array[] = []) {
+  /**
+   * @param graceSeconds how long past its nextUpdate a CRL still counts (GATEWAY_CRL_GRACE_SECONDS), for a
+   *   CA that publishes late; 0 by default.
+   */
+  constructor(
+    crls: Uint8Array[] = [],
+    private readonly graceSeconds = 0,
+  ) {
     this.install(parseAll(crls));
   }
 
   /** Reads PEM or DER CRL files; throws naming the file that cannot be read or parsed. */
-  static fromFiles(paths: readonly string[]): CrlRevocationChecker {
-    const checker = new CrlRevocationChecker(readCrlFiles(paths));
+  static fromFiles(paths: readonly string[], graceSeconds = 0): CrlRevocationChecker {
+    const checker = new CrlRevocationChecker(readCrlFiles(paths), graceSeconds);
     checker.files = [...paths];
     return checker;
   }
@@ -267,6 +274,18 @@ export class CrlRevocationChecker implements RevocationChecker {
     let n = 0;
     for (const list of this.byIssuer.values()) n += list.length;
     return n;
+  }
+
+  /** The loaded CRLs whose nextUpdate has passed at `at`: each one refuses every TPP of its issuer. */
+  staleAt(at: Date): { label: string; nextUpdate: Date }[] {
+    const stale: { label: string; nextUpdate: Date }[] = [];
+    for (const list of this.byIssuer.values()) {
+      for (const crl of list) {
+        if (crl.nextUpdate !== undefined && crl.nextUpdate < at)
+          stale.push({ label: crl.label, nextUpdate: crl.nextUpdate });
+      }
+    }
+    return stale;
   }
 
   /** Every CRL in force. */
@@ -345,8 +364,9 @@ export class CrlRevocationChecker implements RevocationChecker {
     }
     if (crl.thisUpdate > at)
       return `${crl.label} is not yet valid: thisUpdate ${crl.thisUpdate.toISOString()}`;
-    if (crl.nextUpdate && crl.nextUpdate < at) {
-      return `${crl.label} is stale: nextUpdate ${crl.nextUpdate.toISOString()} has passed`;
+    if (crl.nextUpdate && crl.nextUpdate.getTime() + this.graceSeconds * 1000 < at.getTime()) {
+      const grace = this.graceSeconds > 0 ? ` more than ${this.graceSeconds} s ago` : '';
+      return `${crl.label} is stale: nextUpdate ${crl.nextUpdate.toISOString()} has passed${grace}`;
     }
     if (crl.onlyUserCerts && cert.isCa) return `${crl.label} covers only end-entity certificates`;
     if (crl.onlyCaCerts && !cert.isCa) return `${crl.label} covers only CA certificates`;

@@ -1,4 +1,5 @@
-import { statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { Logger } from '../../audit/logger';
 import { CachedIdentityVerifier } from '../identity/cached_identity_verifier';
 import { presentedChainKey } from './chain_key';
@@ -15,6 +16,8 @@ export interface TrustStoreOptions {
   /** PEM bundle of issuing CAs offered to path building (GATEWAY_INTERMEDIATES). */
   intermediatesFile?: string | undefined;
   logger: Logger;
+  /** GATEWAY_CRL_GRACE_SECONDS: how long past nextUpdate a CRL still counts; default 0. */
+  crlGraceSeconds?: number;
   /** When the anchor and intermediates are checked; default now. */
   now?: Date;
 }
@@ -168,11 +171,18 @@ export class TrustStore {
 
   static async load(options: TrustStoreOptions): Promise<TrustStore> {
     const now = options.now ?? new Date();
-    const revocation = CrlRevocationChecker.fromFiles(options.crlFiles);
+    const revocation = CrlRevocationChecker.fromFiles(options.crlFiles, options.crlGraceSeconds ?? 0);
     const intermediates =
       options.intermediatesFile === undefined ? [] : readMaterial('intermediates', options.intermediatesFile);
     const anchorDer = await TrustStore.readAnchor(options, intermediates, revocation, now);
     const store = new TrustStore(anchorDer, intermediates, revocation, options);
+    for (const stale of revocation.staleAt(now)) {
+      // Loud, not fatal: the CA may publish any minute, and the old CRL refuses rather than admits.
+      options.logger.error(
+        { event: 'crl_stale_at_start', crl: stale.label, nextUpdate: stale.nextUpdate.toISOString() },
+        `${stale.label} is already stale (nextUpdate ${stale.nextUpdate.toISOString()}): every certificate it covers is refused until a fresh CRL is installed`,
+      );
+    }
     options.logger.info(
       {
         event: 'trust_store_loaded',
@@ -260,7 +270,10 @@ export class TrustStore {
     return true;
   }
 
-  /** Reload when any CRL file's size or modification time changed. */
+  /**
+   * Reload when any CRL file's content changed. Compared by hash, not size and mtime: a file replaced with
+   * `cp -p` or `rsync -t` can keep both, and a CRL of the same length is the usual case.
+   */
   reloadIfChanged(): boolean {
     const stamps = this.stampFiles();
     if (stamps === this.fileStamps) return false;
@@ -278,8 +291,7 @@ export class TrustStore {
     return this.options.crlFiles
       .map((file) => {
         try {
-          const s = statSync(file);
-          return `${file}:${s.size}:${s.mtimeMs}`;
+          return `${file}:${createHash('sha256').update(readFileSync(file)).digest('hex')}`;
         } catch {
           return `${file}:missing`;
         }

@@ -1,0 +1,106 @@
+import { Command } from 'commander';
+import { loadDatabaseUrl, type Env } from '../config/config';
+import { KyselyTppStopList } from '../store/kysely_tpp_stop_list';
+import { gatewayMigrations } from '../store/gateway_migrations';
+import { openStore } from '../store/open_store';
+import type { TppBlock } from '../tpp/stop_list';
+
+export interface TppCommandParams {
+  env?: Env;
+  /** Where output lines go; stdout by default. */
+  out?: (line: string) => void;
+  clock?: () => Date;
+}
+
+const X5T_S256 = /^[A-Za-z0-9_-]{43}$/;
+const HEX_SHA256 = /^(?:[0-9a-fA-F]{2}:?){31}[0-9a-fA-F]{2}$/;
+
+/**
+ * The stop list matches an organizationIdentifier or an x5t#S256 thumbprint. A hex SHA-256 fingerprint
+ * (what `openssl x509 -fingerprint -sha256` prints) is turned into the x5t#S256 form, so pasting it does
+ * not create an entry that silently matches nothing.
+ */
+export function stopListSubject(argument: string): string {
+  const subject = argument.trim().replace(/^x5t#S256:/i, '');
+  if (HEX_SHA256.test(subject)) return Buffer.from(subject.replace(/:/g, ''), 'hex').toString('base64url');
+  if (subject === '' || subject.length > 256 || /\s|[\u0000-\u001f]/.test(subject))
+    throw new Error(
+      `"${argument}" is neither an organizationIdentifier (e.g. PSDDE-BAFIN-123456) nor an x5t#S256 thumbprint`,
+    );
+  return subject;
+}
+
+const kindOf = (subject: string): string =>
+  X5T_S256.test(subject) && !/^PSD/.test(subject) ? 'x5t#S256' : 'organizationIdentifier';
+
+/**
+ * The bank's TPP stop list: a blocked TPP is refused with 401 CERTIFICATE_BLOCKED by every gateway on the
+ * same store, within a second, on open connections too, whatever its certificate and tokens say.
+ */
+export function tppCommand(params: TppCommandParams = {}): Command {
+  const out = params.out ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const clock = params.clock ?? (() => new Date());
+
+  const withStopList = async <T>(action: (stopList: KyselyTppStopList) => Promise<T>): Promise<T> => {
+    const store = await openStore(loadDatabaseUrl(params.env ?? process.env), {
+      extraMigrations: gatewayMigrations,
+    });
+    try {
+      return await action(new KyselyTppStopList(store.db));
+    } finally {
+      await store.close();
+    }
+  };
+
+  const command = new Command('tpp').description(
+    'stop and re-admit TPPs (store: GATEWAY_DATABASE_URL, default sqlite:./data/gateway.db)',
+  );
+
+  command
+    .command('block')
+    .description('refuse a TPP with 401 CERTIFICATE_BLOCKED on its next request')
+    .argument('<subject>', 'organizationIdentifier, or x5t#S256 thumbprint of one certificate')
+    .requiredOption('--reason <text>', 'why (kept in the store and logged with every refusal)')
+    .action(async (argument: string, options: { reason: string }) => {
+      const subject = stopListSubject(argument);
+      const reason = options.reason.trim();
+      if (reason === '') throw new Error('--reason must not be empty');
+      const { created } = await withStopList((s) => s.block(subject, reason, clock()));
+      out(`${kindOf(subject)} ${subject} is ${created ? 'blocked' : 'still blocked, reason updated'}`);
+    });
+
+  command
+    .command('unblock')
+    .description('remove a TPP from the stop list')
+    .argument('<subject>', 'as given to `tpp block`')
+    .action(async (argument: string) => {
+      const subject = stopListSubject(argument);
+      if (!(await withStopList((s) => s.unblock(subject))))
+        throw new Error(`${subject} is not on the stop list`);
+      out(`${kindOf(subject)} ${subject} is unblocked`);
+    });
+
+  command
+    .command('list')
+    .description('show the stop list, oldest block first')
+    .option('--json', 'print JSON instead of one line per entry')
+    .action(async (options: { json?: boolean }) => {
+      const blocks = await withStopList((s) => s.list());
+      if (options.json === true) {
+        out(
+          JSON.stringify(
+            blocks.map((b: TppBlock) => ({ ...b, kind: kindOf(b.subject) })),
+            null,
+            2,
+          ),
+        );
+      } else if (blocks.length === 0) {
+        out('no blocked TPPs');
+      } else {
+        out('blockedAt  kind  subject  reason');
+        for (const b of blocks) out([b.blockedAt, kindOf(b.subject), b.subject, b.reason].join('  '));
+      }
+    });
+
+  return command;
+}

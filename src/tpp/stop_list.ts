@@ -1,0 +1,81 @@
+import type { Logger } from '../audit/logger';
+
+/** One entry of the bank's TPP stop list. */
+export interface TppBlock {
+  /** An organizationIdentifier or an RFC 8705 x5t#S256 leaf thumbprint. */
+  subject: string;
+  reason: string;
+  blockedAt: string;
+}
+
+export interface StopListSource {
+  list(): Promise<TppBlock[]>;
+  /** Changes with every block and unblock; cheap to read. */
+  version(): Promise<number>;
+}
+
+export interface BlockableIdentity {
+  organizationIdentifier: string;
+  thumbprintS256: string;
+}
+
+/** How often, at most, the running gateway asks the store whether the list changed. */
+export const STOP_LIST_POLL_MS = 1000;
+
+/**
+ * The stop list as the trust gate consults it on every request. Blocks are written by another process
+ * (the CLI) into the shared store, so the list is re-read when its version row moved, checked at most
+ * once per poll interval and only when a request asks: a block reaches open keep-alive connections
+ * within that interval, without a timer and without a query per request.
+ */
+export class StopListView {
+  private blocks = new Map<string, TppBlock>();
+  private loadedVersion: number | undefined;
+  private checkedAt = Number.NEGATIVE_INFINITY;
+  private refreshing: Promise<void> | undefined;
+
+  constructor(
+    private readonly source: StopListSource,
+    private readonly options: { logger?: Logger; pollMs?: number; now?: () => number } = {},
+  ) {}
+
+  /** The first read, at start: unlike later refreshes, a failure here stops the gateway. */
+  async load(): Promise<void> {
+    const version = await this.source.version();
+    await this.replace(version);
+    this.checkedAt = (this.options.now ?? Date.now)();
+  }
+
+  /** The block that stops this TPP, if any. */
+  async blockOf(identity: BlockableIdentity): Promise<TppBlock | undefined> {
+    const now = (this.options.now ?? Date.now)();
+    if (now - this.checkedAt >= (this.options.pollMs ?? STOP_LIST_POLL_MS)) {
+      this.refreshing ??= this.refresh().finally(() => {
+        this.checkedAt = (this.options.now ?? Date.now)();
+        this.refreshing = undefined;
+      });
+      await this.refreshing;
+    }
+    return this.blocks.get(identity.thumbprintS256) ?? this.blocks.get(identity.organizationIdentifier);
+  }
+
+  private async replace(version: number): Promise<void> {
+    const blocks = await this.source.list();
+    this.blocks = new Map(blocks.map((b) => [b.subject, b]));
+    this.loadedVersion = version;
+  }
+
+  private async refresh(): Promise<void> {
+    try {
+      const version = await this.source.version();
+      if (version === this.loadedVersion) return;
+      await this.replace(version);
+    } catch (error) {
+      // The last list read stays in force; the next request after the interval tries again.
+      this.options.logger?.warn(
+        { event: 'tpp_stop_list_unreadable', error: (error as Error).message },
+        'the TPP stop list could not be re-read; the last one read stays in force',
+      );
+    }
+  }
+}
