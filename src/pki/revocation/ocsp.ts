@@ -253,7 +253,11 @@ export function judgeOcspResponse(params: OcspJudgementParams): OcspVerdict {
   try {
     response = readBasicResponse(params.response);
   } catch (error) {
-    return { status: 'unusable', problem: `malformed response (${(error as Error).message})` };
+    const message = (error as Error).message;
+    return {
+      status: 'unusable',
+      problem: error instanceof DerError ? `malformed response (${message})` : message,
+    };
   }
   const signer = responseSigner(response, issuer, at);
   if (!signer.ok) return { status: 'unusable', problem: signer.problem };
