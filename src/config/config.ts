@@ -237,10 +237,7 @@ export function loadDatabaseUrl(env: Env = process.env): string {
   return databaseUrl;
 }
 
-export function loadConfig(environment: Env = process.env, params: LoadConfigParams = {}): GatewayConfig {
-  const env = declaredOnly(environment);
-  const baseDir = params.baseDir ?? process.cwd();
-  const warnings: string[] = [];
+function loadMode(env: Env): GatewayConfig['mode'] {
   const modeRaw =
     nonEmpty(env, 'GATEWAY_MODE') ?? (env.NODE_ENV === 'production' ? 'production' : 'development');
   if (modeRaw !== 'development' && modeRaw !== 'production') {
@@ -249,7 +246,27 @@ export function loadConfig(environment: Env = process.env, params: LoadConfigPar
       `expected development or production, got ${JSON.stringify(modeRaw)}`,
     );
   }
-  const mode = modeRaw;
+  return modeRaw;
+}
+
+/**
+ * The bank settings alone, for tools (the consent CLI) that decide for PSUs of the bank the gateway
+ * serves: the same rules as at start, so a tool never falls back to the sandbox where the gateway would not.
+ */
+export function loadBankSettings(
+  environment: Env = process.env,
+  params: LoadConfigParams = {},
+): Pick<GatewayConfig, 'bank' | 'sandbox'> {
+  const env = declaredOnly(environment);
+  const bank = loadBankConfig(env, loadMode(env), params.baseDir ?? process.cwd());
+  return { bank, sandbox: bank.kind === 'sandbox' || parseBoolean(env, 'GATEWAY_SANDBOX', false) };
+}
+
+export function loadConfig(environment: Env = process.env, params: LoadConfigParams = {}): GatewayConfig {
+  const env = declaredOnly(environment);
+  const baseDir = params.baseDir ?? process.cwd();
+  const warnings: string[] = [];
+  const mode = loadMode(env);
   // A typo in a name (one S too many on GATEWAY_CRL) would otherwise leave a setting at its default.
   const unknown = unknownGatewayVariables(environment);
   const firstUnknown = unknown[0];
@@ -266,8 +283,7 @@ export function loadConfig(environment: Env = process.env, params: LoadConfigPar
   for (const variable of unknown) warnings.push(`${variable.name}: ${describeUnknown(variable)}`);
 
   // Before key material: a production start without a bank is the first thing to fix.
-  const bank = loadBankConfig(env, mode, baseDir);
-  const sandbox = bank.kind === 'sandbox' || parseBoolean(env, 'GATEWAY_SANDBOX', false);
+  const { bank, sandbox } = loadBankSettings(environment, params);
 
   const anchorEnv = nonEmpty(env, 'GATEWAY_TRUST_ANCHOR');
   const certEnv = nonEmpty(env, 'GATEWAY_TLS_CERT');
