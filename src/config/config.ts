@@ -14,6 +14,8 @@ export interface GatewayConfig {
   mode: 'development' | 'production';
   host: string;
   port: number;
+  /** Open TPP-port connections one client address (an IPv6 /64) may hold; 0: no cap. Proxies are exempt. */
+  maxConnectionsPerAddress: number;
   /** PEM file holding the one trust anchor (root certificate). */
   trustAnchorFile: string;
   /** PEM chain file: the server certificate first, then its intermediates. */
@@ -93,6 +95,12 @@ export type BankConfig =
       /** GATEWAY_BANK_TIMEOUT_MS: connect timeout and whole-call deadline. */
       timeoutMs: number;
     };
+
+/**
+ * GATEWAY_MAX_CONNECTIONS_PER_ADDRESS default: far above what one TPP's client pool opens, far below the
+ * descriptors a gateway process usually has.
+ */
+export const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 256;
 
 /** GATEWAY_BANK_TIMEOUT_MS default: a bank slower than this is answered 504. */
 export const DEFAULT_BANK_TIMEOUT_MS = 5000;
@@ -339,6 +347,13 @@ export function loadConfig(environment: Env = process.env, params: LoadConfigPar
   }
 
   const port = parseInteger(env, 'GATEWAY_PORT', 8443, 0, 65535);
+  const maxConnectionsPerAddress = parseInteger(
+    env,
+    'GATEWAY_MAX_CONNECTIONS_PER_ADDRESS',
+    DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+    0,
+    1_000_000,
+  );
   const host = nonEmpty(env, 'GATEWAY_HOST') ?? '127.0.0.1';
 
   const logLevelRaw = (nonEmpty(env, 'GATEWAY_LOG_LEVEL') ?? 'info').toLowerCase();
@@ -377,6 +392,7 @@ export function loadConfig(environment: Env = process.env, params: LoadConfigPar
     mode,
     host,
     port,
+    maxConnectionsPerAddress,
     trustAnchorFile,
     tlsCertFile,
     tlsKeyFile,
