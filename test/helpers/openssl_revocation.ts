@@ -36,10 +36,14 @@ export interface ClientSpec {
   crl?: string;
 }
 
-export function makeRevocationPki(dir: string, clients: ClientSpec[]): void {
+/** Runs make_revocation_pki.sh; `issuingOcsp` names the root's responder in both issuing CAs. */
+export function makeRevocationPki(dir: string, clients: ClientSpec[], issuingOcsp?: string): void {
   const script = path.join(__dirname, '..', 'openssl_pki', 'make_revocation_pki.sh');
   const args = clients.map((c) => `${c.name},${c.status},${c.ocsp ?? '-'},${c.crl ?? '-'}`);
-  const made = spawnSync('bash', [script, dir, ...args], { encoding: 'utf8' });
+  const made = spawnSync('bash', [script, dir, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, ...(issuingOcsp === undefined ? {} : { ISSUING_OCSP_URL: issuingOcsp }) },
+  });
   if (made.status !== 0) throw new Error(`make_revocation_pki.sh failed: ${made.stderr}`);
 }
 
@@ -69,12 +73,16 @@ export interface Responder {
   stop(): Promise<void>;
 }
 
-/** `openssl ocsp` answering for the issuing CA of `dir`, signing with `signer` (a file stem in `dir`). */
+/**
+ * `openssl ocsp` answering for a CA of `dir` (by default the issuing CA, from index.txt), signing with
+ * `signer` (a file stem in `dir`).
+ */
 export async function startOcspResponder(
   dir: string,
   port: number,
   signer: string,
   extra: string[] = [],
+  ca: { cert: string; index: string } = { cert: 'issuing-ca.pem', index: 'index.txt' },
 ): Promise<Responder> {
   const file = (name: string) => path.join(dir, name);
   const child = spawn(
@@ -82,11 +90,11 @@ export async function startOcspResponder(
     [
       'ocsp',
       '-index',
-      file('index.txt'),
+      file(ca.index),
       '-port',
       String(port),
       '-CA',
-      file('issuing-ca.pem'),
+      file(ca.cert),
       '-rsigner',
       file(`${signer}.pem`),
       '-rkey',

@@ -15,13 +15,18 @@
 #   issuing-ca.pem, issuing-ca.key.pem          issuing CA (CA:TRUE, pathlen:0), signed by the root
 #   issuing-ca.crl.pem, issuing-ca.crl.der      the issuing CA's CRL (-crldays 7), revoked clients on it
 #   root.crl.pem                                the root's (empty) CRL
-#   other-issuing-ca.crl.pem                    a CRL bearing the issuing CA's name, signed by another key
+#   other-issuing-ca.pem                        the issuing CA's name on another key (the CA before a re-key),
+#                                               revoked by the root (superseded)
+#   other-issuing-ca.crl.pem                    a CRL bearing the issuing CA's name, signed by that other key
 #   server.pem, server.key.pem, server.chain.pem TLS server for localhost / 127.0.0.1
 #   responder.pem, responder.key.pem            delegated OCSP responder: EKU OCSPSigning, issued by the CA
 #   not-responder.pem, not-responder.key.pem    issued by the CA without OCSPSigning (a wrong signer)
 #   rogue-responder.pem, rogue-responder.key.pem self-signed, with OCSPSigning (not issued by the CA)
 #   NAME.pem, NAME.key.pem, NAME.chain.pem      each client (chain: leaf, then the issuing CA)
 #   index.txt                                   the issuing CA's database, for `openssl ocsp -index`
+#   root-index.txt                              the root's database (answers for both issuing CAs)
+#
+# With ISSUING_OCSP_URL set, both issuing CAs name that OCSP responder (the root's) in authorityInfoAccess.
 set -euo pipefail
 
 if [[ $# -lt 1 ]]; then
@@ -116,12 +121,21 @@ ISSUING_SUBJECT="/C=DE/O=PSD2 Revocation Test/CN=PSD2 Revocation Test Issuing CA
 new_key "$OUT/root.key.pem"
 quiet openssl req -x509 -new -config "$CNF" -key "$OUT/root.key.pem" -sha256 -days 3650 \
   -subj "/C=DE/O=PSD2 Revocation Test/CN=PSD2 Revocation Test Root CA" -extensions v3_root -out "$OUT/root.pem"
+{
+  echo "[ v3_issuing_ocsp ]"
+  echo "basicConstraints       = critical, CA:TRUE, pathlen:0"
+  echo "keyUsage               = critical, keyCertSign, cRLSign"
+  echo "subjectKeyIdentifier   = hash"
+  echo "authorityKeyIdentifier = keyid:always"
+  [[ -n ${ISSUING_OCSP_URL:-} ]] && echo "authorityInfoAccess    = OCSP;URI:$ISSUING_OCSP_URL"
+} >"$WORK/issuing.ext"
 for ca in issuing-ca other-issuing-ca; do
   new_key "$OUT/$ca.key.pem"
   quiet openssl req -new -config "$CNF" -key "$OUT/$ca.key.pem" -subj "$ISSUING_SUBJECT" -out "$WORK/$ca.csr"
-  quiet openssl ca -batch -notext -config "$CNF" -name ca_root -rand_serial -preserveDN -extensions v3_issuing \
-    -in "$WORK/$ca.csr" -out "$OUT/$ca.pem"
+  quiet openssl ca -batch -notext -config "$CNF" -name ca_root -rand_serial -preserveDN \
+    -extfile "$WORK/issuing.ext" -extensions v3_issuing_ocsp -in "$WORK/$ca.csr" -out "$OUT/$ca.pem"
 done
+quiet openssl ca -batch -config "$CNF" -name ca_root -revoke "$OUT/other-issuing-ca.pem" -crl_reason superseded
 
 sign server "/C=DE/O=Test Bank/CN=localhost" v3_server
 cat "$OUT/server.pem" "$OUT/issuing-ca.pem" >"$OUT/server.chain.pem"
@@ -171,8 +185,9 @@ quiet openssl crl -in "$OUT/issuing-ca.crl.pem" -outform DER -out "$OUT/issuing-
 quiet openssl ca -batch -config "$CNF" -name ca_root -gencrl -crldays 7 -out "$OUT/root.crl.pem"
 quiet openssl ca -batch -config "$CNF" -name ca_other -gencrl -crldays 7 -out "$OUT/other-issuing-ca.crl.pem"
 cp "$WORK/issuing/index.txt" "$OUT/index.txt"
+cp "$WORK/root/index.txt" "$OUT/root-index.txt"
 
 umask 022
-chmod 644 "$OUT"/*.pem "$OUT"/*.der "$OUT/index.txt"
+chmod 644 "$OUT"/*.pem "$OUT"/*.der "$OUT"/*index.txt
 chmod 600 "$OUT"/*.key.pem
 echo "done: $OUT" >&2

@@ -11,7 +11,7 @@ import { UndiciRevocationFetcher } from '../../src/adapters/undici_revocation_fe
 import { createLogger } from '../../src/audit/logger';
 import { decodePemOrDer } from '../../src/pki/asn1/pem';
 import { ParsedCertificate } from '../../src/pki/certificate/parsed_certificate';
-import { ChainValidator } from '../../src/pki/path/chain_validator';
+import { ChainValidator, type ChainPurpose } from '../../src/pki/path/chain_validator';
 import { CrlRevocationChecker } from '../../src/pki/path/revocation';
 import { buildOcspRequest } from '../../src/pki/revocation/ocsp';
 import { RevocationSources, type RevocationPolicy } from '../../src/pki/revocation/revocation_sources';
@@ -38,27 +38,46 @@ const MINUTE = 60_000;
   let replayed: Buffer | undefined;
 
   beforeAll(async () => {
-    const [delegated, caSigned, wrong, rogue, dead, slow, replay, crls] = (await freePorts(
-      8,
-    )) as number[] as [number, number, number, number, number, number, number, number];
+    const [delegated, caSigned, wrong, rogue, dead, slow, replay, crls, root] = (await freePorts(9)) as [
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+    ];
     const at = (port: number) => `http://127.0.0.1:${port}/`;
-    makeRevocationPki(dir, [
-      { name: 'good', status: 'good', ocsp: at(delegated) },
-      { name: 'revoked', status: 'revoked', ocsp: at(delegated) },
-      { name: 'unknown', status: 'unindexed', ocsp: at(delegated) },
-      { name: 'casigned', status: 'good', ocsp: at(caSigned) },
-      { name: 'casignedrevoked', status: 'revoked', ocsp: at(caSigned) },
-      { name: 'wrongsigner', status: 'good', ocsp: at(wrong) },
-      { name: 'roguesigner', status: 'good', ocsp: at(rogue) },
-      { name: 'down', status: 'good', ocsp: at(dead) },
-      { name: 'slow', status: 'good', ocsp: at(slow) },
-      { name: 'replayed', status: 'good', ocsp: at(replay) },
-      { name: 'crlgood', status: 'good', crl: `${at(crls)}issuing.crl` },
-      { name: 'crlrevoked', status: 'revoked', crl: `${at(crls)}issuing.crl` },
-      { name: 'crlforged', status: 'good', crl: `${at(crls)}other.crl` },
-      { name: 'fallback', status: 'good', ocsp: at(dead), crl: `${at(crls)}issuing.crl` },
-      { name: 'fallbackrevoked', status: 'revoked', ocsp: at(dead), crl: `${at(crls)}issuing.crl` },
-    ]);
+    makeRevocationPki(
+      dir,
+      [
+        { name: 'good', status: 'good', ocsp: at(delegated) },
+        { name: 'revoked', status: 'revoked', ocsp: at(delegated) },
+        { name: 'unknown', status: 'unindexed', ocsp: at(delegated) },
+        { name: 'casigned', status: 'good', ocsp: at(caSigned) },
+        { name: 'casignedrevoked', status: 'revoked', ocsp: at(caSigned) },
+        { name: 'wrongsigner', status: 'good', ocsp: at(wrong) },
+        { name: 'roguesigner', status: 'good', ocsp: at(rogue) },
+        { name: 'down', status: 'good', ocsp: at(dead) },
+        { name: 'slow', status: 'good', ocsp: at(slow) },
+        { name: 'replayed', status: 'good', ocsp: at(replay) },
+        { name: 'crlgood', status: 'good', crl: `${at(crls)}issuing.crl` },
+        { name: 'crlrevoked', status: 'revoked', crl: `${at(crls)}issuing.crl` },
+        { name: 'crlforged', status: 'good', crl: `${at(crls)}other.crl` },
+        { name: 'fallback', status: 'good', ocsp: at(dead), crl: `${at(crls)}issuing.crl` },
+        { name: 'fallbackrevoked', status: 'revoked', ocsp: at(dead), crl: `${at(crls)}issuing.crl` },
+      ],
+      at(root),
+    );
+    // The root's responder answers for the issuing CAs, signing with the root's own key.
+    stops.push(
+      await startOcspResponder(dir, root, 'root', ['-nmin', '10'], {
+        cert: 'root.pem',
+        index: 'root-index.txt',
+      }),
+    );
     stops.push(await startOcspResponder(dir, delegated, 'responder', ['-nmin', '10']));
     stops.push(await startOcspResponder(dir, caSigned, 'issuing-ca', ['-nmin', '10']));
     stops.push(await startOcspResponder(dir, wrong, 'not-responder', ['-nmin', '10']));
@@ -106,11 +125,11 @@ const MINUTE = 60_000;
       logger,
     });
     const validator = new ChainValidator({ anchors: [der('root.pem')], revocation: sources });
-    const validate = (name: string, at = new Date()) =>
+    const validate = (name: string, at = new Date(), purpose: ChainPurpose = 'clientAuth') =>
       validator.validate({
         leaf: der(`${name}.pem`),
         intermediates: [der('issuing-ca.pem')],
-        purpose: 'clientAuth',
+        purpose,
         at,
       });
     return { sources, validate };
@@ -216,12 +235,28 @@ const MINUTE = 60_000;
     );
   });
 
+  it('checks an intermediate at the OCSP responder its authorityInfoAccess names', async () => {
+    const { sources, validate } = world();
+    const good = await validate('issuing-ca', new Date(), 'any');
+    const revoked = await validate('other-issuing-ca', new Date(), 'any');
+    sources.close();
+    expect(good).toMatchObject({ valid: true });
+    expect(revoked).toMatchObject({
+      valid: false,
+      code: 'CERTIFICATE_REVOKED',
+      reason: expect.stringMatching(
+        /CN=PSD2 Revocation Test Issuing CA serial .* was revoked at .*\(superseded\) \(OCSP\)/,
+      ),
+    });
+  });
+
   it('answers a warm certificate from the cache, without asking the responder again', async () => {
     const { sources, validate } = world();
     await validate('good');
     await validate('good');
     await validate('good');
     sources.close();
-    expect(sources.stats.ocsp).toMatchObject({ waited: 1, hits: 2 });
+    // One fetch each for the leaf and its issuing CA, then only cache hits.
+    expect(sources.stats.ocsp).toMatchObject({ waited: 2, hits: 4 });
   });
 });
