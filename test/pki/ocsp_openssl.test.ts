@@ -38,17 +38,23 @@ const MINUTE = 60_000;
   let replayed: Buffer | undefined;
 
   beforeAll(async () => {
-    const [delegated, caSigned, wrong, rogue, dead, slow, replay, crls, root] = (await freePorts(9)) as [
-      number,
-      number,
-      number,
-      number,
-      number,
-      number,
-      number,
-      number,
-      number,
-    ];
+    const names = [
+      'delegated',
+      'caSigned',
+      'wrong',
+      'rogue',
+      'dead',
+      'slow',
+      'replay',
+      'crls',
+      'root',
+    ] as const;
+    const ports = await freePorts(names.length);
+    const port = Object.fromEntries(names.map((name, i) => [name, ports[i] as number])) as Record<
+      (typeof names)[number],
+      number
+    >;
+    const { delegated, caSigned, wrong, rogue, dead, slow, replay, crls, root } = port;
     const at = (port: number) => `http://127.0.0.1:${port}/`;
     makeRevocationPki(
       dir,
