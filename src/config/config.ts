@@ -351,7 +351,9 @@ export function loadConfig(environment: Env = process.env, params: LoadConfigPar
     crlFiles = [];
   }
   if (mode === 'production' && crlFiles.length === 0) {
-    warnings.push('GATEWAY_CRL: no CRL configured, so revocation is not checked');
+    warnings.push(
+      'GATEWAY_CRL: no CRL configured, so only certificates naming an OCSP responder or CRL distribution point are revocation-checked',
+    );
   }
 
   const port = parseInteger(env, 'GATEWAY_PORT', 8443, 0, 65535);

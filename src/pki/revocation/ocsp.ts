@@ -222,8 +222,12 @@ function responseSigner(
     const who = `responder certificate ${responder.label}`;
     if (responder.issuer.key !== issuer.subject.key || !responder.isSignedBy(issuer)) {
       note = `${who} is not issued by ${issuer.label}`;
-    } else if (!signatureScheme(responder.signatureAlgorithm).ok || responder.problems.length > 0) {
-      note = `${who} is not acceptable (${responder.problems[0] ?? 'signature algorithm'})`;
+    } else if (
+      !signatureScheme(responder.signatureAlgorithm).ok ||
+      responder.problems.length > 0 ||
+      responder.keyProblem !== undefined
+    ) {
+      note = `${who} is not acceptable (${responder.problems[0] ?? responder.keyProblem ?? 'signature algorithm'})`;
     } else if (!responder.extKeyUsage?.includes(OID.ocspSigning)) {
       note = `${who} lacks extendedKeyUsage id-kp-OCSPSigning`;
     } else if (at < responder.notBefore || at > responder.notAfter) {

@@ -222,7 +222,8 @@ export class RevocationSources implements RevocationChecker {
       return {
         ok: true,
         value: checker,
-        expiresAt: crl.nextUpdate ?? when,
+        // Within GATEWAY_CRL_GRACE_SECONDS a late CRL still counts, so it is kept that long too.
+        expiresAt: new Date((crl.nextUpdate ?? when).getTime() + (this.options.crlGraceSeconds ?? 0) * 1000),
         fingerprint: createHash('sha256').update(crl.der).digest('base64'),
       };
     });
