@@ -84,11 +84,13 @@ export class RevocationSources implements RevocationChecker {
 
   async check(cert: ParsedCertificate, issuer: ParsedCertificate, at: Date): Promise<RevocationStatus> {
     const failures: string[] = [];
-    let goodUntil: Date | undefined;
     let consulted = false;
+    let answered = false;
+    /** The earliest expiry among the answers that said good; undefined when none expires. */
+    let goodUntil: Date | undefined;
     const good = (until: Date | undefined) => {
+      answered = true;
       if (until !== undefined && (goodUntil === undefined || until < goodUntil)) goodUntil = until;
-      else goodUntil ??= until ?? new Date(8.64e15);
     };
 
     if (this.options.files.covers(issuer)) {
@@ -136,9 +138,8 @@ export class RevocationSources implements RevocationChecker {
       }
     }
 
-    if (goodUntil !== undefined) {
-      return goodUntil.getTime() >= 8.64e15 ? { status: 'good' } : { status: 'good', nextUpdate: goodUntil };
-    }
+    if (answered)
+      return goodUntil === undefined ? { status: 'good' } : { status: 'good', nextUpdate: goodUntil };
     if (!consulted) return { status: 'good' };
     const reason = `revocation status of ${cert.label} could not be established: ${failures.join('; ')}`;
     if (this.options.policy === 'soft-fail') {
