@@ -32,6 +32,13 @@ export const PUBLIC_PATHS: readonly RegExp[] = [
 ];
 
 /**
+ * The OAuth endpoints a TPP calls with its certificate (token, revocation: everything under /oauth2/ that
+ * is not a public browser page). A client the trust gate refuses here gets RFC 6749 / RFC 8705
+ * `invalid_client`, the form an OAuth client library understands.
+ */
+export const OAUTH_CLIENT_PATHS: readonly RegExp[] = [/^\/oauth2\//];
+
+/**
  * The gateway's request listener without a server, so tests can drive it directly: the front door (the
  * security headers and the trust gate) and, behind it, express with the routers.
  */
@@ -50,6 +57,7 @@ export function createApp(deps: AppDeps): RequestListener {
       logger: deps.logger,
       publicPaths: deps.publicPaths ?? PUBLIC_PATHS,
       roleRequirements: AIS_ROLE_REQUIREMENTS,
+      oauthPaths: OAUTH_CLIENT_PATHS,
       ...(deps.clock ? { clock: deps.clock } : {}),
       ...(deps.tlsChainOf ? { tlsChainOf: deps.tlsChainOf } : {}),
     }),

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Kysely } from 'kysely';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type https from 'node:https';
@@ -13,9 +13,11 @@ import { ConsentAuthorisationAdapter } from './adapters/consent_authorisation_ad
 import { PsuDirectoryAdapter } from './adapters/psu_directory_adapter';
 import { buildSandboxBank, readSandboxBankFixture } from './accounts/sandbox_bank';
 import { createAisApi } from './api/ais_api';
-import { createOAuthRouter, OAUTH_BROWSER_PATHS } from './api/oauth_routes';
+import { createOAuthRouter, OAUTH_BROWSER_PATH_PATTERNS } from './api/oauth_routes';
 import { requireTppIdentity } from './api/request_context';
 import { createApp, PUBLIC_PATHS } from './app';
+import type { TrustGateOptions } from './api/trust_gate';
+import type { ClientIdentityVerifier } from './pki/identity/client_identity';
 import { createLogger, type Logger } from './audit/logger';
 import {
   ConfigError,
@@ -32,7 +34,6 @@ import type { PresentedAccessToken } from './oauth/access_token_verifier';
 import { OAuthService } from './oauth/oauth_service';
 import { TrustMaterialError, TrustStore } from './pki/path/trust_store';
 import { loadSandboxBank } from './store/load_sandbox_bank';
-import { oauthMigrations } from './store/oauth_migrations';
 import { OAuthRepositoryKysely } from './store/oauth_repository_kysely';
 import type { OAuthTables } from './store/oauth_schema';
 import { openStore, type Store } from './store/open_store';
@@ -82,6 +83,87 @@ function isFixtureDevelopment(env: Env): boolean {
   return !production && (unset('GATEWAY_TRUST_ANCHOR') || unset('GATEWAY_TLS_CERT'));
 }
 
+export interface GatewayAssemblyDeps {
+  store: Store;
+  logger: Logger;
+  publicUrl: string;
+  verifier: ClientIdentityVerifier;
+  trustedProxies: TrustedProxies;
+  /**
+   * The clock of consents and AIS reads (validUntil, the frequencyPerDay day), for tests that move it;
+   * certificates and OAuth code, session and token lifetimes always run on the real time.
+   */
+  clock?: () => Date;
+  /** Where the presented chain comes from; default the TLS socket. Tests inject it as the TLS layer would. */
+  tlsChainOf?: TrustGateOptions['tlsChainOf'];
+  /** Check every AIS response against the OpenAPI document (tests). */
+  validateResponses?: boolean;
+}
+
+export interface GatewayAssembly {
+  /** The request listener: front door, trust gate, AIS API, OAuth endpoints. */
+  app: RequestListener;
+  consents: ConsentService;
+  oauth: OAuthService;
+}
+
+/**
+ * The gateway's request path on an open store, without a listener: the same wiring the running gateway
+ * has, so tests that drive it exercise the trust gate, the OpenAPI validation and the token checks.
+ */
+export async function assembleGateway(deps: GatewayAssemblyDeps): Promise<GatewayAssembly> {
+  const { store, logger, clock } = deps;
+  const consents = new ConsentService({
+    repository: store.consents,
+    accounts: store.accounts,
+    ...(clock !== undefined ? { clock } : {}),
+  });
+  const oauth = new OAuthService({
+    // Same connection, disjoint tables: Kysely's table map is invariant, so the view is narrowed by a cast.
+    repository: new OAuthRepositoryKysely(store.db as unknown as Kysely<OAuthTables>),
+    consents: new ConsentAuthorisationAdapter(consents),
+    psus: new PsuDirectoryAdapter(store.accounts),
+    options: { issuer: deps.publicUrl },
+    logger,
+  });
+  const tokensOfRequests = new WeakMap<ServerResponse, PresentedAccessToken>();
+  const presentedToken = (req: IncomingMessage, res: ServerResponse): PresentedAccessToken => {
+    let token = tokensOfRequests.get(res);
+    if (token === undefined) {
+      token = oauth.presentedAccessToken(req.headers.authorization, requireTppIdentity(res));
+      tokensOfRequests.set(res, token);
+    }
+    return token;
+  };
+  const ais = await createAisApi({
+    consents,
+    accounts: store.accounts,
+    logger,
+    publicUrl: deps.publicUrl,
+    ...(clock !== undefined ? { clock } : {}),
+    ...(deps.validateResponses !== undefined ? { validateResponses: deps.validateResponses } : {}),
+    // Both checks read the same token record: one lookup per request.
+    accessCheck: async (req, res, consentId) => {
+      await presentedToken(req, res).verifyFor(consentId);
+    },
+    tokenBindingCheck: (req, res) => presentedToken(req, res).refuseIfBoundElsewhere(),
+    onConsentDeleted: (consentId) => oauth.revokeTokensForConsent(consentId),
+    tppDnsNames: (res) => requireTppIdentity(res).dnsNames,
+  });
+  const oauthRouter = createOAuthRouter({ service: oauth, publicUrl: deps.publicUrl, logger });
+
+  const app = createApp({
+    logger,
+    verifier: deps.verifier,
+    trustedProxies: deps.trustedProxies,
+    routers: [oauthRouter, ais.router],
+    direct: ais,
+    publicPaths: [...PUBLIC_PATHS, ...OAUTH_BROWSER_PATH_PATTERNS],
+    ...(deps.tlsChainOf !== undefined ? { tlsChainOf: deps.tlsChainOf } : {}),
+  });
+  return { app, consents, oauth };
+}
+
 export async function startGateway(params: StartGatewayParams = {}): Promise<RunningGateway> {
   const env: Env = { ...(params.env ?? process.env) };
   if (params.host !== undefined) env.GATEWAY_HOST = params.host;
@@ -129,41 +211,8 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
     config.databaseUrl.startsWith('sqlite:') && !config.databaseUrl.startsWith('sqlite::memory:')
       ? `sqlite:${path.resolve(baseDir, config.databaseUrl.slice('sqlite:'.length))}`
       : config.databaseUrl;
-  const store = await openStore(databaseUrl, { extraMigrations: oauthMigrations, logger });
+  const store = await openStore(databaseUrl, { logger });
   await loadSandboxBank(store.db, buildSandboxBank(readSandboxBankFixture()));
-
-  const consents = new ConsentService({ repository: store.consents, accounts: store.accounts });
-  const oauth = new OAuthService({
-    // Same connection, disjoint tables: Kysely's table map is invariant, so the view is narrowed by a cast.
-    repository: new OAuthRepositoryKysely(store.db as unknown as Kysely<OAuthTables>),
-    consents: new ConsentAuthorisationAdapter(consents),
-    psus: new PsuDirectoryAdapter(store.accounts),
-    options: { issuer: config.publicUrl },
-    logger,
-  });
-  const tokensOfRequests = new WeakMap<ServerResponse, PresentedAccessToken>();
-  const presentedToken = (req: IncomingMessage, res: ServerResponse): PresentedAccessToken => {
-    let token = tokensOfRequests.get(res);
-    if (token === undefined) {
-      token = oauth.presentedAccessToken(req.headers.authorization, requireTppIdentity(res));
-      tokensOfRequests.set(res, token);
-    }
-    return token;
-  };
-  const ais = await createAisApi({
-    consents,
-    accounts: store.accounts,
-    logger,
-    publicUrl: config.publicUrl,
-    // Both checks read the same token record: one lookup per request.
-    accessCheck: async (req, res, consentId) => {
-      await presentedToken(req, res).verifyFor(consentId);
-    },
-    tokenBindingCheck: (req, res) => presentedToken(req, res).refuseIfBoundElsewhere(),
-    onConsentDeleted: (consentId) => oauth.revokeTokensForConsent(consentId),
-    tppDnsNames: (res) => requireTppIdentity(res).dnsNames,
-  });
-  const oauthRouter = createOAuthRouter({ service: oauth, publicUrl: config.publicUrl, logger });
 
   whenCompleteChainBudgetExhausted(() =>
     logger.warn(
@@ -188,17 +237,12 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
   } catch (error) {
     throw new Error(`GATEWAY_TRUSTED_PROXIES: ${(error as Error).message}`);
   }
-
-  const app = createApp({
+  const { app } = await assembleGateway({
+    store,
     logger,
+    publicUrl: config.publicUrl,
     verifier: trustStore.verifier,
     trustedProxies,
-    routers: [oauthRouter, ais.router],
-    direct: ais,
-    publicPaths: [
-      ...PUBLIC_PATHS,
-      ...OAUTH_BROWSER_PATHS.map((p) => new RegExp(`^${p.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`)),
-    ],
   });
   const server = createGatewayServer(
     {

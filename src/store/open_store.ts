@@ -14,16 +14,14 @@ import {
 import { Pool } from 'pg';
 import type { Logger } from '../audit/logger';
 import type { ConsentRepository } from '../consent/consent_repository';
-import { coreMigrations } from './core_migrations';
 import { KyselyAccountService } from './kysely_account_service';
+import { STORE_MIGRATIONS } from './migrations';
 import { KyselyConsentRepository } from './kysely_consent_repository';
 import { registerDirectStatements } from './prepared_query';
 import { SqliteReadSnapshot } from './sqlite_read_snapshot';
 import type { Database } from './schema';
 
 export interface OpenStoreOptions {
-  /** Migrations owned by other features (e.g. `oauthMigrations`, names `0100_…`), merged with the core set. */
-  extraMigrations?: Record<string, Migration>;
   logger?: Logger;
 }
 
@@ -42,7 +40,7 @@ export class StoreError extends Error {
 }
 
 /** A MigrationProvider over an in-memory map, so migrations ship inside the build with no file scanning. */
-export function migrationProvider(migrations: Record<string, Migration>): MigrationProvider {
+export function migrationProvider(migrations: Readonly<Record<string, Migration>>): MigrationProvider {
   return { getMigrations: () => Promise.resolve(migrations) };
 }
 
@@ -178,12 +176,7 @@ export async function openStore(databaseUrl: string, options: OpenStoreOptions =
     throw new StoreError('database URL must start with sqlite: or postgres://');
   }
 
-  const extra = options.extraMigrations ?? {};
-  for (const name of Object.keys(extra)) {
-    if (name in coreMigrations)
-      throw new StoreError(`migration name ${name} is already used by the core set`);
-  }
-  const migrator = new Migrator({ db, provider: migrationProvider({ ...coreMigrations, ...extra }) });
+  const migrator = new Migrator({ db, provider: migrationProvider(STORE_MIGRATIONS) });
   const { error, results } = await migrator.migrateToLatest();
   for (const result of results ?? []) {
     if (result.status === 'Success')
