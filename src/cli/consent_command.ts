@@ -6,7 +6,6 @@ import { ConsentService } from '../consent/consent_service';
 import { GatewayError } from '../errors/gateway_error';
 import { SandboxBankConnector } from '../bank/sandbox_bank_connector';
 import { loadSandboxBank } from '../store/load_sandbox_bank';
-import { gatewayMigrations } from '../store/gateway_migrations';
 import { openStore } from '../store/open_store';
 
 export interface ConsentCommandParams {
@@ -23,9 +22,7 @@ export function consentCommand(params: ConsentCommandParams = {}): Command {
   const out = params.out ?? ((line: string) => process.stdout.write(`${line}\n`));
 
   const withService = async <T>(action: (service: ConsentService) => Promise<T>): Promise<T> => {
-    const store = await openStore(loadDatabaseUrl(params.env ?? process.env), {
-      extraMigrations: gatewayMigrations,
-    });
+    const store = await openStore(loadDatabaseUrl(params.env ?? process.env));
     try {
       // PSUs must exist to authorise against, even if the gateway itself never started on this store.
       await loadSandboxBank(store.db, buildSandboxBank(readSandboxBankFixture()));

@@ -1,7 +1,6 @@
 import { Command } from 'commander';
 import { loadDatabaseUrl, type Env } from '../config/config';
 import { KyselyTppStopList } from '../store/kysely_tpp_stop_list';
-import { gatewayMigrations } from '../store/gateway_migrations';
 import { openStore } from '../store/open_store';
 import type { TppBlock } from '../tpp/stop_list';
 
@@ -42,9 +41,7 @@ export function tppCommand(params: TppCommandParams = {}): Command {
   const clock = params.clock ?? (() => new Date());
 
   const withStopList = async <T>(action: (stopList: KyselyTppStopList) => Promise<T>): Promise<T> => {
-    const store = await openStore(loadDatabaseUrl(params.env ?? process.env), {
-      extraMigrations: gatewayMigrations,
-    });
+    const store = await openStore(loadDatabaseUrl(params.env ?? process.env));
     try {
       return await action(new KyselyTppStopList(store.db));
     } finally {
