@@ -4,7 +4,7 @@
  * start it in-process.
  */
 import type { Kysely } from 'kysely';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type https from 'node:https';
@@ -13,12 +13,14 @@ import { UndiciRevocationFetcher } from './adapters/undici_revocation_fetcher';
 import { PsuDirectoryAdapter } from './adapters/psu_directory_adapter';
 import { createAisApi } from './api/ais_api';
 import type { BankConnector } from './bank/bank_connector';
-import { openBankConnector } from './bank/open_bank_connector';
-import { createOAuthRouter, OAUTH_BROWSER_PATHS } from './api/oauth_routes';
+import { openBankConnector, type OpenedBank } from './bank/open_bank_connector';
+import { createOAuthRouter, OAUTH_BROWSER_PATH_PATTERNS } from './api/oauth_routes';
 import { requireTppIdentity } from './api/request_context';
 import { createSignatureCheck, loggingEvidenceSink } from './api/signature_check';
 import { AIS_ROLE_REQUIREMENTS } from './api/trust_gate';
 import { createApp, PUBLIC_PATHS } from './app';
+import type { TrustGateOptions } from './api/trust_gate';
+import type { ClientIdentityVerifier } from './pki/identity/client_identity';
 import { createLogger, type Logger } from './audit/logger';
 import {
   ConfigError,
@@ -35,7 +37,6 @@ import { ensureFixturePki } from './fixtures/fixture_pki';
 import type { PresentedAccessToken } from './oauth/access_token_verifier';
 import { OAuthService } from './oauth/oauth_service';
 import { TrustMaterialError, TrustStore } from './pki/path/trust_store';
-import { gatewayMigrations } from './store/gateway_migrations';
 import { allEvidenceSinks, auditEvidenceSink } from './adapters/signature_audit_adapter';
 import { RequestSignatureVerifier } from './signature/request_signature_verifier';
 import { OAuthRepositoryKysely } from './store/oauth_repository_kysely';
@@ -96,6 +97,125 @@ function isFixtureDevelopment(env: Env): boolean {
     (env.GATEWAY_MODE ?? (env.NODE_ENV === 'production' ? 'production' : '')) === 'production';
   const unset = (name: string) => (env[name] ?? '').trim() === '';
   return !production && (unset('GATEWAY_TRUST_ANCHOR') || unset('GATEWAY_TLS_CERT'));
+}
+
+export interface GatewayAssemblyDeps {
+  store: Store;
+  logger: Logger;
+  publicUrl: string;
+  verifier: ClientIdentityVerifier;
+  trustedProxies: TrustedProxies;
+  /** The bank's books behind the BankConnector port, and the sandbox's password sign-in if any. */
+  bank: OpenedBank;
+  /** The bank's TPP stop list: the trust gate consults it on every request once the chain verified. */
+  stopList: StopListView;
+  /**
+   * Every request is observed (access log, metrics, audit admission or refusal, EBA statistics) and every
+   * consent and token decision goes to the audit trail.
+   */
+  operations: Pick<GatewayOperations, 'metrics' | 'auditTrail' | 'statistics' | 'draining'>;
+  /**
+   * GATEWAY_REQUIRE_SIGNATURE: the QSealC verifier that judges each request's seal, or an explicit
+   * 'not-required' (the standard lets the bank choose), never left out by accident.
+   */
+  requestSignatures: { sealVerifier: ClientIdentityVerifier } | 'not-required';
+  /**
+   * The clock of consents and AIS reads (validUntil, the frequencyPerDay day), for tests that move it;
+   * certificates and OAuth code, session and token lifetimes always run on the real time.
+   */
+  clock?: () => Date;
+  /** Where the presented chain comes from; default the TLS socket. Tests inject it as the TLS layer would. */
+  tlsChainOf?: TrustGateOptions['tlsChainOf'];
+  /** Check every AIS response against the OpenAPI document (tests). */
+  validateResponses?: boolean;
+}
+
+export interface GatewayAssembly {
+  /** The request listener: observation, front door, trust gate, AIS API, OAuth endpoints. */
+  app: RequestListener;
+  consents: ConsentService;
+  oauth: OAuthService;
+}
+
+/**
+ * The gateway's request path on an open store, without a listener: the same wiring the running gateway
+ * has, so tests that drive it exercise the trust gate, the stop list, the OpenAPI validation, the
+ * signature and token checks, the bank port and the audit trail.
+ */
+export async function assembleGateway(deps: GatewayAssemblyDeps): Promise<GatewayAssembly> {
+  const { store, logger, clock, bank, operations } = deps;
+  const audit = operations.auditTrail;
+  const consents = new ConsentService({
+    repository: store.consents,
+    accounts: bank.connector,
+    audit,
+    ...(clock !== undefined ? { clock } : {}),
+  });
+  const oauth = new OAuthService({
+    // Same connection, disjoint tables: Kysely's table map is invariant, so the view is narrowed by a cast.
+    repository: new OAuthRepositoryKysely(store.db as unknown as Kysely<OAuthTables>),
+    consents: new ConsentAuthorisationAdapter(consents),
+    psus: new PsuDirectoryAdapter(bank.connector, bank.signIn),
+    options: { issuer: deps.publicUrl },
+    logger,
+    audit,
+  });
+  const tokensOfRequests = new WeakMap<ServerResponse, PresentedAccessToken>();
+  const presentedToken = (req: IncomingMessage, res: ServerResponse): PresentedAccessToken => {
+    let token = tokensOfRequests.get(res);
+    if (token === undefined) {
+      token = oauth.presentedAccessToken(req.headers.authorization, requireTppIdentity(res));
+      tokensOfRequests.set(res, token);
+    }
+    return token;
+  };
+  const signatures = deps.requestSignatures;
+  const ais = await createAisApi({
+    consents,
+    accounts: bank.connector,
+    logger,
+    publicUrl: deps.publicUrl,
+    ...(clock !== undefined ? { clock } : {}),
+    ...(deps.validateResponses !== undefined ? { validateResponses: deps.validateResponses } : {}),
+    // Both checks read the same token record: one lookup per request.
+    accessCheck: async (req, res, consentId) => {
+      await presentedToken(req, res).verifyFor(consentId);
+    },
+    tokenBindingCheck: (req, res) => presentedToken(req, res).refuseIfBoundElsewhere(),
+    onConsentDeleted: (consentId) => oauth.revokeTokensForConsent(consentId),
+    tppDnsNames: (res) => requireTppIdentity(res).dnsNames,
+    ...(signatures !== 'not-required'
+      ? {
+          signatureCheck: createSignatureCheck({
+            verifier: new RequestSignatureVerifier({ sealVerifier: signatures.sealVerifier }),
+            evidence: allEvidenceSinks(loggingEvidenceSink(logger), auditEvidenceSink(audit)),
+            roleRequirements: AIS_ROLE_REQUIREMENTS,
+          }),
+        }
+      : {}),
+  });
+  const oauthRouter = createOAuthRouter({ service: oauth, publicUrl: deps.publicUrl, logger });
+
+  const app = observeRequests(
+    createApp({
+      logger,
+      verifier: deps.verifier,
+      trustedProxies: deps.trustedProxies,
+      routers: [oauthRouter, ais.router],
+      direct: ais,
+      stopList: deps.stopList,
+      publicPaths: [...PUBLIC_PATHS, ...OAUTH_BROWSER_PATH_PATTERNS],
+      ...(deps.tlsChainOf !== undefined ? { tlsChainOf: deps.tlsChainOf } : {}),
+    }),
+    {
+      logger,
+      metrics: operations.metrics,
+      audit,
+      statistics: operations.statistics,
+      draining: () => operations.draining,
+    },
+  );
+  return { app, consents, oauth };
 }
 
 export async function startGateway(params: StartGatewayParams = {}): Promise<RunningGateway> {
@@ -161,7 +281,6 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
       : config.databaseUrl;
   const metrics = new GatewayMetrics({ processMetrics: true });
   const store = await openStore(databaseUrl, {
-    extraMigrations: gatewayMigrations,
     logger,
     onQuery: (seconds, ok) => metrics.storeQuery(seconds, ok),
   });
@@ -175,53 +294,9 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
         (error: unknown) => (error instanceof Error ? error.message : 'bank connector unreachable'),
       ),
   });
-  const audit = operations.auditTrail;
 
   const stopList = new StopListView(new KyselyTppStopList(store.db), { logger });
   await stopList.load();
-
-  const consents = new ConsentService({ repository: store.consents, accounts: bank.connector, audit });
-  const oauth = new OAuthService({
-    // Same connection, disjoint tables: Kysely's table map is invariant, so the view is narrowed by a cast.
-    repository: new OAuthRepositoryKysely(store.db as unknown as Kysely<OAuthTables>),
-    consents: new ConsentAuthorisationAdapter(consents),
-    psus: new PsuDirectoryAdapter(bank.connector, bank.signIn),
-    options: { issuer: config.publicUrl },
-    logger,
-    audit,
-  });
-  const tokensOfRequests = new WeakMap<ServerResponse, PresentedAccessToken>();
-  const presentedToken = (req: IncomingMessage, res: ServerResponse): PresentedAccessToken => {
-    let token = tokensOfRequests.get(res);
-    if (token === undefined) {
-      token = oauth.presentedAccessToken(req.headers.authorization, requireTppIdentity(res));
-      tokensOfRequests.set(res, token);
-    }
-    return token;
-  };
-  const ais = await createAisApi({
-    consents,
-    accounts: bank.connector,
-    logger,
-    publicUrl: config.publicUrl,
-    // Both checks read the same token record: one lookup per request.
-    accessCheck: async (req, res, consentId) => {
-      await presentedToken(req, res).verifyFor(consentId);
-    },
-    tokenBindingCheck: (req, res) => presentedToken(req, res).refuseIfBoundElsewhere(),
-    onConsentDeleted: (consentId) => oauth.revokeTokensForConsent(consentId),
-    tppDnsNames: (res) => requireTppIdentity(res).dnsNames,
-    ...(config.requireSignature
-      ? {
-          signatureCheck: createSignatureCheck({
-            verifier: new RequestSignatureVerifier({ sealVerifier: trustStore.sealVerifier }),
-            evidence: allEvidenceSinks(loggingEvidenceSink(logger), auditEvidenceSink(audit)),
-            roleRequirements: AIS_ROLE_REQUIREMENTS,
-          }),
-        }
-      : {}),
-  });
-  const oauthRouter = createOAuthRouter({ service: oauth, publicUrl: config.publicUrl, logger });
 
   whenCompleteChainBudgetExhausted(() =>
     logger.warn(
@@ -246,22 +321,17 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
   } catch (error) {
     throw new Error(`GATEWAY_TRUSTED_PROXIES: ${(error as Error).message}`);
   }
-
-  const app = observeRequests(
-    createApp({
-      logger,
-      verifier: trustStore.verifier,
-      trustedProxies,
-      routers: [oauthRouter, ais.router],
-      direct: ais,
-      stopList,
-      publicPaths: [
-        ...PUBLIC_PATHS,
-        ...OAUTH_BROWSER_PATHS.map((p) => new RegExp(`^${p.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`)),
-      ],
-    }),
-    { logger, metrics, audit, statistics: operations.statistics, draining: () => operations.draining },
-  );
+  const { app } = await assembleGateway({
+    store,
+    logger,
+    publicUrl: config.publicUrl,
+    verifier: trustStore.verifier,
+    trustedProxies,
+    bank,
+    stopList,
+    operations,
+    requestSignatures: config.requireSignature ? { sealVerifier: trustStore.sealVerifier } : 'not-required',
+  });
   const server = createGatewayServer(keyMaterial.options, app, params.serverLimits);
   capConnectionsPerAddress(server, {
     limit: config.maxConnectionsPerAddress,
