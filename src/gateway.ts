@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type https from 'node:https';
 import { ConsentAuthorisationAdapter } from './adapters/consent_authorisation_adapter';
+import { UndiciRevocationFetcher } from './adapters/undici_revocation_fetcher';
 import { PsuDirectoryAdapter } from './adapters/psu_directory_adapter';
 import { createAisApi } from './api/ais_api';
 import type { BankConnector } from './bank/bank_connector';
@@ -253,6 +254,7 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
     throw new ConfigError('GATEWAY_TLS_CERT', `${config.tlsCertFile}: ${(error as Error).message}`);
   }
 
+  const revocationFetcher = new UndiciRevocationFetcher();
   let trustStore: TrustStore;
   try {
     trustStore = await TrustStore.load({
@@ -261,6 +263,9 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
       crlGraceSeconds: config.crlGraceSeconds,
       intermediatesFile: config.intermediatesFile,
       logger,
+      revocationPolicy: config.revocationPolicy,
+      revocationTimeoutMs: config.revocationTimeoutMs,
+      fetcher: revocationFetcher,
     });
   } catch (error) {
     if (error instanceof TrustMaterialError) {
@@ -377,6 +382,8 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
       if (closed) return;
       closed = true;
       await operations.drain();
+      trustStore.close();
+      await revocationFetcher.close();
       await bank.connector.close();
       await store.close();
     },
