@@ -30,6 +30,7 @@ import {
 import { loadOperationsConfig } from './config/operations_config';
 import { PROJECT_ROOT } from './config/project_root';
 import { ConsentService } from './consent/consent_service';
+import { RedirectUriPolicy } from './consent/redirect_uri_policy';
 import { ensureFixturePki } from './fixtures/fixture_pki';
 import type { PresentedAccessToken } from './oauth/access_token_verifier';
 import { OAuthService } from './oauth/oauth_service';
@@ -40,6 +41,7 @@ import { RequestSignatureVerifier } from './signature/request_signature_verifier
 import { OAuthRepositoryKysely } from './store/oauth_repository_kysely';
 import type { OAuthTables } from './store/oauth_schema';
 import { openStore, type Store } from './store/open_store';
+import { KyselyTppRedirectHosts } from './store/kysely_tpp_redirect_hosts';
 import { KyselyTppStopList } from './store/kysely_tpp_stop_list';
 import { StopListView } from './tpp/stop_list';
 import { TrustedProxies } from './tls/forwarded_certificate';
@@ -174,7 +176,15 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
   const stopList = new StopListView(new KyselyTppStopList(store.db), { logger });
   await stopList.load();
 
-  const consents = new ConsentService({ repository: store.consents, accounts: bank.connector, audit });
+  const consents = new ConsentService({
+    repository: store.consents,
+    accounts: bank.connector,
+    audit,
+    redirectUriPolicy: new RedirectUriPolicy({
+      directory: new KyselyTppRedirectHosts(store.db),
+      mode: config.redirectUriCheck,
+    }),
+  });
   const oauth = new OAuthService({
     // Same connection, disjoint tables: Kysely's table map is invariant, so the view is narrowed by a cast.
     repository: new OAuthRepositoryKysely(store.db as unknown as Kysely<OAuthTables>),

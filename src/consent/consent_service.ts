@@ -124,12 +124,13 @@ export class ConsentService {
     return utcDay(this.clock());
   }
 
-  async create(params: CreateConsentParams): Promise<Consent> {
-    const tppRedirectUri = this.redirectUriPolicy.check(
-      params.tppRedirectUri,
-      params.tpp,
-      params.tppDnsNames,
-    );
+  /** A new consent, and the warning to pass on when its redirect host was admitted unverified. */
+  async create(params: CreateConsentParams): Promise<{ consent: Consent; warning?: string }> {
+    const checked = await this.redirectUriPolicy.check(params.tppRedirectUri, params.tpp, {
+      dnsNames: params.tppDnsNames,
+      commonName: params.tpp.commonName,
+    });
+    const tppRedirectUri = checked.uri;
     validateAccess(params.access);
     if (params.validUntil < this.today()) {
       throw new FormatError({ text: 'validUntil lies in the past', path: 'body.validUntil' });
@@ -170,7 +171,7 @@ export class ConsentService {
     };
     await this.repository.insert(consent);
     this.record('consent.created', consent);
-    return consent;
+    return checked.warning === undefined ? { consent } : { consent, warning: checked.warning };
   }
 
   /** Marks a live consent past its validUntil as expired, so every reader sees the same status. */
