@@ -4,6 +4,7 @@
  * start it in-process.
  */
 import type { Kysely } from 'kysely';
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -42,6 +43,12 @@ import { OAuthRepositoryKysely } from './store/oauth_repository_kysely';
 import type { OAuthTables } from './store/oauth_schema';
 import { openStore, type Store } from './store/open_store';
 import { KyselyTppRedirectHosts } from './store/kysely_tpp_redirect_hosts';
+import { CachedConsentRepository } from './store/cached_consent_repository';
+import { CachedTokenLookup } from './store/cached_token_lookup';
+import { publishChange } from './store/change_notice';
+import { PostgresChangeListener, type ChangeEvent } from './store/postgres_change_listener';
+import { PostgresReadAdmission } from './store/postgres_read_admission';
+import { sharedStoreAdmitRead } from './adapters/shared_store_read_gate';
 import { KyselyTppStopList } from './store/kysely_tpp_stop_list';
 import { StopListView } from './tpp/stop_list';
 import { TrustedProxies } from './tls/forwarded_certificate';
@@ -57,6 +64,11 @@ const TRUST_MATERIAL_VARIABLES: Record<TrustMaterialError['material'], string> =
   anchor: 'GATEWAY_TRUST_ANCHOR',
   intermediates: 'GATEWAY_INTERMEDIATES',
 };
+
+/** The reload trigger of a change notice from another instance (not told on again). */
+const PEER_RELOAD = 'another instance reloaded';
+/** Tells this process's own notices from the others'. */
+const INSTANCE_ID = randomUUID();
 
 export interface StartGatewayParams {
   /** Configuration source; default process.env. */
@@ -176,8 +188,20 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
   const stopList = new StopListView(new KyselyTppStopList(store.db), { logger });
   await stopList.load();
 
+  // Several instances on one PostgreSQL database: each LISTENs for the others' changes, and keeps copies
+  // of consents and tokens only while it hears them (see README "Several instances").
+  const listener =
+    store.dialect === 'postgres' ? new PostgresChangeListener({ databaseUrl, logger }) : undefined;
+  const trusted = () => listener?.listening === true;
+  const cachedConsents =
+    listener === undefined ? undefined : new CachedConsentRepository(store.consents, { trusted });
+  // Same connection, disjoint tables: Kysely's table map is invariant, so the view is narrowed by a cast.
+  const oauthRepository = new OAuthRepositoryKysely(store.db as unknown as Kysely<OAuthTables>);
+  const tokenLookup =
+    listener === undefined ? undefined : new CachedTokenLookup(oauthRepository, { trusted });
+
   const consents = new ConsentService({
-    repository: store.consents,
+    repository: cachedConsents ?? store.consents,
     accounts: bank.connector,
     audit,
     redirectUriPolicy: new RedirectUriPolicy({
@@ -186,8 +210,8 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
     }),
   });
   const oauth = new OAuthService({
-    // Same connection, disjoint tables: Kysely's table map is invariant, so the view is narrowed by a cast.
-    repository: new OAuthRepositoryKysely(store.db as unknown as Kysely<OAuthTables>),
+    repository: oauthRepository,
+    ...(tokenLookup !== undefined ? { tokenLookup } : {}),
     consents: new ConsentAuthorisationAdapter(consents),
     psus: new PsuDirectoryAdapter(bank.connector, bank.signIn),
     options: { issuer: config.publicUrl },
@@ -215,6 +239,20 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
     tokenBindingCheck: (req, res) => presentedToken(req, res).refuseIfBoundElsewhere(),
     onConsentDeleted: (consentId) => oauth.revokeTokensForConsent(consentId),
     tppDnsNames: (res) => requireTppIdentity(res).dnsNames,
+    ...(listener !== undefined
+      ? {
+          admitRead: sharedStoreAdmitRead({
+            admission: new PostgresReadAdmission(store.db as unknown as Kysely<unknown>),
+            consents,
+            presentedToken,
+            freshToken: (req, gate) => oauth.presentedAccessToken(req.headers.authorization, gate.tpp),
+            forget: (consentId, tokenHash) => {
+              cachedConsents?.forget(consentId);
+              tokenLookup?.forget(tokenHash);
+            },
+          }),
+        }
+      : {}),
     ...(config.requireSignature
       ? {
           signatureCheck: createSignatureCheck({
@@ -280,7 +318,49 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
     keyMaterial,
     crlFiles: config.crlFiles,
     pollSeconds: config.crlReloadSeconds,
+    onReloaded: (trigger, result) => {
+      // A reload this instance made of itself is told to the others; one a notice caused is not re-told.
+      if (listener === undefined || trigger === PEER_RELOAD || !(result.crls || result.anchor)) return;
+      publishChange(store.db, { topic: 'trust_material', key: INSTANCE_ID }).catch((error: unknown) =>
+        logger.warn(
+          { event: 'change_notice_failed', topic: 'trust_material', error: (error as Error).message },
+          'other instances were not told about the reloaded trust material; they find it by their own poll',
+        ),
+      );
+    },
   });
+  listener?.on((event: ChangeEvent) => {
+    switch (event.topic) {
+      case 'resync':
+        cachedConsents?.clear();
+        tokenLookup?.clear();
+        stopList.invalidate();
+        break;
+      case 'stop_list':
+        stopList.invalidate();
+        break;
+      case 'consent':
+        if (event.key === undefined) cachedConsents?.clear();
+        else cachedConsents?.forget(event.key);
+        break;
+      case 'token':
+        if (event.key === undefined) tokenLookup?.clear();
+        else tokenLookup?.forget(event.key);
+        break;
+      case 'trust_material':
+        if (event.key !== INSTANCE_ID) void operations.reloadKeyMaterial(PEER_RELOAD);
+        break;
+    }
+  });
+  try {
+    await listener?.start();
+  } catch (error) {
+    server.close();
+    throw new ConfigError(
+      'GATEWAY_DATABASE_URL',
+      `cannot LISTEN for other instances' changes: ${(error as Error).message}`,
+    );
+  }
   const hostForUrl =
     config.host === '127.0.0.1' || config.host === '0.0.0.0' || config.host === '::'
       ? 'localhost'
@@ -306,6 +386,7 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
       if (closed) return;
       closed = true;
       await operations.drain();
+      await listener?.close();
       await bank.connector.close();
       await store.close();
     },

@@ -45,6 +45,8 @@ export type ConsentIdLocation = 'path' | 'header';
 /** The same words whether the consent does not exist or belongs to someone else: no existence oracle. */
 const UNKNOWN_TEXT = 'The consent is unknown to this TPP';
 
+export const FREQUENCY_EXHAUSTED = 'frequencyPerDay is exhausted for today (UTC)';
+
 const LIVE: readonly ConsentStatus[] = ['received', 'valid'];
 
 /**
@@ -332,6 +334,6 @@ export class ConsentService {
   async admitRead(consent: Consent, psuInitiated: boolean): Promise<void> {
     if (psuInitiated) return;
     const admitted = await this.repository.admitAccess(consent.id, this.today(), consent.frequencyPerDay);
-    if (!admitted) throw new AccessExceeded('frequencyPerDay is exhausted for today (UTC)');
+    if (!admitted) throw new AccessExceeded(FREQUENCY_EXHAUSTED);
   }
 }
