@@ -1,4 +1,4 @@
-import { PostgresAdapter, sql, type Kysely } from 'kysely';
+import { PostgresAdapter, sql, type QueryExecutorProvider } from 'kysely';
 
 /**
  * What one gateway instance tells the others sharing its PostgreSQL database: the row behind a cached
@@ -33,7 +33,7 @@ export function decodeNotice(payload: string | undefined): ChangeNotice | undefi
     : { topic: topic as ChangeTopic, key: payload.slice(colon + 1) };
 }
 
-export function isPostgres(db: Kysely<unknown>): boolean {
+export function isPostgres(db: QueryExecutorProvider): boolean {
   return db.getExecutor().adapter instanceof PostgresAdapter;
 }
 
@@ -41,8 +41,7 @@ export function isPostgres(db: Kysely<unknown>): boolean {
  * NOTIFY the other instances. Inside a transaction (pass the transaction) it is delivered at commit and
  * not at all on rollback. On SQLite there is one instance and nothing to tell: a no-op.
  */
-export async function publishChange<DB>(db: Kysely<DB>, notice: ChangeNotice): Promise<void> {
-  const untyped = db as unknown as Kysely<unknown>;
-  if (!isPostgres(untyped)) return;
-  await sql`select pg_notify(${CHANGE_CHANNEL}, ${encodeNotice(notice)})`.execute(untyped);
+export async function publishChange(db: QueryExecutorProvider, notice: ChangeNotice): Promise<void> {
+  if (!isPostgres(db)) return;
+  await sql`select pg_notify(${CHANGE_CHANNEL}, ${encodeNotice(notice)})`.execute(db);
 }
