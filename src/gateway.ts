@@ -5,7 +5,7 @@
  */
 import type { Kysely } from 'kysely';
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type https from 'node:https';
@@ -13,12 +13,14 @@ import { ConsentAuthorisationAdapter } from './adapters/consent_authorisation_ad
 import { PsuDirectoryAdapter } from './adapters/psu_directory_adapter';
 import { createAisApi } from './api/ais_api';
 import type { BankConnector } from './bank/bank_connector';
-import { openBankConnector } from './bank/open_bank_connector';
-import { createOAuthRouter, OAUTH_BROWSER_PATHS } from './api/oauth_routes';
+import { openBankConnector, type OpenedBank } from './bank/open_bank_connector';
+import { createOAuthRouter, OAUTH_BROWSER_PATH_PATTERNS } from './api/oauth_routes';
 import { requireTppIdentity } from './api/request_context';
 import { createSignatureCheck, loggingEvidenceSink } from './api/signature_check';
 import { AIS_ROLE_REQUIREMENTS } from './api/trust_gate';
 import { createApp, PUBLIC_PATHS } from './app';
+import type { TrustGateOptions } from './api/trust_gate';
+import type { ClientIdentityVerifier } from './pki/identity/client_identity';
 import { createLogger, type Logger } from './audit/logger';
 import {
   ConfigError,
@@ -31,17 +33,17 @@ import {
 import { loadOperationsConfig } from './config/operations_config';
 import { PROJECT_ROOT } from './config/project_root';
 import { ConsentService } from './consent/consent_service';
-import { RedirectUriPolicy } from './consent/redirect_uri_policy';
+import { RedirectUriPolicy, type RedirectUriCheckMode } from './consent/redirect_uri_policy';
 import { ensureFixturePki } from './fixtures/fixture_pki';
 import type { PresentedAccessToken } from './oauth/access_token_verifier';
 import { OAuthService } from './oauth/oauth_service';
 import { TrustMaterialError, TrustStore } from './pki/path/trust_store';
-import { gatewayMigrations } from './store/gateway_migrations';
 import { allEvidenceSinks, auditEvidenceSink } from './adapters/signature_audit_adapter';
 import { RequestSignatureVerifier } from './signature/request_signature_verifier';
 import { OAuthRepositoryKysely } from './store/oauth_repository_kysely';
 import type { OAuthTables } from './store/oauth_schema';
 import { openStore, type Store } from './store/open_store';
+import { KyselyTppStopList } from './store/kysely_tpp_stop_list';
 import { KyselyTppRedirectHosts } from './store/kysely_tpp_redirect_hosts';
 import { CachedConsentRepository } from './store/cached_consent_repository';
 import { CachedTokenLookup } from './store/cached_token_lookup';
@@ -49,7 +51,6 @@ import { publishChange } from './store/change_notice';
 import { PostgresChangeListener, type ChangeEvent } from './store/postgres_change_listener';
 import { PostgresReadAdmission } from './store/postgres_read_admission';
 import { sharedStoreAdmitRead } from './adapters/shared_store_read_gate';
-import { KyselyTppStopList } from './store/kysely_tpp_stop_list';
 import { StopListView } from './tpp/stop_list';
 import { TrustedProxies } from './tls/forwarded_certificate';
 import { capConnectionsPerAddress, onceAMinutePerClient } from './tls/connections_per_address';
@@ -65,11 +66,6 @@ const TRUST_MATERIAL_VARIABLES: Record<TrustMaterialError['material'], string> =
   anchor: 'GATEWAY_TRUST_ANCHOR',
   intermediates: 'GATEWAY_INTERMEDIATES',
 };
-
-/** The reload trigger of a change notice from another instance (not told on again). */
-const PEER_RELOAD = 'another instance reloaded';
-/** Tells this process's own notices from the others'. */
-const INSTANCE_ID = randomUUID();
 
 export interface StartGatewayParams {
   /** Configuration source; default process.env. */
@@ -104,11 +100,192 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
+/** The reload trigger of a change notice from another instance (not told on again). */
+const PEER_RELOAD = 'another instance reloaded';
+/** Tells this process's own notices from the others'. */
+const INSTANCE_ID = randomUUID();
+
 function isFixtureDevelopment(env: Env): boolean {
   const production =
     (env.GATEWAY_MODE ?? (env.NODE_ENV === 'production' ? 'production' : '')) === 'production';
   const unset = (name: string) => (env[name] ?? '').trim() === '';
   return !production && (unset('GATEWAY_TRUST_ANCHOR') || unset('GATEWAY_TLS_CERT'));
+}
+
+export interface GatewayAssemblyDeps {
+  store: Store;
+  logger: Logger;
+  publicUrl: string;
+  verifier: ClientIdentityVerifier;
+  trustedProxies: TrustedProxies;
+  /** The bank's books behind the BankConnector port, and the sandbox's password sign-in if any. */
+  bank: OpenedBank;
+  /** The bank's TPP stop list: the trust gate consults it on every request once the chain verified. */
+  stopList: StopListView;
+  /**
+   * Every request is observed (access log, metrics, audit admission or refusal, EBA statistics) and every
+   * consent and token decision goes to the audit trail.
+   */
+  operations: Pick<GatewayOperations, 'metrics' | 'auditTrail' | 'statistics' | 'draining'>;
+  /**
+   * GATEWAY_REQUIRE_SIGNATURE: the QSealC verifier that judges each request's seal, or an explicit
+   * 'not-required' (the standard lets the bank choose), never left out by accident.
+   */
+  requestSignatures: { sealVerifier: ClientIdentityVerifier } | 'not-required';
+  /**
+   * The clock of consents and AIS reads (validUntil, the frequencyPerDay day), for tests that move it;
+   * certificates and OAuth code, session and token lifetimes always run on the real time.
+   */
+  clock?: () => Date;
+  /** Where the presented chain comes from; default the TLS socket. Tests inject it as the TLS layer would. */
+  tlsChainOf?: TrustGateOptions['tlsChainOf'];
+  /** Check every AIS response against the OpenAPI document (tests). */
+  validateResponses?: boolean;
+  /** GATEWAY_REDIRECT_URI_CHECK; default strict. */
+  redirectUriCheck?: RedirectUriCheckMode;
+  /**
+   * Several instances on one PostgreSQL database: the other instances' changes, heard here. Consents and
+   * tokens are then kept between requests while it listens, and each read is confirmed in the store.
+   */
+  changeListener?: PostgresChangeListener;
+}
+
+export interface GatewayAssembly {
+  /** The request listener: observation, front door, trust gate, AIS API, OAuth endpoints. */
+  app: RequestListener;
+  consents: ConsentService;
+  oauth: OAuthService;
+}
+
+/**
+ * The gateway's request path on an open store, without a listener: the same wiring the running gateway
+ * has, so tests that drive it exercise the trust gate, the stop list, the OpenAPI validation, the
+ * signature and token checks, the bank port and the audit trail.
+ */
+export async function assembleGateway(deps: GatewayAssemblyDeps): Promise<GatewayAssembly> {
+  const { store, logger, clock, bank, operations } = deps;
+  const audit = operations.auditTrail;
+  const listener = deps.changeListener;
+  const trusted = () => listener?.listening === true;
+  const cachedConsents =
+    listener === undefined ? undefined : new CachedConsentRepository(store.consents, { trusted });
+  // Same connection, disjoint tables: Kysely's table map is invariant, so the view is narrowed by a cast.
+  const oauthRepository = new OAuthRepositoryKysely(store.db as unknown as Kysely<OAuthTables>);
+  const tokenLookup =
+    listener === undefined ? undefined : new CachedTokenLookup(oauthRepository, { trusted });
+  listener?.on((event: ChangeEvent) => {
+    switch (event.topic) {
+      case 'resync':
+        cachedConsents?.clear();
+        tokenLookup?.clear();
+        deps.stopList.invalidate();
+        break;
+      case 'stop_list':
+        deps.stopList.invalidate();
+        break;
+      case 'consent':
+        if (event.key === undefined) cachedConsents?.clear();
+        else cachedConsents?.forget(event.key);
+        break;
+      case 'token':
+        if (event.key === undefined) tokenLookup?.clear();
+        else tokenLookup?.forget(event.key);
+        break;
+      case 'trust_material':
+        // startGateway reloads the trust material.
+        break;
+    }
+  });
+  const consents = new ConsentService({
+    repository: cachedConsents ?? store.consents,
+    accounts: bank.connector,
+    audit,
+    redirectUriPolicy: new RedirectUriPolicy({
+      directory: new KyselyTppRedirectHosts(store.db),
+      mode: deps.redirectUriCheck ?? 'strict',
+    }),
+    ...(clock !== undefined ? { clock } : {}),
+  });
+  const oauth = new OAuthService({
+    repository: oauthRepository,
+    ...(tokenLookup !== undefined ? { tokenLookup } : {}),
+    consents: new ConsentAuthorisationAdapter(consents),
+    psus: new PsuDirectoryAdapter(bank.connector, bank.signIn),
+    options: { issuer: deps.publicUrl },
+    logger,
+    audit,
+  });
+  const tokensOfRequests = new WeakMap<ServerResponse, PresentedAccessToken>();
+  const presentedToken = (req: IncomingMessage, res: ServerResponse): PresentedAccessToken => {
+    let token = tokensOfRequests.get(res);
+    if (token === undefined) {
+      token = oauth.presentedAccessToken(req.headers.authorization, requireTppIdentity(res));
+      tokensOfRequests.set(res, token);
+    }
+    return token;
+  };
+  const signatures = deps.requestSignatures;
+  const ais = await createAisApi({
+    consents,
+    accounts: bank.connector,
+    logger,
+    publicUrl: deps.publicUrl,
+    ...(clock !== undefined ? { clock } : {}),
+    ...(deps.validateResponses !== undefined ? { validateResponses: deps.validateResponses } : {}),
+    // Both checks read the same token record: one lookup per request.
+    accessCheck: async (req, res, consentId) => {
+      await presentedToken(req, res).verifyFor(consentId);
+    },
+    tokenBindingCheck: (req, res) => presentedToken(req, res).refuseIfBoundElsewhere(),
+    onConsentDeleted: (consentId) => oauth.revokeTokensForConsent(consentId),
+    tppDnsNames: (res) => requireTppIdentity(res).dnsNames,
+    ...(listener !== undefined
+      ? {
+          admitRead: sharedStoreAdmitRead({
+            admission: new PostgresReadAdmission(store.db as unknown as Kysely<unknown>),
+            consents,
+            presentedToken,
+            freshToken: (req, gate) => oauth.presentedAccessToken(req.headers.authorization, gate.tpp),
+            forget: (consentId, tokenHash) => {
+              cachedConsents?.forget(consentId);
+              tokenLookup?.forget(tokenHash);
+            },
+            ...(clock !== undefined ? { clock } : {}),
+          }),
+        }
+      : {}),
+    ...(signatures !== 'not-required'
+      ? {
+          signatureCheck: createSignatureCheck({
+            verifier: new RequestSignatureVerifier({ sealVerifier: signatures.sealVerifier }),
+            evidence: allEvidenceSinks(loggingEvidenceSink(logger), auditEvidenceSink(audit)),
+            roleRequirements: AIS_ROLE_REQUIREMENTS,
+          }),
+        }
+      : {}),
+  });
+  const oauthRouter = createOAuthRouter({ service: oauth, publicUrl: deps.publicUrl, logger });
+
+  const app = observeRequests(
+    createApp({
+      logger,
+      verifier: deps.verifier,
+      trustedProxies: deps.trustedProxies,
+      routers: [oauthRouter, ais.router],
+      direct: ais,
+      stopList: deps.stopList,
+      publicPaths: [...PUBLIC_PATHS, ...OAUTH_BROWSER_PATH_PATTERNS],
+      ...(deps.tlsChainOf !== undefined ? { tlsChainOf: deps.tlsChainOf } : {}),
+    }),
+    {
+      logger,
+      metrics: operations.metrics,
+      audit,
+      statistics: operations.statistics,
+      draining: () => operations.draining,
+    },
+  );
+  return { app, consents, oauth };
 }
 
 export async function startGateway(params: StartGatewayParams = {}): Promise<RunningGateway> {
@@ -170,7 +347,6 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
       : config.databaseUrl;
   const metrics = new GatewayMetrics({ processMetrics: true });
   const store = await openStore(databaseUrl, {
-    extraMigrations: gatewayMigrations,
     logger,
     onQuery: (seconds, ok) => metrics.storeQuery(seconds, ok),
   });
@@ -184,87 +360,9 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
         (error: unknown) => (error instanceof Error ? error.message : 'bank connector unreachable'),
       ),
   });
-  const audit = operations.auditTrail;
 
   const stopList = new StopListView(new KyselyTppStopList(store.db), { logger });
   await stopList.load();
-
-  // Several instances on one PostgreSQL database: each LISTENs for the others' changes, and keeps copies
-  // of consents and tokens only while it hears them (see README "Several instances").
-  const listener =
-    store.dialect === 'postgres' ? new PostgresChangeListener({ databaseUrl, logger }) : undefined;
-  const trusted = () => listener?.listening === true;
-  const cachedConsents =
-    listener === undefined ? undefined : new CachedConsentRepository(store.consents, { trusted });
-  // Same connection, disjoint tables: Kysely's table map is invariant, so the view is narrowed by a cast.
-  const oauthRepository = new OAuthRepositoryKysely(store.db as unknown as Kysely<OAuthTables>);
-  const tokenLookup =
-    listener === undefined ? undefined : new CachedTokenLookup(oauthRepository, { trusted });
-
-  const consents = new ConsentService({
-    repository: cachedConsents ?? store.consents,
-    accounts: bank.connector,
-    audit,
-    redirectUriPolicy: new RedirectUriPolicy({
-      directory: new KyselyTppRedirectHosts(store.db),
-      mode: config.redirectUriCheck,
-    }),
-  });
-  const oauth = new OAuthService({
-    repository: oauthRepository,
-    ...(tokenLookup !== undefined ? { tokenLookup } : {}),
-    consents: new ConsentAuthorisationAdapter(consents),
-    psus: new PsuDirectoryAdapter(bank.connector, bank.signIn),
-    options: { issuer: config.publicUrl },
-    logger,
-    audit,
-  });
-  const tokensOfRequests = new WeakMap<ServerResponse, PresentedAccessToken>();
-  const presentedToken = (req: IncomingMessage, res: ServerResponse): PresentedAccessToken => {
-    let token = tokensOfRequests.get(res);
-    if (token === undefined) {
-      token = oauth.presentedAccessToken(req.headers.authorization, requireTppIdentity(res));
-      tokensOfRequests.set(res, token);
-    }
-    return token;
-  };
-  const ais = await createAisApi({
-    consents,
-    accounts: bank.connector,
-    logger,
-    publicUrl: config.publicUrl,
-    // Both checks read the same token record: one lookup per request.
-    accessCheck: async (req, res, consentId) => {
-      await presentedToken(req, res).verifyFor(consentId);
-    },
-    tokenBindingCheck: (req, res) => presentedToken(req, res).refuseIfBoundElsewhere(),
-    onConsentDeleted: (consentId) => oauth.revokeTokensForConsent(consentId),
-    tppDnsNames: (res) => requireTppIdentity(res).dnsNames,
-    ...(listener !== undefined
-      ? {
-          admitRead: sharedStoreAdmitRead({
-            admission: new PostgresReadAdmission(store.db as unknown as Kysely<unknown>),
-            consents,
-            presentedToken,
-            freshToken: (req, gate) => oauth.presentedAccessToken(req.headers.authorization, gate.tpp),
-            forget: (consentId, tokenHash) => {
-              cachedConsents?.forget(consentId);
-              tokenLookup?.forget(tokenHash);
-            },
-          }),
-        }
-      : {}),
-    ...(config.requireSignature
-      ? {
-          signatureCheck: createSignatureCheck({
-            verifier: new RequestSignatureVerifier({ sealVerifier: trustStore.sealVerifier }),
-            evidence: allEvidenceSinks(loggingEvidenceSink(logger), auditEvidenceSink(audit)),
-            roleRequirements: AIS_ROLE_REQUIREMENTS,
-          }),
-        }
-      : {}),
-  });
-  const oauthRouter = createOAuthRouter({ service: oauth, publicUrl: config.publicUrl, logger });
 
   whenCompleteChainBudgetExhausted(() =>
     logger.warn(
@@ -289,22 +387,23 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
   } catch (error) {
     throw new Error(`GATEWAY_TRUSTED_PROXIES: ${(error as Error).message}`);
   }
-
-  const app = observeRequests(
-    createApp({
-      logger,
-      verifier: trustStore.verifier,
-      trustedProxies,
-      routers: [oauthRouter, ais.router],
-      direct: ais,
-      stopList,
-      publicPaths: [
-        ...PUBLIC_PATHS,
-        ...OAUTH_BROWSER_PATHS.map((p) => new RegExp(`^${p.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`)),
-      ],
-    }),
-    { logger, metrics, audit, statistics: operations.statistics, draining: () => operations.draining },
-  );
+  // Several instances on one PostgreSQL database: each LISTENs for the others' changes (README "Several
+  // instances on one PostgreSQL database").
+  const listener =
+    store.dialect === 'postgres' ? new PostgresChangeListener({ databaseUrl, logger }) : undefined;
+  const { app } = await assembleGateway({
+    ...(listener !== undefined ? { changeListener: listener } : {}),
+    redirectUriCheck: config.redirectUriCheck,
+    store,
+    logger,
+    publicUrl: config.publicUrl,
+    verifier: trustStore.verifier,
+    trustedProxies,
+    bank,
+    stopList,
+    operations,
+    requestSignatures: config.requireSignature ? { sealVerifier: trustStore.sealVerifier } : 'not-required',
+  });
   const server = createGatewayServer(keyMaterial.options, app, params.serverLimits);
   capConnectionsPerAddress(server, {
     limit: config.maxConnectionsPerAddress,
@@ -341,27 +440,8 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
     },
   });
   listener?.on((event: ChangeEvent) => {
-    switch (event.topic) {
-      case 'resync':
-        cachedConsents?.clear();
-        tokenLookup?.clear();
-        stopList.invalidate();
-        break;
-      case 'stop_list':
-        stopList.invalidate();
-        break;
-      case 'consent':
-        if (event.key === undefined) cachedConsents?.clear();
-        else cachedConsents?.forget(event.key);
-        break;
-      case 'token':
-        if (event.key === undefined) tokenLookup?.clear();
-        else tokenLookup?.forget(event.key);
-        break;
-      case 'trust_material':
-        if (event.key !== INSTANCE_ID) void operations.reloadKeyMaterial(PEER_RELOAD);
-        break;
-    }
+    if (event.topic === 'trust_material' && event.key !== INSTANCE_ID)
+      void operations.reloadKeyMaterial(PEER_RELOAD);
   });
   try {
     await listener?.start();
