@@ -4,6 +4,7 @@
  * start it in-process.
  */
 import type { Kysely } from 'kysely';
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -33,6 +34,7 @@ import {
 import { loadOperationsConfig } from './config/operations_config';
 import { PROJECT_ROOT } from './config/project_root';
 import { ConsentService } from './consent/consent_service';
+import { RedirectUriPolicy, type RedirectUriCheckMode } from './consent/redirect_uri_policy';
 import { ensureFixturePki } from './fixtures/fixture_pki';
 import type { PresentedAccessToken } from './oauth/access_token_verifier';
 import { OAuthService } from './oauth/oauth_service';
@@ -43,6 +45,13 @@ import { OAuthRepositoryKysely } from './store/oauth_repository_kysely';
 import type { OAuthTables } from './store/oauth_schema';
 import { openStore, type Store } from './store/open_store';
 import { KyselyTppStopList } from './store/kysely_tpp_stop_list';
+import { KyselyTppRedirectHosts } from './store/kysely_tpp_redirect_hosts';
+import { CachedConsentRepository } from './store/cached_consent_repository';
+import { CachedTokenLookup } from './store/cached_token_lookup';
+import { publishChange } from './store/change_notice';
+import { PostgresChangeListener, type ChangeEvent } from './store/postgres_change_listener';
+import { PostgresReadAdmission } from './store/postgres_read_admission';
+import { sharedStoreAdmitRead } from './adapters/shared_store_read_gate';
 import { StopListView } from './tpp/stop_list';
 import { TrustedProxies } from './tls/forwarded_certificate';
 import { capConnectionsPerAddress, onceAMinutePerClient } from './tls/connections_per_address';
@@ -92,6 +101,11 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
+/** The reload trigger of a change notice from another instance (not told on again). */
+const PEER_RELOAD = 'another instance reloaded';
+/** Tells this process's own notices from the others'. */
+const INSTANCE_ID = randomUUID();
+
 function isFixtureDevelopment(env: Env): boolean {
   const production =
     (env.GATEWAY_MODE ?? (env.NODE_ENV === 'production' ? 'production' : '')) === 'production';
@@ -128,6 +142,13 @@ export interface GatewayAssemblyDeps {
   tlsChainOf?: TrustGateOptions['tlsChainOf'];
   /** Check every AIS response against the OpenAPI document (tests). */
   validateResponses?: boolean;
+  /** GATEWAY_REDIRECT_URI_CHECK; default strict. */
+  redirectUriCheck?: RedirectUriCheckMode;
+  /**
+   * Several instances on one PostgreSQL database: the other instances' changes, heard here. Consents and
+   * tokens are then kept between requests while it listens, and each read is confirmed in the store.
+   */
+  changeListener?: PostgresChangeListener;
 }
 
 export interface GatewayAssembly {
@@ -145,15 +166,50 @@ export interface GatewayAssembly {
 export async function assembleGateway(deps: GatewayAssemblyDeps): Promise<GatewayAssembly> {
   const { store, logger, clock, bank, operations } = deps;
   const audit = operations.auditTrail;
+  const listener = deps.changeListener;
+  const trusted = () => listener?.listening === true;
+  const cachedConsents =
+    listener === undefined ? undefined : new CachedConsentRepository(store.consents, { trusted });
+  // Same connection, disjoint tables: Kysely's table map is invariant, so the view is narrowed by a cast.
+  const oauthRepository = new OAuthRepositoryKysely(store.db as unknown as Kysely<OAuthTables>);
+  const tokenLookup =
+    listener === undefined ? undefined : new CachedTokenLookup(oauthRepository, { trusted });
+  listener?.on((event: ChangeEvent) => {
+    switch (event.topic) {
+      case 'resync':
+        cachedConsents?.clear();
+        tokenLookup?.clear();
+        deps.stopList.invalidate();
+        break;
+      case 'stop_list':
+        deps.stopList.invalidate();
+        break;
+      case 'consent':
+        if (event.key === undefined) cachedConsents?.clear();
+        else cachedConsents?.forget(event.key);
+        break;
+      case 'token':
+        if (event.key === undefined) tokenLookup?.clear();
+        else tokenLookup?.forget(event.key);
+        break;
+      case 'trust_material':
+        // startGateway reloads the trust material.
+        break;
+    }
+  });
   const consents = new ConsentService({
-    repository: store.consents,
+    repository: cachedConsents ?? store.consents,
     accounts: bank.connector,
     audit,
+    redirectUriPolicy: new RedirectUriPolicy({
+      directory: new KyselyTppRedirectHosts(store.db),
+      mode: deps.redirectUriCheck ?? 'strict',
+    }),
     ...(clock !== undefined ? { clock } : {}),
   });
   const oauth = new OAuthService({
-    // Same connection, disjoint tables: Kysely's table map is invariant, so the view is narrowed by a cast.
-    repository: new OAuthRepositoryKysely(store.db as unknown as Kysely<OAuthTables>),
+    repository: oauthRepository,
+    ...(tokenLookup !== undefined ? { tokenLookup } : {}),
     consents: new ConsentAuthorisationAdapter(consents),
     psus: new PsuDirectoryAdapter(bank.connector, bank.signIn),
     options: { issuer: deps.publicUrl },
@@ -184,6 +240,21 @@ export async function assembleGateway(deps: GatewayAssemblyDeps): Promise<Gatewa
     tokenBindingCheck: (req, res) => presentedToken(req, res).refuseIfBoundElsewhere(),
     onConsentDeleted: (consentId) => oauth.revokeTokensForConsent(consentId),
     tppDnsNames: (res) => requireTppIdentity(res).dnsNames,
+    ...(listener !== undefined
+      ? {
+          admitRead: sharedStoreAdmitRead({
+            admission: new PostgresReadAdmission(store.db as unknown as Kysely<unknown>),
+            consents,
+            presentedToken,
+            freshToken: (req, gate) => oauth.presentedAccessToken(req.headers.authorization, gate.tpp),
+            forget: (consentId, tokenHash) => {
+              cachedConsents?.forget(consentId);
+              tokenLookup?.forget(tokenHash);
+            },
+            ...(clock !== undefined ? { clock } : {}),
+          }),
+        }
+      : {}),
     ...(signatures !== 'not-required'
       ? {
           signatureCheck: createSignatureCheck({
@@ -321,7 +392,13 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
   } catch (error) {
     throw new Error(`GATEWAY_TRUSTED_PROXIES: ${(error as Error).message}`);
   }
+  // Several instances on one PostgreSQL database: each LISTENs for the others' changes (README "Several
+  // instances on one PostgreSQL database").
+  const listener =
+    store.dialect === 'postgres' ? new PostgresChangeListener({ databaseUrl, logger }) : undefined;
   const { app } = await assembleGateway({
+    ...(listener !== undefined ? { changeListener: listener } : {}),
+    redirectUriCheck: config.redirectUriCheck,
     store,
     logger,
     publicUrl: config.publicUrl,
@@ -356,7 +433,30 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
     keyMaterial,
     crlFiles: config.crlFiles,
     pollSeconds: config.crlReloadSeconds,
+    onReloaded: (trigger, result) => {
+      // A reload this instance made of itself is told to the others; one a notice caused is not re-told.
+      if (listener === undefined || trigger === PEER_RELOAD || !(result.crls || result.anchor)) return;
+      publishChange(store.db, { topic: 'trust_material', key: INSTANCE_ID }).catch((error: unknown) =>
+        logger.warn(
+          { event: 'change_notice_failed', topic: 'trust_material', error: (error as Error).message },
+          'other instances were not told about the reloaded trust material; they find it by their own poll',
+        ),
+      );
+    },
   });
+  listener?.on((event: ChangeEvent) => {
+    if (event.topic === 'trust_material' && event.key !== INSTANCE_ID)
+      void operations.reloadKeyMaterial(PEER_RELOAD);
+  });
+  try {
+    await listener?.start();
+  } catch (error) {
+    server.close();
+    throw new ConfigError(
+      'GATEWAY_DATABASE_URL',
+      `cannot LISTEN for other instances' changes: ${(error as Error).message}`,
+    );
+  }
   const hostForUrl =
     config.host === '127.0.0.1' || config.host === '0.0.0.0' || config.host === '::'
       ? 'localhost'
@@ -384,6 +484,7 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
       await operations.drain();
       trustStore.close();
       await revocationFetcher.close();
+      await listener?.close();
       await bank.connector.close();
       await store.close();
     },

@@ -57,6 +57,11 @@ export interface GatewayConfig {
    * TPP's QSealC (Digest, Signature, TPP-Signature-Certificate). Default false: those headers are ignored.
    */
   requireSignature: boolean;
+  /**
+   * GATEWAY_REDIRECT_URI_CHECK: `strict` refuses a TPP-Redirect-URI whose host is neither registered for
+   * the TPP (`tpp hosts`) nor named by its QWAC; `warn` admits it with a tppMessages WARNING.
+   */
+  redirectUriCheck: 'strict' | 'warn';
   /** Whether the default (development) configuration uses generated fixture key material. */
   usesFixturePki: boolean;
   /** Where the bank's books are: the embedded sandbox, or a bank implementing the connector contract. */
@@ -415,6 +420,7 @@ export function loadConfig(environment: Env = process.env, params: LoadConfigPar
     logLevel: logLevelRaw as LogLevel,
     rejectUntrustedAtHandshake: parseBoolean(env, 'GATEWAY_REJECT_UNTRUSTED_AT_HANDSHAKE', false),
     requireSignature: parseBoolean(env, 'GATEWAY_REQUIRE_SIGNATURE', false),
+    redirectUriCheck: parseRedirectUriCheck(env),
     trustedProxies,
     forwardedCertHeader,
     trustedProxyCertSha256,
@@ -425,6 +431,16 @@ export function loadConfig(environment: Env = process.env, params: LoadConfigPar
     sandbox,
     warnings,
   };
+}
+
+function parseRedirectUriCheck(env: Env): GatewayConfig['redirectUriCheck'] {
+  const value = nonEmpty(env, 'GATEWAY_REDIRECT_URI_CHECK') ?? 'strict';
+  if (value !== 'strict' && value !== 'warn')
+    throw new ConfigError(
+      'GATEWAY_REDIRECT_URI_CHECK',
+      `expected strict or warn, got ${JSON.stringify(value)}`,
+    );
+  return value;
 }
 
 /** Whether a GATEWAY_TRUSTED_PROXIES entry is wider than any one proxy network plausibly is. */

@@ -40,6 +40,8 @@ export const KNOWN_VARIABLES = {
   GATEWAY_ADMIN_PORT: 'port of the admin listener',
   GATEWAY_SHUTDOWN_GRACE_SECONDS: 'how long requests in flight may take to finish after SIGTERM',
   GATEWAY_AUDIT_QUEUE_MAX: 'audit events waiting for their batch write before events are dropped',
+  GATEWAY_REDIRECT_URI_CHECK:
+    "strict (refuse) or warn (admit with a WARNING) a TPP-Redirect-URI host not shown to be the TPP's",
   GATEWAY_WATCH_KEY_FILES: 'reload certificate, key, anchor and CRLs when their files change',
 } as const satisfies Record<`GATEWAY_${string}`, string>;
 

@@ -24,6 +24,7 @@ it('folds every feature into one set: core, 0004 stop list, 0100 OAuth, 0200 ope
     '0002_sandbox_bank',
     '0003_sandbox_bank_payments',
     '0004_tpp_stop_list',
+    '0006_tpp_redirect_hosts',
     '0100_oauth_tables',
     '0200_audit_and_statistics',
   ]);
