@@ -6,33 +6,13 @@
 import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { Client } from 'pg';
-import type { Consent } from '../../src/consent/consent';
 import type { OAuthTables } from '../../src/store/oauth_schema';
 import { OAuthRepositoryKysely } from '../../src/store/oauth_repository_kysely';
 import { openStore, type Store } from '../../src/store/open_store';
+import { sampleConsent } from './sample_consent';
 import { createTestDatabase, describeForDatabase, type TestDatabase } from './test_databases';
 
-const CONSENT: Consent = {
-  id: 'atomic-1',
-  owner: {
-    organizationIdentifier: 'PSDDE-BAFIN-111111',
-    name: 'Bank of Alice',
-    ncaName: 'BaFin',
-    ncaId: 'DE-BAFIN',
-    certificateThumbprint: 'thumb-alice',
-  },
-  tppRedirectUri: 'https://tpp.alice.example/cb',
-  status: 'received',
-  access: { accounts: [{ iban: 'DE37100200300000123401' }] },
-  grant: undefined,
-  psuId: undefined,
-  recurringIndicator: true,
-  validUntil: '2099-12-31',
-  frequencyPerDay: 4,
-  combinedServiceIndicator: false,
-  createdAt: new Date('2026-11-22T10:00:00.000Z'),
-  lastActionDate: '2026-11-22',
-};
+const CONSENT = sampleConsent('atomic-1');
 
 describeForDatabase('postgres')('change and notice in one transaction', () => {
   const role = `psd2_nonotify_${randomBytes(5).toString('hex')}`;
