@@ -27,6 +27,28 @@ describe('loadConfig', () => {
     expect(config.usesFixturePki).toBe(true);
   });
 
+  it('refuses GATEWAY_REDIRECT_URI_CHECK=warn in production, and allows it loudly on a sandbox', () => {
+    const files = testPkiFiles();
+    const production = {
+      GATEWAY_MODE: 'production',
+      GATEWAY_TRUST_ANCHOR: files.anchor,
+      GATEWAY_TLS_CERT: files.serverChain,
+      GATEWAY_TLS_KEY: files.serverKey,
+      GATEWAY_BANK_URL: 'https://bank.example',
+      GATEWAY_REDIRECT_URI_CHECK: 'warn',
+    };
+    expect(() => loadConfig(production, { fixturesPending: true })).toThrow(
+      /^GATEWAY_REDIRECT_URI_CHECK: warn is refused when GATEWAY_MODE=production/,
+    );
+    const loud = /GATEWAY_REDIRECT_URI_CHECK=warn: .* ADMITTED/;
+    const sandbox = loadConfig({ ...production, GATEWAY_SANDBOX: 'true' }, { fixturesPending: true });
+    expect(sandbox.redirectUriCheck).toBe('warn');
+    expect(sandbox.warnings).toEqual(expect.arrayContaining([expect.stringMatching(loud)]));
+    const development = loadConfig({ GATEWAY_REDIRECT_URI_CHECK: 'warn' }, { fixturesPending: true });
+    expect(development.warnings).toEqual(expect.arrayContaining([expect.stringMatching(loud)]));
+    expect(loadConfig({}, { fixturesPending: true }).redirectUriCheck).toBe('strict');
+  });
+
   it('requires no request signatures unless GATEWAY_REQUIRE_SIGNATURE says so, and names a bad value', () => {
     expect(loadConfig({}, { fixturesPending: true }).requireSignature).toBe(false);
     expect(
