@@ -1,6 +1,17 @@
 import { testPkiFiles } from './helpers/test_pki';
 import { ConfigError, isCatchAllRange, loadConfig, loadWorkerCount, MAX_WORKERS } from '../src/config/config';
 
+/** GATEWAY_MODE=production with the test PKI's files: what production requires before anything else. */
+function productionKeyMaterial(): Record<string, string> {
+  const files = testPkiFiles();
+  return {
+    GATEWAY_MODE: 'production',
+    GATEWAY_TRUST_ANCHOR: files.anchor,
+    GATEWAY_TLS_CERT: files.serverChain,
+    GATEWAY_TLS_KEY: files.serverKey,
+  };
+}
+
 describe('loadConfig', () => {
   it('names the variable when a value is malformed', () => {
     expect(() => loadConfig({ GATEWAY_PORT: 'eighty' }, { fixturesPending: true })).toThrow(
@@ -28,12 +39,8 @@ describe('loadConfig', () => {
   });
 
   it('refuses GATEWAY_REDIRECT_URI_CHECK=warn in production, and allows it loudly on a sandbox', () => {
-    const files = testPkiFiles();
     const production = {
-      GATEWAY_MODE: 'production',
-      GATEWAY_TRUST_ANCHOR: files.anchor,
-      GATEWAY_TLS_CERT: files.serverChain,
-      GATEWAY_TLS_KEY: files.serverKey,
+      ...productionKeyMaterial(),
       GATEWAY_BANK_URL: 'https://bank.example',
       GATEWAY_REDIRECT_URI_CHECK: 'warn',
     };
@@ -129,12 +136,8 @@ describe('forwarded certificates configuration (issue 11.3)', () => {
     '::/64',
     '0:0:0:0:0:ffff::/80',
   ])('refuses the catch-all range %s in production, naming GATEWAY_TRUSTED_PROXIES', (range) => {
-    const files = testPkiFiles();
     const env = {
-      GATEWAY_MODE: 'production',
-      GATEWAY_TRUST_ANCHOR: files.anchor,
-      GATEWAY_TLS_CERT: files.serverChain,
-      GATEWAY_TLS_KEY: files.serverKey,
+      ...productionKeyMaterial(),
       GATEWAY_TRUSTED_PROXIES: `10.0.0.5,${range}`,
       GATEWAY_FORWARDED_CERT_HEADER: 'client-cert',
       GATEWAY_SANDBOX: 'true',
