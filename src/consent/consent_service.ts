@@ -131,6 +131,7 @@ export class ConsentService {
     const checked = await this.redirectUriPolicy.check(params.tppRedirectUri, params.tpp, {
       dnsNames: params.tppDnsNames,
       commonName: params.tpp.commonName,
+      subjectAltName: params.tpp.subjectAltName,
     });
     const tppRedirectUri = checked.uri;
     validateAccess(params.access);

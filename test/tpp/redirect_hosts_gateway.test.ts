@@ -95,6 +95,7 @@ describe.each(DATABASE_KINDS)('tpp hosts on %s', (kind) => {
       ],
       ['a URL instead of a host', ['add', ALICE_ORG, 'https://a.example/cb'], 'not a host name'],
       ['an IP address', ['add', ALICE_ORG, '192.0.2.1'], 'not a host name'],
+      ['a wildcard over a public suffix', ['add', ALICE_ORG, '*.co.uk'], 'needs a domain of its own'],
       ['removing what is not there', ['remove', ALICE_ORG, 'none.example'], 'is not registered'],
     ])(
       'refuses %s',
