@@ -15,6 +15,7 @@ import { createAisApi } from './api/ais_api';
 import type { BankConnector } from './bank/bank_connector';
 import { openBankConnector } from './bank/open_bank_connector';
 import { createOAuthRouter, OAUTH_BROWSER_PATHS } from './api/oauth_routes';
+import { readSandboxBankFixture } from './accounts/sandbox_bank';
 import { requireTppIdentity } from './api/request_context';
 import { createApp, PUBLIC_PATHS } from './app';
 import { createLogger, type Logger } from './audit/logger';
@@ -32,6 +33,14 @@ import { ensureFixturePki } from './fixtures/fixture_pki';
 import type { PresentedAccessToken } from './oauth/access_token_verifier';
 import { OAuthService } from './oauth/oauth_service';
 import { TrustMaterialError, TrustStore } from './pki/path/trust_store';
+import { SandboxOneTimeCodes } from './sca/sandbox_one_time_codes';
+import { SignInLimiter } from './sca/sign_in_limiter';
+import { KyselySignInAttemptRepository } from './store/kysely_sign_in_attempt_repository';
+import { clientAddress } from './api/client_address';
+import { createPsuDashboardRouter, DASHBOARD_BROWSER_PATHS } from './api/psu_dashboard_routes';
+import { PsuConsentAdapter } from './adapters/psu_consent_adapter';
+import { ConsentDashboard } from './psu/consent_dashboard';
+import { KyselyDashboardSessionRepository } from './store/kysely_dashboard_session_repository';
 import { oauthMigrations } from './store/oauth_migrations';
 import { OAuthRepositoryKysely } from './store/oauth_repository_kysely';
 import type { OAuthTables } from './store/oauth_schema';
@@ -135,11 +144,20 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
   const bank = await openBankConnector(config.bank, { db: store.db, logger, sandbox: config.sandbox });
 
   const consents = new ConsentService({ repository: store.consents, accounts: bank.connector });
+  // Same connection, disjoint tables: Kysely's table map is invariant, so the view is narrowed by a cast.
+  const oauthDb = store.db as unknown as Kysely<OAuthTables>;
+  const psus = new PsuDirectoryAdapter(bank.connector, bank.signIn);
+  // The second factor exists where passwords do: in the embedded sandbox, with its published seeds.
+  const secondFactor = new SandboxOneTimeCodes(
+    bank.signIn !== undefined ? readSandboxBankFixture().psus : [],
+  );
+  const signInLimiter = new SignInLimiter(new KyselySignInAttemptRepository(oauthDb));
   const oauth = new OAuthService({
-    // Same connection, disjoint tables: Kysely's table map is invariant, so the view is narrowed by a cast.
-    repository: new OAuthRepositoryKysely(store.db as unknown as Kysely<OAuthTables>),
+    repository: new OAuthRepositoryKysely(oauthDb),
     consents: new ConsentAuthorisationAdapter(consents),
-    psus: new PsuDirectoryAdapter(bank.connector, bank.signIn),
+    psus,
+    secondFactor,
+    signInLimiter,
     options: { issuer: config.publicUrl },
     logger,
   });
@@ -165,8 +183,6 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
     onConsentDeleted: (consentId) => oauth.revokeTokensForConsent(consentId),
     tppDnsNames: (res) => requireTppIdentity(res).dnsNames,
   });
-  const oauthRouter = createOAuthRouter({ service: oauth, publicUrl: config.publicUrl, logger });
-
   whenCompleteChainBudgetExhausted(() =>
     logger.warn(
       { event: 'complete_chain_budget_exhausted' },
@@ -190,16 +206,38 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
   } catch (error) {
     throw new Error(`GATEWAY_TRUSTED_PROXIES: ${(error as Error).message}`);
   }
+  const dashboardRouter = createPsuDashboardRouter({
+    dashboard: new ConsentDashboard({
+      sessions: new KyselyDashboardSessionRepository(oauthDb),
+      consents: new PsuConsentAdapter(consents),
+      revokeTokens: (consentId) => oauth.revokeTokensForConsent(consentId),
+      psus,
+      secondFactor,
+      signInLimiter,
+      now: () => new Date(),
+      logger,
+    }),
+    clientAddress: (req) => clientAddress(req, trustedProxies),
+    logger,
+  });
+  const oauthRouter = createOAuthRouter({
+    service: oauth,
+    publicUrl: config.publicUrl,
+    clientAddress: (req) => clientAddress(req, trustedProxies),
+    logger,
+  });
 
   const app = createApp({
     logger,
     verifier: trustStore.verifier,
     trustedProxies,
-    routers: [oauthRouter, ais.router],
+    routers: [oauthRouter, dashboardRouter, ais.router],
     direct: ais,
     publicPaths: [
       ...PUBLIC_PATHS,
-      ...OAUTH_BROWSER_PATHS.map((p) => new RegExp(`^${p.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`)),
+      ...[...OAUTH_BROWSER_PATHS, ...DASHBOARD_BROWSER_PATHS].map(
+        (p) => new RegExp(`^${p.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`),
+      ),
     ],
   });
   const server = createGatewayServer(

@@ -6,6 +6,7 @@ import { fixturesCommand } from './fixtures_command';
 import { consentCommand } from './consent_command';
 import { conformanceCommand } from './conformance_command';
 import { benchCommand } from './bench_command';
+import { totpCommand } from './totp_command';
 import { sandboxBankCommand } from './sandbox_bank_command';
 
 export function buildProgram(): Command {
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   program.addCommand(consentCommand());
   program.addCommand(conformanceCommand());
   program.addCommand(benchCommand());
+  program.addCommand(totpCommand());
   program.addCommand(sandboxBankCommand());
   return program;
 }
