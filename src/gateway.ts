@@ -14,6 +14,7 @@ import { createAisApi } from './api/ais_api';
 import type { BankConnector } from './bank/bank_connector';
 import { openBankConnector } from './bank/open_bank_connector';
 import { createOAuthRouter, OAUTH_BROWSER_PATHS } from './api/oauth_routes';
+import { readSandboxBankFixture } from './accounts/sandbox_bank';
 import { requireTppIdentity } from './api/request_context';
 import { createSignatureCheck, loggingEvidenceSink } from './api/signature_check';
 import { AIS_ROLE_REQUIREMENTS } from './api/trust_gate';
@@ -37,6 +38,14 @@ import { TrustMaterialError, TrustStore } from './pki/path/trust_store';
 import { gatewayMigrations } from './store/gateway_migrations';
 import { allEvidenceSinks, auditEvidenceSink } from './adapters/signature_audit_adapter';
 import { RequestSignatureVerifier } from './signature/request_signature_verifier';
+import { SandboxOneTimeCodes } from './sca/sandbox_one_time_codes';
+import { SignInLimiter } from './sca/sign_in_limiter';
+import { KyselySignInAttemptRepository } from './store/kysely_sign_in_attempt_repository';
+import { clientAddress } from './api/client_address';
+import { createPsuDashboardRouter, DASHBOARD_BROWSER_PATHS } from './api/psu_dashboard_routes';
+import { PsuConsentAdapter } from './adapters/psu_consent_adapter';
+import { ConsentDashboard } from './psu/consent_dashboard';
+import { KyselyDashboardSessionRepository } from './store/kysely_dashboard_session_repository';
 import { OAuthRepositoryKysely } from './store/oauth_repository_kysely';
 import type { OAuthTables } from './store/oauth_schema';
 import { openStore, type Store } from './store/open_store';
@@ -175,11 +184,20 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
   await stopList.load();
 
   const consents = new ConsentService({ repository: store.consents, accounts: bank.connector, audit });
+  // Same connection, disjoint tables: Kysely's table map is invariant, so the view is narrowed by a cast.
+  const oauthDb = store.db as unknown as Kysely<OAuthTables>;
+  const psus = new PsuDirectoryAdapter(bank.connector, bank.signIn);
+  // The second factor exists where passwords do: in the embedded sandbox, with its published seeds.
+  const secondFactor = new SandboxOneTimeCodes(
+    bank.signIn !== undefined ? readSandboxBankFixture().psus : [],
+  );
+  const signInLimiter = new SignInLimiter(new KyselySignInAttemptRepository(oauthDb));
   const oauth = new OAuthService({
-    // Same connection, disjoint tables: Kysely's table map is invariant, so the view is narrowed by a cast.
-    repository: new OAuthRepositoryKysely(store.db as unknown as Kysely<OAuthTables>),
+    repository: new OAuthRepositoryKysely(oauthDb),
     consents: new ConsentAuthorisationAdapter(consents),
-    psus: new PsuDirectoryAdapter(bank.connector, bank.signIn),
+    psus,
+    secondFactor,
+    signInLimiter,
     options: { issuer: config.publicUrl },
     logger,
     audit,
@@ -215,8 +233,6 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
         }
       : {}),
   });
-  const oauthRouter = createOAuthRouter({ service: oauth, publicUrl: config.publicUrl, logger });
-
   whenCompleteChainBudgetExhausted(() =>
     logger.warn(
       { event: 'complete_chain_budget_exhausted' },
@@ -240,18 +256,40 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
   } catch (error) {
     throw new Error(`GATEWAY_TRUSTED_PROXIES: ${(error as Error).message}`);
   }
+  const dashboardRouter = createPsuDashboardRouter({
+    dashboard: new ConsentDashboard({
+      sessions: new KyselyDashboardSessionRepository(oauthDb),
+      consents: new PsuConsentAdapter(consents),
+      revokeTokens: (consentId) => oauth.revokeTokensForConsent(consentId),
+      psus,
+      secondFactor,
+      signInLimiter,
+      now: () => new Date(),
+      logger,
+    }),
+    clientAddress: (req) => clientAddress(req, trustedProxies),
+    logger,
+  });
+  const oauthRouter = createOAuthRouter({
+    service: oauth,
+    publicUrl: config.publicUrl,
+    clientAddress: (req) => clientAddress(req, trustedProxies),
+    logger,
+  });
 
   const app = observeRequests(
     createApp({
       logger,
       verifier: trustStore.verifier,
       trustedProxies,
-      routers: [oauthRouter, ais.router],
+      routers: [oauthRouter, dashboardRouter, ais.router],
       direct: ais,
       stopList,
       publicPaths: [
         ...PUBLIC_PATHS,
-        ...OAUTH_BROWSER_PATHS.map((p) => new RegExp(`^${p.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`)),
+        ...[...OAUTH_BROWSER_PATHS, ...DASHBOARD_BROWSER_PATHS].map(
+          (p) => new RegExp(`^${p.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`),
+        ),
       ],
     }),
     { logger, metrics, audit, statistics: operations.statistics, draining: () => operations.draining },

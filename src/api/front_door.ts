@@ -44,13 +44,19 @@ const TOO_MANY_FIELDS_BODY = tppMessagesBody(TOO_MANY_FIELDS);
 export function createFrontDoor(deps: FrontDoorDeps): RequestListener {
   const { gate, headers, logger, app, direct } = deps;
 
-  const send = (res: ServerResponse, requestId: string, status: number, body: Buffer): void => {
+  const send = (
+    res: ServerResponse,
+    requestId: string,
+    status: number,
+    body: Buffer,
+    contentType: string = TPP_MESSAGES_CONTENT_TYPE,
+  ): void => {
     res.writeHead(status, [
       ...headers.flat,
       'X-Request-ID',
       requestId,
       'Content-Type',
-      TPP_MESSAGES_CONTENT_TYPE,
+      contentType,
       'Content-Length',
       body.length,
     ]);
@@ -90,9 +96,10 @@ export function createFrontDoor(deps: FrontDoorDeps): RequestListener {
     gate(req, path, requestId)
       .then((admission) => {
         if (!admission.admitted) {
+          const { refusal } = admission;
           setRequestId(res, requestId);
-          noteOutcome(res, { code: admission.refusal.error.code, refusedByGate: true });
-          send(res, requestId, admission.refusal.error.status, admission.refusal.body);
+          noteOutcome(res, { code: refusal.error.code, refusedByGate: true });
+          send(res, requestId, refusal.error.status, refusal.body, refusal.contentType);
           return;
         }
         headers.applyTo(res);

@@ -1,4 +1,4 @@
-import type { ConsentView, NamedAccountView, SignInView, TppView } from '../oauth/oauth_service';
+import type { ConsentView, NamedAccountView, SignInView, TppView } from './oauth_view_models';
 import type { PsuAccount } from '../oauth/consent_port';
 
 /**
@@ -21,11 +21,22 @@ const ESCAPES: Record<string, string> = {
   "'": '&#39;',
 };
 
-function esc(value: string | number): string {
+/** IBANs in groups of four, as printed on cards and statements; form values stay unspaced. */
+export function groupIban(iban: string): string {
+  return iban.replace(/(.{4})(?=.)/g, '$1 ');
+}
+
+/** Where a decision sends the browser, as the PSU should check it: the host, or the app's scheme. */
+function destination(redirectUri: string): string {
+  const url = new URL(redirectUri);
+  return url.host !== '' ? url.host : url.protocol.replace(/:$/, '');
+}
+
+export function esc(value: string | number): string {
   return String(value).replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c);
 }
 
-function layout(chrome: PageChrome, title: string, main: string): string {
+export function layout(chrome: PageChrome, title: string, main: string): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -57,8 +68,47 @@ function tppSummary(tpp: TppView, heading: string): string {
 </section>`;
 }
 
-function hidden(csrfToken: string): string {
+export function hidden(csrfToken: string): string {
   return `<input type="hidden" name="csrf_token" value="${esc(csrfToken)}">`;
+}
+
+export type SignInError = 'credentials' | 'locked' | 'expired';
+
+const SIGN_IN_ERRORS: Record<SignInError, (retryAfterMinutes: number) => string> = {
+  credentials: () => 'The username, password or one-time code is not correct. Please try again.',
+  locked: (minutes) =>
+    `Too many failed sign-ins. For your protection, signing in is paused. Please try again in ${minutes} minutes.`,
+  expired: () => 'Your session has expired. Please sign in again.',
+};
+
+/** The two-factor sign-in form, shared by the authorisation page and the consent dashboard. */
+export function signInForm(
+  chrome: PageChrome,
+  params: { action: string; csrfToken: string; error?: SignInError; retryAfterMinutes?: number },
+): string {
+  const failed = params.error !== undefined;
+  const describedBy = failed ? ' aria-describedby="sign-in-error" aria-invalid="true"' : '';
+  const error =
+    params.error === undefined
+      ? ''
+      : `<p id="sign-in-error" class="error" role="alert">${esc(SIGN_IN_ERRORS[params.error](params.retryAfterMinutes ?? 15))}</p>\n`;
+  return `${error}<form method="post" action="${esc(params.action)}" class="card" novalidate>
+${hidden(params.csrfToken)}
+<div class="field">
+<label for="username">Username</label>
+<input id="username" name="username" type="text" autocomplete="username" autocapitalize="none" spellcheck="false" required autofocus${describedBy}>
+</div>
+<div class="field">
+<label for="password">Password</label>
+<input id="password" name="password" type="password" autocomplete="current-password" required${describedBy}>
+</div>
+<div class="field">
+<label for="otp">One-time code</label>
+<p id="otp-hint" class="hint">The 6-digit code your authenticator app shows for ${esc(chrome.bankName)}.</p>
+<input id="otp" name="otp" type="text" inputmode="numeric" pattern="[0-9]*" maxlength="8" autocomplete="one-time-code" required aria-describedby="otp-hint${failed ? ' sign-in-error' : ''}"${failed ? ' aria-invalid="true"' : ''}>
+</div>
+<div class="actions"><button type="submit" class="primary">Sign in</button></div>
+</form>`;
 }
 
 export function signInPage(chrome: PageChrome, view: SignInView): string {
@@ -72,29 +122,18 @@ ${tppSummary(view.tpp, 'Requested by')}
 <p id="sign-in-unavailable" class="error" role="alert">Signing in here requires ${esc(chrome.bankName)}'s identity provider, which is not set up for this gateway. No password can be entered on this page. Return to the app you came from.</p>`,
     );
   }
-  const failed = view.error === 'credentials';
-  const describedBy = failed ? ' aria-describedby="sign-in-error" aria-invalid="true"' : '';
-  const error = failed
-    ? '<p id="sign-in-error" class="error" role="alert">The username or password is not correct. Please try again.</p>\n'
-    : '';
   return layout(
     chrome,
     'Sign in',
     `<h1>Sign in to ${esc(chrome.bankName)}</h1>
 <p class="lead"><strong>${esc(view.tpp.name)}</strong> asks for access to your account information. Sign in to see the request and decide.</p>
 ${tppSummary(view.tpp, 'Requested by')}
-${error}<form method="post" action="${AUTHORIZE_PATH}" class="card" novalidate>
-${hidden(view.csrfToken)}
-<div class="field">
-<label for="username">Username</label>
-<input id="username" name="username" type="text" autocomplete="username" autocapitalize="none" spellcheck="false" required autofocus${describedBy}>
-</div>
-<div class="field">
-<label for="password">Password</label>
-<input id="password" name="password" type="password" autocomplete="current-password" required${describedBy}>
-</div>
-<div class="actions"><button type="submit" class="primary">Sign in</button></div>
-</form>`,
+${signInForm(chrome, {
+  action: AUTHORIZE_PATH,
+  csrfToken: view.csrfToken,
+  ...(view.error !== undefined ? { error: view.error } : {}),
+  ...(view.retryAfterMinutes !== undefined ? { retryAfterMinutes: view.retryAfterMinutes } : {}),
+})}`,
   );
 }
 
@@ -104,8 +143,8 @@ function yesNo(value: boolean): string {
 
 function accountLabel(account: PsuAccount | undefined, iban: string): string {
   return account === undefined
-    ? `<code>${esc(iban)}</code>`
-    : `${esc(account.name)} <span class="muted">(${esc(account.currency)})</span><br><code>${esc(iban)}</code>`;
+    ? `<code>${esc(groupIban(iban))}</code>`
+    : `${esc(account.name)} <span class="muted">(${esc(account.currency)})</span><br><code>${esc(groupIban(iban))}</code>`;
 }
 
 function namedTable(accounts: NamedAccountView[]): string {
@@ -138,7 +177,7 @@ function chooser(view: ConsentView, access: Extract<ConsentView['access'], { kin
   const boxes = access.accounts
     .map((a, i) => {
       const checked = access.selected.includes(a.iban) ? ' checked' : '';
-      return `<div class="check"><input type="checkbox" id="account-${i}" name="accounts" value="${esc(a.iban)}"${checked}><label for="account-${i}">${esc(a.name)} <span class="muted">(${esc(a.currency)})</span> <code>${esc(a.iban)}</code></label></div>`;
+      return `<div class="check"><input type="checkbox" id="account-${i}" name="accounts" value="${esc(a.iban)}"${checked}><label for="account-${i}">${esc(a.name)} <span class="muted">(${esc(a.currency)})</span> <code>${esc(groupIban(a.iban))}</code></label></div>`;
     })
     .join('\n');
   const describedBy = missing ? ' aria-describedby="accounts-error"' : '';
@@ -170,16 +209,17 @@ ${what}
 </dl>
 </section>
 <p>You can withdraw this consent at any time.</p>
+<p class="destination" id="destination">Allow or Deny, you will then return to <strong>${esc(destination(view.redirectUri))}</strong>.</p>
 <div class="actions">
-<button type="submit" name="decision" value="approve" class="primary">Allow access</button>
-<button type="submit" name="decision" value="deny" class="secondary">Deny</button>
+<button type="submit" name="decision" value="approve" class="primary" aria-describedby="destination">Allow access</button>
+<button type="submit" name="decision" value="deny" class="secondary" aria-describedby="destination">Deny</button>
 </div>
 </form>`,
   );
 }
 
 function notYoursPage(chrome: PageChrome, view: ConsentView, ibans: string[]): string {
-  const list = ibans.map((iban) => `<li><code>${esc(iban)}</code></li>`).join('\n');
+  const list = ibans.map((iban) => `<li><code>${esc(groupIban(iban))}</code></li>`).join('\n');
   return layout(
     chrome,
     'Request cannot be approved',
@@ -225,13 +265,17 @@ h2{font-size:1.1rem;margin:0 0 .5rem}
 .tpp-name{font-weight:700}
 code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.95em}
 .muted{color:var(--muted)}
+.notice{border-left:4px solid var(--brand);background:#fff;padding:.5rem .75rem;font-weight:600}
+.plain{margin:.25rem 0;padding-left:1.25rem}
+h3{font-size:1rem;margin:.75rem 0 .25rem}
+.hint{margin:0 0 .25rem;color:var(--muted);font-size:.9rem}
 .field{margin:0 0 1rem}
 label{display:block;font-weight:600;margin-bottom:.25rem}
-input[type=text],input[type=password]{width:100%;padding:.6rem .7rem;font:inherit;border:1px solid #8c959f;border-radius:6px}
+input[type=text],input[type=password]{width:100%;min-height:44px;padding:.6rem .7rem;font:inherit;border:1px solid #8c959f;border-radius:6px}
 input[aria-invalid=true]{border-color:var(--err)}
 :focus-visible{outline:3px solid #0969da;outline-offset:2px}
 .actions{display:flex;gap:.75rem;flex-wrap:wrap;margin:1rem 0}
-button{font:inherit;font-weight:600;padding:.6rem 1.2rem;border-radius:6px;cursor:pointer;border:2px solid var(--brand)}
+button{font:inherit;font-weight:600;min-height:44px;min-width:44px;padding:.6rem 1.2rem;border-radius:6px;cursor:pointer;border:2px solid var(--brand)}
 .primary{background:var(--brand);color:#fff}
 .secondary{background:#fff;color:var(--brand)}
 .error{color:var(--err);border-left:4px solid var(--err);background:#fff;padding:.5rem .75rem;font-weight:600}
@@ -241,7 +285,9 @@ table.accounts th,table.accounts td{border-bottom:1px solid var(--line);padding:
 table.accounts th[scope=row]{font-weight:400}
 fieldset{border:1px solid var(--line);border-radius:6px;padding:.5rem 1rem;margin:.5rem 0 1rem}
 legend{font-weight:600;padding:0 .25rem}
-.check{display:flex;gap:.5rem;align-items:baseline;margin:.4rem 0}
+.check{display:flex;gap:.5rem;align-items:center;margin:.4rem 0;min-height:44px}
+.check input{width:24px;height:24px;flex:none}
+.check label{padding:.5rem 0}
 .check label{display:inline;font-weight:400}
 .page-footer{max-width:40rem;margin:2rem auto;padding:0 1rem;color:var(--muted);font-size:.875rem}
 `;

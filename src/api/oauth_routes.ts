@@ -1,9 +1,9 @@
 import express, { type Request, type Response, type Router } from 'express';
-import helmet, { contentSecurityPolicy } from 'helmet';
 import type { Logger } from '../audit/logger';
 import { GatewayError } from '../errors/gateway_error';
 import { AuthorizationPageError, OAuthError } from '../oauth/oauth_error';
-import type { OAuthForm, OAuthService } from '../oauth/oauth_service';
+import type { OAuthForm } from '../oauth/oauth_form';
+import type { OAuthService } from '../oauth/oauth_service';
 import { noteOutcome, requireTppIdentity } from './request_context';
 import {
   AUTHORIZE_PATH,
@@ -14,6 +14,19 @@ import {
   signInPage,
   type PageChrome,
 } from './oauth_pages';
+import { consentView, signInView } from './oauth_view_models';
+import {
+  clearPageCookie,
+  FORM_TYPE,
+  formBody,
+  formParams,
+  pageCsp,
+  pageHeaders,
+  readCookie,
+  selfOnlyCsp,
+  sendPage,
+  setPageCookie,
+} from './page_http';
 
 export interface OAuthRouterDeps {
   service: OAuthService;
@@ -21,6 +34,8 @@ export interface OAuthRouterDeps {
   publicUrl: string;
   /** Shown on the PSU's pages. Default "Bob's Bank". */
   bankName?: string;
+  /** The PSU browser's address (behind a trusted proxy, the forwarded one); default the socket's peer. */
+  clientAddress?: (req: Request) => string;
   logger?: Logger;
 }
 
@@ -37,39 +52,13 @@ export const OAUTH_BROWSER_PATHS: readonly string[] = [METADATA_PATH, AUTHORIZE_
 /** `__Host-` pins the cookie to this origin: Secure, Path=/, no Domain. */
 const SESSION_COOKIE = '__Host-psd2-authorize';
 
-const FORM_TYPE = 'application/x-www-form-urlencoded';
-const formBody = express.text({ type: FORM_TYPE, limit: '16kb' });
-
-function pageCsp(extraFormAction?: string): express.RequestHandler {
-  return contentSecurityPolicy({
-    useDefaults: false,
-    directives: {
-      'default-src': ["'none'"],
-      'style-src': ["'self'"],
-      'img-src': ["'self'"],
-      // Browsers apply form-action to the redirect that follows a submission, so the consent page must
-      // allow the TPP's (already verified) redirect target.
-      'form-action': extraFormAction === undefined ? ["'self'"] : ["'self'", extraFormAction],
-      'frame-ancestors': ["'none'"],
-      'base-uri': ["'none'"],
-    },
-  }) as express.RequestHandler;
-}
-
-const selfOnlyCsp = pageCsp();
+const setSessionCookie = (res: Response, sessionId: string, ttlSeconds: number): void =>
+  setPageCookie(res, SESSION_COOKIE, sessionId, ttlSeconds);
 
 /** CSP source for a redirect URI: its origin, or just its scheme for a custom-scheme app link. */
 function formActionSource(redirectUri: string): string {
   const url = new URL(redirectUri);
   return url.origin !== 'null' ? url.origin : url.protocol;
-}
-
-function readCookie(req: Request, name: string): string | undefined {
-  for (const part of (req.headers.cookie ?? '').split(';')) {
-    const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
-  }
-  return undefined;
 }
 
 /** Query parameters with repeats kept as arrays, so the service can refuse them. */
@@ -81,11 +70,6 @@ function queryParams(req: Request): Record<string, string | string[]> {
     out[name] = all.length === 1 ? (all[0] ?? '') : all;
   }
   return out;
-}
-
-function formParams(req: Request): URLSearchParams | undefined {
-  if (!req.is(FORM_TYPE) || typeof req.body !== 'string') return undefined;
-  return new URLSearchParams(req.body);
 }
 
 /** RFC 6749 §3.2: parameters must not repeat; a repeat is refused rather than resolved. */
@@ -106,16 +90,6 @@ export function createOAuthRouter(deps: OAuthRouterDeps): Router {
   const base = deps.publicUrl.replace(/\/+$/, '');
   const router = express.Router();
 
-  const pageHeaders = helmet({
-    contentSecurityPolicy: false,
-    frameguard: { action: 'deny' },
-    referrerPolicy: { policy: 'no-referrer' },
-  });
-
-  const sendPage = (res: Response, status: number, html: string): void => {
-    res.status(status).set('Cache-Control', 'no-store').type('html').send(html);
-  };
-
   const pageFailure = (res: Response, error: unknown): void => {
     if (error instanceof AuthorizationPageError) {
       deps.logger?.info({ event: 'oauth.authorize_refused', status: error.status, detail: error.detail });
@@ -130,6 +104,12 @@ export function createOAuthRouter(deps: OAuthRouterDeps): Router {
     let failure: OAuthError;
     if (error instanceof OAuthError) {
       failure = error;
+      // The client gets the generic description; which check failed, and on what, goes to the log.
+      deps.logger?.info({
+        event: 'oauth.request_refused',
+        error: error.error,
+        detail: error.detail ?? error.description,
+      });
     } else if (error instanceof GatewayError && error.status === 401) {
       // requireTppIdentity found no validated certificate: tls_client_auth failed.
       failure = new OAuthError('invalid_client', 'A valid client certificate is required (tls_client_auth)');
@@ -170,14 +150,8 @@ export function createOAuthRouter(deps: OAuthRouterDeps): Router {
   router.get(AUTHORIZE_PATH, pageHeaders, selfOnlyCsp, async (req, res) => {
     try {
       const started = await service.beginAuthorization(queryParams(req));
-      res.cookie(SESSION_COOKIE, started.sessionId, {
-        httpOnly: true,
-        secure: true,
-        sameSite: 'lax',
-        path: '/',
-        maxAge: started.sessionTtlSeconds * 1000,
-      });
-      sendPage(res, 200, signInPage(chrome, started.view));
+      setSessionCookie(res, started.sessionId, started.sessionTtlSeconds);
+      sendPage(res, 200, signInPage(chrome, signInView(started.prompt)));
     } catch (error) {
       pageFailure(res, error);
     }
@@ -196,20 +170,24 @@ export function createOAuthRouter(deps: OAuthRouterDeps): Router {
               csrfToken,
               username: form.get('username') ?? undefined,
               password: form.get('password') ?? undefined,
+              oneTimeCode: form.get('otp') ?? undefined,
+              clientAddress: deps.clientAddress?.(req) ?? req.socket.remoteAddress ?? 'unknown',
             })
           : await service.decide({ sessionId, csrfToken, decision, accounts: form.getAll('accounts') });
+      if (result.kind === 'signedIn') setSessionCookie(res, result.sessionId, result.sessionTtlSeconds);
       if (result.kind === 'redirect') {
-        res.clearCookie(SESSION_COOKIE, { httpOnly: true, secure: true, sameSite: 'lax', path: '/' });
+        clearPageCookie(res, SESSION_COOKIE);
         res.set('Cache-Control', 'no-store').redirect(303, result.location);
         return;
       }
       if (result.kind === 'signIn') {
         selfOnlyCsp(req, res, () => undefined);
-        sendPage(res, 200, signInPage(chrome, result.view));
+        sendPage(res, 200, signInPage(chrome, signInView(result.prompt)));
         return;
       }
-      pageCsp(formActionSource(result.view.redirectUri))(req, res, () => undefined);
-      sendPage(res, result.view.access.kind === 'notYours' ? 403 : 200, consentPage(chrome, result.view));
+      const view = consentView(result.review);
+      pageCsp(formActionSource(view.redirectUri))(req, res, () => undefined);
+      sendPage(res, view.access.kind === 'notYours' ? 403 : 200, consentPage(chrome, view));
     } catch (error) {
       selfOnlyCsp(req, res, () => undefined);
       pageFailure(res, error);

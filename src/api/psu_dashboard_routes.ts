@@ -1,0 +1,108 @@
+import express, { type Request, type Response, type Router } from 'express';
+import type { Logger } from '../audit/logger';
+import type { ConsentDashboard, DashboardAnswer } from '../psu/consent_dashboard';
+import type { PageChrome } from './oauth_pages';
+import { errorPage } from './oauth_pages';
+import {
+  clearPageCookie,
+  formBody,
+  formParams,
+  pageHeaders,
+  readCookie,
+  selfOnlyCsp,
+  sendPage,
+  setPageCookie,
+} from './page_http';
+import {
+  DASHBOARD_PATH,
+  DASHBOARD_SIGN_IN_PATH,
+  DASHBOARD_SIGN_OUT_PATH,
+  DASHBOARD_WITHDRAW_PATH,
+  dashboardPage,
+} from './psu_dashboard_pages';
+
+/** Its own cookie: a dashboard session never doubles as an authorisation session. */
+const DASHBOARD_COOKIE = '__Host-psd2-psu';
+
+/** Browser paths of the dashboard, for the trust gate's exemptions. */
+export const DASHBOARD_BROWSER_PATHS: readonly string[] = [
+  DASHBOARD_PATH,
+  DASHBOARD_SIGN_IN_PATH,
+  DASHBOARD_WITHDRAW_PATH,
+  DASHBOARD_SIGN_OUT_PATH,
+];
+
+export interface DashboardRouterDeps {
+  dashboard: ConsentDashboard;
+  bankName?: string;
+  clientAddress?: (req: Request) => string;
+  logger?: Logger;
+}
+
+export function createPsuDashboardRouter(deps: DashboardRouterDeps): Router {
+  const chrome: PageChrome = { bankName: deps.bankName ?? "Bob's Bank" };
+  const router = express.Router();
+
+  const answer = (res: Response, result: DashboardAnswer): void => {
+    if (result.newSession !== undefined) {
+      setPageCookie(res, DASHBOARD_COOKIE, result.newSession.id, result.newSession.ttlSeconds);
+    }
+    sendPage(res, 200, dashboardPage(chrome, result.page));
+  };
+  const failed = (res: Response, error: unknown): void => {
+    deps.logger?.error({ event: 'psu.dashboard_failed', err: error });
+    sendPage(res, 500, errorPage(chrome, 'Something went wrong on our side. Nothing was changed.'));
+  };
+  const form = (req: Request): URLSearchParams => formParams(req) ?? new URLSearchParams();
+
+  router.get(DASHBOARD_PATH, pageHeaders, selfOnlyCsp, async (req, res) => {
+    try {
+      answer(res, await deps.dashboard.open(readCookie(req, DASHBOARD_COOKIE)));
+    } catch (error) {
+      failed(res, error);
+    }
+  });
+
+  router.post(DASHBOARD_SIGN_IN_PATH, pageHeaders, selfOnlyCsp, formBody, async (req, res) => {
+    const f = form(req);
+    try {
+      const result = await deps.dashboard.signIn({
+        sessionId: readCookie(req, DASHBOARD_COOKIE),
+        csrfToken: f.get('csrf_token') ?? undefined,
+        username: f.get('username') ?? undefined,
+        password: f.get('password') ?? undefined,
+        oneTimeCode: f.get('otp') ?? undefined,
+        clientAddress: deps.clientAddress?.(req) ?? req.socket.remoteAddress ?? 'unknown',
+      });
+      answer(res, result);
+    } catch (error) {
+      failed(res, error);
+    }
+  });
+
+  router.post(DASHBOARD_WITHDRAW_PATH, pageHeaders, selfOnlyCsp, formBody, async (req, res) => {
+    const f = form(req);
+    try {
+      const result = await deps.dashboard.withdraw({
+        sessionId: readCookie(req, DASHBOARD_COOKIE),
+        csrfToken: f.get('csrf_token') ?? undefined,
+        consentId: f.get('consent_id') ?? undefined,
+      });
+      answer(res, result);
+    } catch (error) {
+      failed(res, error);
+    }
+  });
+
+  router.post(DASHBOARD_SIGN_OUT_PATH, pageHeaders, formBody, async (req, res) => {
+    try {
+      await deps.dashboard.signOut(readCookie(req, DASHBOARD_COOKIE));
+      clearPageCookie(res, DASHBOARD_COOKIE);
+      res.set('Cache-Control', 'no-store').redirect(303, DASHBOARD_PATH);
+    } catch (error) {
+      failed(res, error);
+    }
+  });
+
+  return router;
+}
