@@ -46,6 +46,10 @@ import { createPsuDashboardRouter, DASHBOARD_BROWSER_PATHS } from './api/psu_das
 import { PsuConsentAdapter } from './adapters/psu_consent_adapter';
 import { ConsentDashboard } from './psu/consent_dashboard';
 import { KyselyDashboardSessionRepository } from './store/kysely_dashboard_session_repository';
+import { KyselyPendingIdpSignInRepository } from './store/kysely_pending_idp_sign_in_repository';
+import { IdpSignIn } from './psu/idp_sign_in';
+import { IDP_CALLBACK_PATH, OpenIdIdentityProvider } from './psu/openid_identity_provider';
+import { createIdentityRouter, IDENTITY_BROWSER_PATHS } from './api/psu_identity_routes';
 import { OAuthRepositoryKysely } from './store/oauth_repository_kysely';
 import type { OAuthTables } from './store/oauth_schema';
 import { openStore, type Store } from './store/open_store';
@@ -186,11 +190,25 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
   const consents = new ConsentService({ repository: store.consents, accounts: bank.connector, audit });
   // Same connection, disjoint tables: Kysely's table map is invariant, so the view is narrowed by a cast.
   const oauthDb = store.db as unknown as Kysely<OAuthTables>;
-  const psus = new PsuDirectoryAdapter(bank.connector, bank.signIn);
+  // With the bank's identity provider the gateway holds no password, sandbox or not: nobody can sign in
+  // here, so the sandbox's password form is unreachable.
+  const idpConfig = config.psuIdentityProvider;
+  const passwordSignIn = idpConfig === undefined ? bank.signIn : undefined;
+  const psus = new PsuDirectoryAdapter(bank.connector, passwordSignIn);
   // The second factor exists where passwords do: in the embedded sandbox, with its published seeds.
   const secondFactor = new SandboxOneTimeCodes(
-    bank.signIn !== undefined ? readSandboxBankFixture().psus : [],
+    passwordSignIn !== undefined ? readSandboxBankFixture().psus : [],
   );
+  const identityProvider =
+    idpConfig === undefined
+      ? undefined
+      : new IdpSignIn({
+          provider: new OpenIdIdentityProvider(idpConfig, `${config.publicUrl}${IDP_CALLBACK_PATH}`),
+          pending: new KyselyPendingIdpSignInRepository(oauthDb),
+          policy: idpConfig,
+          now: () => new Date(),
+          logger,
+        });
   const signInLimiter = new SignInLimiter(new KyselySignInAttemptRepository(oauthDb));
   const oauth = new OAuthService({
     repository: new OAuthRepositoryKysely(oauthDb),
@@ -256,38 +274,45 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
   } catch (error) {
     throw new Error(`GATEWAY_TRUSTED_PROXIES: ${(error as Error).message}`);
   }
+  const dashboard = new ConsentDashboard({
+    sessions: new KyselyDashboardSessionRepository(oauthDb),
+    consents: new PsuConsentAdapter(consents),
+    revokeTokens: (consentId) => oauth.revokeTokensForConsent(consentId),
+    psus,
+    secondFactor,
+    signInLimiter,
+    now: () => new Date(),
+    logger,
+  });
   const dashboardRouter = createPsuDashboardRouter({
-    dashboard: new ConsentDashboard({
-      sessions: new KyselyDashboardSessionRepository(oauthDb),
-      consents: new PsuConsentAdapter(consents),
-      revokeTokens: (consentId) => oauth.revokeTokensForConsent(consentId),
-      psus,
-      secondFactor,
-      signInLimiter,
-      now: () => new Date(),
-      logger,
-    }),
+    dashboard,
     clientAddress: (req) => clientAddress(req, trustedProxies),
+    ...(identityProvider !== undefined ? { identityProvider } : {}),
     logger,
   });
   const oauthRouter = createOAuthRouter({
     service: oauth,
     publicUrl: config.publicUrl,
     clientAddress: (req) => clientAddress(req, trustedProxies),
+    ...(identityProvider !== undefined ? { identityProvider } : {}),
     logger,
   });
+  const identityRouters =
+    identityProvider === undefined
+      ? []
+      : [createIdentityRouter({ identityProvider, oauth, dashboard, logger })];
 
   const app = observeRequests(
     createApp({
       logger,
       verifier: trustStore.verifier,
       trustedProxies,
-      routers: [oauthRouter, dashboardRouter, ais.router],
+      routers: [oauthRouter, dashboardRouter, ...identityRouters, ais.router],
       direct: ais,
       stopList,
       publicPaths: [
         ...PUBLIC_PATHS,
-        ...[...OAUTH_BROWSER_PATHS, ...DASHBOARD_BROWSER_PATHS].map(
+        ...[...OAUTH_BROWSER_PATHS, ...DASHBOARD_BROWSER_PATHS, ...IDENTITY_BROWSER_PATHS].map(
           (p) => new RegExp(`^${p.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`),
         ),
       ],

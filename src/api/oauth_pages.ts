@@ -119,7 +119,7 @@ export function signInPage(chrome: PageChrome, view: SignInView): string {
       `<h1>Sign in to ${esc(chrome.bankName)}</h1>
 <p class="lead"><strong>${esc(view.tpp.name)}</strong> asks for access to your account information.</p>
 ${tppSummary(view.tpp, 'Requested by')}
-<p id="sign-in-unavailable" class="error" role="alert">Signing in here requires ${esc(chrome.bankName)}'s identity provider, which is not set up for this gateway. No password can be entered on this page. Return to the app you came from.</p>`,
+<p id="sign-in-unavailable" class="error" role="alert">Signing in requires ${esc(chrome.bankName)}'s identity provider. No password can be entered on this page. Return to the app you came from and start again.</p>`,
     );
   }
   return layout(

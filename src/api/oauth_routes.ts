@@ -15,6 +15,10 @@ import {
   type PageChrome,
 } from './oauth_pages';
 import { consentView, signInView } from './oauth_view_models';
+import { idpRefusalPage } from './idp_pages';
+import type { ConsentReview } from '../oauth/authorization/consent_review';
+import type { IdpSignIn } from '../psu/idp_sign_in';
+import { IdpFailure } from '../psu/psu_identity_provider';
 import {
   clearPageCookie,
   FORM_TYPE,
@@ -36,21 +40,30 @@ export interface OAuthRouterDeps {
   bankName?: string;
   /** The PSU browser's address (behind a trusted proxy, the forwarded one); default the socket's peer. */
   clientAddress?: (req: Request) => string;
+  /** The bank's identity provider: when set, PSUs sign in there and never enter a password here. */
+  identityProvider?: IdpSignIn;
   logger?: Logger;
 }
 
 export const METADATA_PATH = '/.well-known/oauth-authorization-server';
 export const TOKEN_PATH = '/oauth2/token';
 export const REVOKE_PATH = '/oauth2/revoke';
+/** The consent page after the PSU came back from the bank's identity provider. */
+export const REVIEW_PATH = `${AUTHORIZE_PATH}/review`;
 
 /**
  * Paths a browser without a client certificate must reach; the trust gate exempts exactly these. The token
  * and revocation endpoints are not among them: they authenticate the TPP by its certificate.
  */
-export const OAUTH_BROWSER_PATHS: readonly string[] = [METADATA_PATH, AUTHORIZE_PATH, OAUTH_STYLESHEET_PATH];
+export const OAUTH_BROWSER_PATHS: readonly string[] = [
+  METADATA_PATH,
+  AUTHORIZE_PATH,
+  REVIEW_PATH,
+  OAUTH_STYLESHEET_PATH,
+];
 
 /** `__Host-` pins the cookie to this origin: Secure, Path=/, no Domain. */
-const SESSION_COOKIE = '__Host-psd2-authorize';
+export const SESSION_COOKIE = '__Host-psd2-authorize';
 
 const setSessionCookie = (res: Response, sessionId: string, ttlSeconds: number): void =>
   setPageCookie(res, SESSION_COOKIE, sessionId, ttlSeconds);
@@ -96,8 +109,24 @@ export function createOAuthRouter(deps: OAuthRouterDeps): Router {
       sendPage(res, error.status, errorPage(chrome, error.text));
       return;
     }
+    if (error instanceof IdpFailure) {
+      deps.logger?.warn({
+        event: 'oauth.identity_provider_failed',
+        reason: error.reason,
+        detail: error.detail,
+      });
+      const page = idpRefusalPage(chrome, error.reason);
+      sendPage(res, page.status, page.html);
+      return;
+    }
     deps.logger?.error({ event: 'oauth.authorize_failed', err: error });
     sendPage(res, 500, errorPage(chrome, 'Something went wrong on our side. Nothing was shared.'));
+  };
+
+  const sendConsentPage = (req: Request, res: Response, review: ConsentReview): void => {
+    const view = consentView(review);
+    pageCsp(formActionSource(view.redirectUri))(req, res, () => undefined);
+    sendPage(res, view.access.kind === 'notYours' ? 403 : 200, consentPage(chrome, view));
   };
 
   const oauthFailure = (res: Response, error: unknown): void => {
@@ -151,6 +180,15 @@ export function createOAuthRouter(deps: OAuthRouterDeps): Router {
     try {
       const started = await service.beginAuthorization(queryParams(req));
       setSessionCookie(res, started.sessionId, started.sessionTtlSeconds);
+      if (deps.identityProvider !== undefined) {
+        const consentId = started.prompt.consent.consentId;
+        const url = await deps.identityProvider.start('authorize', started.sessionId, {
+          kind: 'consent',
+          consentId,
+        });
+        res.set('Cache-Control', 'no-store').redirect(303, url);
+        return;
+      }
       sendPage(res, 200, signInPage(chrome, signInView(started.prompt)));
     } catch (error) {
       pageFailure(res, error);
@@ -185,9 +223,16 @@ export function createOAuthRouter(deps: OAuthRouterDeps): Router {
         sendPage(res, 200, signInPage(chrome, signInView(result.prompt)));
         return;
       }
-      const view = consentView(result.review);
-      pageCsp(formActionSource(view.redirectUri))(req, res, () => undefined);
-      sendPage(res, view.access.kind === 'notYours' ? 403 : 200, consentPage(chrome, view));
+      sendConsentPage(req, res, result.review);
+    } catch (error) {
+      selfOnlyCsp(req, res, () => undefined);
+      pageFailure(res, error);
+    }
+  });
+
+  router.get(REVIEW_PATH, pageHeaders, async (req, res) => {
+    try {
+      sendConsentPage(req, res, await service.review(readCookie(req, SESSION_COOKIE)));
     } catch (error) {
       selfOnlyCsp(req, res, () => undefined);
       pageFailure(res, error);

@@ -2,6 +2,9 @@ import express, { type Request, type Response, type Router } from 'express';
 import type { Logger } from '../audit/logger';
 import type { ConsentDashboard, DashboardAnswer } from '../psu/consent_dashboard';
 import type { PageChrome } from './oauth_pages';
+import type { IdpSignIn } from '../psu/idp_sign_in';
+import { IdpFailure } from '../psu/psu_identity_provider';
+import { idpRefusalPage } from './idp_pages';
 import { errorPage } from './oauth_pages';
 import {
   clearPageCookie,
@@ -22,7 +25,7 @@ import {
 } from './psu_dashboard_pages';
 
 /** Its own cookie: a dashboard session never doubles as an authorisation session. */
-const DASHBOARD_COOKIE = '__Host-psd2-psu';
+export const DASHBOARD_COOKIE = '__Host-psd2-psu';
 
 /** Browser paths of the dashboard, for the trust gate's exemptions. */
 export const DASHBOARD_BROWSER_PATHS: readonly string[] = [
@@ -36,6 +39,8 @@ export interface DashboardRouterDeps {
   dashboard: ConsentDashboard;
   bankName?: string;
   clientAddress?: (req: Request) => string;
+  /** The bank's identity provider: when set, PSUs sign in there and never enter a password here. */
+  identityProvider?: IdpSignIn;
   logger?: Logger;
 }
 
@@ -57,8 +62,32 @@ export function createPsuDashboardRouter(deps: DashboardRouterDeps): Router {
 
   router.get(DASHBOARD_PATH, pageHeaders, selfOnlyCsp, async (req, res) => {
     try {
-      answer(res, await deps.dashboard.open(readCookie(req, DASHBOARD_COOKIE)));
+      const sessionId = readCookie(req, DASHBOARD_COOKIE);
+      const idp = deps.identityProvider;
+      if (idp === undefined) {
+        answer(res, await deps.dashboard.open(sessionId));
+        return;
+      }
+      const signedIn = await deps.dashboard.signedIn(sessionId);
+      if (signedIn !== undefined) {
+        answer(res, signedIn);
+        return;
+      }
+      const session = await deps.dashboard.startSession();
+      const url = await idp.start('dashboard', session.id, { kind: 'consentDashboard' });
+      setPageCookie(res, DASHBOARD_COOKIE, session.id, session.ttlSeconds);
+      res.set('Cache-Control', 'no-store').redirect(303, url);
     } catch (error) {
+      if (error instanceof IdpFailure) {
+        deps.logger?.warn({
+          event: 'psu.identity_provider_failed',
+          reason: error.reason,
+          detail: error.detail,
+        });
+        const page = idpRefusalPage(chrome, error.reason);
+        sendPage(res, page.status, page.html);
+        return;
+      }
       failed(res, error);
     }
   });

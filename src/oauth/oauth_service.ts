@@ -6,7 +6,10 @@ import {
 } from './access_token_verifier';
 import { beginAuthorization } from './authorization';
 import { decide, type DecideParams, type DecisionResult } from './authorization/decide';
+import { reviewAfterSignIn, signedInAtIdentityProvider } from './authorization/identity_provider_sign_in';
+import type { ConsentReview } from './authorization/consent_review';
 import { signIn, type SignInParams, type SignInResult } from './authorization/sign_in';
+import type { Psu } from './consent_port';
 import type { BeginAuthorizationResult } from './authorization/start_session';
 import { tokenEndpoint } from './grants';
 import type { TokenResponse } from './grants/issue_tokens';
@@ -51,6 +54,19 @@ export class OAuthService {
   /** `POST /oauth2/authorize`, the sign-in form. */
   signIn(params: SignInParams): Promise<SignInResult> {
     return signIn(this.ctx, params);
+  }
+
+  /** The bank's identity provider vouched for the PSU of this session (src/psu/idp_sign_in.ts). */
+  signedInAtIdentityProvider(
+    sessionId: string | undefined,
+    psu: Psu,
+  ): Promise<Extract<SignInResult, { kind: 'signedIn' }>> {
+    return signedInAtIdentityProvider(this.ctx, sessionId, psu);
+  }
+
+  /** `GET /oauth2/authorize/review`: the consent page of a signed-in session. */
+  review(sessionId: string | undefined): Promise<ConsentReview> {
+    return reviewAfterSignIn(this.ctx, sessionId);
   }
 
   /** `POST /oauth2/authorize`, the decision. */

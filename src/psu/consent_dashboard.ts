@@ -87,11 +87,13 @@ export class ConsentDashboard {
 
   /** `GET /psu/consents`: the overview when signed in, else a sign-in form in a fresh session. */
   async open(sessionId: string | undefined, withdrawn?: string): Promise<DashboardAnswer> {
+    return (await this.signedIn(sessionId, withdrawn)) ?? this.freshSignIn();
+  }
+
+  /** The overview when the session is signed in, else undefined. */
+  async signedIn(sessionId: string | undefined, withdrawn?: string): Promise<DashboardAnswer | undefined> {
     const session = await this.session(sessionId);
-    if (session?.psuId != null) {
-      return { page: await this.overview(session, withdrawn) };
-    }
-    return this.freshSignIn();
+    return session?.psuId != null ? { page: await this.overview(session, withdrawn) } : undefined;
   }
 
   /** `POST /psu/consents/sign-in`. */
@@ -111,13 +113,38 @@ export class ConsentDashboard {
         },
       };
     }
+    return this.renew(session, outcome.psu);
+  }
+
+  /** The bank's identity provider vouched for the PSU of this session (src/psu/idp_sign_in.ts). */
+  async signedInAtIdentityProvider(
+    sessionId: string | undefined,
+    psu: { psuId: string; name: string },
+  ): Promise<DashboardAnswer> {
+    const session = await this.session(sessionId);
+    if (session === undefined) return this.freshSignIn('expired');
+    return this.renew(session, psu);
+  }
+
+  /** A fresh session for a sign-in elsewhere (the bank's identity provider): its id, for the cookie. */
+  async startSession(): Promise<{ id: string; ttlSeconds: number }> {
+    const answer = await this.freshSignIn();
+    if (answer.newSession === undefined) throw new Error('a fresh sign-in always starts a session');
+    return answer.newSession;
+  }
+
+  /** A new session id and CSRF token at sign-in (session fixation), and the overview. */
+  private async renew(
+    session: DashboardSession,
+    psu: { psuId: string; name: string },
+  ): Promise<DashboardAnswer> {
     const id = secretToken.generate();
     const renewed: DashboardSession = {
       ...session,
       idHash: secretToken.hash(id),
       csrfToken: secretToken.generate(),
-      psuId: outcome.psu.psuId,
-      psuName: outcome.psu.name,
+      psuId: psu.psuId,
+      psuName: psu.name,
     };
     if (!(await this.deps.sessions.signIn(session.idHash, renewed))) return this.freshSignIn('expired');
     this.deps.logger?.info({ event: 'psu.dashboard_signed_in' });

@@ -96,4 +96,24 @@ export const oauthMigrations: Record<string, Migration> = {
       await db.schema.dropTable('psu_dashboard_session').execute();
     },
   },
+
+  // Sign-ins at the bank's identity provider in flight (src/psu/idp_sign_in.ts): state, nonce and PKCE
+  // verifier wait here, so the browser may return to any instance.
+  '0103_psu_oidc_login': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('psu_oidc_login')
+        .addColumn('state_hash', 'text', (c) => c.primaryKey())
+        .addColumn('nonce', 'text', (c) => c.notNull())
+        .addColumn('code_verifier', 'text', (c) => c.notNull())
+        .addColumn('purpose', 'text', (c) => c.notNull())
+        .addColumn('session_hash', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .execute();
+    },
+
+    async down(db: Kysely<unknown>): Promise<void> {
+      await db.schema.dropTable('psu_oidc_login').execute();
+    },
+  },
 };

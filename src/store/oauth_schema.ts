@@ -62,9 +62,19 @@ export interface PsuDashboardSessionTable {
 }
 
 export interface OAuthTables {
+  psu_oidc_login: PsuOidcLoginTable;
   psu_dashboard_session: PsuDashboardSessionTable;
   oauth_psu_session: OAuthPsuSessionTable;
   oauth_sign_in_attempt: OAuthSignInAttemptTable;
   oauth_grant: OAuthGrantTable;
   oauth_token: OAuthTokenTable;
+}
+
+export interface PsuOidcLoginTable {
+  state_hash: string;
+  nonce: string;
+  code_verifier: string;
+  purpose: string;
+  session_hash: string;
+  expires_at: string;
 }

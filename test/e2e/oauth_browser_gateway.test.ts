@@ -15,14 +15,13 @@ import { chromiumAvailable, launchChromium } from '../helpers/chromium';
 import { clientCredentials, testPkiFiles } from '../helpers/test_pki';
 import { mtlsRequest, tppMessageCode } from '../helpers/mtls_request';
 import { sandboxCode } from '../helpers/sandbox_psu';
+import { ALICE_ID, ALICE_REDIRECT_URI, ANNA_CURRENT, aliceTpp } from '../helpers/alice_tpp';
 
 const available = chromiumAvailable('gateway browser test');
 
 jest.setTimeout(120_000);
 
-const ALICE_ID = 'PSDDE-BAFIN-123456';
-const REDIRECT_URI = 'https://api.bank-of-alice.example/callback';
-const ANNA_CURRENT = 'DE37100200300000123401';
+const REDIRECT_URI = ALICE_REDIRECT_URI;
 
 (available ? describe : describe.skip)('OAuth SCA in Chromium against the gateway', () => {
   let gateway: RunningGateway;
@@ -40,50 +39,10 @@ const ANNA_CURRENT = 'DE37100200300000123401';
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  const asAlice = (
-    method: string,
-    pathAndQuery: string,
-    headers: Record<string, string> = {},
-    body?: string,
-  ) =>
-    mtlsRequest({
-      url: `${gateway.url}${pathAndQuery}`,
-      ca: readFileSync(testPkiFiles().anchor),
-      credentials: clientCredentials('alice'),
-      method,
-      headers: { 'X-Request-ID': randomUUID(), ...headers },
-      ...(body !== undefined ? { body } : {}),
-    });
-
-  const exchangeCode = (code: string, verifier: string) =>
-    asAlice(
-      'POST',
-      '/oauth2/token',
-      { 'Content-Type': 'application/x-www-form-urlencoded' },
-      new URLSearchParams({
-        grant_type: 'authorization_code',
-        client_id: ALICE_ID,
-        code,
-        redirect_uri: REDIRECT_URI,
-        code_verifier: verifier,
-      }).toString(),
-    );
-
-  async function createConsent(): Promise<string> {
-    const response = await asAlice(
-      'POST',
-      '/v1/consents',
-      { 'Content-Type': 'application/json', 'TPP-Redirect-URI': REDIRECT_URI },
-      JSON.stringify({
-        access: { accounts: [{ iban: ANNA_CURRENT }], balances: [{ iban: ANNA_CURRENT }] },
-        recurringIndicator: true,
-        validUntil: new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10),
-        frequencyPerDay: 4,
-      }),
-    );
-    expect(response.status).toBe(201);
-    return (response.json as { consentId: string }).consentId;
-  }
+  const alice = aliceTpp(() => gateway.url);
+  const asAlice = alice.request;
+  const exchangeCode = alice.exchangeCode;
+  const createConsent = alice.createConsent;
 
   /** Signs in as Anna, takes the decision, returns the URL the browser was sent back to. */
   async function authorise(consentId: string, decision: 'approve' | 'deny', page: Page) {

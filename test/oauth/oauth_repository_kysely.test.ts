@@ -24,6 +24,7 @@ async function migrate(db: Kysely<OAuthTables>): Promise<void> {
     ['0100_oauth_tables', 'Success'],
     ['0101_oauth_sign_in_attempts', 'Success'],
     ['0102_psu_dashboard_session', 'Success'],
+    ['0103_psu_oidc_login', 'Success'],
   ]);
 }
 

@@ -1,3 +1,4 @@
+import type { ConsentForAuthorisation, Psu } from '../consent_port';
 import type { OAuthContext } from '../oauth_context';
 import { AuthorizationPageError } from '../oauth_error';
 import type { PsuSession } from '../oauth_repository';
@@ -31,7 +32,6 @@ export async function signIn(ctx: OAuthContext, params: SignInParams): Promise<S
   if (!ctx.psus.passwordSignIn) {
     return { kind: 'signIn', prompt: { csrfToken: session.csrfToken, consent, passwordSignIn: false } };
   }
-  const now = ctx.now();
   const outcome = await strongSignIn(ctx, {
     ...params,
     subject: { kind: 'consent', consentId: consent.consentId },
@@ -63,9 +63,20 @@ export async function signIn(ctx: OAuthContext, params: SignInParams): Promise<S
       prompt: { csrfToken: session.csrfToken, consent, passwordSignIn: true, error: 'credentials' },
     };
   }
-  const psu = outcome.psu;
+  return renewAtSignIn(ctx, session, consent, outcome.psu);
+}
 
-  // A session id planted before sign-in (session fixation) must be worthless after it.
+/**
+ * The PSU is known (both factors here, or the bank's identity provider): the session continues under a
+ * new id and CSRF token, so an id planted before sign-in (session fixation) is worthless after it.
+ */
+export async function renewAtSignIn(
+  ctx: OAuthContext,
+  session: PsuSession,
+  consent: ConsentForAuthorisation,
+  psu: Psu,
+): Promise<Extract<SignInResult, { kind: 'signedIn' }>> {
+  const now = ctx.now();
   const sessionId = secretToken.generate();
   const renewed: PsuSession = {
     ...session,
