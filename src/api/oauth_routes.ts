@@ -16,6 +16,7 @@ import {
 } from './oauth_pages';
 import { consentView, signInView } from './oauth_view_models';
 import { idpRefusalPage } from './idp_pages';
+import { pageChrome } from './page_language';
 import type { ConsentReview } from '../oauth/authorization/consent_review';
 import type { IdpSignIn } from '../psu/idp_sign_in';
 import { IdpFailure } from '../psu/psu_identity_provider';
@@ -99,11 +100,14 @@ function oauthForm(req: Request): OAuthForm {
 
 export function createOAuthRouter(deps: OAuthRouterDeps): Router {
   const { service } = deps;
-  const chrome: PageChrome = { bankName: deps.bankName ?? "Bob's Bank" };
+  const bankName = deps.bankName ?? "Bob's Bank";
+  const chromeOf = (req: Request, res: Response, resumePath?: string): PageChrome =>
+    pageChrome(req, res, bankName, resumePath);
   const base = deps.publicUrl.replace(/\/+$/, '');
   const router = express.Router();
 
-  const pageFailure = (res: Response, error: unknown): void => {
+  const pageFailure = (req: Request, res: Response, error: unknown): void => {
+    const chrome = chromeOf(req, res);
     if (error instanceof AuthorizationPageError) {
       deps.logger?.info({ event: 'oauth.authorize_refused', status: error.status, detail: error.detail });
       sendPage(res, error.status, errorPage(chrome, error.text));
@@ -126,7 +130,11 @@ export function createOAuthRouter(deps: OAuthRouterDeps): Router {
   const sendConsentPage = (req: Request, res: Response, review: ConsentReview): void => {
     const view = consentView(review);
     pageCsp(formActionSource(view.redirectUri))(req, res, () => undefined);
-    sendPage(res, view.access.kind === 'notYours' ? 403 : 200, consentPage(chrome, view));
+    sendPage(
+      res,
+      view.access.kind === 'notYours' ? 403 : 200,
+      consentPage(chromeOf(req, res, REVIEW_PATH), view),
+    );
   };
 
   const oauthFailure = (res: Response, error: unknown): void => {
@@ -189,9 +197,9 @@ export function createOAuthRouter(deps: OAuthRouterDeps): Router {
         res.set('Cache-Control', 'no-store').redirect(303, url);
         return;
       }
-      sendPage(res, 200, signInPage(chrome, signInView(started.prompt)));
+      sendPage(res, 200, signInPage(chromeOf(req, res), signInView(started.prompt)));
     } catch (error) {
-      pageFailure(res, error);
+      pageFailure(req, res, error);
     }
   });
 
@@ -220,13 +228,13 @@ export function createOAuthRouter(deps: OAuthRouterDeps): Router {
       }
       if (result.kind === 'signIn') {
         selfOnlyCsp(req, res, () => undefined);
-        sendPage(res, 200, signInPage(chrome, signInView(result.prompt)));
+        sendPage(res, 200, signInPage(chromeOf(req, res), signInView(result.prompt)));
         return;
       }
       sendConsentPage(req, res, result.review);
     } catch (error) {
       selfOnlyCsp(req, res, () => undefined);
-      pageFailure(res, error);
+      pageFailure(req, res, error);
     }
   });
 
@@ -235,7 +243,7 @@ export function createOAuthRouter(deps: OAuthRouterDeps): Router {
       sendConsentPage(req, res, await service.review(readCookie(req, SESSION_COOKIE)));
     } catch (error) {
       selfOnlyCsp(req, res, () => undefined);
-      pageFailure(res, error);
+      pageFailure(req, res, error);
     }
   });
 

@@ -5,6 +5,7 @@ import type { PageChrome } from './oauth_pages';
 import type { IdpSignIn } from '../psu/idp_sign_in';
 import { IdpFailure } from '../psu/psu_identity_provider';
 import { idpRefusalPage } from './idp_pages';
+import { pageChrome } from './page_language';
 import { errorPage } from './oauth_pages';
 import {
   clearPageCookie,
@@ -45,18 +46,25 @@ export interface DashboardRouterDeps {
 }
 
 export function createPsuDashboardRouter(deps: DashboardRouterDeps): Router {
-  const chrome: PageChrome = { bankName: deps.bankName ?? "Bob's Bank" };
+  const bankName = deps.bankName ?? "Bob's Bank";
+  // Every dashboard page can be shown again by GET /psu/consents: the switch goes there.
+  const chromeOf = (req: Request, res: Response): PageChrome =>
+    pageChrome(req, res, bankName, DASHBOARD_PATH);
   const router = express.Router();
 
-  const answer = (res: Response, result: DashboardAnswer): void => {
+  const answer = (req: Request, res: Response, result: DashboardAnswer): void => {
     if (result.newSession !== undefined) {
       setPageCookie(res, DASHBOARD_COOKIE, result.newSession.id, result.newSession.ttlSeconds);
     }
-    sendPage(res, 200, dashboardPage(chrome, result.page));
+    sendPage(res, 200, dashboardPage(chromeOf(req, res), result.page));
   };
-  const failed = (res: Response, error: unknown): void => {
+  const failed = (req: Request, res: Response, error: unknown): void => {
     deps.logger?.error({ event: 'psu.dashboard_failed', err: error });
-    sendPage(res, 500, errorPage(chrome, 'Something went wrong on our side. Nothing was changed.'));
+    sendPage(
+      res,
+      500,
+      errorPage(chromeOf(req, res), 'Something went wrong on our side. Nothing was changed.'),
+    );
   };
   const form = (req: Request): URLSearchParams => formParams(req) ?? new URLSearchParams();
 
@@ -65,12 +73,12 @@ export function createPsuDashboardRouter(deps: DashboardRouterDeps): Router {
       const sessionId = readCookie(req, DASHBOARD_COOKIE);
       const idp = deps.identityProvider;
       if (idp === undefined) {
-        answer(res, await deps.dashboard.open(sessionId));
+        answer(req, res, await deps.dashboard.open(sessionId));
         return;
       }
       const signedIn = await deps.dashboard.signedIn(sessionId);
       if (signedIn !== undefined) {
-        answer(res, signedIn);
+        answer(req, res, signedIn);
         return;
       }
       const session = await deps.dashboard.startSession();
@@ -84,11 +92,11 @@ export function createPsuDashboardRouter(deps: DashboardRouterDeps): Router {
           reason: error.reason,
           detail: error.detail,
         });
-        const page = idpRefusalPage(chrome, error.reason);
+        const page = idpRefusalPage(chromeOf(req, res), error.reason);
         sendPage(res, page.status, page.html);
         return;
       }
-      failed(res, error);
+      failed(req, res, error);
     }
   });
 
@@ -103,9 +111,9 @@ export function createPsuDashboardRouter(deps: DashboardRouterDeps): Router {
         oneTimeCode: f.get('otp') ?? undefined,
         clientAddress: deps.clientAddress?.(req) ?? req.socket.remoteAddress ?? 'unknown',
       });
-      answer(res, result);
+      answer(req, res, result);
     } catch (error) {
-      failed(res, error);
+      failed(req, res, error);
     }
   });
 
@@ -117,9 +125,9 @@ export function createPsuDashboardRouter(deps: DashboardRouterDeps): Router {
         csrfToken: f.get('csrf_token') ?? undefined,
         consentId: f.get('consent_id') ?? undefined,
       });
-      answer(res, result);
+      answer(req, res, result);
     } catch (error) {
-      failed(res, error);
+      failed(req, res, error);
     }
   });
 
@@ -129,7 +137,7 @@ export function createPsuDashboardRouter(deps: DashboardRouterDeps): Router {
       clearPageCookie(res, DASHBOARD_COOKIE);
       res.set('Cache-Control', 'no-store').redirect(303, DASHBOARD_PATH);
     } catch (error) {
-      failed(res, error);
+      failed(req, res, error);
     }
   });
 

@@ -5,6 +5,7 @@ import type { ConsentDashboard } from '../psu/consent_dashboard';
 import type { IdpSignIn } from '../psu/idp_sign_in';
 import { IDP_CALLBACK_PATH } from '../psu/openid_identity_provider';
 import { idpRefusalPage } from './idp_pages';
+import { pageChrome } from './page_language';
 import { errorPage, type PageChrome } from './oauth_pages';
 import { REVIEW_PATH, SESSION_COOKIE } from './oauth_routes';
 import { pageHeaders, readCookie, selfOnlyCsp, sendPage, setPageCookie } from './page_http';
@@ -35,10 +36,11 @@ function callbackQuery(req: Request): Record<string, string> {
  * is not touched.
  */
 export function createIdentityRouter(deps: IdentityRouterDeps): Router {
-  const chrome: PageChrome = { bankName: deps.bankName ?? "Bob's Bank" };
+  const bankName = deps.bankName ?? "Bob's Bank";
   const router = express.Router();
 
   router.get(IDP_CALLBACK_PATH, pageHeaders, selfOnlyCsp, async (req, res) => {
+    const chrome: PageChrome = pageChrome(req, res, bankName);
     try {
       const cookies = { authorize: SESSION_COOKIE, dashboard: DASHBOARD_COOKIE } as const;
       const outcome = await deps.identityProvider.finish(callbackQuery(req), (purpose) =>
