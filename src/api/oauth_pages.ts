@@ -1,6 +1,7 @@
 import type { ConsentView, NamedAccountView, SignInView, TppView } from './oauth_view_models';
 import type { PsuAccount } from '../oauth/consent_port';
 import { PAGE_TEXT, translatedError, type Lang, type PageText } from './page_text';
+import { formattedAmount, type PaymentAuthorisationView } from './authorisation_view';
 
 /**
  * The PSU-facing pages of the authorisation step. Server-rendered, no script, one same-origin stylesheet,
@@ -96,19 +97,46 @@ function signInErrorText(t: PageText, error: SignInError, retryAfterMinutes: num
   return error === 'locked' ? t.signInErrors.locked(retryAfterMinutes) : t.signInErrors[error];
 }
 
-/** The two-factor sign-in form, shared by the authorisation page and the consent dashboard. */
+/** Amount and payee, shown before the final factor; the code hint points at them. */
+export function authorisingCard(chrome: PageChrome, view: PaymentAuthorisationView): string {
+  const t = text(chrome);
+  return `<section aria-labelledby="authorising" class="card">
+<h2 id="authorising">${esc(t.authorisingHeading)}</h2>
+<dl class="facts">
+<dt>${esc(t.amount)}</dt><dd class="amount">${esc(formattedAmount(chrome.lang, view.amount, view.currency))}</dd>
+<dt>${esc(t.payee)}</dt><dd>${esc(view.creditorName)}</dd>
+<dt>${esc(t.payeeAccount)}</dt><dd><code>${esc(groupIban(view.creditorIban))}</code></dd>
+</dl>
+<p id="authorising-hint" class="hint">${esc(t.authorisingHint)}</p>
+</section>`;
+}
+
+/**
+ * The two-factor sign-in form, shared by the authorisation page, the consent dashboard and (with
+ * `authorising`) the payment's authorisation: what is authorised is shown first, and the one-time code
+ * field refers to it.
+ */
 export function signInForm(
   chrome: PageChrome,
-  params: { action: string; csrfToken: string; error?: SignInError; retryAfterMinutes?: number },
+  params: {
+    action: string;
+    csrfToken: string;
+    error?: SignInError;
+    retryAfterMinutes?: number;
+    authorising?: PaymentAuthorisationView;
+  },
 ): string {
   const t = text(chrome);
+  const authorising =
+    params.authorising === undefined ? '' : `${authorisingCard(chrome, params.authorising)}\n`;
+  const otpHints = params.authorising === undefined ? 'otp-hint' : 'otp-hint authorising-hint';
   const failed = params.error !== undefined;
   const describedBy = failed ? ' aria-describedby="sign-in-error" aria-invalid="true"' : '';
   const error =
     params.error === undefined
       ? ''
       : `<p id="sign-in-error" class="error" role="alert">${esc(signInErrorText(t, params.error, params.retryAfterMinutes ?? 15))}</p>\n`;
-  return `${error}<form method="post" action="${esc(params.action)}" class="card" novalidate>
+  return `${authorising}${error}<form method="post" action="${esc(params.action)}" class="card" novalidate>
 ${hidden(params.csrfToken)}
 <div class="field">
 <label for="username">${esc(t.username)}</label>
@@ -121,7 +149,7 @@ ${hidden(params.csrfToken)}
 <div class="field">
 <label for="otp">${esc(t.oneTimeCode)}</label>
 <p id="otp-hint" class="hint">${esc(t.oneTimeCodeHint(chrome.bankName))}</p>
-<input id="otp" name="otp" type="text" inputmode="numeric" pattern="[0-9]*" maxlength="8" autocomplete="one-time-code" required aria-describedby="otp-hint${failed ? ' sign-in-error' : ''}"${failed ? ' aria-invalid="true"' : ''}>
+<input id="otp" name="otp" type="text" inputmode="numeric" pattern="[0-9]*" maxlength="8" autocomplete="one-time-code" required aria-describedby="${otpHints}${failed ? ' sign-in-error' : ''}"${failed ? ' aria-invalid="true"' : ''}>
 </div>
 <div class="actions"><button type="submit" class="primary">${esc(t.signIn)}</button></div>
 </form>`;

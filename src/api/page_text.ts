@@ -22,6 +22,11 @@ export interface PageText {
   oneTimeCode: string;
   oneTimeCodeHint: (bank: string) => string;
   signIn: string;
+  authorisingHeading: string;
+  amount: string;
+  payee: string;
+  payeeAccount: string;
+  authorisingHint: string;
   signInTitle: string;
   signInHeading: (bank: string) => string;
   signInLead: (tpp: string) => string;
@@ -105,6 +110,12 @@ const EN: PageText = {
   oneTimeCode: 'One-time code',
   oneTimeCodeHint: (bank) => `The 6-digit code your authenticator app shows for ${bank}.`,
   signIn: 'Sign in',
+  authorisingHeading: 'What you authorise',
+  amount: 'Amount',
+  payee: 'Payee',
+  payeeAccount: "Payee's IBAN",
+  authorisingHint:
+    'Check amount and payee. Your one-time code is valid only for exactly this amount and payee.',
   signInTitle: 'Sign in',
   signInHeading: (bank) => `Sign in to ${bank}`,
   signInLead: (tpp) =>
@@ -212,6 +223,12 @@ const DE: PageText = {
   oneTimeCode: 'Einmalcode',
   oneTimeCodeHint: (bank) => `Der 6-stellige Code, den Ihre Authenticator-App für ${bank} anzeigt.`,
   signIn: 'Anmelden',
+  authorisingHeading: 'Was Sie freigeben',
+  amount: 'Betrag',
+  payee: 'Empfänger',
+  payeeAccount: 'IBAN des Empfängers',
+  authorisingHint:
+    'Prüfen Sie Betrag und Empfänger. Ihr Einmalcode gilt nur für genau diesen Betrag und diesen Empfänger.',
   signInTitle: 'Anmelden',
   signInHeading: (bank) => `Bei ${bank} anmelden`,
   signInLead: (tpp) =>

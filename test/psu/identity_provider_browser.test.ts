@@ -190,7 +190,17 @@ function stopProvider(child: ChildProcess | undefined): Promise<void> {
     const consentId = await createConsent();
     const { context, page, tpp } = await openContext();
     const { url, verifier } = authorizeUrl(consentId);
+    const atProvider = page.waitForRequest((r) =>
+      r.url().startsWith(`http://127.0.0.1:${providerPort}/auth?`),
+    );
     await page.goto(url);
+    // What is authorised travels as RFC 9396 authorization_details, with PKCE and the acr asked for.
+    const asked = new URL((await atProvider).url()).searchParams;
+    expect(JSON.parse(asked.get('authorization_details') ?? '[]')).toEqual([
+      { type: 'psd2_account_information', consentId },
+    ]);
+    expect(asked.get('code_challenge_method')).toBe('S256');
+    expect(asked.get('acr_values')).toBe('urn:bob:sca');
     // The gateway showed no password field of its own: the browser went straight to the provider.
     const callbackUrl = await signInAtProvider(page, sandboxCode('anna'));
     await page.waitForSelector('button[name=decision]');
