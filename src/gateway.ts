@@ -4,7 +4,7 @@
  * start it in-process.
  */
 import type { Kysely } from 'kysely';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type https from 'node:https';
@@ -12,13 +12,29 @@ import { ConsentAuthorisationAdapter } from './adapters/consent_authorisation_ad
 import { PsuDirectoryAdapter } from './adapters/psu_directory_adapter';
 import { createAisApi } from './api/ais_api';
 import type { BankConnector } from './bank/bank_connector';
-import { openBankConnector } from './bank/open_bank_connector';
-import { createOAuthRouter, OAUTH_BROWSER_PATHS } from './api/oauth_routes';
-import { readSandboxBankFixture } from './accounts/sandbox_bank';
+import { openBankConnector, type OpenedBank } from './bank/open_bank_connector';
+import { createOAuthRouter, exactPathPatterns, OAUTH_BROWSER_PATH_PATTERNS } from './api/oauth_routes';
 import { requireTppIdentity } from './api/request_context';
+import type { Request } from 'express';
+import { readSandboxBankFixture } from './accounts/sandbox_bank';
+import { PsuConsentAdapter } from './adapters/psu_consent_adapter';
+import { clientAddress } from './api/client_address';
+import { createPsuDashboardRouter, DASHBOARD_BROWSER_PATHS } from './api/psu_dashboard_routes';
+import { createIdentityRouter, IDENTITY_BROWSER_PATHS } from './api/psu_identity_routes';
+import type { PsuIdentityProviderConfig } from './config/psu_identity_provider_config';
+import { ConsentDashboard } from './psu/consent_dashboard';
+import { IdpSignIn } from './psu/idp_sign_in';
+import { IDP_CALLBACK_PATH, OpenIdIdentityProvider } from './psu/openid_identity_provider';
+import { SandboxOneTimeCodes } from './sca/sandbox_one_time_codes';
+import { SignInLimiter } from './sca/sign_in_limiter';
+import { KyselyDashboardSessionRepository } from './store/kysely_dashboard_session_repository';
+import { KyselyPendingIdpSignInRepository } from './store/kysely_pending_idp_sign_in_repository';
+import { KyselySignInAttemptRepository } from './store/kysely_sign_in_attempt_repository';
 import { createSignatureCheck, loggingEvidenceSink } from './api/signature_check';
 import { AIS_ROLE_REQUIREMENTS } from './api/trust_gate';
 import { createApp, PUBLIC_PATHS } from './app';
+import type { TrustGateOptions } from './api/trust_gate';
+import type { ClientIdentityVerifier } from './pki/identity/client_identity';
 import { createLogger, type Logger } from './audit/logger';
 import {
   ConfigError,
@@ -35,27 +51,15 @@ import { ensureFixturePki } from './fixtures/fixture_pki';
 import type { PresentedAccessToken } from './oauth/access_token_verifier';
 import { OAuthService } from './oauth/oauth_service';
 import { TrustMaterialError, TrustStore } from './pki/path/trust_store';
-import { gatewayMigrations } from './store/gateway_migrations';
 import { allEvidenceSinks, auditEvidenceSink } from './adapters/signature_audit_adapter';
 import { RequestSignatureVerifier } from './signature/request_signature_verifier';
-import { SandboxOneTimeCodes } from './sca/sandbox_one_time_codes';
-import { SignInLimiter } from './sca/sign_in_limiter';
-import { KyselySignInAttemptRepository } from './store/kysely_sign_in_attempt_repository';
-import { clientAddress } from './api/client_address';
-import { createPsuDashboardRouter, DASHBOARD_BROWSER_PATHS } from './api/psu_dashboard_routes';
-import { PsuConsentAdapter } from './adapters/psu_consent_adapter';
-import { ConsentDashboard } from './psu/consent_dashboard';
-import { KyselyDashboardSessionRepository } from './store/kysely_dashboard_session_repository';
-import { KyselyPendingIdpSignInRepository } from './store/kysely_pending_idp_sign_in_repository';
-import { IdpSignIn } from './psu/idp_sign_in';
-import { IDP_CALLBACK_PATH, OpenIdIdentityProvider } from './psu/openid_identity_provider';
-import { createIdentityRouter, IDENTITY_BROWSER_PATHS } from './api/psu_identity_routes';
 import { OAuthRepositoryKysely } from './store/oauth_repository_kysely';
 import type { OAuthTables } from './store/oauth_schema';
 import { openStore, type Store } from './store/open_store';
 import { KyselyTppStopList } from './store/kysely_tpp_stop_list';
 import { StopListView } from './tpp/stop_list';
 import { TrustedProxies } from './tls/forwarded_certificate';
+import { capConnectionsPerAddress, onceAMinutePerClient } from './tls/connections_per_address';
 import { createGatewayServer, type ServerLimitOverrides } from './tls/gateway_server';
 import { whenCompleteChainBudgetExhausted } from './tls/peer_certificate';
 import { ServerKeyMaterial } from './tls/server_key_material';
@@ -107,6 +111,184 @@ function isFixtureDevelopment(env: Env): boolean {
     (env.GATEWAY_MODE ?? (env.NODE_ENV === 'production' ? 'production' : '')) === 'production';
   const unset = (name: string) => (env[name] ?? '').trim() === '';
   return !production && (unset('GATEWAY_TRUST_ANCHOR') || unset('GATEWAY_TLS_CERT'));
+}
+
+export interface GatewayAssemblyDeps {
+  store: Store;
+  logger: Logger;
+  publicUrl: string;
+  verifier: ClientIdentityVerifier;
+  trustedProxies: TrustedProxies;
+  /** The bank's books behind the BankConnector port, and the sandbox's password sign-in if any. */
+  bank: OpenedBank;
+  /** The bank's TPP stop list: the trust gate consults it on every request once the chain verified. */
+  stopList: StopListView;
+  /**
+   * Every request is observed (access log, metrics, audit admission or refusal, EBA statistics) and every
+   * consent and token decision goes to the audit trail.
+   */
+  operations: Pick<GatewayOperations, 'metrics' | 'auditTrail' | 'statistics' | 'draining'>;
+  /**
+   * GATEWAY_REQUIRE_SIGNATURE: the QSealC verifier that judges each request's seal, or an explicit
+   * 'not-required' (the standard lets the bank choose), never left out by accident.
+   */
+  requestSignatures: { sealVerifier: ClientIdentityVerifier } | 'not-required';
+  /**
+   * The clock of consents and AIS reads (validUntil, the frequencyPerDay day), for tests that move it;
+   * certificates and OAuth code, session and token lifetimes always run on the real time.
+   */
+  clock?: () => Date;
+  /** Where the presented chain comes from; default the TLS socket. Tests inject it as the TLS layer would. */
+  tlsChainOf?: TrustGateOptions['tlsChainOf'];
+  /** Check every AIS response against the OpenAPI document (tests). */
+  validateResponses?: boolean;
+  /**
+   * The bank's OpenID Connect provider (GATEWAY_PSU_OIDC_*), where PSUs authenticate; `redirectUri` is
+   * the gateway's callback the bank registered. Without it PSUs sign in at the gateway (sandbox only).
+   */
+  psuIdentityProvider?: PsuIdentityProviderConfig;
+}
+
+export interface GatewayAssembly {
+  /** The request listener: observation, front door, trust gate, AIS API, OAuth endpoints. */
+  app: RequestListener;
+  consents: ConsentService;
+  oauth: OAuthService;
+}
+
+/**
+ * The gateway's request path on an open store, without a listener: the same wiring the running gateway
+ * has, so tests that drive it exercise the trust gate, the stop list, the OpenAPI validation, the
+ * signature and token checks, the bank port and the audit trail.
+ */
+export async function assembleGateway(deps: GatewayAssemblyDeps): Promise<GatewayAssembly> {
+  const { store, logger, clock, bank, operations } = deps;
+  const audit = operations.auditTrail;
+  const consents = new ConsentService({
+    repository: store.consents,
+    accounts: bank.connector,
+    audit,
+    ...(clock !== undefined ? { clock } : {}),
+  });
+  // Same connection, disjoint tables: Kysely's table map is invariant, so the view is narrowed by a cast.
+  const oauthDb = store.db as unknown as Kysely<OAuthTables>;
+  // With the bank's identity provider the gateway holds no password, sandbox or not: nobody can sign in
+  // here, so the sandbox's password form is unreachable.
+  const idpConfig = deps.psuIdentityProvider;
+  const passwordSignIn = idpConfig === undefined ? bank.signIn : undefined;
+  const psus = new PsuDirectoryAdapter(bank.connector, passwordSignIn);
+  // The second factor exists where passwords do: in the embedded sandbox, with its published seeds.
+  const secondFactor = new SandboxOneTimeCodes(
+    passwordSignIn !== undefined ? readSandboxBankFixture().psus : [],
+  );
+  const signInLimiter = new SignInLimiter(new KyselySignInAttemptRepository(oauthDb));
+  const identityProvider =
+    idpConfig === undefined
+      ? undefined
+      : new IdpSignIn({
+          provider: new OpenIdIdentityProvider(idpConfig, `${deps.publicUrl}${IDP_CALLBACK_PATH}`),
+          pending: new KyselyPendingIdpSignInRepository(oauthDb),
+          policy: idpConfig,
+          now: () => new Date(),
+          logger,
+        });
+  const oauth = new OAuthService({
+    repository: new OAuthRepositoryKysely(oauthDb),
+    consents: new ConsentAuthorisationAdapter(consents),
+    psus,
+    secondFactor,
+    signInLimiter,
+    options: { issuer: deps.publicUrl },
+    logger,
+    audit,
+  });
+  const tokensOfRequests = new WeakMap<ServerResponse, PresentedAccessToken>();
+  const presentedToken = (req: IncomingMessage, res: ServerResponse): PresentedAccessToken => {
+    let token = tokensOfRequests.get(res);
+    if (token === undefined) {
+      token = oauth.presentedAccessToken(req.headers.authorization, requireTppIdentity(res));
+      tokensOfRequests.set(res, token);
+    }
+    return token;
+  };
+  const signatures = deps.requestSignatures;
+  const ais = await createAisApi({
+    consents,
+    accounts: bank.connector,
+    logger,
+    publicUrl: deps.publicUrl,
+    ...(clock !== undefined ? { clock } : {}),
+    ...(deps.validateResponses !== undefined ? { validateResponses: deps.validateResponses } : {}),
+    // Both checks read the same token record: one lookup per request.
+    accessCheck: async (req, res, consentId) => {
+      await presentedToken(req, res).verifyFor(consentId);
+    },
+    tokenBindingCheck: (req, res) => presentedToken(req, res).refuseIfBoundElsewhere(),
+    onConsentDeleted: (consentId) => oauth.revokeTokensForConsent(consentId),
+    tppDnsNames: (res) => requireTppIdentity(res).dnsNames,
+    ...(signatures !== 'not-required'
+      ? {
+          signatureCheck: createSignatureCheck({
+            verifier: new RequestSignatureVerifier({ sealVerifier: signatures.sealVerifier }),
+            evidence: allEvidenceSinks(loggingEvidenceSink(logger), auditEvidenceSink(audit)),
+            roleRequirements: AIS_ROLE_REQUIREMENTS,
+          }),
+        }
+      : {}),
+  });
+  const browserAddress = (req: Request): string => clientAddress(req, deps.trustedProxies);
+  const oauthRouter = createOAuthRouter({
+    service: oauth,
+    publicUrl: deps.publicUrl,
+    clientAddress: browserAddress,
+    ...(identityProvider !== undefined ? { identityProvider } : {}),
+    logger,
+  });
+  const dashboard = new ConsentDashboard({
+    sessions: new KyselyDashboardSessionRepository(oauthDb),
+    consents: new PsuConsentAdapter(consents),
+    revokeTokens: (consentId) => oauth.revokeTokensForConsent(consentId),
+    psus,
+    secondFactor,
+    signInLimiter,
+    now: () => new Date(),
+    logger,
+  });
+  const dashboardRouter = createPsuDashboardRouter({
+    dashboard,
+    clientAddress: browserAddress,
+    ...(identityProvider !== undefined ? { identityProvider } : {}),
+    logger,
+  });
+  const identityRouters =
+    identityProvider === undefined
+      ? []
+      : [createIdentityRouter({ identityProvider, oauth, dashboard, logger })];
+
+  const app = observeRequests(
+    createApp({
+      logger,
+      verifier: deps.verifier,
+      trustedProxies: deps.trustedProxies,
+      routers: [oauthRouter, dashboardRouter, ...identityRouters, ais.router],
+      direct: ais,
+      stopList: deps.stopList,
+      publicPaths: [
+        ...PUBLIC_PATHS,
+        ...OAUTH_BROWSER_PATH_PATTERNS,
+        ...exactPathPatterns([...DASHBOARD_BROWSER_PATHS, ...IDENTITY_BROWSER_PATHS]),
+      ],
+      ...(deps.tlsChainOf !== undefined ? { tlsChainOf: deps.tlsChainOf } : {}),
+    }),
+    {
+      logger,
+      metrics: operations.metrics,
+      audit,
+      statistics: operations.statistics,
+      draining: () => operations.draining,
+    },
+  );
+  return { app, consents, oauth };
 }
 
 export async function startGateway(params: StartGatewayParams = {}): Promise<RunningGateway> {
@@ -168,7 +350,6 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
       : config.databaseUrl;
   const metrics = new GatewayMetrics({ processMetrics: true });
   const store = await openStore(databaseUrl, {
-    extraMigrations: gatewayMigrations,
     logger,
     onQuery: (seconds, ok) => metrics.storeQuery(seconds, ok),
   });
@@ -182,75 +363,10 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
         (error: unknown) => (error instanceof Error ? error.message : 'bank connector unreachable'),
       ),
   });
-  const audit = operations.auditTrail;
 
   const stopList = new StopListView(new KyselyTppStopList(store.db), { logger });
   await stopList.load();
 
-  const consents = new ConsentService({ repository: store.consents, accounts: bank.connector, audit });
-  // Same connection, disjoint tables: Kysely's table map is invariant, so the view is narrowed by a cast.
-  const oauthDb = store.db as unknown as Kysely<OAuthTables>;
-  // With the bank's identity provider the gateway holds no password, sandbox or not: nobody can sign in
-  // here, so the sandbox's password form is unreachable.
-  const idpConfig = config.psuIdentityProvider;
-  const passwordSignIn = idpConfig === undefined ? bank.signIn : undefined;
-  const psus = new PsuDirectoryAdapter(bank.connector, passwordSignIn);
-  // The second factor exists where passwords do: in the embedded sandbox, with its published seeds.
-  const secondFactor = new SandboxOneTimeCodes(
-    passwordSignIn !== undefined ? readSandboxBankFixture().psus : [],
-  );
-  const identityProvider =
-    idpConfig === undefined
-      ? undefined
-      : new IdpSignIn({
-          provider: new OpenIdIdentityProvider(idpConfig, `${config.publicUrl}${IDP_CALLBACK_PATH}`),
-          pending: new KyselyPendingIdpSignInRepository(oauthDb),
-          policy: idpConfig,
-          now: () => new Date(),
-          logger,
-        });
-  const signInLimiter = new SignInLimiter(new KyselySignInAttemptRepository(oauthDb));
-  const oauth = new OAuthService({
-    repository: new OAuthRepositoryKysely(oauthDb),
-    consents: new ConsentAuthorisationAdapter(consents),
-    psus,
-    secondFactor,
-    signInLimiter,
-    options: { issuer: config.publicUrl },
-    logger,
-    audit,
-  });
-  const tokensOfRequests = new WeakMap<ServerResponse, PresentedAccessToken>();
-  const presentedToken = (req: IncomingMessage, res: ServerResponse): PresentedAccessToken => {
-    let token = tokensOfRequests.get(res);
-    if (token === undefined) {
-      token = oauth.presentedAccessToken(req.headers.authorization, requireTppIdentity(res));
-      tokensOfRequests.set(res, token);
-    }
-    return token;
-  };
-  const ais = await createAisApi({
-    consents,
-    accounts: bank.connector,
-    logger,
-    publicUrl: config.publicUrl,
-    // Both checks read the same token record: one lookup per request.
-    accessCheck: async (req, res, consentId) => {
-      await presentedToken(req, res).verifyFor(consentId);
-    },
-    tokenBindingCheck: (req, res) => presentedToken(req, res).refuseIfBoundElsewhere(),
-    onConsentDeleted: (consentId) => oauth.revokeTokensForConsent(consentId),
-    tppDnsNames: (res) => requireTppIdentity(res).dnsNames,
-    ...(config.requireSignature
-      ? {
-          signatureCheck: createSignatureCheck({
-            verifier: new RequestSignatureVerifier({ sealVerifier: trustStore.sealVerifier }),
-            evidence: allEvidenceSinks(loggingEvidenceSink(logger), auditEvidenceSink(audit)),
-            roleRequirements: AIS_ROLE_REQUIREMENTS,
-          }),
-        }
-      : {}),
-  });
   whenCompleteChainBudgetExhausted(() =>
     logger.warn(
       { event: 'complete_chain_budget_exhausted' },
@@ -274,52 +390,29 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
   } catch (error) {
     throw new Error(`GATEWAY_TRUSTED_PROXIES: ${(error as Error).message}`);
   }
-  const dashboard = new ConsentDashboard({
-    sessions: new KyselyDashboardSessionRepository(oauthDb),
-    consents: new PsuConsentAdapter(consents),
-    revokeTokens: (consentId) => oauth.revokeTokensForConsent(consentId),
-    psus,
-    secondFactor,
-    signInLimiter,
-    now: () => new Date(),
+  const { app } = await assembleGateway({
+    store,
     logger,
-  });
-  const dashboardRouter = createPsuDashboardRouter({
-    dashboard,
-    clientAddress: (req) => clientAddress(req, trustedProxies),
-    ...(identityProvider !== undefined ? { identityProvider } : {}),
-    logger,
-  });
-  const oauthRouter = createOAuthRouter({
-    service: oauth,
     publicUrl: config.publicUrl,
-    clientAddress: (req) => clientAddress(req, trustedProxies),
-    ...(identityProvider !== undefined ? { identityProvider } : {}),
-    logger,
+    verifier: trustStore.verifier,
+    trustedProxies,
+    bank,
+    stopList,
+    operations,
+    requestSignatures: config.requireSignature ? { sealVerifier: trustStore.sealVerifier } : 'not-required',
+    ...(config.psuIdentityProvider !== undefined ? { psuIdentityProvider: config.psuIdentityProvider } : {}),
   });
-  const identityRouters =
-    identityProvider === undefined
-      ? []
-      : [createIdentityRouter({ identityProvider, oauth, dashboard, logger })];
-
-  const app = observeRequests(
-    createApp({
-      logger,
-      verifier: trustStore.verifier,
-      trustedProxies,
-      routers: [oauthRouter, dashboardRouter, ...identityRouters, ais.router],
-      direct: ais,
-      stopList,
-      publicPaths: [
-        ...PUBLIC_PATHS,
-        ...[...OAUTH_BROWSER_PATHS, ...DASHBOARD_BROWSER_PATHS, ...IDENTITY_BROWSER_PATHS].map(
-          (p) => new RegExp(`^${p.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`),
-        ),
-      ],
-    }),
-    { logger, metrics, audit, statistics: operations.statistics, draining: () => operations.draining },
-  );
   const server = createGatewayServer(keyMaterial.options, app, params.serverLimits);
+  capConnectionsPerAddress(server, {
+    limit: config.maxConnectionsPerAddress,
+    exempt: (address) => trustedProxies.includes(address),
+    onRefused: onceAMinutePerClient((client) =>
+      logger.warn(
+        { event: 'connection_cap_reached', client, limit: config.maxConnectionsPerAddress },
+        'a client holds the most connections allowed; further connections are closed at accept',
+      ),
+    ),
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => {

@@ -49,10 +49,12 @@ export function createFrontDoor(deps: FrontDoorDeps): RequestListener {
     requestId: string,
     status: number,
     body: Buffer,
+    extraHeaders: readonly string[] = [],
     contentType: string = TPP_MESSAGES_CONTENT_TYPE,
   ): void => {
     res.writeHead(status, [
       ...headers.flat,
+      ...extraHeaders,
       'X-Request-ID',
       requestId,
       'Content-Type',
@@ -99,7 +101,7 @@ export function createFrontDoor(deps: FrontDoorDeps): RequestListener {
           const { refusal } = admission;
           setRequestId(res, requestId);
           noteOutcome(res, { code: refusal.error.code, refusedByGate: true });
-          send(res, requestId, refusal.error.status, refusal.body, refusal.contentType);
+          send(res, requestId, refusal.error.status, refusal.body, refusal.headers, refusal.contentType);
           return;
         }
         headers.applyTo(res);

@@ -63,6 +63,12 @@ export const OAUTH_BROWSER_PATHS: readonly string[] = [
   OAUTH_STYLESHEET_PATH,
 ];
 
+/** Paths as exact-match patterns, for the trust gate's public paths. */
+export const exactPathPatterns = (paths: readonly string[]): RegExp[] =>
+  paths.map((p) => new RegExp(`^${p.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`));
+
+export const OAUTH_BROWSER_PATH_PATTERNS: readonly RegExp[] = exactPathPatterns(OAUTH_BROWSER_PATHS);
+
 /** `__Host-` pins the cookie to this origin: Secure, Path=/, no Domain. */
 export const SESSION_COOKIE = '__Host-psd2-authorize';
 

@@ -240,6 +240,12 @@ export function formatReport(run: BenchRun, targets: TargetVerdict[]): string {
             'warm: cache hit, first request of a new connection (chain hashed)',
             fmt(v.warmNewConnectionUs, 2),
           ],
+          ...(v.hostileBagUs !== undefined
+            ? [['hostile: a 1000-certificate bag refused (mean)', fmt(v.hostileBagUs, 1)]]
+            : []),
+          ...(v.qwacProfileUs !== undefined
+            ? [['PSD2 QWAC profile read of one leaf, warm (mean)', fmt(v.qwacProfileUs, 2)]]
+            : []),
         ],
       ),
       '',

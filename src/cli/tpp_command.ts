@@ -1,7 +1,6 @@
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { loadDatabaseUrl, type Env } from '../config/config';
 import { KyselyTppStopList } from '../store/kysely_tpp_stop_list';
-import { gatewayMigrations } from '../store/gateway_migrations';
 import { openStore } from '../store/open_store';
 import type { TppBlock } from '../tpp/stop_list';
 
@@ -30,6 +29,20 @@ export function stopListSubject(argument: string): string {
   return subject;
 }
 
+/** Commander argument parsers: input the command cannot take is a usage error (exit 2), not a failure. */
+const subjectArgument = (argument: string): string => {
+  try {
+    return stopListSubject(argument);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+};
+const reasonOption = (text: string): string => {
+  const reason = text.trim();
+  if (reason === '') throw new InvalidArgumentError('--reason must not be empty');
+  return reason;
+};
+
 const kindOf = (subject: string): string =>
   X5T_S256.test(subject) && !/^PSD/.test(subject) ? 'x5t#S256' : 'organizationIdentifier';
 
@@ -42,9 +55,7 @@ export function tppCommand(params: TppCommandParams = {}): Command {
   const clock = params.clock ?? (() => new Date());
 
   const withStopList = async <T>(action: (stopList: KyselyTppStopList) => Promise<T>): Promise<T> => {
-    const store = await openStore(loadDatabaseUrl(params.env ?? process.env), {
-      extraMigrations: gatewayMigrations,
-    });
+    const store = await openStore(loadDatabaseUrl(params.env ?? process.env));
     try {
       return await action(new KyselyTppStopList(store.db));
     } finally {
@@ -59,12 +70,14 @@ export function tppCommand(params: TppCommandParams = {}): Command {
   command
     .command('block')
     .description('refuse a TPP with 401 CERTIFICATE_BLOCKED on its next request')
-    .argument('<subject>', 'organizationIdentifier, or x5t#S256 thumbprint of one certificate')
-    .requiredOption('--reason <text>', 'why (kept in the store and logged with every refusal)')
-    .action(async (argument: string, options: { reason: string }) => {
-      const subject = stopListSubject(argument);
-      const reason = options.reason.trim();
-      if (reason === '') throw new Error('--reason must not be empty');
+    .argument(
+      '<subject>',
+      'organizationIdentifier, or x5t#S256 thumbprint of one certificate',
+      subjectArgument,
+    )
+    .requiredOption('--reason <text>', 'why (kept in the store and logged with every refusal)', reasonOption)
+    .action(async (subject: string, options: { reason: string }) => {
+      const { reason } = options;
       const { created } = await withStopList((s) => s.block(subject, reason, clock()));
       out(`${kindOf(subject)} ${subject} is ${created ? 'blocked' : 'still blocked, reason updated'}`);
     });
@@ -72,9 +85,8 @@ export function tppCommand(params: TppCommandParams = {}): Command {
   command
     .command('unblock')
     .description('remove a TPP from the stop list')
-    .argument('<subject>', 'as given to `tpp block`')
-    .action(async (argument: string) => {
-      const subject = stopListSubject(argument);
+    .argument('<subject>', 'as given to `tpp block`', subjectArgument)
+    .action(async (subject: string) => {
       if (!(await withStopList((s) => s.unblock(subject))))
         throw new Error(`${subject} is not on the stop list`);
       out(`${kindOf(subject)} ${subject} is unblocked`);

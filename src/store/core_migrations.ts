@@ -2,8 +2,8 @@ import type { Kysely, Migration } from 'kysely';
 import type { Database } from './schema';
 
 /**
- * The gateway's own tables. Names sort in application order; other features add theirs through
- * `openStore(…, { extraMigrations })` with a different prefix (OAuth uses `0100_`).
+ * The gateway's own tables. Names sort in application order; other features add theirs to the one set
+ * in migrations.ts with a different prefix (OAuth `0100_`, operations `0200_`).
  * Column types are the common subset of SQLite and PostgreSQL.
  */
 export const coreMigrations: Record<string, Migration> = {

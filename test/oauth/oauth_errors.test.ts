@@ -7,7 +7,7 @@ import {
   newPkce,
   obtainCode,
   type TestApp,
-} from './oauth_test_app';
+} from './oauth_gateway';
 
 let t: TestApp;
 let lines: Record<string, unknown>[];

@@ -14,7 +14,7 @@ import {
   openAuthorize,
   postForm,
   type TestApp,
-} from './oauth_test_app';
+} from './oauth_gateway';
 
 let t: TestApp;
 let logLines: Record<string, unknown>[];

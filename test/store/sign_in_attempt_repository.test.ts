@@ -6,7 +6,6 @@
 import type { Kysely } from 'kysely';
 import { SignInLimiter } from '../../src/sca/sign_in_limiter';
 import { KyselySignInAttemptRepository } from '../../src/store/kysely_sign_in_attempt_repository';
-import { oauthMigrations } from '../../src/store/oauth_migrations';
 import type { OAuthTables } from '../../src/store/oauth_schema';
 import { openStore, type Store } from '../../src/store/open_store';
 import { createTestDatabase, DATABASE_KINDS, describeForDatabase, type TestDatabase } from './test_databases';
@@ -24,8 +23,8 @@ for (const kind of DATABASE_KINDS) {
 
     beforeAll(async () => {
       database = await createTestDatabase(kind);
-      first = await openStore(database.url, { extraMigrations: oauthMigrations });
-      second = await openStore(database.url, { extraMigrations: oauthMigrations });
+      first = await openStore(database.url);
+      second = await openStore(database.url);
     });
 
     afterAll(async () => {

@@ -78,6 +78,8 @@ async function inProcess(...args: string[]): Promise<string[]> {
 const pastPollInterval = () => new Promise((resolve) => setTimeout(resolve, STOP_LIST_POLL_MS + 100));
 
 interface Answer {
+  /** RFC 6749 `error` on the OAuth endpoints, which answer in OAuth's form. */
+  error?: unknown;
   status: number;
   code: string | undefined;
   reusedSocket: boolean;
@@ -103,7 +105,13 @@ async function get(
   headers: Record<string, string> = {},
 ): Promise<Answer> {
   const res = await mtlsRequest({ url: `${gateway.url}${urlPath}`, ca: anchor(), headers, agent });
-  return { status: res.status, code: tppMessageCode(res.json), reusedSocket: res.reusedSocket };
+  const error = (res.json as { error?: unknown } | undefined)?.error;
+  return {
+    status: res.status,
+    code: tppMessageCode(res.json),
+    reusedSocket: res.reusedSocket,
+    ...(error !== undefined ? { error } : {}),
+  };
 }
 
 const accounts = (agent: https.Agent) =>
@@ -133,9 +141,10 @@ describe('psd2-gateway tpp block / unblock / list', () => {
 
     const after = await accounts(alice);
     expect(after).toEqual({ status: 401, code: 'CERTIFICATE_BLOCKED', reusedSocket: true });
-    // Her tokens ride on her certificate: the token endpoint is behind the same gate.
+    // Her tokens ride on her certificate: the token endpoint is behind the same gate, and refuses her in
+    // OAuth's form (RFC 6749 §5.2), not with tppMessages.
     const token = await get(alice, '/oauth2/token');
-    expect(token).toMatchObject({ status: 401, code: 'CERTIFICATE_BLOCKED' });
+    expect(token).toMatchObject({ status: 401, error: 'invalid_client', code: undefined });
     // Carol, on her own open connection, is untouched.
     const other = await accounts(carol);
     expect(other.reusedSocket).toBe(true);
@@ -173,9 +182,15 @@ describe('psd2-gateway tpp block / unblock / list', () => {
   }, 120_000);
 
   it('refuses bad input with a clear message and a non-zero exit', async () => {
+    // Unblocking someone not listed is the command failing at its work (README: exit 1); input the
+    // command cannot take at all is a usage error (exit 2).
     expect(await cli('unblock', 'PSDXX-NOBODY-1')).toMatchObject({
-      code: 2,
+      code: 1,
       stderr: 'psd2-gateway: PSDXX-NOBODY-1 is not on the stop list\n',
+    });
+    expect(await cli('block', 'has space', '--reason', 'x')).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/neither an organizationIdentifier .* nor an x5t#S256 thumbprint/),
     });
     await expect(inProcess('block', ALICE_ORG)).rejects.toThrow(/required option '--reason <text>'/);
     await expect(inProcess('block', 'has space', '--reason', 'x')).rejects.toThrow(

@@ -15,8 +15,8 @@ export interface AisHandlerDeps {
   accounts: BankConnector;
   publicUrl: string;
   clock: () => Date;
-  accessCheck?: (req: IncomingMessage, res: ServerResponse, consentId: string) => Promise<void>;
-  tokenBindingCheck?: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+  accessCheck: (req: IncomingMessage, res: ServerResponse, consentId: string) => Promise<void>;
+  tokenBindingCheck: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
   onConsentDeleted?: (consentId: string) => Promise<void>;
   tppDnsNames?: (res: ServerResponse) => readonly string[] | undefined;
 }
@@ -79,9 +79,9 @@ export async function openRead(
   const consentId = header(context, 'Consent-ID');
   if (consentId === undefined)
     throw new FormatError({ text: 'Consent-ID is required', path: 'header.Consent-ID' });
-  if (deps.tokenBindingCheck !== undefined) await deps.tokenBindingCheck(req, res);
+  await deps.tokenBindingCheck(req, res);
   const consent = await deps.consents.openForRead(consentId, tpp);
-  if (deps.accessCheck !== undefined) await deps.accessCheck(req, res, consent.id);
+  await deps.accessCheck(req, res, consent.id);
   return {
     tpp,
     consent,

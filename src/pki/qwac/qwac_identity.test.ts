@@ -237,6 +237,7 @@ describe('identityFromQwac', () => {
     expect(refusal(identityFromQwac(der))).toMatch(/more than one qcStatements extension/);
   });
 
+  // Speed is measured by `npm run bench` (validation: QWAC profile read), not asserted here.
   describe('robustness: the walk refuses what is not a certificate, the profile never throws', () => {
     let der: Uint8Array;
     beforeAll(async () => {
