@@ -1,6 +1,17 @@
 import { testPkiFiles } from './helpers/test_pki';
 import { ConfigError, isCatchAllRange, loadConfig, loadWorkerCount, MAX_WORKERS } from '../src/config/config';
 
+/** GATEWAY_MODE=production with the test PKI's files: what production requires before anything else. */
+function productionKeyMaterial(): Record<string, string> {
+  const files = testPkiFiles();
+  return {
+    GATEWAY_MODE: 'production',
+    GATEWAY_TRUST_ANCHOR: files.anchor,
+    GATEWAY_TLS_CERT: files.serverChain,
+    GATEWAY_TLS_KEY: files.serverKey,
+  };
+}
+
 describe('loadConfig', () => {
   it('names the variable when a value is malformed', () => {
     expect(() => loadConfig({ GATEWAY_PORT: 'eighty' }, { fixturesPending: true })).toThrow(
@@ -25,6 +36,24 @@ describe('loadConfig', () => {
     expect(config.port).toBe(8443);
     expect(config.databaseUrl).toBe('sqlite:./data/gateway.db');
     expect(config.usesFixturePki).toBe(true);
+  });
+
+  it('refuses GATEWAY_REDIRECT_URI_CHECK=warn in production, and allows it loudly on a sandbox', () => {
+    const production = {
+      ...productionKeyMaterial(),
+      GATEWAY_BANK_URL: 'https://bank.example',
+      GATEWAY_REDIRECT_URI_CHECK: 'warn',
+    };
+    expect(() => loadConfig(production, { fixturesPending: true })).toThrow(
+      /^GATEWAY_REDIRECT_URI_CHECK: warn is refused when GATEWAY_MODE=production/,
+    );
+    const loud = /GATEWAY_REDIRECT_URI_CHECK=warn: .* ADMITTED/;
+    const sandbox = loadConfig({ ...production, GATEWAY_SANDBOX: 'true' }, { fixturesPending: true });
+    expect(sandbox.redirectUriCheck).toBe('warn');
+    expect(sandbox.warnings).toEqual(expect.arrayContaining([expect.stringMatching(loud)]));
+    const development = loadConfig({ GATEWAY_REDIRECT_URI_CHECK: 'warn' }, { fixturesPending: true });
+    expect(development.warnings).toEqual(expect.arrayContaining([expect.stringMatching(loud)]));
+    expect(loadConfig({}, { fixturesPending: true }).redirectUriCheck).toBe('strict');
   });
 
   it('requires no request signatures unless GATEWAY_REQUIRE_SIGNATURE says so, and names a bad value', () => {
@@ -107,12 +136,8 @@ describe('forwarded certificates configuration (issue 11.3)', () => {
     '::/64',
     '0:0:0:0:0:ffff::/80',
   ])('refuses the catch-all range %s in production, naming GATEWAY_TRUSTED_PROXIES', (range) => {
-    const files = testPkiFiles();
     const env = {
-      GATEWAY_MODE: 'production',
-      GATEWAY_TRUST_ANCHOR: files.anchor,
-      GATEWAY_TLS_CERT: files.serverChain,
-      GATEWAY_TLS_KEY: files.serverKey,
+      ...productionKeyMaterial(),
       GATEWAY_TRUSTED_PROXIES: `10.0.0.5,${range}`,
       GATEWAY_FORWARDED_CERT_HEADER: 'client-cert',
       GATEWAY_SANDBOX: 'true',

@@ -4,7 +4,7 @@ import { parseOrganizationIdentifier } from '../pki/qwac/organization_identifier
 import { KyselyTppRedirectHosts } from '../store/kysely_tpp_redirect_hosts';
 import { KyselyTppStopList } from '../store/kysely_tpp_stop_list';
 import { openStore, type Store } from '../store/open_store';
-import { redirectHost } from '../tpp/redirect_host';
+import { redirectHost, registrableRedirectHost } from '../tpp/redirect_host';
 import type { TppBlock } from '../tpp/stop_list';
 
 export interface TppCommandParams {
@@ -134,7 +134,7 @@ export function tppCommand(params: TppCommandParams = {}): Command {
     .argument('<host>', 'host name, optionally *. wildcard')
     .action(async (orgArgument: string, hostArgument: string) => {
       const organizationIdentifier = tppOrganizationIdentifier(orgArgument);
-      const host = redirectHost(hostArgument);
+      const host = registrableRedirectHost(hostArgument);
       const { created } = await withHosts((h) => h.add(organizationIdentifier, host, clock()));
       out(`${host} is ${created ? 'registered' : 'already registered'} for ${organizationIdentifier}`);
     });

@@ -436,7 +436,7 @@ export function loadConfig(environment: Env = process.env, params: LoadConfigPar
     logLevel: logLevelRaw as LogLevel,
     rejectUntrustedAtHandshake: parseBoolean(env, 'GATEWAY_REJECT_UNTRUSTED_AT_HANDSHAKE', false),
     requireSignature: parseBoolean(env, 'GATEWAY_REQUIRE_SIGNATURE', false),
-    redirectUriCheck: parseRedirectUriCheck(env),
+    redirectUriCheck: parseRedirectUriCheck(env, mode, sandbox, warnings),
     trustedProxies,
     forwardedCertHeader,
     trustedProxyCertSha256,
@@ -450,13 +450,33 @@ export function loadConfig(environment: Env = process.env, params: LoadConfigPar
   };
 }
 
-function parseRedirectUriCheck(env: Env): GatewayConfig['redirectUriCheck'] {
+/**
+ * `warn` admits redirect hosts nobody vouched for: a PSU could be sent to a host the TPP does not own
+ * after authorising. Acceptable while TPPs onboard on a testing facility, never silently, and not in
+ * production unless that production deployment is the sandbox (GATEWAY_SANDBOX=true).
+ */
+function parseRedirectUriCheck(
+  env: Env,
+  mode: GatewayConfig['mode'],
+  sandbox: boolean,
+  warnings: string[],
+): GatewayConfig['redirectUriCheck'] {
   const value = nonEmpty(env, 'GATEWAY_REDIRECT_URI_CHECK') ?? 'strict';
   if (value !== 'strict' && value !== 'warn')
     throw new ConfigError(
       'GATEWAY_REDIRECT_URI_CHECK',
       `expected strict or warn, got ${JSON.stringify(value)}`,
     );
+  if (value === 'warn') {
+    if (mode === 'production' && !sandbox)
+      throw new ConfigError(
+        'GATEWAY_REDIRECT_URI_CHECK',
+        'warn is refused when GATEWAY_MODE=production (unless GATEWAY_SANDBOX=true): a TPP-Redirect-URI on a host not shown to belong to the TPP would be admitted',
+      );
+    warnings.push(
+      'GATEWAY_REDIRECT_URI_CHECK=warn: consents whose TPP-Redirect-URI host is not shown to belong to the TPP are ADMITTED (each one audited as consent.redirect_uri_unverified)',
+    );
+  }
   return value;
 }
 

@@ -131,6 +131,7 @@ export class ConsentService {
     const checked = await this.redirectUriPolicy.check(params.tppRedirectUri, params.tpp, {
       dnsNames: params.tppDnsNames,
       commonName: params.tpp.commonName,
+      subjectAltName: params.tpp.subjectAltName,
     });
     const tppRedirectUri = checked.uri;
     validateAccess(params.access);
@@ -173,7 +174,16 @@ export class ConsentService {
     };
     await this.repository.insert(consent);
     this.record('consent.created', consent);
-    return checked.warning === undefined ? { consent } : { consent, warning: checked.warning };
+    if (checked.warning === undefined) return { consent };
+    // GATEWAY_REDIRECT_URI_CHECK=warn: each admission on an unverified host is on the record.
+    this.audit.append({
+      type: 'consent.redirect_uri_unverified',
+      tpp: consent.owner.organizationIdentifier,
+      thumbprint: consent.owner.certificateThumbprint,
+      subject: consent.id,
+      detail: { redirectHost: new URL(tppRedirectUri).hostname, warning: checked.warning },
+    });
+    return { consent, warning: checked.warning };
   }
 
   /** Marks a live consent past its validUntil as expired, so every reader sees the same status. */

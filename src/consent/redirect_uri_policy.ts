@@ -26,6 +26,8 @@ export interface RedirectUriPolicyOptions {
 export interface CertificateHostNames {
   dnsNames?: readonly string[] | undefined;
   commonName?: string | undefined;
+  /** Whether the certificate has a subjectAltName extension at all; unknown counts as yes. */
+  subjectAltName?: boolean | undefined;
 }
 
 export interface CheckedRedirectUri {
@@ -54,19 +56,20 @@ function hostMatches(host: string, pattern: string): boolean {
 }
 
 /**
- * The hosts a QWAC itself vouches for: its dNSName entries; only when it has none, its subject
- * commonName if that reads as a host name (letter-digit-hyphen labels, at least two).
+ * The hosts a QWAC itself vouches for: its dNSName entries; only when it has no subjectAltName at all,
+ * its subject commonName if that reads as a host name (letter-digit-hyphen labels, at least two).
  *
  * Why the fallback and why only then: ETSI TS 119 495 builds the PSD2 QWAC on EN 319 412-4, whose
  * website certificates name their hosts in subjectAltName, and the CA/Browser Forum Baseline
  * Requirements allow a subject commonName only as a copy of one of those entries. Older QWACs (issued
- * before subjectAltName was enforced) carry the host in the commonName alone; RFC 6125 (6.4.4) lets a
- * verifier fall back to the commonName exactly when the certificate has no DNS name in subjectAltName.
- * With a dNSName present, a differing commonName is ignored, as RFC 6125 and browsers do.
+ * before subjectAltName was enforced) carry the host in the commonName alone. RFC 6125 (6.4.4) forbids
+ * the commonName once the certificate presents identifiers of other types; here any subjectAltName
+ * (an e-mail address or IP address alone included) rules it out: a CA that wrote the extension chose
+ * what to vouch for, and the commonName was not among it.
  */
 export function certificateHosts(names: CertificateHostNames): readonly string[] {
   const dnsNames = names.dnsNames ?? [];
-  if (dnsNames.length > 0) return dnsNames;
+  if (dnsNames.length > 0 || names.subjectAltName !== false) return dnsNames;
   const cn = names.commonName?.trim().toLowerCase().replace(/\.$/, '');
   return cn !== undefined && isHostNameLike(cn) ? [cn] : [];
 }

@@ -1,4 +1,4 @@
-import { PostgresAdapter, sql, type QueryExecutorProvider } from 'kysely';
+import { PostgresAdapter, sql, type Kysely, type QueryExecutorProvider } from 'kysely';
 
 /**
  * What one gateway instance tells the others sharing its PostgreSQL database: the row behind a cached
@@ -44,4 +44,25 @@ export function isPostgres(db: QueryExecutorProvider): boolean {
 export async function publishChange(db: QueryExecutorProvider, notice: ChangeNotice): Promise<void> {
   if (!isPostgres(db)) return;
   await sql`select pg_notify(${CHANGE_CHANNEL}, ${encodeNotice(notice)})`.execute(db);
+}
+
+/**
+ * `change` and the notice its result calls for (none when `notice` gives undefined), in one transaction
+ * on PostgreSQL. The notice is then delivered exactly when the change commits: a process that dies after
+ * its commit cannot leave the change untold, and a notice that cannot be sent undoes the change. Inside
+ * a transaction already, that one is used; on SQLite there is nothing to tell and none is opened.
+ */
+export async function changeAndPublish<DB, T>(
+  db: Kysely<DB>,
+  change: (db: Kysely<DB>) => Promise<T>,
+  notice: (result: T) => ChangeNotice | undefined,
+): Promise<T> {
+  if (!isPostgres(db)) return change(db);
+  const run = async (trx: Kysely<DB>): Promise<T> => {
+    const result = await change(trx);
+    const told = notice(result);
+    if (told !== undefined) await publishChange(trx, told);
+    return result;
+  };
+  return db.isTransaction ? run(db) : db.transaction().execute(run);
 }

@@ -5,7 +5,7 @@ import type {
   ConsentRepository,
   ConsentTransitionParams,
 } from '../consent/consent_repository';
-import { publishChange } from './change_notice';
+import { changeAndPublish } from './change_notice';
 import { PreparedQuery, type ParamSlot } from './prepared_query';
 import type { ConsentsTable, Database } from './schema';
 
@@ -86,21 +86,26 @@ export class KyselyConsentRepository implements ConsentRepository {
 
   async transition(id: string, params: ConsentTransitionParams): Promise<Consent | undefined> {
     if (params.from.length === 0) return undefined;
-    const row = await this.db
-      .updateTable('consents')
-      .set({
-        status: params.to,
-        last_action_date: params.lastActionDate,
-        ...(params.psuId !== undefined ? { psu_id: params.psuId } : {}),
-        ...(params.grant !== undefined ? { granted_access: JSON.stringify(params.grant) } : {}),
-      })
-      .where('id', '=', id)
-      .where('status', 'in', [...params.from])
-      .returningAll()
-      .executeTakeFirst();
+    // Other instances drop their copy when this commits; a read they admit meanwhile is re-checked in the
+    // store anyway.
+    const row = await changeAndPublish(
+      this.db,
+      (db) =>
+        db
+          .updateTable('consents')
+          .set({
+            status: params.to,
+            last_action_date: params.lastActionDate,
+            ...(params.psuId !== undefined ? { psu_id: params.psuId } : {}),
+            ...(params.grant !== undefined ? { granted_access: JSON.stringify(params.grant) } : {}),
+          })
+          .where('id', '=', id)
+          .where('status', 'in', [...params.from])
+          .returningAll()
+          .executeTakeFirst(),
+      (changed) => (changed === undefined ? undefined : { topic: 'consent', key: id }),
+    );
     if (row === undefined) return undefined;
-    // Other instances drop their copy; a read they admit meanwhile is re-checked in the store anyway.
-    await publishChange(this.db, { topic: 'consent', key: id });
     return toConsent(row);
   }
 

@@ -8,7 +8,7 @@ import type {
   TokenRecord,
 } from '../oauth/oauth_repository';
 import type { OAuthGrantTable, OAuthPsuSessionTable, OAuthTables } from './oauth_schema';
-import { publishChange } from './change_notice';
+import { changeAndPublish } from './change_notice';
 import { PreparedQuery, type ParamSlot } from './prepared_query';
 
 const iso = (d: Date): string => d.toISOString();
@@ -192,26 +192,34 @@ export class OAuthRepositoryKysely implements OAuthRepository {
   }
 
   async revokeGrant(grantId: string, at: Date, reason: GrantRevocationReason): Promise<void> {
-    await this.db
-      .updateTable('oauth_grant')
-      .set({ revoked_at: iso(at), revoked_reason: reason })
-      .where('id', '=', grantId)
-      .where('revoked_at', 'is', null)
-      .execute();
-    await publishChange(this.db, { topic: 'token' });
+    await changeAndPublish(
+      this.db,
+      (db) =>
+        db
+          .updateTable('oauth_grant')
+          .set({ revoked_at: iso(at), revoked_reason: reason })
+          .where('id', '=', grantId)
+          .where('revoked_at', 'is', null)
+          .execute(),
+      () => ({ topic: 'token' }),
+    );
   }
 
   async revokeGrantsForConsent(consentId: string, at: Date): Promise<number> {
     const reason: GrantRevocationReason = 'consent_revoked';
-    const result = await this.db
-      .updateTable('oauth_grant')
-      .set({ revoked_at: iso(at), revoked_reason: reason })
-      .where('consent_id', '=', consentId)
-      .where('revoked_at', 'is', null)
-      .executeTakeFirst();
-    const count = Number(result.numUpdatedRows);
-    if (count > 0) await publishChange(this.db, { topic: 'token' });
-    return count;
+    return changeAndPublish(
+      this.db,
+      async (db) => {
+        const result = await db
+          .updateTable('oauth_grant')
+          .set({ revoked_at: iso(at), revoked_reason: reason })
+          .where('consent_id', '=', consentId)
+          .where('revoked_at', 'is', null)
+          .executeTakeFirst();
+        return Number(result.numUpdatedRows);
+      },
+      (count) => (count > 0 ? { topic: 'token' } : undefined),
+    );
   }
 
   async insertTokens(tokens: StoredToken[]): Promise<void> {
@@ -264,12 +272,16 @@ export class OAuthRepositoryKysely implements OAuthRepository {
   }
 
   async revokeToken(tokenHash: string, at: Date): Promise<void> {
-    await this.db
-      .updateTable('oauth_token')
-      .set({ revoked_at: iso(at) })
-      .where('token_hash', '=', tokenHash)
-      .where('revoked_at', 'is', null)
-      .execute();
-    await publishChange(this.db, { topic: 'token', key: tokenHash });
+    await changeAndPublish(
+      this.db,
+      (db) =>
+        db
+          .updateTable('oauth_token')
+          .set({ revoked_at: iso(at) })
+          .where('token_hash', '=', tokenHash)
+          .where('revoked_at', 'is', null)
+          .execute(),
+      () => ({ topic: 'token', key: tokenHash }),
+    );
   }
 }

@@ -32,7 +32,8 @@ export class StopListView {
   private blocks = new Map<string, TppBlock>();
   private loadedVersion: number | undefined;
   private checkedAt = Number.NEGATIVE_INFINITY;
-  private refreshing: Promise<void> | undefined;
+  /** The refresh under way, and how many notices had arrived when it started. */
+  private refreshing: { done: Promise<void>; invalidations: number } | undefined;
   /** Bumped by invalidate(): a refresh that started before must not count as a fresh look. */
   private invalidations = 0;
 
@@ -45,23 +46,45 @@ export class StopListView {
   async load(): Promise<void> {
     const version = await this.source.version();
     await this.replace(version);
-    this.checkedAt = (this.options.now ?? Date.now)();
+    this.checkedAt = this.now();
   }
 
   /** The block that stops this TPP, if any. */
   async blockOf(identity: BlockableIdentity): Promise<TppBlock | undefined> {
-    const now = (this.options.now ?? Date.now)();
-    if (now - this.checkedAt >= (this.options.pollMs ?? STOP_LIST_POLL_MS)) {
-      if (this.refreshing === undefined) {
-        const invalidations = this.invalidations;
-        this.refreshing = this.refresh().finally(() => {
-          if (invalidations === this.invalidations) this.checkedAt = (this.options.now ?? Date.now)();
-          this.refreshing = undefined;
-        });
-      }
-      await this.refreshing;
+    if (this.now() - this.checkedAt >= (this.options.pollMs ?? STOP_LIST_POLL_MS)) {
+      await this.refreshSeeing(this.invalidations);
     }
     return this.blocks.get(identity.thumbprintS256) ?? this.blocks.get(identity.organizationIdentifier);
+  }
+
+  /**
+   * Waits for a refresh that started after the notices counted so far. One that was already running
+   * when a notice came may have read the list before the block committed: it is waited for (one refresh
+   * at a time) and then a newer one is, which every request waiting meanwhile shares.
+   */
+  private async refreshSeeing(invalidations: number): Promise<void> {
+    for (;;) {
+      const running = this.refreshing ?? this.startRefresh();
+      await running.done;
+      if (running.invalidations >= invalidations) return;
+    }
+  }
+
+  private startRefresh(): { done: Promise<void>; invalidations: number } {
+    const invalidations = this.invalidations;
+    const entry = {
+      invalidations,
+      done: this.refresh().finally(() => {
+        if (this.refreshing === entry) this.refreshing = undefined;
+        if (invalidations === this.invalidations) this.checkedAt = this.now();
+      }),
+    };
+    this.refreshing = entry;
+    return entry;
+  }
+
+  private now(): number {
+    return (this.options.now ?? Date.now)();
   }
 
   /**

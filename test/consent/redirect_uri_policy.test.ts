@@ -12,6 +12,7 @@ import { GatewayError } from '../../src/errors/gateway_error';
 import type { TppIdentity } from '../../src/pki/identity/tpp_identity';
 import { ParsedCertificate } from '../../src/pki/certificate/parsed_certificate';
 import { identityFromQwac } from '../../src/pki/qwac/qwac_identity';
+import { x509 } from '../../src/fixtures/x509';
 import { makeLeafDer } from '../pki/qwac_test_certificates';
 
 const ALICE: TppIdentity = {
@@ -47,12 +48,22 @@ describe('certificateHosts', () => {
   it.each([
     ['dNSNames win over the commonName', { dnsNames: ['a.example'], commonName: 'b.example' }, ['a.example']],
     [
-      'no dNSName: a host-name commonName',
-      { dnsNames: [], commonName: 'API.Tpp.Example.' },
+      'no subjectAltName: a host-name commonName',
+      { dnsNames: [], commonName: 'API.Tpp.Example.', subjectAltName: false },
       ['api.tpp.example'],
     ],
-    ['no dNSName: a company name is no host', { commonName: 'Bank of Alice' }, []],
-    ['no dNSName: one label is no host', { commonName: 'localhost' }, []],
+    [
+      'a subjectAltName without dNSName (e-mail only): no commonName fallback',
+      { dnsNames: [], commonName: 'api.tpp.example', subjectAltName: true },
+      [],
+    ],
+    ['not known whether there is a subjectAltName: no fallback', { commonName: 'api.tpp.example' }, []],
+    [
+      'no subjectAltName: a company name is no host',
+      { commonName: 'Bank of Alice', subjectAltName: false },
+      [],
+    ],
+    ['no subjectAltName: one label is no host', { commonName: 'localhost', subjectAltName: false }, []],
     ['nothing at all', {}, []],
   ])('%s', (_name, names: CertificateHostNames, expected: string[]) => {
     expect(certificateHosts(names)).toEqual(expected);
@@ -95,7 +106,7 @@ describe('RedirectUriPolicy', () => {
       'nothing registered, no dNSName: commonName fallback',
       directory({}),
       'https://api.bank-of-alice.example/cb',
-      { dnsNames: [], commonName: 'api.bank-of-alice.example' },
+      { dnsNames: [], commonName: 'api.bank-of-alice.example', subjectAltName: false },
       'admitted',
     ],
     [
@@ -126,10 +137,32 @@ describe('RedirectUriPolicy', () => {
     if (!result.ok) throw new Error(result.reason);
     expect(result.identity.commonName).toBe('api.cn-only.example');
     const policy = new RedirectUriPolicy({ directory: directory({}) });
+    const leaf = ParsedCertificate.parse(await makeLeafDer({ commonName: 'api.cn-only.example' }));
     const checked = await policy.check('https://api.cn-only.example/cb', ALICE, {
       dnsNames: [],
       commonName: result.identity.commonName,
+      subjectAltName: leaf.subjectAltNames !== undefined,
     });
     expect(checked).toEqual({ uri: 'https://api.cn-only.example/cb' });
+  });
+
+  it('ignores the commonName of a real leaf whose subjectAltName holds only an e-mail address', async () => {
+    const leaf = ParsedCertificate.parse(
+      await makeLeafDer({
+        commonName: 'api.cn-only.example',
+        extraExtensions: [
+          new x509.SubjectAlternativeNameExtension([{ type: 'email', value: 'ops@cn-only.example' }]),
+        ],
+      }),
+    );
+    expect(leaf.subjectAltNames).toBeDefined();
+    const policy = new RedirectUriPolicy({ directory: directory({}) });
+    expect(
+      await outcome(policy, 'https://api.cn-only.example/cb', {
+        dnsNames: [],
+        commonName: 'api.cn-only.example',
+        subjectAltName: leaf.subjectAltNames !== undefined,
+      }),
+    ).toBe('refused FORMAT_ERROR');
   });
 });

@@ -1,4 +1,4 @@
-import type { Consent } from '../../src/consent/consent';
+import { sampleConsent as consent } from './sample_consent';
 import { buildSandboxBank, readSandboxBankFixture } from '../../src/accounts/sandbox_bank';
 import { loadSandboxBank } from '../../src/store/load_sandbox_bank';
 import { sql } from 'kysely';
@@ -6,31 +6,6 @@ import { STORE_MIGRATIONS } from '../../src/store/migrations';
 import { type Store } from '../../src/store/open_store';
 import { DATABASE_KINDS, describeForDatabase, useTestStore } from './test_databases';
 import { SandboxBankConnector } from '../../src/bank/sandbox_bank_connector';
-
-function consent(id: string, overrides: Partial<Consent> = {}): Consent {
-  return {
-    id,
-    owner: {
-      organizationIdentifier: 'PSDDE-BAFIN-111111',
-      name: 'Bank of Alice',
-      ncaName: 'BaFin',
-      ncaId: 'DE-BAFIN',
-      certificateThumbprint: 'thumb-alice',
-    },
-    tppRedirectUri: 'https://tpp.alice.example/cb',
-    status: 'received',
-    access: { accounts: [{ iban: 'DE37100200300000123401' }] },
-    grant: undefined,
-    psuId: undefined,
-    recurringIndicator: true,
-    validUntil: '2099-12-31',
-    frequencyPerDay: 4,
-    combinedServiceIndicator: false,
-    createdAt: new Date('2026-11-22T10:00:00.000Z'),
-    lastActionDate: '2026-11-22',
-    ...overrides,
-  };
-}
 
 const bank = buildSandboxBank(readSandboxBankFixture());
 

@@ -3,10 +3,15 @@
  * by another connection arrive; a connection the server kills is re-opened, with a resync in between
  * (caches dropped, bypassed while it is down), and notices flow again.
  */
+import { createServer, connect, type AddressInfo, type Socket } from 'node:net';
 import { Client } from 'pg';
 import { publishChange, type ChangeNotice } from '../../src/store/change_notice';
 import { openStore, type Store } from '../../src/store/open_store';
-import { PostgresChangeListener, type ChangeEvent } from '../../src/store/postgres_change_listener';
+import {
+  LISTENER_APPLICATION_NAME,
+  PostgresChangeListener,
+  type ChangeEvent,
+} from '../../src/store/postgres_change_listener';
 import { createTestDatabase, describeForDatabase, type TestDatabase } from './test_databases';
 
 describeForDatabase('postgres')('PostgresChangeListener', () => {
@@ -27,6 +32,10 @@ describeForDatabase('postgres')('PostgresChangeListener', () => {
         }
       }, 10);
     });
+  }
+
+  async function until(condition: () => boolean): Promise<void> {
+    while (!condition()) await new Promise((resolve) => setTimeout(resolve, 20));
   }
 
   beforeAll(async () => {
@@ -68,7 +77,8 @@ describeForDatabase('postgres')('PostgresChangeListener', () => {
     try {
       const lost = next((e) => e.topic === 'resync');
       await admin.query(
-        `select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and query like 'LISTEN%'`,
+        `select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and application_name = $1`,
+        [LISTENER_APPLICATION_NAME],
       );
       await lost;
       const back = next((e) => e.topic === 'resync');
@@ -79,6 +89,51 @@ describeForDatabase('postgres')('PostgresChangeListener', () => {
       expect(await heard).toEqual({ topic: 'trust_material', key: 'other' });
     } finally {
       await admin.end();
+    }
+  });
+
+  it('treats a connection that silently stops carrying data as lost, and re-opens it', async () => {
+    // A TCP relay between a second listener and the server that can go silent without closing anything:
+    // what a host that vanished or a dropped NAT entry looks like to the listener.
+    let silent = false;
+    const sockets: Socket[] = [];
+    const target = new URL(database.url);
+    const relay = createServer((inbound) => {
+      const outbound = connect(Number(target.port || 5432), target.hostname);
+      sockets.push(inbound, outbound);
+      inbound.on('data', (chunk: Buffer) => silent || outbound.write(chunk));
+      outbound.on('data', (chunk: Buffer) => silent || inbound.write(chunk));
+      inbound.on('error', () => undefined);
+      outbound.on('error', () => undefined);
+      inbound.on('close', () => outbound.destroy());
+      outbound.on('close', () => inbound.destroy());
+    });
+    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+    const relayed = new URL(database.url);
+    relayed.host = `127.0.0.1:${(relay.address() as AddressInfo).port}`;
+    const seen: ChangeEvent[] = [];
+    const quiet = new PostgresChangeListener({
+      databaseUrl: relayed.toString(),
+      retryDelaysMs: [50],
+      heartbeatMs: 100,
+      heartbeatTimeoutMs: 300,
+    });
+    quiet.on((event) => seen.push(event));
+    try {
+      await quiet.start();
+      expect(quiet.listening).toBe(true);
+      silent = true;
+      await until(() => !quiet.listening);
+      expect(seen.filter((e) => e.topic === 'resync')).toHaveLength(2);
+      // The dead socket is left to its fate; new ones carry data again.
+      for (const socket of sockets.splice(0)) socket.destroy();
+      silent = false;
+      await until(() => quiet.listening);
+      expect(seen.filter((e) => e.topic === 'resync')).toHaveLength(3);
+    } finally {
+      await quiet.close();
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => relay.close(resolve));
     }
   });
 

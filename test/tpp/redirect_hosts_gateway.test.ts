@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { sql } from 'kysely';
 import { DEFAULT_CONTRACT } from '../../src/conformance/gateway_contract';
 import type { RunningGateway } from '../../src/gateway';
 import { cliProcess } from '../helpers/cli_process';
@@ -94,6 +95,7 @@ describe.each(DATABASE_KINDS)('tpp hosts on %s', (kind) => {
       ],
       ['a URL instead of a host', ['add', ALICE_ORG, 'https://a.example/cb'], 'not a host name'],
       ['an IP address', ['add', ALICE_ORG, '192.0.2.1'], 'not a host name'],
+      ['a wildcard over a public suffix', ['add', ALICE_ORG, '*.co.uk'], 'needs a domain of its own'],
       ['removing what is not there', ['remove', ALICE_ORG, 'none.example'], 'is not registered'],
     ])(
       'refuses %s',
@@ -114,6 +116,17 @@ describe.each(DATABASE_KINDS)('tpp hosts on %s', (kind) => {
       const matching = await createConsent(warn, 'https://api.bank-of-alice.example/cb');
       expect(matching.status).toBe(201);
       expect(matching.json.tppMessages).toBeUndefined();
+      // Each admission on an unverified host is audited; the verified one is not.
+      await warn.operations.auditTrail.flush();
+      const unverified = (
+        await sql<{ subject: string; detail: string }>`
+          select subject, detail from audit_log where type = 'consent.redirect_uri_unverified'`.execute(
+          warn.store.db,
+        )
+      ).rows;
+      expect(unverified).toEqual([
+        { subject: created.json.consentId, detail: expect.stringContaining('elsewhere.example') },
+      ]);
       // http stays refused: warn only relaxes whose host it is.
       expect((await createConsent(warn, 'http://api.bank-of-alice.example/cb')).status).toBe(400);
     }, 60_000);

@@ -56,6 +56,11 @@ export class QwacIdentityVerifier implements ClientIdentityVerifier {
     const dnsNames = (leaf.subjectAltNames ?? []).flatMap((name) =>
       name.type === 'dns' ? [name.value] : [],
     );
-    return { ok: true, identity: { ...qwac.identity, dnsNames }, validUntil: result.validUntil };
+    const subjectAltName = leaf.subjectAltNames !== undefined;
+    return {
+      ok: true,
+      identity: { ...qwac.identity, dnsNames, subjectAltName },
+      validUntil: result.validUntil,
+    };
   }
 }

@@ -15,6 +15,8 @@ export interface TppIdentity {
   notAfter: Date;
   /** subjectAltName dNSName entries of the leaf: where the TPP's redirect URIs may point. */
   dnsNames?: readonly string[];
+  /** Whether the leaf has a subjectAltName extension (of any name types): rules out the commonName as a host. */
+  subjectAltName?: boolean;
   /** The leaf's subject commonName, when it has exactly one. */
   commonName?: string;
 }
