@@ -103,9 +103,18 @@ export class RevocationSources implements RevocationChecker {
 
     const fetcher = this.options.fetcher;
     const ocspUrls = cert.ocspUrls.filter(fetchable);
-    const crlUrls = cert.crlDistributionUrls.filter(fetchable);
+    const crlUrls = cert.crlDistributionPoints.flatMap((point) =>
+      point.unusable === undefined ? point.urls.filter(fetchable) : [],
+    );
     let onlineAnswered = false;
     if (fetcher !== undefined) {
+      // A source the certificate names that we cannot evaluate is a source that did not answer: admitting
+      // the certificate as if it named none would let a CA's ldap:// or partitioned CRL go unheard.
+      const unusable = unusableSources(cert);
+      if (unusable.length > 0) {
+        consulted = true;
+        failures.push(`it names revocation sources the gateway cannot use (${unusable.join(', ')})`);
+      }
       for (const url of ocspUrls) {
         consulted = true;
         const answer = await this.ocsp(fetcher, url, cert, issuer, at);
@@ -229,6 +238,24 @@ export class RevocationSources implements RevocationChecker {
       };
     });
   }
+}
+
+/** What the certificate names that no fetch could evaluate, described without the locations. */
+function unusableSources(cert: ParsedCertificate): string[] {
+  const scheme = (url: string) => /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase() ?? 'unknown';
+  const found = new Set<string>();
+  for (const url of cert.ocspUrls)
+    if (!fetchable(url)) found.add(`an OCSP responder at a ${scheme(url)} location`);
+  for (const point of cert.crlDistributionPoints) {
+    if (point.unusable !== undefined) found.add(point.unusable);
+    else if (!point.urls.some(fetchable))
+      found.add(
+        point.urls.length === 0
+          ? 'a CRL distribution point without a URI'
+          : `a CRL distribution point at ${point.urls.map(scheme).join('/')} locations only`,
+      );
+  }
+  return [...found];
 }
 
 function keyHash(cert: ParsedCertificate): string {

@@ -1,0 +1,130 @@
+/**
+ * RevocationSources over certificates made per run (cert_factory) whose cRLDistributionPoints and CRLs
+ * carry what openssl's configuration cannot easily write: partitioned and indirect distribution points,
+ * names relative to the CRL issuer, issuingDistributionPoint scopes. CRLs are served by a real HTTP
+ * server on 127.0.0.1 and fetched by the gateway's undici fetcher.
+ */
+import { x509 } from '../../fixtures/x509';
+import { UndiciRevocationFetcher } from '../../adapters/undici_revocation_fetcher';
+import { ChainValidator } from '../path/chain_validator';
+import { CrlRevocationChecker } from '../path/revocation';
+import { RevocationSources, type RevocationPolicy } from './revocation_sources';
+import { issue, makeCrl, trentWorld, type Issued, type TrentWorld } from '../../../test/pki/cert_factory';
+import { freePorts, startHttpServer } from '../../../test/helpers/openssl_revocation';
+
+/** DER TLV with a definite length (short or long form). */
+function tlv(tag: number, ...parts: Uint8Array[]): Uint8Array {
+  const body = Buffer.concat(parts);
+  const n = body.length;
+  const length = n < 0x80 ? [n] : n < 0x100 ? [0x81, n] : [0x82, n >> 8, n & 0xff];
+  return new Uint8Array(Buffer.concat([Buffer.from([tag, ...length]), body]));
+}
+const ascii = (s: string) => new Uint8Array(Buffer.from(s, 'latin1'));
+const uri = (url: string) => tlv(0x86, ascii(url));
+const fullName = (...names: Uint8Array[]) => tlv(0xa0, tlv(0xa0, ...names));
+const relativeName = tlv(
+  0xa0,
+  tlv(0xa1, tlv(0x30, tlv(0x06, new Uint8Array([0x55, 0x04, 0x03])), tlv(0x0c, ascii('CRL1')))),
+);
+
+const distributionPoints = (...points: Uint8Array[][]) =>
+  new x509.Extension('2.5.29.31', false, tlv(0x30, ...points.map((p) => tlv(0x30, ...p))));
+
+let w: TrentWorld;
+let base: string;
+const crls = new Map<string, () => Buffer>();
+let server: Awaited<ReturnType<typeof startHttpServer>>;
+const fetcher = new UndiciRevocationFetcher();
+
+beforeAll(async () => {
+  w = await trentWorld();
+  const [port] = (await freePorts(1)) as [number];
+  base = `http://127.0.0.1:${port}`;
+  server = await startHttpServer(port, crls);
+});
+
+afterAll(async () => {
+  await server.stop();
+  await fetcher.close();
+});
+
+async function leafWith(...extensions: x509.Extension[]): Promise<Issued> {
+  return issue({
+    subject: 'CN=Bank of Bob, O=Bank of Bob, C=DE',
+    issuer: w.issuing,
+    extraExtensions: extensions,
+  });
+}
+
+async function validate(leaf: Issued, policy: RevocationPolicy = 'hard-fail') {
+  const sources = new RevocationSources({
+    files: new CrlRevocationChecker(),
+    fetcher,
+    policy,
+    timeoutMs: 2000,
+  });
+  const validator = new ChainValidator({ anchors: [w.root.der], revocation: sources });
+  try {
+    return await validator.validate({
+      leaf: leaf.der,
+      intermediates: [w.issuing.der],
+      purpose: 'clientAuth',
+    });
+  } finally {
+    sources.close();
+  }
+}
+
+describe('a certificate naming only revocation sources the gateway cannot use', () => {
+  it.each([
+    [
+      'an ldap:// distribution point',
+      () => [fullName(uri('ldap://ldap.example/cn=Trent?certificateRevocationList'))],
+      /a CRL distribution point at ldap locations only/,
+    ],
+    [
+      'a distribution point partitioned by reason',
+      () => [fullName(uri(`${base}/partitioned.crl`)), tlv(0x81, new Uint8Array([0x06, 0x40]))],
+      /partitioned by reason/,
+    ],
+    [
+      'an indirect distribution point (cRLIssuer)',
+      () => [fullName(uri(`${base}/indirect.crl`)), tlv(0xa2, tlv(0x82, ascii('crl.example')))],
+      /another CRL issuer/,
+    ],
+    [
+      'a distribution point named relative to the CRL issuer',
+      () => [relativeName],
+      /named relative to its CRL issuer/,
+    ],
+  ])('is refused under hard-fail: %s', async (_label, point, why) => {
+    const result = await validate(await leafWith(distributionPoints(point())));
+    expect(result).toMatchObject({
+      valid: false,
+      code: 'CERTIFICATE_INVALID',
+      reason: expect.stringMatching(/^revocation status of CN=Bank of Bob could not be established: /),
+    });
+    expect(result.valid ? '' : result.reason).toMatch(why);
+  });
+
+  it('is admitted with a warning under soft-fail', async () => {
+    const leaf = await leafWith(distributionPoints([fullName(uri('ldap://ldap.example/cn=Trent'))]));
+    await expect(validate(leaf, 'soft-fail')).resolves.toMatchObject({ valid: true });
+  });
+
+  it('is admitted when another source it names answers good', async () => {
+    const crl = await makeCrl({ issuer: w.issuing });
+    crls.set('/good.crl', () => Buffer.from(crl));
+    const leaf = await leafWith(
+      distributionPoints(
+        [fullName(uri('ldap://ldap.example/cn=Trent'))],
+        [fullName(uri(`${base}/good.crl`))],
+      ),
+    );
+    await expect(validate(leaf)).resolves.toMatchObject({ valid: true });
+  });
+
+  it('a certificate naming no source at all is still admitted unchecked', async () => {
+    await expect(validate(await leafWith())).resolves.toMatchObject({ valid: true });
+  });
+});
