@@ -7,9 +7,17 @@
 import { x509 } from '../../fixtures/x509';
 import { UndiciRevocationFetcher } from '../../adapters/undici_revocation_fetcher';
 import { ChainValidator } from '../path/chain_validator';
+import { ParsedCertificate } from '../certificate/parsed_certificate';
 import { CrlRevocationChecker } from '../path/revocation';
 import { RevocationSources, type RevocationPolicy } from './revocation_sources';
-import { issue, makeCrl, trentWorld, type Issued, type TrentWorld } from '../../../test/pki/cert_factory';
+import {
+  crlNumber,
+  issue,
+  makeCrl,
+  trentWorld,
+  type Issued,
+  type TrentWorld,
+} from '../../../test/pki/cert_factory';
 import { freePorts, startHttpServer } from '../../../test/helpers/openssl_revocation';
 
 /** DER TLV with a definite length (short or long form). */
@@ -27,6 +35,9 @@ const relativeName = tlv(
   tlv(0xa1, tlv(0x30, tlv(0x06, new Uint8Array([0x55, 0x04, 0x03])), tlv(0x0c, ascii('CRL1')))),
 );
 
+const TRUE = new Uint8Array([0xff]);
+const issuingDistributionPoint = (...fields: Uint8Array[]) =>
+  new x509.Extension('2.5.29.28', true, tlv(0x30, ...fields));
 const distributionPoints = (...points: Uint8Array[][]) =>
   new x509.Extension('2.5.29.31', false, tlv(0x30, ...points.map((p) => tlv(0x30, ...p))));
 
@@ -126,5 +137,62 @@ describe('a certificate naming only revocation sources the gateway cannot use', 
 
   it('a certificate naming no source at all is still admitted unchecked', async () => {
     await expect(validate(await leafWith())).resolves.toMatchObject({ valid: true });
+  });
+});
+
+describe('a CRL is tied to the distribution point it was fetched from (RFC 5280 6.3.3 (b)(2))', () => {
+  /** Publishes a CRL of the issuing CA with these issuingDistributionPoint fields at `path`. */
+  async function publish(path: string, ...idp: Uint8Array[]): Promise<string> {
+    const crl = await makeCrl({
+      issuer: w.issuing,
+      extensions: [crlNumber(), ...(idp.length > 0 ? [issuingDistributionPoint(...idp)] : [])],
+    });
+    crls.set(path, () => Buffer.from(crl));
+    return `${base}${path}`;
+  }
+
+  it('admits a leaf on a CRL whose issuingDistributionPoint names the point it came from', async () => {
+    const url = `${base}/scoped.crl`;
+    await publish('/scoped.crl', fullName(uri(url)));
+    await expect(validate(await leafWith(distributionPoints([fullName(uri(url))])))).resolves.toMatchObject({
+      valid: true,
+    });
+  });
+
+  it.each([
+    [
+      'a CRL scoped to another distribution point',
+      () => [fullName(uri(`${base}/elsewhere.crl`))],
+      /covers another distribution point than the one it was fetched from/,
+    ],
+    ['a CRL of attribute certificates only', () => [tlv(0x85, TRUE)], /covers only attribute certificates/],
+    ['a CRL of CA certificates only', () => [tlv(0x82, TRUE)], /covers only CA certificates/],
+  ])('refuses under hard-fail a leaf whose only CRL is %s', async (_label, idp, why) => {
+    const path = `/${Math.random().toString(16).slice(2)}.crl`;
+    const url = await publish(path, ...idp());
+    const result = await validate(await leafWith(distributionPoints([fullName(uri(url))])));
+    expect(result).toMatchObject({ valid: false, code: 'CERTIFICATE_INVALID' });
+    expect(result.valid ? '' : result.reason).toMatch(why);
+  });
+
+  it('a CRL file scoped to a distribution point does not speak for a certificate naming another', async () => {
+    const crl = await makeCrl({
+      issuer: w.issuing,
+      extensions: [crlNumber(), issuingDistributionPoint(fullName(uri('http://crl.example/a.crl')))],
+    });
+    const files = new CrlRevocationChecker([crl]);
+    const parse = (i: Issued) => ParsedCertificate.parse(i.der);
+    const other = await leafWith(distributionPoints([fullName(uri('http://crl.example/b.crl'))]));
+    const same = await leafWith(distributionPoints([fullName(uri('http://crl.example/a.crl'))]));
+    await expect(files.check(parse(other), parse(w.issuing), new Date())).resolves.toMatchObject({
+      status: 'unknown',
+      reason: expect.stringMatching(/covers another distribution point than those CN=Bank of Bob names/),
+    });
+    await expect(files.check(parse(w.alice), parse(w.issuing), new Date())).resolves.toMatchObject({
+      status: 'unknown',
+    });
+    await expect(files.check(parse(same), parse(w.issuing), new Date())).resolves.toMatchObject({
+      status: 'good',
+    });
   });
 });

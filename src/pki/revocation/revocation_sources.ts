@@ -104,7 +104,7 @@ export class RevocationSources implements RevocationChecker {
     const fetcher = this.options.fetcher;
     const ocspUrls = cert.ocspUrls.filter(fetchable);
     const crlUrls = cert.crlDistributionPoints.flatMap((point) =>
-      point.unusable === undefined ? point.urls.filter(fetchable) : [],
+      point.unusable === undefined ? point.urls.filter(fetchable).map((url) => ({ url, point })) : [],
     );
     let onlineAnswered = false;
     if (fetcher !== undefined) {
@@ -128,14 +128,14 @@ export class RevocationSources implements RevocationChecker {
         break;
       }
       if (!onlineAnswered) {
-        for (const url of crlUrls) {
+        for (const { url, point } of crlUrls) {
           consulted = true;
           const loaded = await this.distributionPoint(fetcher, url, issuer, at);
           if (!loaded.ok) {
             failures.push(`CRL ${url}: ${loaded.problem}`);
             continue;
           }
-          const status = await loaded.value.check(cert, issuer, at);
+          const status = await loaded.value.check(cert, issuer, at, point);
           if (status.status === 'revoked') return status;
           if (status.status === 'unknown') {
             failures.push(`CRL ${url}: ${status.reason}`);
