@@ -33,7 +33,7 @@
  */
 import { checkNameConstraints, generalNameProblem } from './name_constraints';
 import { OID, ParsedCertificate, ParsedCertificateCache } from '../certificate/parsed_certificate';
-import type { RevocationChecker } from './revocation';
+import type { RevocationBudget, RevocationChecker } from './revocation';
 import { bytesEqual } from '../asn1/der';
 import { signatureScheme } from '../certificate/signature';
 
@@ -458,11 +458,13 @@ export class ChainValidator {
     let validUntil = notAfter;
     const revocation = this.options.revocation;
     if (revocation) {
+      const budget: RevocationBudget = {};
       for (let i = 0; i < path.length - 1; i++) {
         const status = await revocation.check(
           path[i] as ParsedCertificate,
           path[i + 1] as ParsedCertificate,
           at,
+          budget,
         );
         if (status.status === 'revoked')
           return { valid: false, code: 'CERTIFICATE_REVOKED', reason: status.reason };

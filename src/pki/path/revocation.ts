@@ -53,9 +53,23 @@ export type RevocationStatus =
   | { status: 'revoked'; reason: string; revokedAt?: Date }
   | { status: 'unknown'; reason: string };
 
+/**
+ * One time limit shared by every revocation check of one path (one request): the first check that goes
+ * online sets `deadline`, later ones only get what is left, so a chain naming many slow sources cannot
+ * hold a request for the sum of their timeouts.
+ */
+export interface RevocationBudget {
+  deadline?: number;
+}
+
 export interface RevocationChecker {
   /** Whether `cert`, issued by `issuer`, is revoked at `at`. Must not throw for bad input. */
-  check(cert: ParsedCertificate, issuer: ParsedCertificate, at: Date): Promise<RevocationStatus>;
+  check(
+    cert: ParsedCertificate,
+    issuer: ParsedCertificate,
+    at: Date,
+    budget?: RevocationBudget,
+  ): Promise<RevocationStatus>;
 }
 
 const CRL_EXT = {
@@ -407,15 +421,19 @@ export class CrlRevocationChecker implements RevocationChecker {
     this.lastInstall = { refused, foreign: [...foreign] };
   }
 
+  check(cert: ParsedCertificate, issuer: ParsedCertificate, at: Date): Promise<RevocationStatus> {
+    return this.checkFor(cert, issuer, at, undefined);
+  }
+
   /**
    * @param point the distribution point the CRLs were fetched from: a CRL scoped to a distribution point
-   *   must then be scoped to this one. Without it (CRL files), to any point the certificate names.
+   *   must then be scoped to this one. Undefined (CRL files): to any point the certificate names.
    */
-  async check(
+  async checkFor(
     cert: ParsedCertificate,
     issuer: ParsedCertificate,
     at: Date,
-    point?: CrlDistributionPoint,
+    point: CrlDistributionPoint | undefined,
   ): Promise<RevocationStatus> {
     const candidates = this.byIssuer.get(issuer.subject.key);
     if (!candidates) return { status: 'good' };

@@ -18,7 +18,7 @@ import {
   type Issued,
   type TrentWorld,
 } from '../../../test/pki/cert_factory';
-import { freePorts, startHttpServer } from '../../../test/helpers/openssl_revocation';
+import { freePorts, startHttpServer, startSilentServer } from '../../../test/helpers/openssl_revocation';
 
 /** DER TLV with a definite length (short or long form). */
 function tlv(tag: number, ...parts: Uint8Array[]): Uint8Array {
@@ -38,6 +38,13 @@ const relativeName = tlv(
 const TRUE = new Uint8Array([0xff]);
 const issuingDistributionPoint = (...fields: Uint8Array[]) =>
   new x509.Extension('2.5.29.28', true, tlv(0x30, ...fields));
+const OCSP_METHOD = new Uint8Array([0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x01]);
+const ocspResponders = (...urls: string[]) =>
+  new x509.Extension(
+    '1.3.6.1.5.5.7.1.1',
+    false,
+    tlv(0x30, ...urls.map((url) => tlv(0x30, tlv(0x06, OCSP_METHOD), uri(url)))),
+  );
 const distributionPoints = (...points: Uint8Array[][]) =>
   new x509.Extension('2.5.29.31', false, tlv(0x30, ...points.map((p) => tlv(0x30, ...p))));
 
@@ -67,24 +74,26 @@ async function leafWith(...extensions: x509.Extension[]): Promise<Issued> {
   });
 }
 
-async function validate(leaf: Issued, policy: RevocationPolicy = 'hard-fail') {
-  const sources = new RevocationSources({
-    files: new CrlRevocationChecker(),
-    fetcher,
-    policy,
-    timeoutMs: 2000,
-  });
+function world(policy: RevocationPolicy = 'hard-fail', timeoutMs = 2000) {
+  const sources = new RevocationSources({ files: new CrlRevocationChecker(), fetcher, policy, timeoutMs });
   const validator = new ChainValidator({ anchors: [w.root.der], revocation: sources });
+  const check = (leaf: Issued) =>
+    validator.validate({ leaf: leaf.der, intermediates: [w.issuing.der], purpose: 'clientAuth' });
+  return { sources, check };
+}
+
+async function validate(leaf: Issued, policy: RevocationPolicy = 'hard-fail') {
+  const { sources, check } = world(policy);
   try {
-    return await validator.validate({
-      leaf: leaf.der,
-      intermediates: [w.issuing.der],
-      purpose: 'clientAuth',
-    });
+    return await check(leaf);
   } finally {
     sources.close();
   }
 }
+
+/** What the refusal says, to the client and to the log. */
+const told = (result: Awaited<ReturnType<ChainValidator['validate']>>): string =>
+  result.valid ? '' : `${result.reason} ${result.detail ?? ''}`;
 
 describe('a certificate naming only revocation sources the gateway cannot use', () => {
   it.each([
@@ -194,5 +203,50 @@ describe('a CRL is tied to the distribution point it was fetched from (RFC 5280 
     await expect(files.check(parse(same), parse(w.issuing), new Date())).resolves.toMatchObject({
       status: 'good',
     });
+  });
+});
+
+describe('failed sources cost one fetch, and a request one deadline', () => {
+  const hits = (path: string) => server.hits.get(path) ?? 0;
+
+  it('a CRL with a bad signature is fetched once, not once per request', async () => {
+    const forged = await makeCrl({ issuer: w.issuing, signingKeys: w.alice.keys });
+    crls.set('/forged.crl', () => Buffer.from(forged));
+    const leaf = await leafWith(distributionPoints([fullName(uri(`${base}/forged.crl`))]));
+    const { sources, check } = world();
+    const results = [await check(leaf), await check(leaf), await check(leaf)];
+    sources.close();
+    expect(results.map((r) => r.valid)).toEqual([false, false, false]);
+    expect(hits('/forged.crl')).toBe(1);
+  });
+
+  it('a responder that fails is not asked again for another certificate naming it', async () => {
+    const url = `${base}/ocsp-down`;
+    const [first, second] = [await leafWith(ocspResponders(url)), await leafWith(ocspResponders(url))];
+    const { sources, check } = world();
+    const results = [await check(first), await check(second)];
+    sources.close();
+    expect(results.map((r) => r.valid)).toEqual([false, false]);
+    expect(hits('/ocsp-down')).toBe(1);
+  });
+
+  it('asks at most two CRL distribution points of one certificate', async () => {
+    const paths = ['/cap1.crl', '/cap2.crl', '/cap3.crl', '/cap4.crl'];
+    const leaf = await leafWith(distributionPoints(...paths.map((p) => [fullName(uri(`${base}${p}`))])));
+    const result = await validate(leaf);
+    expect(result).toMatchObject({ valid: false });
+    expect(paths.map(hits)).toEqual([1, 1, 0, 0]);
+  });
+
+  it('gives the whole check of a path one deadline: a second hanging responder is not asked', async () => {
+    const ports = (await freePorts(2)) as [number, number];
+    const silent = await Promise.all(ports.map((port) => startSilentServer(port)));
+    const leaf = await leafWith(ocspResponders(...ports.map((port) => `http://127.0.0.1:${port}/`)));
+    const { sources, check } = world('hard-fail', 300);
+    const result = await check(leaf);
+    sources.close();
+    await Promise.all(silent.map((server) => server.stop()));
+    expect(result).toMatchObject({ valid: false });
+    expect(told(result)).toMatch(/not asked: the revocation check had used its 300 ms/);
   });
 });
