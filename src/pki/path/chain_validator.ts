@@ -468,7 +468,10 @@ export class ChainValidator {
         );
         if (status.status === 'revoked')
           return { valid: false, code: 'CERTIFICATE_REVOKED', reason: status.reason };
-        if (status.status === 'unknown') return invalid(status.reason);
+        if (status.status === 'unknown')
+          return status.detail === undefined
+            ? invalid(status.reason)
+            : { ...invalid(status.reason), detail: status.detail };
         if (status.nextUpdate && status.nextUpdate < validUntil) validUntil = status.nextUpdate;
       }
     }

@@ -51,7 +51,8 @@ export function serialNumberKey(bytes: Uint8Array): string {
 export type RevocationStatus =
   | { status: 'good'; nextUpdate?: Date }
   | { status: 'revoked'; reason: string; revokedAt?: Date }
-  | { status: 'unknown'; reason: string };
+  /** `detail`, for the log only: which source failed how (URLs, network errors). */
+  | { status: 'unknown'; reason: string; detail?: string };
 
 /**
  * One time limit shared by every revocation check of one path (one request): the first check that goes

@@ -10,7 +10,8 @@
  * Any source that says revoked decides (401 CERTIFICATE_REVOKED). A fresh "good" from any source admits.
  * A certificate that names no source and whose issuer has no configured CRL is admitted unchecked, as
  * before (the trust store warns at start which configured CAs have no CRL). When sources exist but none
- * gave a fresh answer, `hard-fail` (the default) refuses with a text naming each source's failure, and
+ * gave a fresh answer, `hard-fail` (the default) refuses (the client is told that no source answered; which
+ * source failed how, with its URL, goes to the log as the refusal's detail), and
  * `soft-fail` admits, logs a warning, and lets the verdict be reused for SOFT_FAIL_RECHECK_MS only.
  *
  * At most MAX_OCSP_RESPONDERS responders and MAX_CRL_DISTRIBUTION_POINTS CRL locations are asked per
@@ -116,6 +117,9 @@ export class RevocationSources implements RevocationChecker {
     at: Date,
     budget: RevocationBudget = {},
   ): Promise<RevocationStatus> {
+    /** Failures of the operator's CRL files: no network detail, so the client may read them. */
+    const fileFailures: string[] = [];
+    /** Failures of online sources: locations and network errors, for the log only. */
     const failures: string[] = [];
     let consulted = false;
     let answered = false;
@@ -131,7 +135,7 @@ export class RevocationSources implements RevocationChecker {
       const status = await this.options.files.check(cert, issuer, at);
       if (status.status === 'revoked') return status;
       if (status.status === 'good') good(status.nextUpdate);
-      else failures.push(`configured ${status.reason}`);
+      else fileFailures.push(`configured ${status.reason}`);
     }
 
     const fetcher = this.options.fetcher;
@@ -187,15 +191,31 @@ export class RevocationSources implements RevocationChecker {
     if (answered)
       return goodUntil === undefined ? { status: 'good' } : { status: 'good', nextUpdate: goodUntil };
     if (!consulted) return { status: 'good' };
-    const reason = `revocation status of ${cert.label} could not be established: ${failures.join('; ')}`;
+    // The client learns that no online source answered and which kinds it cannot use; locations and
+    // network errors (what our network can reach, and how) go to the log only.
+    const unusable = fetcher === undefined ? [] : unusableSources(cert);
+    const told = [...fileFailures];
+    if (failures.length > 0)
+      told.push(
+        `no revocation source answered${
+          unusable.length > 0 ? ` (it names sources the gateway cannot use: ${unusable.join(', ')})` : ''
+        }`,
+      );
+    const reason = `revocation status of ${cert.label} could not be established: ${told.join('; ')}`;
+    const detail = [...fileFailures, ...failures].join('; ');
     if (this.options.policy === 'soft-fail') {
       this.options.logger?.warn(
-        { event: 'revocation_soft_fail', certificate: cert.label, serial: cert.serialHex, failures },
-        `${reason}; admitted because GATEWAY_REVOCATION=soft-fail`,
+        {
+          event: 'revocation_soft_fail',
+          certificate: cert.label,
+          serial: cert.serialHex,
+          failures: [...fileFailures, ...failures],
+        },
+        `${reason}: ${detail}; admitted because GATEWAY_REVOCATION=soft-fail`,
       );
       return { status: 'good', nextUpdate: new Date(at.getTime() + SOFT_FAIL_RECHECK_MS) };
     }
-    return { status: 'unknown', reason };
+    return failures.length > 0 ? { status: 'unknown', reason, detail } : { status: 'unknown', reason };
   }
 
   private ocsp(
