@@ -4,6 +4,7 @@
  * start it in-process.
  */
 import type { Kysely } from 'kysely';
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -14,8 +15,23 @@ import { PsuDirectoryAdapter } from './adapters/psu_directory_adapter';
 import { createAisApi } from './api/ais_api';
 import type { BankConnector } from './bank/bank_connector';
 import { openBankConnector, type OpenedBank } from './bank/open_bank_connector';
-import { createOAuthRouter, OAUTH_BROWSER_PATH_PATTERNS } from './api/oauth_routes';
+import { createOAuthRouter, exactPathPatterns, OAUTH_BROWSER_PATH_PATTERNS } from './api/oauth_routes';
 import { requireTppIdentity } from './api/request_context';
+import type { Request } from 'express';
+import { readSandboxBankFixture } from './accounts/sandbox_bank';
+import { PsuConsentAdapter } from './adapters/psu_consent_adapter';
+import { clientAddress } from './api/client_address';
+import { createPsuDashboardRouter, DASHBOARD_BROWSER_PATHS } from './api/psu_dashboard_routes';
+import { createIdentityRouter, IDENTITY_BROWSER_PATHS } from './api/psu_identity_routes';
+import type { PsuIdentityProviderConfig } from './config/psu_identity_provider_config';
+import { ConsentDashboard } from './psu/consent_dashboard';
+import { IdpSignIn } from './psu/idp_sign_in';
+import { IDP_CALLBACK_PATH, OpenIdIdentityProvider } from './psu/openid_identity_provider';
+import { SandboxOneTimeCodes } from './sca/sandbox_one_time_codes';
+import { SignInLimiter } from './sca/sign_in_limiter';
+import { KyselyDashboardSessionRepository } from './store/kysely_dashboard_session_repository';
+import { KyselyPendingIdpSignInRepository } from './store/kysely_pending_idp_sign_in_repository';
+import { KyselySignInAttemptRepository } from './store/kysely_sign_in_attempt_repository';
 import { createSignatureCheck, loggingEvidenceSink } from './api/signature_check';
 import { AIS_ROLE_REQUIREMENTS } from './api/trust_gate';
 import { createApp, PUBLIC_PATHS } from './app';
@@ -33,6 +49,7 @@ import {
 import { loadOperationsConfig } from './config/operations_config';
 import { PROJECT_ROOT } from './config/project_root';
 import { ConsentService } from './consent/consent_service';
+import { RedirectUriPolicy, type RedirectUriCheckMode } from './consent/redirect_uri_policy';
 import { ensureFixturePki } from './fixtures/fixture_pki';
 import type { PresentedAccessToken } from './oauth/access_token_verifier';
 import { OAuthService } from './oauth/oauth_service';
@@ -43,6 +60,13 @@ import { OAuthRepositoryKysely } from './store/oauth_repository_kysely';
 import type { OAuthTables } from './store/oauth_schema';
 import { openStore, type Store } from './store/open_store';
 import { KyselyTppStopList } from './store/kysely_tpp_stop_list';
+import { KyselyTppRedirectHosts } from './store/kysely_tpp_redirect_hosts';
+import { CachedConsentRepository } from './store/cached_consent_repository';
+import { CachedTokenLookup } from './store/cached_token_lookup';
+import { publishChange } from './store/change_notice';
+import { PostgresChangeListener, type ChangeEvent } from './store/postgres_change_listener';
+import { PostgresReadAdmission } from './store/postgres_read_admission';
+import { sharedStoreAdmitRead } from './adapters/shared_store_read_gate';
 import { StopListView } from './tpp/stop_list';
 import { TrustedProxies } from './tls/forwarded_certificate';
 import { capConnectionsPerAddress, onceAMinutePerClient } from './tls/connections_per_address';
@@ -92,6 +116,11 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
+/** The reload trigger of a change notice from another instance (not told on again). */
+const PEER_RELOAD = 'another instance reloaded';
+/** Tells this process's own notices from the others'. */
+const INSTANCE_ID = randomUUID();
+
 function isFixtureDevelopment(env: Env): boolean {
   const production =
     (env.GATEWAY_MODE ?? (env.NODE_ENV === 'production' ? 'production' : '')) === 'production';
@@ -128,6 +157,18 @@ export interface GatewayAssemblyDeps {
   tlsChainOf?: TrustGateOptions['tlsChainOf'];
   /** Check every AIS response against the OpenAPI document (tests). */
   validateResponses?: boolean;
+  /** GATEWAY_REDIRECT_URI_CHECK; default strict. */
+  redirectUriCheck?: RedirectUriCheckMode;
+  /**
+   * Several instances on one PostgreSQL database: the other instances' changes, heard here. Consents and
+   * tokens are then kept between requests while it listens, and each read is confirmed in the store.
+   */
+  changeListener?: PostgresChangeListener;
+  /**
+   * The bank's OpenID Connect provider (GATEWAY_PSU_OIDC_*), where PSUs authenticate; `redirectUri` is
+   * the gateway's callback the bank registered. Without it PSUs sign in at the gateway (sandbox only).
+   */
+  psuIdentityProvider?: PsuIdentityProviderConfig;
 }
 
 export interface GatewayAssembly {
@@ -145,17 +186,75 @@ export interface GatewayAssembly {
 export async function assembleGateway(deps: GatewayAssemblyDeps): Promise<GatewayAssembly> {
   const { store, logger, clock, bank, operations } = deps;
   const audit = operations.auditTrail;
+  const listener = deps.changeListener;
+  const trusted = () => listener?.listening === true;
+  const cachedConsents =
+    listener === undefined ? undefined : new CachedConsentRepository(store.consents, { trusted });
+  // Same connection, disjoint tables: Kysely's table map is invariant, so the view is narrowed by a cast.
+  const oauthDb = store.db as unknown as Kysely<OAuthTables>;
+  const oauthRepository = new OAuthRepositoryKysely(oauthDb);
+  const tokenLookup =
+    listener === undefined ? undefined : new CachedTokenLookup(oauthRepository, { trusted });
+  listener?.on((event: ChangeEvent) => {
+    switch (event.topic) {
+      case 'resync':
+        cachedConsents?.clear();
+        tokenLookup?.clear();
+        deps.stopList.invalidate();
+        break;
+      case 'stop_list':
+        deps.stopList.invalidate();
+        break;
+      case 'consent':
+        if (event.key === undefined) cachedConsents?.clear();
+        else cachedConsents?.forget(event.key);
+        break;
+      case 'token':
+        if (event.key === undefined) tokenLookup?.clear();
+        else tokenLookup?.forget(event.key);
+        break;
+      case 'trust_material':
+        // startGateway reloads the trust material.
+        break;
+    }
+  });
   const consents = new ConsentService({
-    repository: store.consents,
+    repository: cachedConsents ?? store.consents,
     accounts: bank.connector,
     audit,
+    redirectUriPolicy: new RedirectUriPolicy({
+      directory: new KyselyTppRedirectHosts(store.db),
+      mode: deps.redirectUriCheck ?? 'strict',
+    }),
     ...(clock !== undefined ? { clock } : {}),
   });
+  // With the bank's identity provider the gateway holds no password, sandbox or not: nobody can sign in
+  // here, so the sandbox's password form is unreachable.
+  const idpConfig = deps.psuIdentityProvider;
+  const passwordSignIn = idpConfig === undefined ? bank.signIn : undefined;
+  const psus = new PsuDirectoryAdapter(bank.connector, passwordSignIn);
+  // The second factor exists where passwords do: in the embedded sandbox, with its published seeds.
+  const secondFactor = new SandboxOneTimeCodes(
+    passwordSignIn !== undefined ? readSandboxBankFixture().psus : [],
+  );
+  const signInLimiter = new SignInLimiter(new KyselySignInAttemptRepository(oauthDb));
+  const identityProvider =
+    idpConfig === undefined
+      ? undefined
+      : new IdpSignIn({
+          provider: new OpenIdIdentityProvider(idpConfig, `${deps.publicUrl}${IDP_CALLBACK_PATH}`),
+          pending: new KyselyPendingIdpSignInRepository(oauthDb),
+          policy: idpConfig,
+          now: () => new Date(),
+          logger,
+        });
   const oauth = new OAuthService({
-    // Same connection, disjoint tables: Kysely's table map is invariant, so the view is narrowed by a cast.
-    repository: new OAuthRepositoryKysely(store.db as unknown as Kysely<OAuthTables>),
+    repository: oauthRepository,
+    ...(tokenLookup !== undefined ? { tokenLookup } : {}),
     consents: new ConsentAuthorisationAdapter(consents),
-    psus: new PsuDirectoryAdapter(bank.connector, bank.signIn),
+    psus,
+    secondFactor,
+    signInLimiter,
     options: { issuer: deps.publicUrl },
     logger,
     audit,
@@ -184,6 +283,21 @@ export async function assembleGateway(deps: GatewayAssemblyDeps): Promise<Gatewa
     tokenBindingCheck: (req, res) => presentedToken(req, res).refuseIfBoundElsewhere(),
     onConsentDeleted: (consentId) => oauth.revokeTokensForConsent(consentId),
     tppDnsNames: (res) => requireTppIdentity(res).dnsNames,
+    ...(listener !== undefined
+      ? {
+          admitRead: sharedStoreAdmitRead({
+            admission: new PostgresReadAdmission(store.db as unknown as Kysely<unknown>),
+            consents,
+            presentedToken,
+            freshToken: (req, gate) => oauth.presentedAccessToken(req.headers.authorization, gate.tpp),
+            forget: (consentId, tokenHash) => {
+              cachedConsents?.forget(consentId);
+              tokenLookup?.forget(tokenHash);
+            },
+            ...(clock !== undefined ? { clock } : {}),
+          }),
+        }
+      : {}),
     ...(signatures !== 'not-required'
       ? {
           signatureCheck: createSignatureCheck({
@@ -194,17 +308,48 @@ export async function assembleGateway(deps: GatewayAssemblyDeps): Promise<Gatewa
         }
       : {}),
   });
-  const oauthRouter = createOAuthRouter({ service: oauth, publicUrl: deps.publicUrl, logger });
+  const browserAddress = (req: Request): string => clientAddress(req, deps.trustedProxies);
+  const oauthRouter = createOAuthRouter({
+    service: oauth,
+    publicUrl: deps.publicUrl,
+    clientAddress: browserAddress,
+    ...(identityProvider !== undefined ? { identityProvider } : {}),
+    logger,
+  });
+  const dashboard = new ConsentDashboard({
+    sessions: new KyselyDashboardSessionRepository(oauthDb),
+    consents: new PsuConsentAdapter(consents),
+    revokeTokens: (consentId) => oauth.revokeTokensForConsent(consentId),
+    psus,
+    secondFactor,
+    signInLimiter,
+    now: () => new Date(),
+    logger,
+  });
+  const dashboardRouter = createPsuDashboardRouter({
+    dashboard,
+    clientAddress: browserAddress,
+    ...(identityProvider !== undefined ? { identityProvider } : {}),
+    logger,
+  });
+  const identityRouters =
+    identityProvider === undefined
+      ? []
+      : [createIdentityRouter({ identityProvider, oauth, dashboard, logger })];
 
   const app = observeRequests(
     createApp({
       logger,
       verifier: deps.verifier,
       trustedProxies: deps.trustedProxies,
-      routers: [oauthRouter, ais.router],
+      routers: [oauthRouter, dashboardRouter, ...identityRouters, ais.router],
       direct: ais,
       stopList: deps.stopList,
-      publicPaths: [...PUBLIC_PATHS, ...OAUTH_BROWSER_PATH_PATTERNS],
+      publicPaths: [
+        ...PUBLIC_PATHS,
+        ...OAUTH_BROWSER_PATH_PATTERNS,
+        ...exactPathPatterns([...DASHBOARD_BROWSER_PATHS, ...IDENTITY_BROWSER_PATHS]),
+      ],
       ...(deps.tlsChainOf !== undefined ? { tlsChainOf: deps.tlsChainOf } : {}),
     }),
     {
@@ -321,7 +466,13 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
   } catch (error) {
     throw new Error(`GATEWAY_TRUSTED_PROXIES: ${(error as Error).message}`);
   }
+  // Several instances on one PostgreSQL database: each LISTENs for the others' changes (README "Several
+  // instances on one PostgreSQL database").
+  const listener =
+    store.dialect === 'postgres' ? new PostgresChangeListener({ databaseUrl, logger }) : undefined;
   const { app } = await assembleGateway({
+    ...(listener !== undefined ? { changeListener: listener } : {}),
+    redirectUriCheck: config.redirectUriCheck,
     store,
     logger,
     publicUrl: config.publicUrl,
@@ -331,6 +482,7 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
     stopList,
     operations,
     requestSignatures: config.requireSignature ? { sealVerifier: trustStore.sealVerifier } : 'not-required',
+    ...(config.psuIdentityProvider !== undefined ? { psuIdentityProvider: config.psuIdentityProvider } : {}),
   });
   const server = createGatewayServer(keyMaterial.options, app, params.serverLimits);
   capConnectionsPerAddress(server, {
@@ -356,7 +508,30 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
     keyMaterial,
     crlFiles: config.crlFiles,
     pollSeconds: config.crlReloadSeconds,
+    onReloaded: (trigger, result) => {
+      // A reload this instance made of itself is told to the others; one a notice caused is not re-told.
+      if (listener === undefined || trigger === PEER_RELOAD || !(result.crls || result.anchor)) return;
+      publishChange(store.db, { topic: 'trust_material', key: INSTANCE_ID }).catch((error: unknown) =>
+        logger.warn(
+          { event: 'change_notice_failed', topic: 'trust_material', error: (error as Error).message },
+          'other instances were not told about the reloaded trust material; they find it by their own poll',
+        ),
+      );
+    },
   });
+  listener?.on((event: ChangeEvent) => {
+    if (event.topic === 'trust_material' && event.key !== INSTANCE_ID)
+      void operations.reloadKeyMaterial(PEER_RELOAD);
+  });
+  try {
+    await listener?.start();
+  } catch (error) {
+    server.close();
+    throw new ConfigError(
+      'GATEWAY_DATABASE_URL',
+      `cannot LISTEN for other instances' changes: ${(error as Error).message}`,
+    );
+  }
   const hostForUrl =
     config.host === '127.0.0.1' || config.host === '0.0.0.0' || config.host === '::'
       ? 'localhost'
@@ -384,6 +559,7 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
       await operations.drain();
       trustStore.close();
       await revocationFetcher.close();
+      await listener?.close();
       await bank.connector.close();
       await store.close();
     },

@@ -62,6 +62,8 @@ export interface AisApiDeps {
    * without registered hosts on the ConsentService's RedirectUriPolicy) consent creation is refused.
    */
   tppDnsNames?: (res: ServerResponse) => readonly string[] | undefined;
+  /** See AisHandlerDeps.admitRead. */
+  admitRead?: AisHandlerDeps['admitRead'];
   /**
    * Request signatures (GATEWAY_REQUIRE_SIGNATURE): runs on the raw body once it is read, before routing and
    * before any consent or token lookup. Absent: signature headers are ignored, as the standard says.
@@ -206,6 +208,7 @@ export async function createAisApi(deps: AisApiDeps): Promise<AisApi> {
     tokenBindingCheck: deps.tokenBindingCheck,
     ...(deps.onConsentDeleted !== undefined ? { onConsentDeleted: deps.onConsentDeleted } : {}),
     ...(deps.tppDnsNames !== undefined ? { tppDnsNames: deps.tppDnsNames } : {}),
+    ...(deps.admitRead !== undefined ? { admitRead: deps.admitRead } : {}),
   };
 
   const api = new OpenAPIBackend({

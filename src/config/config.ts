@@ -6,6 +6,10 @@ import { existsSync } from 'node:fs';
 import { BlockList, isIP } from 'node:net';
 import path from 'node:path';
 import { declaredOnly, describeUnknown, unknownGatewayVariables } from './variables';
+import {
+  loadPsuIdentityProviderConfig,
+  type PsuIdentityProviderConfig,
+} from './psu_identity_provider_config';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -57,6 +61,11 @@ export interface GatewayConfig {
    * TPP's QSealC (Digest, Signature, TPP-Signature-Certificate). Default false: those headers are ignored.
    */
   requireSignature: boolean;
+  /**
+   * GATEWAY_REDIRECT_URI_CHECK: `strict` refuses a TPP-Redirect-URI whose host is neither registered for
+   * the TPP (`tpp hosts`) nor named by its QWAC; `warn` admits it with a tppMessages WARNING.
+   */
+  redirectUriCheck: 'strict' | 'warn';
   /** Whether the default (development) configuration uses generated fixture key material. */
   usesFixturePki: boolean;
   /** Where the bank's books are: the embedded sandbox, or a bank implementing the connector contract. */
@@ -67,6 +76,11 @@ export interface GatewayConfig {
    * customer exists anywhere in the gateway.
    */
   sandbox: boolean;
+  /**
+   * The bank's OpenID Connect provider, where PSUs authenticate. When set, the gateway's own password
+   * sign-in is off, sandbox or not.
+   */
+  psuIdentityProvider: PsuIdentityProviderConfig | undefined;
   /** What the operator should know at start (logged as warnings): unknown variables, revocation off. */
   warnings: string[];
 }
@@ -300,6 +314,13 @@ export function loadConfig(environment: Env = process.env, params: LoadConfigPar
 
   // Before key material: a production start without a bank is the first thing to fix.
   const { bank, sandbox } = loadBankSettings(environment, params);
+  const psuIdentityProvider = loadPsuIdentityProviderConfig(env, mode);
+  if (psuIdentityProvider === undefined && !sandbox) {
+    // Fails closed as it is: no sandbox customer exists, so nobody can sign in to authorise anything.
+    warnings.push(
+      "GATEWAY_PSU_OIDC_ISSUER: not set and this is not a sandbox, so no PSU can sign in; set the bank's identity provider",
+    );
+  }
 
   const anchorEnv = nonEmpty(env, 'GATEWAY_TRUST_ANCHOR');
   const certEnv = nonEmpty(env, 'GATEWAY_TLS_CERT');
@@ -415,6 +436,7 @@ export function loadConfig(environment: Env = process.env, params: LoadConfigPar
     logLevel: logLevelRaw as LogLevel,
     rejectUntrustedAtHandshake: parseBoolean(env, 'GATEWAY_REJECT_UNTRUSTED_AT_HANDSHAKE', false),
     requireSignature: parseBoolean(env, 'GATEWAY_REQUIRE_SIGNATURE', false),
+    redirectUriCheck: parseRedirectUriCheck(env),
     trustedProxies,
     forwardedCertHeader,
     trustedProxyCertSha256,
@@ -423,8 +445,19 @@ export function loadConfig(environment: Env = process.env, params: LoadConfigPar
     usesFixturePki,
     bank,
     sandbox,
+    psuIdentityProvider,
     warnings,
   };
+}
+
+function parseRedirectUriCheck(env: Env): GatewayConfig['redirectUriCheck'] {
+  const value = nonEmpty(env, 'GATEWAY_REDIRECT_URI_CHECK') ?? 'strict';
+  if (value !== 'strict' && value !== 'warn')
+    throw new ConfigError(
+      'GATEWAY_REDIRECT_URI_CHECK',
+      `expected strict or warn, got ${JSON.stringify(value)}`,
+    );
+  return value;
 }
 
 /** Whether a GATEWAY_TRUSTED_PROXIES entry is wider than any one proxy network plausibly is. */

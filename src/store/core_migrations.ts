@@ -140,4 +140,16 @@ export const coreMigrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0006_tpp_redirect_hosts': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // The bank's TPP directory: hosts a TPP's TPP-Redirect-URI may name (`psd2-gateway tpp hosts`).
+      await db.schema
+        .createTable('tpp_redirect_hosts')
+        .addColumn('organization_identifier', 'varchar(256)', (c) => c.notNull())
+        .addColumn('host', 'varchar(255)', (c) => c.notNull())
+        .addColumn('added_at', 'varchar(32)', (c) => c.notNull())
+        .addPrimaryKeyConstraint('tpp_redirect_hosts_pk', ['organization_identifier', 'host'])
+        .execute();
+    },
+  },
 };

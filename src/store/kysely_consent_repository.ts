@@ -5,6 +5,7 @@ import type {
   ConsentRepository,
   ConsentTransitionParams,
 } from '../consent/consent_repository';
+import { publishChange } from './change_notice';
 import { PreparedQuery, type ParamSlot } from './prepared_query';
 import type { ConsentsTable, Database } from './schema';
 
@@ -78,6 +79,7 @@ export class KyselyConsentRepository implements ConsentRepository {
       query = query.where('tpp_organization_identifier', '=', filter.tppOrganizationIdentifier);
     }
     if (filter.status !== undefined) query = query.where('status', '=', filter.status);
+    if (filter.psuId !== undefined) query = query.where('psu_id', '=', filter.psuId);
     const rows = await query.orderBy('created_at').orderBy('id').execute();
     return rows.map(toConsent);
   }
@@ -96,7 +98,10 @@ export class KyselyConsentRepository implements ConsentRepository {
       .where('status', 'in', [...params.from])
       .returningAll()
       .executeTakeFirst();
-    return row === undefined ? undefined : toConsent(row);
+    if (row === undefined) return undefined;
+    // Other instances drop their copy; a read they admit meanwhile is re-checked in the store anyway.
+    await publishChange(this.db, { topic: 'consent', key: id });
+    return toConsent(row);
   }
 
   async admitAccess(id: string, day: string, limit: number): Promise<boolean> {
@@ -114,6 +119,15 @@ export class KyselyConsentRepository implements ConsentRepository {
       .returning('count')
       .executeTakeFirst();
     return row !== undefined && Number(row.count) <= limit;
+  }
+
+  async lastAccessDay(id: string): Promise<string | undefined> {
+    const row = await this.db
+      .selectFrom('consent_usage')
+      .select((eb) => eb.fn.max('day').as('last'))
+      .where('consent_id', '=', id)
+      .executeTakeFirst();
+    return row?.last ?? undefined;
   }
 
   async accessCount(id: string, day: string): Promise<number> {

@@ -8,6 +8,7 @@ import type {
   TokenRecord,
 } from '../oauth/oauth_repository';
 import type { OAuthGrantTable, OAuthPsuSessionTable, OAuthTables } from './oauth_schema';
+import { publishChange } from './change_notice';
 import { PreparedQuery, type ParamSlot } from './prepared_query';
 
 const iso = (d: Date): string => d.toISOString();
@@ -108,12 +109,21 @@ export class OAuthRepositoryKysely implements OAuthRepository {
     return row === undefined ? undefined : toSession(row);
   }
 
-  async setSessionPsu(idHash: string, psu: { psuId: string; name: string }): Promise<void> {
-    await this.db
+  async renewSessionAtSignIn(
+    idHash: string,
+    renewed: { idHash: string; csrfToken: string; psuId: string; psuName: string },
+  ): Promise<boolean> {
+    const result = await this.db
       .updateTable('oauth_psu_session')
-      .set({ psu_id: psu.psuId, psu_name: psu.name })
+      .set({
+        id_hash: renewed.idHash,
+        csrf_token: renewed.csrfToken,
+        psu_id: renewed.psuId,
+        psu_name: renewed.psuName,
+      })
       .where('id_hash', '=', idHash)
-      .execute();
+      .executeTakeFirst();
+    return result.numUpdatedRows === 1n;
   }
 
   async recordFailedSignIn(idHash: string): Promise<number> {
@@ -188,6 +198,7 @@ export class OAuthRepositoryKysely implements OAuthRepository {
       .where('id', '=', grantId)
       .where('revoked_at', 'is', null)
       .execute();
+    await publishChange(this.db, { topic: 'token' });
   }
 
   async revokeGrantsForConsent(consentId: string, at: Date): Promise<number> {
@@ -198,7 +209,9 @@ export class OAuthRepositoryKysely implements OAuthRepository {
       .where('consent_id', '=', consentId)
       .where('revoked_at', 'is', null)
       .executeTakeFirst();
-    return Number(result.numUpdatedRows);
+    const count = Number(result.numUpdatedRows);
+    if (count > 0) await publishChange(this.db, { topic: 'token' });
+    return count;
   }
 
   async insertTokens(tokens: StoredToken[]): Promise<void> {
@@ -257,5 +270,6 @@ export class OAuthRepositoryKysely implements OAuthRepository {
       .where('token_hash', '=', tokenHash)
       .where('revoked_at', 'is', null)
       .execute();
+    await publishChange(this.db, { topic: 'token', key: tokenHash });
   }
 }

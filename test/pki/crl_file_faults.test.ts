@@ -136,7 +136,10 @@ describe('CRL files and their issuers', () => {
       }),
     );
     expect(log.lines).toContainEqual(
-      expect.objectContaining({ event: 'revocation_data_missing', cas: ['CN=Trent Root CA', 'CN=Trent QWAC CA'] }),
+      expect.objectContaining({
+        event: 'revocation_data_missing',
+        cas: ['CN=Trent Root CA', 'CN=Trent QWAC CA'],
+      }),
     );
   });
 

@@ -2,22 +2,18 @@
  * Issue 17.3: the TPP stop list. The gateway runs on real TLS with a SQLite file; `psd2-gateway tpp …` is
  * a real second process writing to the same file, as an operator would run it next to a live gateway.
  */
-import { execFile } from 'node:child_process';
 import { createHash, X509Certificate } from 'node:crypto';
 import https from 'node:https';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { tppCommand } from '../../src/cli/tpp_command';
 import type { RunningGateway } from '../../src/gateway';
 import { STOP_LIST_POLL_MS } from '../../src/tpp/stop_list';
+import { cliProcess } from '../helpers/cli_process';
 import { mtlsRequest, tppMessageCode } from '../helpers/mtls_request';
 import { startTestGateway } from '../helpers/test_gateway';
 import { clientCredentials, testPkiFiles, type ClientCredentials } from '../helpers/test_pki';
 import { createTestDatabase, type TestDatabase } from '../store/test_databases';
 
-const run = promisify(execFile);
-const ROOT = path.join(__dirname, '..', '..');
 const ALICE_ORG = 'PSDDE-BAFIN-123456';
 
 let database: TestDatabase;
@@ -42,25 +38,7 @@ afterAll(async () => {
 });
 
 /** `psd2-gateway tpp …` in its own process, on the gateway's database. */
-async function cli(...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
-  try {
-    const { stdout, stderr } = await run(
-      process.execPath,
-      [
-        '-r',
-        path.join(ROOT, 'test/helpers/ts_register.js'),
-        path.join(ROOT, 'src/cli/main.ts'),
-        'tpp',
-        ...args,
-      ],
-      { env: { PATH: process.env.PATH, GATEWAY_DATABASE_URL: database.url }, cwd: ROOT },
-    );
-    return { stdout, stderr, code: 0 };
-  } catch (error) {
-    const e = error as { stdout: string; stderr: string; code: number };
-    return { stdout: e.stdout, stderr: e.stderr, code: e.code };
-  }
-}
+const cli = (...args: string[]) => cliProcess(database.url, 'tpp', ...args);
 
 /** The same command in this process, for the cases that need no second process. */
 async function inProcess(...args: string[]): Promise<string[]> {

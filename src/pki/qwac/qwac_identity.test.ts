@@ -60,6 +60,7 @@ describe('identityFromQwac', () => {
         ncaId: 'DE-BAFIN',
         thumbprintS256: createHash('sha256').update(der).digest('base64url'),
         notAfter,
+        commonName: 'tpp.alice.example',
       },
     });
     if (result.ok) {

@@ -1,0 +1,50 @@
+import type { Psu } from '../consent_port';
+import type { OAuthContext } from '../oauth_context';
+import { AuthorizationPageError } from '../oauth_error';
+import type { PsuSession } from '../oauth_repository';
+import { secretToken } from '../secret_token';
+import { consentReview, type ConsentReview } from './consent_review';
+import { loadConsent } from './psu_session';
+import { renewAtSignIn, type SignInResult } from './sign_in';
+
+/**
+ * The authorisation page's sign-in at the bank's identity provider (src/psu/idp_sign_in.ts checked the
+ * return: state, same browser, ID token, strong authentication). No CSRF token here: the browser arrives
+ * by the provider's redirect, and the single-use state bound to this session stands in for it.
+ */
+async function sessionOf(ctx: OAuthContext, sessionId: string | undefined): Promise<PsuSession> {
+  const session =
+    sessionId === undefined || sessionId === ''
+      ? undefined
+      : await ctx.repo.findSession(secretToken.hash(sessionId));
+  if (session === undefined || session.expiresAt.getTime() <= ctx.now().getTime()) {
+    throw new AuthorizationPageError(
+      403,
+      'Your session has expired or your browser did not send its cookie. Return to the app you came from and start again.',
+      'missing, unknown or expired session after identity provider sign-in',
+    );
+  }
+  return session;
+}
+
+export async function signedInAtIdentityProvider(
+  ctx: OAuthContext,
+  sessionId: string | undefined,
+  psu: Psu,
+): Promise<Extract<SignInResult, { kind: 'signedIn' }>> {
+  const session = await sessionOf(ctx, sessionId);
+  return renewAtSignIn(ctx, session, await loadConsent(ctx, session), psu);
+}
+
+/** The consent page for a session already signed in (the page after the provider's return). */
+export async function reviewAfterSignIn(
+  ctx: OAuthContext,
+  sessionId: string | undefined,
+): Promise<ConsentReview> {
+  const session = await sessionOf(ctx, sessionId);
+  if (session.psuId === null) {
+    throw new AuthorizationPageError(403, 'Please sign in first.', 'review before sign-in');
+  }
+  const consent = await loadConsent(ctx, session);
+  return consentReview(ctx, session, consent, { psuId: session.psuId, name: session.psuName ?? '' }, []);
+}
