@@ -60,7 +60,9 @@ export class UndiciRevocationFetcher implements RevocationFetcher {
         ? error
         : new Error(describeFailure(error, false, params.timeoutMs));
     } finally {
-      // Whatever was not read is discarded, so the connection can be reused or closed.
+      // Whatever was not read is discarded, so the connection can be reused or closed. Destroying an unread
+      // body emits an abort error; without a listener that error would be uncaught and end the process.
+      response.body.on('error', () => undefined);
       response.body.destroy();
     }
   }

@@ -18,7 +18,8 @@ export const KNOWN_VARIABLES = {
   GATEWAY_CRL_RELOAD_SECONDS: 'how often CRL files are checked for changes',
   GATEWAY_CRL_GRACE_SECONDS: 'how long past its nextUpdate a CRL still counts (a CA publishing late)',
   GATEWAY_REVOCATION: 'hard-fail (refuse) or soft-fail (admit, warn) when no revocation source answers',
-  GATEWAY_REVOCATION_TIMEOUT_MS: 'deadline of one OCSP or CRL distribution-point fetch',
+  GATEWAY_REVOCATION_TIMEOUT_MS:
+    'deadline of the online revocation check of one request (all its OCSP and CRL fetches)',
   GATEWAY_DATABASE_URL: 'sqlite:<file> or postgres://…',
   GATEWAY_PUBLIC_URL: 'public origin, also the OAuth issuer',
   GATEWAY_TRUSTED_PROXIES: 'proxies whose forwarded client-certificate headers are believed',

@@ -98,11 +98,17 @@ const tppText = (json: unknown): string =>
     expect(tppText(response.json)).toMatch(/was revoked at .*keyCompromise.*OCSP/);
   });
 
-  it('hard-fail (the default) refuses a QWAC whose responder is down, saying so', async () => {
+  it('hard-fail (the default) refuses a QWAC whose responder is down, saying so; the log says which and how', async () => {
     const response = await read(hard, 'unreachable');
     expect([response.status, tppMessageCode(response.json)]).toEqual([401, 'CERTIFICATE_INVALID']);
-    expect(tppText(response.json)).toMatch(
-      /^revocation status of CN=unreachable\.tpp\.example could not be established: OCSP responder http:\/\/127\.0\.0\.1:\d+\/: refused the connection$/,
+    expect(tppText(response.json)).toBe(
+      'revocation status of CN=unreachable.tpp.example could not be established: no revocation source answered',
+    );
+    expect(logs.hard.lines).toContainEqual(
+      expect.objectContaining({
+        event: 'tpp_refused',
+        reason: expect.stringMatching(/OCSP responder http:\/\/127\.0\.0\.1:\d+\/: refused the connection$/),
+      }),
     );
   });
 

@@ -234,28 +234,50 @@ function parseOcspUrls(value: Uint8Array): string[] {
   return urls;
 }
 
-/**
- * The URIs of the full names of the cRLDistributionPoints (RFC 5280 4.2.1.13) that cover every reason and
- * are published by the certificate's issuer itself: partitioned-by-reason and indirect CRLs are not
- * evaluated, so such points are not offered as sources.
- */
-function parseCrlDistributionUrls(value: Uint8Array): string[] {
-  const urls: string[] = [];
+/** One entry of cRLDistributionPoints (RFC 5280 4.2.1.13), as revocation checking needs it. */
+export interface CrlDistributionPoint {
+  /** The URIs of its fullName, in the certificate's order (any scheme). */
+  urls: readonly string[];
+  /**
+   * Every GeneralName of its fullName, as hex DER, to match a CRL's issuingDistributionPoint
+   * (RFC 5280 6.3.3 (b)(2)(i)).
+   */
+  names: readonly string[];
+  /**
+   * Why the gateway cannot evaluate this point (partitioned by reason, indirect, a name relative to the
+   * CRL issuer, no name), or undefined. Such a point still counts as a source the CA named.
+   */
+  unusable?: string;
+}
+
+function parseCrlDistributionPoints(value: Uint8Array): CrlDistributionPoint[] {
+  const points: CrlDistributionPoint[] = [];
   for (const point of children(readSingle(value, Tag.SEQUENCE))) {
     const reader = DerReader.of(point, 'DistributionPoint');
     const name = reader.readOptional(0xa0, 'distributionPoint');
     const reasons = reader.readOptional(0x81, 'reasons');
     const crlIssuer = reader.readOptional(0xa2, 'cRLIssuer');
     reader.end('DistributionPoint');
-    if (!name || reasons || crlIssuer) continue;
-    const fullName = readSingle(name.value);
-    // [1] nameRelativeToCRLIssuer names no location we could fetch.
-    if (fullName.tag !== 0xa0) continue;
-    for (const general of children(fullName).map(parseGeneralName)) {
-      if (general.type === 'uri') urls.push(general.value);
+    const fullName = name ? readSingle(name.value) : undefined;
+    const general = fullName?.tag === 0xa0 ? children(fullName) : [];
+    const urls: string[] = [];
+    for (const g of general) {
+      const parsed = parseGeneralName(g);
+      if (parsed.type === 'uri') urls.push(parsed.value);
     }
+    const names = general.map((g) => toHex(g.bytes));
+    const unusable = reasons
+      ? 'a CRL distribution point partitioned by reason'
+      : crlIssuer
+        ? 'a CRL distribution point of another CRL issuer (indirect CRL)'
+        : fullName === undefined
+          ? 'a CRL distribution point without a name'
+          : fullName.tag !== 0xa0
+            ? 'a CRL distribution point named relative to its CRL issuer'
+            : undefined;
+    points.push(unusable === undefined ? { urls, names } : { urls, names, unusable });
   }
-  return urls;
+  return points;
 }
 
 /** Critical extensions whose meaning we evaluate (or which, given our inputs, cannot change the outcome). */
@@ -298,8 +320,8 @@ export class ParsedCertificate {
   readonly subjectKeyId: Uint8Array | undefined;
   /** OCSP responders named in authorityInfoAccess, in the certificate's order. */
   readonly ocspUrls: readonly string[];
-  /** Where the issuer publishes the CRL covering this certificate (cRLDistributionPoints full names). */
-  readonly crlDistributionUrls: readonly string[];
+  /** Where the issuer publishes the CRLs covering this certificate (cRLDistributionPoints). */
+  readonly crlDistributionPoints: readonly CrlDistributionPoint[];
   /** Subject and issuer are the same name (RFC 5280 "self-issued"). */
   readonly selfIssued: boolean;
   /** Short label for reasons, e.g. `CN=Trent Root CA`. */
@@ -385,7 +407,7 @@ export class ParsedCertificate {
     this.subjectKeyId = decode(OID.subjectKeyIdentifier, (v) => readSingle(v, Tag.OCTET_STRING).value);
     const policyConstraints = decode(OID.policyConstraints, parsePolicyConstraints);
     this.ocspUrls = decode(OID.authorityInfoAccess, parseOcspUrls) ?? [];
-    this.crlDistributionUrls = decode(OID.crlDistributionPoints, parseCrlDistributionUrls) ?? [];
+    this.crlDistributionPoints = decode(OID.crlDistributionPoints, parseCrlDistributionPoints) ?? [];
     this.checkExtensionProfile(byOid, policyConstraints);
   }
 

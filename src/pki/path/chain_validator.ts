@@ -33,7 +33,7 @@
  */
 import { checkNameConstraints, generalNameProblem } from './name_constraints';
 import { OID, ParsedCertificate, ParsedCertificateCache } from '../certificate/parsed_certificate';
-import type { RevocationChecker } from './revocation';
+import type { RevocationBudget, RevocationChecker } from './revocation';
 import { bytesEqual } from '../asn1/der';
 import { signatureScheme } from '../certificate/signature';
 
@@ -458,15 +458,20 @@ export class ChainValidator {
     let validUntil = notAfter;
     const revocation = this.options.revocation;
     if (revocation) {
+      const budget: RevocationBudget = {};
       for (let i = 0; i < path.length - 1; i++) {
         const status = await revocation.check(
           path[i] as ParsedCertificate,
           path[i + 1] as ParsedCertificate,
           at,
+          budget,
         );
         if (status.status === 'revoked')
           return { valid: false, code: 'CERTIFICATE_REVOKED', reason: status.reason };
-        if (status.status === 'unknown') return invalid(status.reason);
+        if (status.status === 'unknown')
+          return status.detail === undefined
+            ? invalid(status.reason)
+            : { ...invalid(status.reason), detail: status.detail };
         if (status.nextUpdate && status.nextUpdate < validUntil) validUntil = status.nextUpdate;
       }
     }

@@ -22,7 +22,7 @@ import {
   toHex,
   type Tlv,
 } from '../asn1/der';
-import type { ParsedCertificate } from '../certificate/parsed_certificate';
+import type { CrlDistributionPoint, ParsedCertificate } from '../certificate/parsed_certificate';
 import { decodePemOrDer } from '../asn1/pem';
 import {
   parseAlgorithmIdentifier,
@@ -51,11 +51,26 @@ export function serialNumberKey(bytes: Uint8Array): string {
 export type RevocationStatus =
   | { status: 'good'; nextUpdate?: Date }
   | { status: 'revoked'; reason: string; revokedAt?: Date }
-  | { status: 'unknown'; reason: string };
+  /** `detail`, for the log only: which source failed how (URLs, network errors). */
+  | { status: 'unknown'; reason: string; detail?: string };
+
+/**
+ * One time limit shared by every revocation check of one path (one request): the first check that goes
+ * online sets `deadline`, later ones only get what is left, so a chain naming many slow sources cannot
+ * hold a request for the sum of their timeouts.
+ */
+export interface RevocationBudget {
+  deadline?: number;
+}
 
 export interface RevocationChecker {
   /** Whether `cert`, issued by `issuer`, is revoked at `at`. Must not throw for bad input. */
-  check(cert: ParsedCertificate, issuer: ParsedCertificate, at: Date): Promise<RevocationStatus>;
+  check(
+    cert: ParsedCertificate,
+    issuer: ParsedCertificate,
+    at: Date,
+    budget?: RevocationBudget,
+  ): Promise<RevocationStatus>;
 }
 
 const CRL_EXT = {
@@ -99,6 +114,11 @@ export class ParsedCrl {
   readonly revoked = new Map<string, RevokedEntry>();
   readonly onlyUserCerts: boolean = false;
   readonly onlyCaCerts: boolean = false;
+  /**
+   * The GeneralNames (hex DER) of the distribution point its issuingDistributionPoint names: such a CRL
+   * covers only certificates naming that point (RFC 5280 6.3.3 (b)(2)(i)). Undefined: it names none.
+   */
+  readonly distributionPointNames: readonly string[] | undefined;
   problem: string | undefined;
   readonly label: string;
   private readonly verified = new Map<string, boolean>();
@@ -150,6 +170,7 @@ export class ParsedCrl {
       const scope = this.readIssuingDistributionPoint(idp.value);
       this.onlyUserCerts = scope.onlyUserCerts;
       this.onlyCaCerts = scope.onlyCaCerts;
+      this.distributionPointNames = scope.distributionPointNames;
     }
     if (!this.nextUpdate) this.problem ??= 'has no nextUpdate, so its freshness cannot be judged';
   }
@@ -194,21 +215,35 @@ export class ParsedCrl {
     return out;
   }
 
-  private readIssuingDistributionPoint(value: Uint8Array): { onlyUserCerts: boolean; onlyCaCerts: boolean } {
+  private readIssuingDistributionPoint(value: Uint8Array): {
+    onlyUserCerts: boolean;
+    onlyCaCerts: boolean;
+    distributionPointNames: string[] | undefined;
+  } {
     const reader = new DerReader(readSingle(value, Tag.SEQUENCE).value);
-    reader.readOptional(0xa0);
+    const point = reader.readOptional(0xa0);
     const user = reader.readOptional(0x81);
     const ca = reader.readOptional(0x82);
-    if (reader.readOptional(0xa3))
+    if (reader.readOptional(0x83))
       this.problem ??= 'covers only some revocation reasons, which is not supported';
     const indirect = reader.readOptional(0x84);
     if (indirect && decodeBoolean(indirect.value))
       this.problem ??= 'is an indirect CRL, which is not supported';
-    reader.readOptional(0x85);
+    const attributes = reader.readOptional(0x85);
+    if (attributes && decodeBoolean(attributes.value)) this.problem ??= 'covers only attribute certificates';
     reader.end();
+    let distributionPointNames: string[] | undefined;
+    if (point) {
+      const name = readSingle(point.value);
+      // A name relative to the CRL issuer would have to be resolved against it; we match full names only.
+      if (name.tag !== 0xa0)
+        this.problem ??= 'names its distribution point relative to its issuer, which is not supported';
+      distributionPointNames = name.tag === 0xa0 ? children(name).map((g) => toHex(g.bytes)) : [];
+    }
     return {
       onlyUserCerts: user ? decodeBoolean(user.value) : false,
       onlyCaCerts: ca ? decodeBoolean(ca.value) : false,
+      distributionPointNames,
     };
   }
 
@@ -387,14 +422,27 @@ export class CrlRevocationChecker implements RevocationChecker {
     this.lastInstall = { refused, foreign: [...foreign] };
   }
 
-  async check(cert: ParsedCertificate, issuer: ParsedCertificate, at: Date): Promise<RevocationStatus> {
+  check(cert: ParsedCertificate, issuer: ParsedCertificate, at: Date): Promise<RevocationStatus> {
+    return this.checkFor(cert, issuer, at, undefined);
+  }
+
+  /**
+   * @param point the distribution point the CRLs were fetched from: a CRL scoped to a distribution point
+   *   must then be scoped to this one. Undefined (CRL files): to any point the certificate names.
+   */
+  async checkFor(
+    cert: ParsedCertificate,
+    issuer: ParsedCertificate,
+    at: Date,
+    point: CrlDistributionPoint | undefined,
+  ): Promise<RevocationStatus> {
     const candidates = this.byIssuer.get(issuer.subject.key);
     if (!candidates) return { status: 'good' };
     let firstProblem: string | undefined;
     let nextUpdate: Date | undefined;
     let usable = 0;
     for (const crl of candidates) {
-      const problem = this.unusable(crl, cert, issuer, at);
+      const problem = this.unusable(crl, cert, issuer, at, point);
       if (problem) {
         firstProblem ??= problem;
         continue;
@@ -443,9 +491,18 @@ export class CrlRevocationChecker implements RevocationChecker {
     cert: ParsedCertificate,
     issuer: ParsedCertificate,
     at: Date,
+    point: CrlDistributionPoint | undefined,
   ): string | undefined {
     const problem = this.unusableFor(crl, issuer, at);
     if (problem) return problem;
+    // RFC 5280 6.3.3 (b)(2)(i): a CRL for one distribution point says nothing about certificates
+    // published under another; a certificate naming no point is covered only by its issuer's full CRL.
+    const scope = crl.distributionPointNames;
+    if (scope !== undefined) {
+      const named = point ? point.names : cert.crlDistributionPoints.flatMap((p) => p.names);
+      if (!scope.some((name) => named.includes(name)))
+        return `${crl.label} covers another distribution point than ${point ? 'the one it was fetched from' : `those ${cert.label} names`}`;
+    }
     if (crl.onlyUserCerts && cert.isCa) return `${crl.label} covers only end-entity certificates`;
     if (crl.onlyCaCerts && !cert.isCa) return `${crl.label} covers only CA certificates`;
     return undefined;

@@ -24,7 +24,7 @@ export interface TrustStoreOptions {
   now?: Date;
   /** GATEWAY_REVOCATION; default hard-fail. */
   revocationPolicy?: RevocationPolicy;
-  /** GATEWAY_REVOCATION_TIMEOUT_MS: deadline of one OCSP or CRL fetch; default 5000. */
+  /** GATEWAY_REVOCATION_TIMEOUT_MS: deadline of the online revocation check of one path; default 5000. */
   revocationTimeoutMs?: number;
   /** Fetches OCSP answers and distribution-point CRLs; without it only GATEWAY_CRL files are consulted. */
   fetcher?: RevocationFetcher;

@@ -29,19 +29,47 @@ describe('RevocationCache', () => {
     expect(load).toHaveBeenCalledTimes(2);
   });
 
-  it('does not cache a failure: the next request asks again', async () => {
+  it('remembers a failure for retryMs, so requests in that time do not fetch again', async () => {
+    const failing = (transient: boolean) =>
+      jest.fn(async (): Promise<Loaded<string>> => ({
+        ok: false,
+        problem: 'refused the connection',
+        ...(transient ? { transient: true as const } : {}),
+      }));
     const cache = new RevocationCache<string>();
-    const load = jest.fn(async (): Promise<Loaded<string>> => ({
-      ok: false,
-      problem: 'refused the connection',
-    }));
-    await expect(cache.get('k', new Date(), load)).resolves.toEqual({
-      ok: false,
-      problem: 'refused the connection',
-    });
-    await cache.get('k', new Date(), load);
+    const load = failing(false);
+    for (let i = 0; i < 3; i++)
+      await expect(cache.get('k', new Date(), load)).resolves.toMatchObject({
+        ok: false,
+        problem: 'refused the connection',
+      });
+    // A transient failure (the request ran out of time) says nothing about the source.
+    const transient = failing(true);
+    await cache.get('t', new Date(), transient);
+    await cache.get('t', new Date(), transient);
+    // With retryMs 0 the failure is over at once.
+    const eager = new RevocationCache<string>({ retryMs: 0 });
+    const again = failing(false);
+    await eager.get('k', new Date(), again);
+    await eager.get('k', new Date(Date.now() + 1), again);
     cache.close();
-    expect(load).toHaveBeenCalledTimes(2);
+    eager.close();
+    expect(load).toHaveBeenCalledTimes(1);
+    expect(cache.stats.failuresServed).toBe(2);
+    expect(transient).toHaveBeenCalledTimes(2);
+    expect(again).toHaveBeenCalledTimes(2);
+  });
+
+  it('drops the oldest entries once their weight exceeds maxWeight', async () => {
+    const cache = new RevocationCache<string>({ weigh: (v) => v.length, maxWeight: 10 });
+    for (const key of ['aaaa', 'bbbb', 'cccc'])
+      await cache.get(key, new Date(), async () => answer(key, 60_000));
+    const size = cache.size;
+    const reloaded = jest.fn(async () => answer('aaaa', 60_000));
+    await cache.get('aaaa', new Date(), reloaded);
+    cache.close();
+    expect(size).toBe(2);
+    expect(reloaded).toHaveBeenCalledTimes(1);
   });
 
   it('turns a thrown loader error into a failure with its message', async () => {

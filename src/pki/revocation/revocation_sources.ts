@@ -10,8 +10,14 @@
  * Any source that says revoked decides (401 CERTIFICATE_REVOKED). A fresh "good" from any source admits.
  * A certificate that names no source and whose issuer has no configured CRL is admitted unchecked, as
  * before (the trust store warns at start which configured CAs have no CRL). When sources exist but none
- * gave a fresh answer, `hard-fail` (the default) refuses with a text naming each source's failure, and
+ * gave a fresh answer, `hard-fail` (the default) refuses (the client is told that no source answered; which
+ * source failed how, with its URL, goes to the log as the refusal's detail), and
  * `soft-fail` admits, logs a warning, and lets the verdict be reused for SOFT_FAIL_RECHECK_MS only.
+ *
+ * At most MAX_OCSP_RESPONDERS responders and MAX_CRL_DISTRIBUTION_POINTS CRL locations are asked per
+ * certificate, all fetches of one path share one deadline (`timeoutMs`), and a failed source is not asked
+ * again for 30 s: a certificate naming many dead or slow sources costs one bounded wait, not one per source
+ * and request.
  *
  * Answers carry their expiry (OCSP nextUpdate, CRL nextUpdate): the validator caps the verdict's validity
  * with it, so a cached verdict never outlives the revocation data it rests on.
@@ -20,17 +26,30 @@ import { createHash } from 'node:crypto';
 import type { Logger } from '../../audit/logger';
 import { decodePemOrDer } from '../asn1/pem';
 import type { ParsedCertificate } from '../certificate/parsed_certificate';
-import { CrlRevocationChecker, type RevocationChecker, type RevocationStatus } from '../path/revocation';
+import {
+  CrlRevocationChecker,
+  type RevocationBudget,
+  type RevocationChecker,
+  type RevocationStatus,
+} from '../path/revocation';
 import { buildOcspRequest, judgeOcspResponse } from './ocsp';
 import { RevocationCache, type Loaded } from './revocation_cache';
-import type { RevocationFetcher } from './revocation_fetcher';
+import type { RevocationFetcher, RevocationFetchParams } from './revocation_fetcher';
 
 export type RevocationPolicy = 'hard-fail' | 'soft-fail';
 
 /** How long a soft-failed verdict may be reused before the sources are asked again. */
 export const SOFT_FAIL_RECHECK_MS = 60_000;
 const OCSP_MAX_BYTES = 64 * 1024;
-const CRL_MAX_BYTES = 20 * 1024 * 1024;
+/** Larger CRLs are refused: a 10 MB CRL already takes a noticeable synchronous parse. */
+export const CRL_MAX_BYTES = 10 * 1024 * 1024;
+/** The parsed distribution-point CRLs kept at once, by the size of their DER. */
+const CRL_CACHE_MAX_BYTES = 64 * 1024 * 1024;
+/** Sources asked per certificate: a certificate naming more cannot make a request wait for all of them. */
+export const MAX_OCSP_RESPONDERS = 2;
+export const MAX_CRL_DISTRIBUTION_POINTS = 2;
+/** How long a location that could not be reached is not asked again (per URL, whatever the certificate). */
+const UNREACHABLE_MS = 30_000;
 
 export interface RevocationSourcesOptions {
   /** The configured CRL files (GATEWAY_CRL). */
@@ -38,7 +57,10 @@ export interface RevocationSourcesOptions {
   /** Fetches OCSP answers and distribution-point CRLs; without one, only the files are consulted. */
   fetcher?: RevocationFetcher | undefined;
   policy: RevocationPolicy;
-  /** Deadline of one fetch on the request path (cold cache). */
+  /**
+   * Deadline of the whole online revocation check of one path on the request path (cold cache): every
+   * fetch gets what is left of it. A background refresh gets this much per fetch.
+   */
   timeoutMs: number;
   /** Allowance for the responder's clock (thisUpdate in the future, nextUpdate just passed); default 5 min. */
   clockSkewMs?: number;
@@ -57,11 +79,18 @@ export class RevocationSources implements RevocationChecker {
   private readonly ocspCache: RevocationCache<OcspAnswer>;
   private readonly crlCache: RevocationCache<CrlRevocationChecker>;
   private readonly clockSkewMs: number;
+  /** Locations whose last fetch failed in transport, until when, and why. */
+  private readonly unreachable = new Map<string, { until: number; problem: string }>();
 
   constructor(private readonly options: RevocationSourcesOptions) {
     const cacheOptions = options.onChange ? { onChange: options.onChange } : {};
     this.ocspCache = new RevocationCache(cacheOptions);
-    this.crlCache = new RevocationCache(cacheOptions);
+    this.crlCache = new RevocationCache<CrlRevocationChecker>({
+      ...cacheOptions,
+      maxEntries: 256,
+      weigh: (checker) => checker.crls.reduce((sum, crl) => sum + crl.der.length, 0),
+      maxWeight: CRL_CACHE_MAX_BYTES,
+    });
     this.clockSkewMs = options.clockSkewMs ?? 5 * 60_000;
   }
 
@@ -82,7 +111,15 @@ export class RevocationSources implements RevocationChecker {
     this.crlCache.close();
   }
 
-  async check(cert: ParsedCertificate, issuer: ParsedCertificate, at: Date): Promise<RevocationStatus> {
+  async check(
+    cert: ParsedCertificate,
+    issuer: ParsedCertificate,
+    at: Date,
+    budget: RevocationBudget = {},
+  ): Promise<RevocationStatus> {
+    /** Failures of the operator's CRL files: no network detail, so the client may read them. */
+    const fileFailures: string[] = [];
+    /** Failures of online sources: locations and network errors, for the log only. */
     const failures: string[] = [];
     let consulted = false;
     let answered = false;
@@ -98,17 +135,28 @@ export class RevocationSources implements RevocationChecker {
       const status = await this.options.files.check(cert, issuer, at);
       if (status.status === 'revoked') return status;
       if (status.status === 'good') good(status.nextUpdate);
-      else failures.push(`configured ${status.reason}`);
+      else fileFailures.push(`configured ${status.reason}`);
     }
 
     const fetcher = this.options.fetcher;
     const ocspUrls = cert.ocspUrls.filter(fetchable);
-    const crlUrls = cert.crlDistributionUrls.filter(fetchable);
+    const crlUrls = cert.crlDistributionPoints.flatMap((point) =>
+      point.unusable === undefined ? point.urls.filter(fetchable).map((url) => ({ url, point })) : [],
+    );
     let onlineAnswered = false;
     if (fetcher !== undefined) {
-      for (const url of ocspUrls) {
+      // A source the certificate names that we cannot evaluate is a source that did not answer: admitting
+      // the certificate as if it named none would let a CA's ldap:// or partitioned CRL go unheard.
+      const unusable = unusableSources(cert);
+      if (unusable.length > 0) {
         consulted = true;
-        const answer = await this.ocsp(fetcher, url, cert, issuer, at);
+        failures.push(`it names revocation sources the gateway cannot use (${unusable.join(', ')})`);
+      }
+      if (ocspUrls.length > MAX_OCSP_RESPONDERS)
+        failures.push(`${ocspUrls.length - MAX_OCSP_RESPONDERS} more OCSP responders not asked`);
+      for (const url of ocspUrls.slice(0, MAX_OCSP_RESPONDERS)) {
+        consulted = true;
+        const answer = await this.ocsp(fetcher, url, cert, issuer, at, budget);
         if (!answer.ok) {
           failures.push(`OCSP responder ${url}: ${answer.problem}`);
           continue;
@@ -119,14 +167,16 @@ export class RevocationSources implements RevocationChecker {
         break;
       }
       if (!onlineAnswered) {
-        for (const url of crlUrls) {
+        if (crlUrls.length > MAX_CRL_DISTRIBUTION_POINTS)
+          failures.push(`${crlUrls.length - MAX_CRL_DISTRIBUTION_POINTS} more CRL locations not asked`);
+        for (const { url, point } of crlUrls.slice(0, MAX_CRL_DISTRIBUTION_POINTS)) {
           consulted = true;
-          const loaded = await this.distributionPoint(fetcher, url, issuer, at);
+          const loaded = await this.distributionPoint(fetcher, url, issuer, at, budget);
           if (!loaded.ok) {
             failures.push(`CRL ${url}: ${loaded.problem}`);
             continue;
           }
-          const status = await loaded.value.check(cert, issuer, at);
+          const status = await loaded.value.checkFor(cert, issuer, at, point);
           if (status.status === 'revoked') return status;
           if (status.status === 'unknown') {
             failures.push(`CRL ${url}: ${status.reason}`);
@@ -141,15 +191,31 @@ export class RevocationSources implements RevocationChecker {
     if (answered)
       return goodUntil === undefined ? { status: 'good' } : { status: 'good', nextUpdate: goodUntil };
     if (!consulted) return { status: 'good' };
-    const reason = `revocation status of ${cert.label} could not be established: ${failures.join('; ')}`;
+    // The client learns that no online source answered and which kinds it cannot use; locations and
+    // network errors (what our network can reach, and how) go to the log only.
+    const unusable = fetcher === undefined ? [] : unusableSources(cert);
+    const told = [...fileFailures];
+    if (failures.length > 0)
+      told.push(
+        `no revocation source answered${
+          unusable.length > 0 ? ` (it names sources the gateway cannot use: ${unusable.join(', ')})` : ''
+        }`,
+      );
+    const reason = `revocation status of ${cert.label} could not be established: ${told.join('; ')}`;
+    const detail = [...fileFailures, ...failures].join('; ');
     if (this.options.policy === 'soft-fail') {
       this.options.logger?.warn(
-        { event: 'revocation_soft_fail', certificate: cert.label, serial: cert.serialHex, failures },
-        `${reason}; admitted because GATEWAY_REVOCATION=soft-fail`,
+        {
+          event: 'revocation_soft_fail',
+          certificate: cert.label,
+          serial: cert.serialHex,
+          failures: [...fileFailures, ...failures],
+        },
+        `${reason}: ${detail}; admitted because GATEWAY_REVOCATION=soft-fail`,
       );
       return { status: 'good', nextUpdate: new Date(at.getTime() + SOFT_FAIL_RECHECK_MS) };
     }
-    return { status: 'unknown', reason };
+    return failures.length > 0 ? { status: 'unknown', reason, detail } : { status: 'unknown', reason };
   }
 
   private ocsp(
@@ -158,17 +224,23 @@ export class RevocationSources implements RevocationChecker {
     cert: ParsedCertificate,
     issuer: ParsedCertificate,
     at: Date,
+    budget: RevocationBudget,
   ): Promise<Loaded<OcspAnswer>> {
     const key = `${url}|${keyHash(issuer)}|${cert.serialHex}`;
-    return this.ocspCache.get(key, at, async (when) => {
+    return this.ocspCache.get(key, at, async (when, background) => {
       const request = buildOcspRequest(cert, issuer);
-      const response = await fetcher.fetch({
-        url,
-        body: { bytes: request.der, contentType: 'application/ocsp-request' },
-        accept: 'application/ocsp-response',
-        timeoutMs: this.options.timeoutMs,
-        maxBytes: OCSP_MAX_BYTES,
-      });
+      const fetched = await this.fetch(
+        fetcher,
+        {
+          url,
+          body: { bytes: request.der, contentType: 'application/ocsp-request' },
+          accept: 'application/ocsp-response',
+          maxBytes: OCSP_MAX_BYTES,
+        },
+        background ? undefined : budget,
+      );
+      if (!fetched.ok) return fetched;
+      const response = fetched.body;
       const verdict = judgeOcspResponse({
         response,
         request,
@@ -198,14 +270,16 @@ export class RevocationSources implements RevocationChecker {
     url: string,
     issuer: ParsedCertificate,
     at: Date,
+    budget: RevocationBudget,
   ): Promise<Loaded<CrlRevocationChecker>> {
-    return this.crlCache.get(`${url}|${keyHash(issuer)}`, at, async (when) => {
-      const body = await fetcher.fetch({
-        url,
-        accept: 'application/pkix-crl',
-        timeoutMs: this.options.timeoutMs,
-        maxBytes: CRL_MAX_BYTES,
-      });
+    return this.crlCache.get(`${url}|${keyHash(issuer)}`, at, async (when, background) => {
+      const fetched = await this.fetch(
+        fetcher,
+        { url, accept: 'application/pkix-crl', maxBytes: CRL_MAX_BYTES },
+        background ? undefined : budget,
+      );
+      if (!fetched.ok) return fetched;
+      const body = fetched.body;
       let checker: CrlRevocationChecker;
       try {
         checker = new CrlRevocationChecker(
@@ -229,7 +303,63 @@ export class RevocationSources implements RevocationChecker {
       };
     });
   }
+
+  /**
+   * One exchange within what is left of the request's budget (none for a background refresh). A location
+   * that failed in transport is not asked again for UNREACHABLE_MS, whichever certificate names it.
+   */
+  private async fetch(
+    fetcher: RevocationFetcher,
+    params: Omit<RevocationFetchParams, 'timeoutMs'>,
+    budget: RevocationBudget | undefined,
+  ): Promise<Fetched> {
+    const now = Date.now();
+    const down = this.unreachable.get(params.url);
+    if (down !== undefined && now < down.until) return { ok: false, problem: down.problem };
+    this.unreachable.delete(params.url);
+    let timeoutMs = this.options.timeoutMs;
+    if (budget !== undefined) {
+      budget.deadline ??= now + this.options.timeoutMs;
+      timeoutMs = Math.min(timeoutMs, budget.deadline - now);
+      if (timeoutMs <= 0)
+        return {
+          ok: false,
+          problem: `not asked: the revocation check had used its ${this.options.timeoutMs} ms`,
+          transient: true,
+        };
+    }
+    try {
+      return { ok: true, body: await fetcher.fetch({ ...params, timeoutMs }) };
+    } catch (error) {
+      const problem = (error as Error).message;
+      // Running out of a budget shortened by other sources says nothing about this one.
+      if (timeoutMs < this.options.timeoutMs) return { ok: false, problem, transient: true };
+      if (this.unreachable.size >= 10_000) this.unreachable.clear();
+      this.unreachable.set(params.url, { until: now + UNREACHABLE_MS, problem });
+      return { ok: false, problem };
+    }
+  }
 }
+
+/** What the certificate names that no fetch could evaluate, described without the locations. */
+function unusableSources(cert: ParsedCertificate): string[] {
+  const scheme = (url: string) => /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase() ?? 'unknown';
+  const found = new Set<string>();
+  for (const url of cert.ocspUrls)
+    if (!fetchable(url)) found.add(`an OCSP responder at a ${scheme(url)} location`);
+  for (const point of cert.crlDistributionPoints) {
+    if (point.unusable !== undefined) found.add(point.unusable);
+    else if (!point.urls.some(fetchable))
+      found.add(
+        point.urls.length === 0
+          ? 'a CRL distribution point without a URI'
+          : `a CRL distribution point at ${point.urls.map(scheme).join('/')} locations only`,
+      );
+  }
+  return [...found];
+}
+
+type Fetched = { ok: true; body: Uint8Array } | Extract<Loaded<never>, { ok: false }>;
 
 function keyHash(cert: ParsedCertificate): string {
   return createHash('sha256').update(cert.spki).digest('base64url');
