@@ -1,3 +1,4 @@
+import { DEFAULT_MAX_REFRESH_MS, REFRESH_AT_FRACTION } from '../revocation/revocation_cache';
 import type { CandidateChain, ClientIdentityVerdict, ClientIdentityVerifier } from './client_identity';
 
 export interface CachedIdentityVerifierOptions {
@@ -88,8 +89,12 @@ export class CachedIdentityVerifier implements ClientIdentityVerifier {
   }
 
   private remember(key: string, verdict: ClientIdentityVerdict, now: number, generation: number): void {
-    let expiresAt = verdict.validUntil.getTime();
-    if (!verdict.ok) expiresAt = Math.min(expiresAt, now + this.refusalTtlMs);
+    // An admission is re-derived by the time the revocation answers it rests on are due for their
+    // background refresh: the request that re-derives it finds them still valid (no wait on the network)
+    // and marks them in use, so they keep being refreshed while the TPP keeps calling.
+    const remaining = verdict.validUntil.getTime() - now;
+    let expiresAt = now + Math.min(remaining * REFRESH_AT_FRACTION, DEFAULT_MAX_REFRESH_MS);
+    if (!verdict.ok) expiresAt = Math.min(verdict.validUntil.getTime(), now + this.refusalTtlMs);
     if (!(expiresAt > now)) return;
     if (this.entries.size >= this.maxEntries) {
       const oldest = this.entries.keys().next();

@@ -48,6 +48,11 @@ interface Entry<T> {
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
+/** Share of an answer's remaining lifetime after which it is refreshed in the background. */
+export const REFRESH_AT_FRACTION = 0.75;
+/** Default longest wait before a refresh. */
+export const DEFAULT_MAX_REFRESH_MS = 12 * 3600_000;
+
 export class RevocationCache<T> {
   private readonly entries = new Map<string, Entry<T>>();
   private readonly failures = new Map<string, { loaded: Extract<Loaded<T>, { ok: false }>; until: number }>();
@@ -62,7 +67,7 @@ export class RevocationCache<T> {
 
   constructor(private readonly options: RevocationCacheOptions<T> = {}) {
     this.retryMs = options.retryMs ?? 30_000;
-    this.maxRefreshMs = options.maxRefreshMs ?? 12 * 3600_000;
+    this.maxRefreshMs = options.maxRefreshMs ?? DEFAULT_MAX_REFRESH_MS;
     this.maxEntries = options.maxEntries ?? 10_000;
   }
 
@@ -140,7 +145,7 @@ export class RevocationCache<T> {
     const lifetime = loaded.expiresAt.getTime() - now;
     const entry: Entry<T> = {
       loaded,
-      refreshAt: now + Math.min(Math.max(lifetime, 0) * 0.75, this.maxRefreshMs),
+      refreshAt: now + Math.min(Math.max(lifetime, 0) * REFRESH_AT_FRACTION, this.maxRefreshMs),
       used: previous?.used ?? true,
       timer: undefined,
       load,
