@@ -196,6 +196,7 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
   const ais = await createAisApi({
     consents,
     accounts: bank.connector,
+    payments: store.payments,
     logger,
     publicUrl: config.publicUrl,
     // Both checks read the same token record: one lookup per request.

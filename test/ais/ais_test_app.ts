@@ -81,6 +81,7 @@ export async function createTestApp(
     const api = await createAisApi({
       consents,
       accounts: bank,
+      payments: store.payments,
       logger,
       publicUrl: PUBLIC_URL,
       clock: () => clock.now,
