@@ -10,6 +10,9 @@ import path from 'node:path';
 import type https from 'node:https';
 import { ConsentAuthorisationAdapter } from './adapters/consent_authorisation_adapter';
 import { PsuDirectoryAdapter } from './adapters/psu_directory_adapter';
+import { PaymentAuthorisationAdapter } from './adapters/payment_authorisation_adapter';
+import { PaymentAuthorisation } from './payment/authorisation';
+import { PaymentExecutionStep } from './payment/execution';
 import { createAisApi } from './api/ais_api';
 import type { BankConnector } from './bank/bank_connector';
 import { openBankConnector } from './bank/open_bank_connector';
@@ -174,11 +177,22 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
   const stopList = new StopListView(new KyselyTppStopList(store.db), { logger });
   await stopList.load();
 
+  const clock = (): Date => new Date();
   const consents = new ConsentService({ repository: store.consents, accounts: bank.connector, audit });
   const oauth = new OAuthService({
     // Same connection, disjoint tables: Kysely's table map is invariant, so the view is narrowed by a cast.
     repository: new OAuthRepositoryKysely(store.db as unknown as Kysely<OAuthTables>),
     consents: new ConsentAuthorisationAdapter(consents),
+    payments: new PaymentAuthorisationAdapter({
+      payments: store.payments,
+      authorisation: new PaymentAuthorisation(
+        store.payments,
+        new PaymentExecutionStep(store.payments, bank.connector, clock),
+        clock,
+      ),
+      bank: bank.connector,
+      logger,
+    }),
     psus: new PsuDirectoryAdapter(bank.connector, bank.signIn),
     options: { issuer: config.publicUrl },
     logger,

@@ -34,6 +34,16 @@ import { cancelPayment } from './pis/cancel_payment';
 import { getPaymentInformation } from './pis/get_payment_information';
 import { getPaymentInitiationStatus } from './pis/get_payment_initiation_status';
 import { initiatePayment } from './pis/initiate_payment';
+import {
+  getPaymentAuthorisationIds,
+  getPaymentAuthorisationScaStatus,
+  getPaymentCancellationAuthorisationIds,
+  getPaymentCancellationAuthorisationScaStatus,
+  startPaymentAuthorisation,
+  startPaymentCancellationAuthorisation,
+} from './pis/payment_authorisations';
+import { checkAvailabilityOfFunds } from './piis/check_availability_of_funds';
+import { FundsConfirmation } from '../funds/funds_confirmation';
 import type { PisHandlerDeps } from './pis/pis_handler';
 import { PaymentCancellation } from '../payment/cancellation';
 import { PaymentInitiation } from '../payment/initiation';
@@ -275,6 +285,20 @@ export async function createAisApi(deps: AisApiDeps): Promise<AisApi> {
     getPeriodicPaymentInitiationStatus: getPaymentInitiationStatus(pisDeps),
     cancelPayment: cancelPayment(pisDeps),
     cancelPeriodicPayment: cancelPayment(pisDeps),
+    startPaymentAuthorisation: startPaymentAuthorisation(pisDeps),
+    startPeriodicPaymentAuthorisation: startPaymentAuthorisation(pisDeps),
+    getPaymentAuthorisationIds: getPaymentAuthorisationIds(pisDeps),
+    getPeriodicPaymentAuthorisationIds: getPaymentAuthorisationIds(pisDeps),
+    getPaymentAuthorisationScaStatus: getPaymentAuthorisationScaStatus(pisDeps),
+    getPeriodicPaymentAuthorisationScaStatus: getPaymentAuthorisationScaStatus(pisDeps),
+    startPaymentCancellationAuthorisation: startPaymentCancellationAuthorisation(pisDeps),
+    startPeriodicPaymentCancellationAuthorisation: startPaymentCancellationAuthorisation(pisDeps),
+    getPaymentCancellationAuthorisationIds: getPaymentCancellationAuthorisationIds(pisDeps),
+    getPeriodicPaymentCancellationAuthorisationIds: getPaymentCancellationAuthorisationIds(pisDeps),
+    getPaymentCancellationAuthorisationScaStatus: getPaymentCancellationAuthorisationScaStatus(pisDeps),
+    getPeriodicPaymentCancellationAuthorisationScaStatus:
+      getPaymentCancellationAuthorisationScaStatus(pisDeps),
+    checkAvailabilityOfFunds: checkAvailabilityOfFunds(new FundsConfirmation(deps.accounts)),
   };
   await api.init();
   const routes = new OpenApiOperations(api);

@@ -21,11 +21,11 @@ const ESCAPES: Record<string, string> = {
   "'": '&#39;',
 };
 
-function esc(value: string | number): string {
+export function esc(value: string | number): string {
   return String(value).replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c);
 }
 
-function layout(chrome: PageChrome, title: string, main: string): string {
+export function layout(chrome: PageChrome, title: string, main: string): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -46,7 +46,7 @@ ${main}
 `;
 }
 
-function tppSummary(tpp: TppView, heading: string): string {
+export function tppSummary(tpp: TppView, heading: string): string {
   return `<section aria-labelledby="who" class="card">
 <h2 id="who">${esc(heading)}</h2>
 <dl class="facts">
@@ -57,8 +57,14 @@ function tppSummary(tpp: TppView, heading: string): string {
 </section>`;
 }
 
-function hidden(csrfToken: string): string {
+export function hidden(csrfToken: string): string {
   return `<input type="hidden" name="csrf_token" value="${esc(csrfToken)}">`;
+}
+
+function signInPurpose(view: SignInView): string {
+  return view.purpose === 'payment'
+    ? 'asks you to approve a payment'
+    : 'asks for access to your account information';
 }
 
 export function signInPage(chrome: PageChrome, view: SignInView): string {
@@ -67,7 +73,7 @@ export function signInPage(chrome: PageChrome, view: SignInView): string {
       chrome,
       'Sign in',
       `<h1>Sign in to ${esc(chrome.bankName)}</h1>
-<p class="lead"><strong>${esc(view.tpp.name)}</strong> asks for access to your account information.</p>
+<p class="lead"><strong>${esc(view.tpp.name)}</strong> ${signInPurpose(view)}.</p>
 ${tppSummary(view.tpp, 'Requested by')}
 <p id="sign-in-unavailable" class="error" role="alert">Signing in here requires ${esc(chrome.bankName)}'s identity provider, which is not set up for this gateway. No password can be entered on this page. Return to the app you came from.</p>`,
     );
@@ -81,7 +87,7 @@ ${tppSummary(view.tpp, 'Requested by')}
     chrome,
     'Sign in',
     `<h1>Sign in to ${esc(chrome.bankName)}</h1>
-<p class="lead"><strong>${esc(view.tpp.name)}</strong> asks for access to your account information. Sign in to see the request and decide.</p>
+<p class="lead"><strong>${esc(view.tpp.name)}</strong> ${signInPurpose(view)}. Sign in to see the request and decide.</p>
 ${tppSummary(view.tpp, 'Requested by')}
 ${error}<form method="post" action="${AUTHORIZE_PATH}" class="card" novalidate>
 ${hidden(view.csrfToken)}

@@ -14,6 +14,7 @@ import {
   signInPage,
   type PageChrome,
 } from './oauth_pages';
+import { paymentPage } from './payment_page';
 
 export interface OAuthRouterDeps {
   service: OAuthService;
@@ -197,7 +198,13 @@ export function createOAuthRouter(deps: OAuthRouterDeps): Router {
               username: form.get('username') ?? undefined,
               password: form.get('password') ?? undefined,
             })
-          : await service.decide({ sessionId, csrfToken, decision, accounts: form.getAll('accounts') });
+          : await service.decide({
+              sessionId,
+              csrfToken,
+              decision,
+              accounts: form.getAll('accounts'),
+              dynamicLink: form.get('dynamic_link') ?? undefined,
+            });
       if (result.kind === 'redirect') {
         res.clearCookie(SESSION_COOKIE, { httpOnly: true, secure: true, sameSite: 'lax', path: '/' });
         res.set('Cache-Control', 'no-store').redirect(303, result.location);
@@ -209,6 +216,10 @@ export function createOAuthRouter(deps: OAuthRouterDeps): Router {
         return;
       }
       pageCsp(formActionSource(result.view.redirectUri))(req, res, () => undefined);
+      if (result.kind === 'payment') {
+        sendPage(res, result.view.debtor.kind === 'notYours' ? 403 : 200, paymentPage(chrome, result.view));
+        return;
+      }
       sendPage(res, result.view.access.kind === 'notYours' ? 403 : 200, consentPage(chrome, result.view));
     } catch (error) {
       selfOnlyCsp(req, res, () => undefined);

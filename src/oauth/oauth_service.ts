@@ -14,6 +14,8 @@ import type {
   PsuDirectory,
 } from './consent_port';
 import { AuthorizationPageError, OAuthError } from './oauth_error';
+import type { PaymentAuthorisationPort, PaymentForAuthorisation } from './payment_port';
+import { dynamicLinkOf, paymentApprovalView, type PaymentApprovalView } from './payment_approval_view';
 import type { Grant, OAuthRepository, PsuSession, StoredToken } from './oauth_repository';
 import { pkce } from './pkce';
 import { secretToken } from './secret_token';
@@ -44,6 +46,8 @@ export interface OAuthServiceOptions {
 export interface OAuthServiceDeps {
   repository: OAuthRepository;
   consents: ConsentAuthorisationPort;
+  /** Payments the PSU authorises with scope `PIS:<paymentId>`; without it only `AIS:` scopes exist. */
+  payments?: PaymentAuthorisationPort;
   psus: PsuDirectory;
   options: OAuthServiceOptions;
   now?: () => Date;
@@ -65,6 +69,8 @@ export interface SignInView {
   tpp: TppView;
   /** False: no password form, the page says the bank's identity provider is required. */
   passwordSignIn: boolean;
+  /** What the PSU signs in for; absent: account information. */
+  purpose?: 'payment';
   error?: 'credentials';
 }
 
@@ -110,14 +116,21 @@ export interface BeginAuthorizationResult {
   sessionTtlSeconds: number;
 }
 
-export type SignInResult = { kind: 'signIn'; view: SignInView } | { kind: 'consent'; view: ConsentView };
-export type DecisionResult = { kind: 'redirect'; location: string } | { kind: 'consent'; view: ConsentView };
+export type SignInResult =
+  | { kind: 'signIn'; view: SignInView }
+  | { kind: 'consent'; view: ConsentView }
+  | { kind: 'payment'; view: PaymentApprovalView };
+export type DecisionResult =
+  | { kind: 'redirect'; location: string }
+  | { kind: 'consent'; view: ConsentView }
+  | { kind: 'payment'; view: PaymentApprovalView };
 
 export interface TokenResponse {
   access_token: string;
   token_type: 'Bearer';
   expires_in: number;
-  refresh_token: string;
+  /** Absent for a payment's token: it serves the one payment and is not renewed. */
+  refresh_token?: string;
   scope: string;
 }
 
@@ -125,6 +138,18 @@ export interface TokenResponse {
 export type OAuthForm = Readonly<Record<string, string | undefined>>;
 
 const SCOPE = /^AIS:([^\s]+)$/;
+const PIS_SCOPE = /^PIS:([^\s]+)$/;
+
+/**
+ * Sessions and grants name what they authorise in their `consentId` field: a consent id as such, a
+ * payment as `PIS:<paymentId>` (consent ids never contain a colon), so one flow and one set of tables
+ * serve both.
+ */
+const PAYMENT_SUBJECT = 'PIS:';
+
+function paymentIdOf(subject: string): string | undefined {
+  return subject.startsWith(PAYMENT_SUBJECT) ? subject.slice(PAYMENT_SUBJECT.length) : undefined;
+}
 const MAX_PARAM_LENGTH = 2048;
 
 /**
@@ -182,9 +207,25 @@ export class OAuthService {
     const codeChallenge = param('code_challenge');
     const codeChallengeMethod = param('code_challenge_method');
 
+    const paymentId = this.deps.payments !== undefined ? PIS_SCOPE.exec(scope)?.[1] : undefined;
+    if (paymentId !== undefined) {
+      return this.beginPaymentAuthorization(paymentId, {
+        responseType,
+        clientId,
+        redirectUri,
+        state,
+        codeChallenge,
+        codeChallengeMethod,
+      });
+    }
     const consentId = SCOPE.exec(scope)?.[1];
     if (consentId === undefined) {
-      throw new AuthorizationPageError(400, 'The scope must be AIS:<consentId>.');
+      throw new AuthorizationPageError(
+        400,
+        this.deps.payments !== undefined
+          ? 'The scope must be AIS:<consentId> or PIS:<paymentId>.'
+          : 'The scope must be AIS:<consentId>.',
+      );
     }
     const consent = await this.deps.consents.findForAuthorisation(consentId);
     // One answer for "no such consent" and "not this client's": the page must not confirm consent ids.
@@ -212,18 +253,28 @@ export class OAuthService {
       throw new AuthorizationPageError(400, 'The code_challenge is not a valid S256 challenge.');
     }
     assertAwaitingDecision(consent);
+    return this.openSession(
+      { clientId, redirectUri, subject: consentId, state, codeChallenge },
+      tppView(consent),
+    );
+  }
 
+  private async openSession(
+    request: { clientId: string; redirectUri: string; subject: string; state: string; codeChallenge: string },
+    tpp: TppView,
+    purpose?: 'payment',
+  ): Promise<BeginAuthorizationResult> {
     const sessionId = secretToken.generate();
     const now = this.now();
     const csrfToken = secretToken.generate();
     await this.repo.createSession({
       idHash: secretToken.hash(sessionId),
       csrfToken,
-      clientId,
-      redirectUri,
-      consentId,
-      state,
-      codeChallenge,
+      clientId: request.clientId,
+      redirectUri: request.redirectUri,
+      consentId: request.subject,
+      state: request.state,
+      codeChallenge: request.codeChallenge,
       psuId: null,
       psuName: null,
       failedSignIns: 0,
@@ -233,8 +284,57 @@ export class OAuthService {
     return {
       sessionId,
       sessionTtlSeconds: this.sessionTtl,
-      view: { csrfToken, tpp: tppView(consent), passwordSignIn: this.deps.psus.passwordSignIn },
+      view: {
+        csrfToken,
+        tpp,
+        passwordSignIn: this.deps.psus.passwordSignIn,
+        ...(purpose !== undefined ? { purpose } : {}),
+      },
     };
+  }
+
+  /** Step 1 for a payment: the same checks as for a consent, against what the payment recorded. */
+  private async beginPaymentAuthorization(
+    paymentId: string,
+    request: {
+      responseType: string;
+      clientId: string;
+      redirectUri: string;
+      state: string;
+      codeChallenge: string;
+      codeChallengeMethod: string;
+    },
+  ): Promise<BeginAuthorizationResult> {
+    const payment = await this.findPayment(paymentId);
+    if (payment === undefined || payment.tppOrganizationIdentifier !== request.clientId) {
+      throw new AuthorizationPageError(
+        400,
+        'This request does not match any payment of the requesting provider.',
+        `payment ${paymentId} unknown or not owned by ${request.clientId}`,
+      );
+    }
+    if (payment.tppRedirectUri === undefined || payment.tppRedirectUri !== request.redirectUri) {
+      throw new AuthorizationPageError(
+        400,
+        'The redirect address does not match the one registered with the payment.',
+        `redirect_uri ${request.redirectUri} differs from TPP-Redirect-URI ${payment.tppRedirectUri ?? '(none)'}`,
+      );
+    }
+    if (request.responseType !== 'code') {
+      throw new AuthorizationPageError(400, 'Only response_type=code is supported.');
+    }
+    if (request.codeChallengeMethod !== 'S256') {
+      throw new AuthorizationPageError(400, 'Only code_challenge_method=S256 is supported.');
+    }
+    if (!pkce.isValidS256Challenge(request.codeChallenge)) {
+      throw new AuthorizationPageError(400, 'The code_challenge is not a valid S256 challenge.');
+    }
+    assertPaymentAwaitingDecision(payment);
+    return this.openSession(
+      { ...request, subject: `${PAYMENT_SUBJECT}${paymentId}` },
+      paymentTppView(payment),
+      'payment',
+    );
   }
 
   /** Step 2, the sign-in form. */
@@ -245,11 +345,17 @@ export class OAuthService {
     password: string | undefined;
   }): Promise<SignInResult> {
     const session = await this.loadSession(params.sessionId, params.csrfToken);
-    const consent = await this.loadConsent(session);
+    const paymentId = paymentIdOf(session.consentId);
+    const subject =
+      paymentId !== undefined
+        ? { kind: 'payment' as const, payment: await this.loadPayment(session, paymentId) }
+        : { kind: 'consent' as const, consent: await this.loadConsent(session) };
+    const tpp = subject.kind === 'payment' ? paymentTppView(subject.payment) : tppView(subject.consent);
+    const purpose = subject.kind === 'payment' ? { purpose: 'payment' as const } : {};
     if (!this.deps.psus.passwordSignIn) {
       return {
         kind: 'signIn',
-        view: { csrfToken: session.csrfToken, tpp: tppView(consent), passwordSignIn: false },
+        view: { csrfToken: session.csrfToken, tpp, passwordSignIn: false, ...purpose },
       };
     }
     const psu =
@@ -258,7 +364,7 @@ export class OAuthService {
         : undefined;
     if (psu === undefined) {
       const failures = await this.repo.recordFailedSignIn(session.idHash);
-      this.deps.logger?.info({ event: 'oauth.psu_sign_in_failed', consentId: session.consentId });
+      this.deps.logger?.info({ event: 'oauth.psu_sign_in_failed', subject: session.consentId });
       if (failures >= this.maxSignIns) {
         await this.repo.deleteSession(session.idHash);
         throw new AuthorizationPageError(
@@ -270,16 +376,20 @@ export class OAuthService {
         kind: 'signIn',
         view: {
           csrfToken: session.csrfToken,
-          tpp: tppView(consent),
+          tpp,
           passwordSignIn: true,
+          ...purpose,
           error: 'credentials',
         },
       };
     }
     await this.repo.setSessionPsu(session.idHash, psu);
+    if (subject.kind === 'payment') {
+      return { kind: 'payment', view: await this.paymentView(session, subject.payment, psu.psuId, psu.name) };
+    }
     return {
       kind: 'consent',
-      view: await this.consentView(session, consent, psu.psuId, psu.name, []),
+      view: await this.consentView(session, subject.consent, psu.psuId, psu.name, []),
     };
   }
 
@@ -289,12 +399,16 @@ export class OAuthService {
     csrfToken: string | undefined;
     decision: string | undefined;
     accounts: string[];
+    /** The payment page's dynamic link (see payment_approval_view.ts); ignored for consents. */
+    dynamicLink?: string | undefined;
   }): Promise<DecisionResult> {
     const session = await this.loadSession(params.sessionId, params.csrfToken);
     const psuId = session.psuId;
     if (psuId === null) {
       throw new AuthorizationPageError(403, 'Please sign in first.', 'decision before sign-in');
     }
+    const paymentId = paymentIdOf(session.consentId);
+    if (paymentId !== undefined) return this.decidePayment(session, psuId, paymentId, params);
     if (params.decision !== 'approve' && params.decision !== 'deny') {
       throw new AuthorizationPageError(400, 'Choose whether to allow or deny access.');
     }
@@ -486,7 +600,8 @@ export class OAuthService {
     if (!pkce.matches(verifier, grant.codeChallenge)) {
       throw new OAuthError('invalid_grant', 'code_verifier does not match the code_challenge');
     }
-    const consent = await this.usableConsent(grant.consentId);
+    const paymentId = paymentIdOf(grant.consentId);
+    const consent = paymentId === undefined ? await this.usableConsent(grant.consentId) : undefined;
     if (!(await this.repo.claimCode(grant.id, now))) {
       // Lost a race against another redemption of the same code: that is a replay too.
       await this.revokeForReplay(grant);
@@ -495,7 +610,42 @@ export class OAuthService {
         'The authorization code was already used; its tokens are revoked',
       );
     }
+    if (consent === undefined) return this.issuePaymentToken(grant, client, now);
     return this.issueTokens(grant.id, client, consent, now);
+  }
+
+  /**
+   * A payment's code gives one certificate-bound access token with scope `PIS:<paymentId>` and no
+   * refresh token: the PSU authorised this payment once, there is nothing to renew.
+   */
+  private async issuePaymentToken(grant: Grant, client: TppIdentity, now: Date): Promise<TokenResponse> {
+    const accessToken = secretToken.generate('psd2at');
+    await this.repo.insertTokens([
+      {
+        tokenHash: secretToken.hash(accessToken),
+        grantId: grant.id,
+        kind: 'access',
+        cnfThumbprint: client.thumbprintS256,
+        expiresAt: new Date(now.getTime() + this.accessTtl * 1000),
+        rotatedAt: null,
+        revokedAt: null,
+        createdAt: now,
+      },
+    ]);
+    this.deps.logger?.info({ event: 'oauth.tokens_issued', subject: grant.consentId });
+    this.deps.audit?.append({
+      type: 'token.issued',
+      tpp: client.organizationIdentifier,
+      thumbprint: client.thumbprintS256,
+      subject: grant.consentId,
+      detail: { grant: grant.id },
+    });
+    return {
+      access_token: accessToken,
+      token_type: 'Bearer',
+      expires_in: this.accessTtl,
+      scope: grant.consentId,
+    };
   }
 
   private async refresh(client: TppIdentity, form: OAuthForm): Promise<TokenResponse> {
@@ -639,6 +789,139 @@ export class OAuthService {
     return consent;
   }
 
+  private paymentPort(): PaymentAuthorisationPort {
+    const payments = this.deps.payments;
+    // Sessions for payments are only opened when the port exists.
+    if (payments === undefined) throw new AuthorizationPageError(400, 'Payments cannot be authorised here.');
+    return payments;
+  }
+
+  private findPayment(paymentId: string): Promise<PaymentForAuthorisation | undefined> {
+    return this.paymentPort().findForAuthorisation(paymentId);
+  }
+
+  /** The payment again, since it may have changed (cancelled) while the PSU was on the page. */
+  private async loadPayment(session: PsuSession, paymentId: string): Promise<PaymentForAuthorisation> {
+    const payment = await this.findPayment(paymentId);
+    if (
+      payment === undefined ||
+      payment.tppOrganizationIdentifier !== session.clientId ||
+      payment.tppRedirectUri !== session.redirectUri
+    ) {
+      throw new AuthorizationPageError(400, 'This payment no longer exists.');
+    }
+    assertPaymentAwaitingDecision(payment);
+    return payment;
+  }
+
+  private async paymentView(
+    session: PsuSession,
+    payment: PaymentForAuthorisation,
+    psuId: string,
+    psuName: string,
+    error?: 'noAccountSelected',
+  ): Promise<PaymentApprovalView> {
+    return paymentApprovalView({
+      csrfToken: session.csrfToken,
+      redirectUri: session.redirectUri,
+      psuName,
+      payment,
+      accounts: await this.paymentPort().debtorAccountsOf(psuId, payment),
+      ...(error !== undefined ? { error } : {}),
+    });
+  }
+
+  /** Step 3 for a payment: deny (RJCT), or approve from one of the PSU's accounts (executed at once). */
+  private async decidePayment(
+    session: PsuSession,
+    psuId: string,
+    paymentId: string,
+    params: { decision: string | undefined; accounts: string[]; dynamicLink?: string | undefined },
+  ): Promise<DecisionResult> {
+    if (params.decision !== 'approve' && params.decision !== 'deny') {
+      throw new AuthorizationPageError(400, 'Choose whether to approve or deny the payment.');
+    }
+    const payments = this.paymentPort();
+    const payment = await this.loadPayment(session, paymentId);
+    const redirect = new URL(session.redirectUri);
+    const notAwaiting = new AuthorizationPageError(
+      400,
+      'This payment has already been answered or cancelled, so it cannot be authorised again.',
+      `payment ${paymentId} no longer RCVD`,
+    );
+
+    if (params.decision === 'deny') {
+      await this.claimSession(session);
+      if ((await payments.reject(paymentId, psuId)) === 'notAwaiting') throw notAwaiting;
+      this.deps.logger?.info({ event: 'oauth.payment_denied', paymentId });
+      redirect.searchParams.set('error', 'access_denied');
+      redirect.searchParams.set('error_description', 'The PSU refused the payment');
+      redirect.searchParams.set('state', session.state);
+      redirect.searchParams.set('iss', this.issuer);
+      return { kind: 'redirect', location: redirect.toString() };
+    }
+
+    if (params.dynamicLink === undefined || !secretToken.equals(params.dynamicLink, dynamicLinkOf(payment))) {
+      throw new AuthorizationPageError(
+        400,
+        'The payment shown to you does not match the payment to be made. Nothing was paid. Return to the app you came from and start again.',
+        'dynamic link missing or different',
+      );
+    }
+    const accounts = await payments.debtorAccountsOf(psuId, payment);
+    let debtorIban: string;
+    if (payment.debtorIban !== undefined) {
+      if (!accounts.some((a) => a.iban === payment.debtorIban)) {
+        throw new AuthorizationPageError(
+          403,
+          'This payment would be made from an account that is not yours, so it cannot be approved.',
+          'approve attempted on a payment naming a foreign debtor account',
+        );
+      }
+      debtorIban = payment.debtorIban;
+    } else {
+      const picked = [...new Set(params.accounts)];
+      const [chosen] = picked;
+      if (chosen === undefined) {
+        return {
+          kind: 'payment',
+          view: await this.paymentView(session, payment, psuId, session.psuName ?? '', 'noAccountSelected'),
+        };
+      }
+      if (picked.length > 1 || !accounts.some((a) => a.iban === chosen)) {
+        throw new AuthorizationPageError(
+          400,
+          'Choose one of your own accounts.',
+          'foreign or several IBANs posted',
+        );
+      }
+      debtorIban = chosen;
+    }
+
+    await this.claimSession(session);
+    if ((await payments.approve(paymentId, psuId, debtorIban)) === 'notAwaiting') throw notAwaiting;
+    const code = secretToken.generate();
+    const now = this.now();
+    await this.repo.createGrant({
+      id: randomUUID(),
+      codeHash: secretToken.hash(code),
+      clientId: session.clientId,
+      redirectUri: session.redirectUri,
+      codeChallenge: session.codeChallenge,
+      consentId: session.consentId,
+      psuId,
+      codeExpiresAt: new Date(now.getTime() + this.codeTtl * 1000),
+      codeUsedAt: null,
+      revokedAt: null,
+      createdAt: now,
+    });
+    this.deps.logger?.info({ event: 'oauth.payment_approved', paymentId });
+    redirect.searchParams.set('code', code);
+    redirect.searchParams.set('state', session.state);
+    redirect.searchParams.set('iss', this.issuer);
+    return { kind: 'redirect', location: redirect.toString() };
+  }
+
   /** Exactly one decision per session, even if the form is posted twice at once. */
   private async claimSession(session: PsuSession): Promise<void> {
     if (!(await this.repo.deleteSession(session.idHash))) {
@@ -725,6 +1008,25 @@ function assertAwaitingDecision(consent: ConsentForAuthorisation): void {
       `consent ${consent.consentId} in status ${consent.status}`,
     );
   }
+}
+
+function assertPaymentAwaitingDecision(payment: PaymentForAuthorisation): void {
+  if (!payment.awaitingAuthorisation) {
+    throw new AuthorizationPageError(
+      400,
+      'This payment has already been answered or cancelled, so it cannot be authorised again.',
+      `payment ${payment.paymentId} not awaiting authorisation`,
+    );
+  }
+}
+
+function paymentTppView(payment: PaymentForAuthorisation): TppView {
+  return {
+    name: payment.tppName,
+    organizationIdentifier: payment.tppOrganizationIdentifier,
+    ncaName: payment.tppNcaName,
+    ncaId: payment.tppNcaId,
+  };
 }
 
 function tppView(consent: ConsentForAuthorisation): TppView {
