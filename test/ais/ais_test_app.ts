@@ -46,6 +46,10 @@ export const TPPS = {
     identity: tpp('PSDDE-BAFIN-333333', 'Pay Only GmbH', ['PSP_PI'], 'pisp-thumb'),
     dnsNames: ['pay-only.example'],
   },
+  piisp: {
+    identity: tpp('PSDDE-BAFIN-444444', 'Card Issuer AG', ['PSP_IC'], 'piisp-thumb'),
+    dnsNames: ['card-issuer.example'],
+  },
 } as const;
 export type TppName = keyof typeof TPPS;
 
