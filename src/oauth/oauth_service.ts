@@ -620,32 +620,39 @@ export class OAuthService {
    */
   private async issuePaymentToken(grant: Grant, client: TppIdentity, now: Date): Promise<TokenResponse> {
     const accessToken = secretToken.generate('psd2at');
-    await this.repo.insertTokens([
-      {
-        tokenHash: secretToken.hash(accessToken),
-        grantId: grant.id,
-        kind: 'access',
-        cnfThumbprint: client.thumbprintS256,
-        expiresAt: new Date(now.getTime() + this.accessTtl * 1000),
-        rotatedAt: null,
-        revokedAt: null,
-        createdAt: now,
-      },
-    ]);
-    this.deps.logger?.info({ event: 'oauth.tokens_issued', subject: grant.consentId });
-    this.deps.audit?.append({
-      type: 'token.issued',
-      tpp: client.organizationIdentifier,
-      thumbprint: client.thumbprintS256,
-      subject: grant.consentId,
-      detail: { grant: grant.id },
-    });
+    await this.repo.insertTokens([this.accessTokenRow(accessToken, grant.id, client, now)]);
+    this.noteTokensIssued(grant.id, client, grant.consentId);
     return {
       access_token: accessToken,
       token_type: 'Bearer',
       expires_in: this.accessTtl,
       scope: grant.consentId,
     };
+  }
+
+  /** The stored form of an access token, bound to the certificate it was issued on (RFC 8705). */
+  private accessTokenRow(accessToken: string, grantId: string, client: TppIdentity, now: Date): StoredToken {
+    return {
+      tokenHash: secretToken.hash(accessToken),
+      grantId,
+      kind: 'access',
+      cnfThumbprint: client.thumbprintS256,
+      expiresAt: new Date(now.getTime() + this.accessTtl * 1000),
+      rotatedAt: null,
+      revokedAt: null,
+      createdAt: now,
+    };
+  }
+
+  private noteTokensIssued(grantId: string, client: TppIdentity, subject: string): void {
+    this.deps.logger?.info({ event: 'oauth.tokens_issued', consentId: subject });
+    this.deps.audit?.append({
+      type: 'token.issued',
+      tpp: client.organizationIdentifier,
+      thumbprint: client.thumbprintS256,
+      subject,
+      detail: { grant: grantId },
+    });
   }
 
   private async refresh(client: TppIdentity, form: OAuthForm): Promise<TokenResponse> {
@@ -692,16 +699,7 @@ export class OAuthService {
     const refreshToken = secretToken.generate('psd2rt');
     const refreshEnd = Math.min(now.getTime() + this.refreshTtl * 1000, endOfDay(consent.validUntil));
     const tokens: StoredToken[] = [
-      {
-        tokenHash: secretToken.hash(accessToken),
-        grantId,
-        kind: 'access',
-        cnfThumbprint: client.thumbprintS256,
-        expiresAt: new Date(now.getTime() + this.accessTtl * 1000),
-        rotatedAt: null,
-        revokedAt: null,
-        createdAt: now,
-      },
+      this.accessTokenRow(accessToken, grantId, client, now),
       {
         tokenHash: secretToken.hash(refreshToken),
         grantId,
@@ -714,14 +712,7 @@ export class OAuthService {
       },
     ];
     await this.repo.insertTokens(tokens);
-    this.deps.logger?.info({ event: 'oauth.tokens_issued', consentId: consent.consentId });
-    this.deps.audit?.append({
-      type: 'token.issued',
-      tpp: client.organizationIdentifier,
-      thumbprint: client.thumbprintS256,
-      subject: consent.consentId,
-      detail: { grant: grantId },
-    });
+    this.noteTokensIssued(grantId, client, consent.consentId);
     return {
       access_token: accessToken,
       token_type: 'Bearer',
