@@ -46,6 +46,7 @@ import { openStore, type Store } from './store/open_store';
 import { KyselyTppStopList } from './store/kysely_tpp_stop_list';
 import { StopListView } from './tpp/stop_list';
 import { TrustedProxies } from './tls/forwarded_certificate';
+import { capConnectionsPerAddress, onceAMinutePerClient } from './tls/connections_per_address';
 import { createGatewayServer, type ServerLimitOverrides } from './tls/gateway_server';
 import { whenCompleteChainBudgetExhausted } from './tls/peer_certificate';
 import { ServerKeyMaterial } from './tls/server_key_material';
@@ -272,6 +273,16 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
     { logger, metrics, audit, statistics: operations.statistics, draining: () => operations.draining },
   );
   const server = createGatewayServer(keyMaterial.options, app, params.serverLimits);
+  capConnectionsPerAddress(server, {
+    limit: config.maxConnectionsPerAddress,
+    exempt: (address) => trustedProxies.includes(address),
+    onRefused: onceAMinutePerClient((client) =>
+      logger.warn(
+        { event: 'connection_cap_reached', client, limit: config.maxConnectionsPerAddress },
+        'a client holds the most connections allowed; further connections are closed at accept',
+      ),
+    ),
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => {

@@ -1,11 +1,10 @@
 import { Command, Option } from 'commander';
-import { buildSandboxBank, readSandboxBankFixture } from '../accounts/sandbox_bank';
-import { loadDatabaseUrl, type Env } from '../config/config';
+import { createLogger } from '../audit/logger';
+import { loadBankSettings, loadDatabaseUrl, type Env } from '../config/config';
 import { CONSENT_STATUSES, type Consent, type ConsentStatus } from '../consent/consent';
 import { ConsentService } from '../consent/consent_service';
 import { GatewayError } from '../errors/gateway_error';
-import { SandboxBankConnector } from '../bank/sandbox_bank_connector';
-import { loadSandboxBank } from '../store/load_sandbox_bank';
+import { openBankConnector } from '../bank/open_bank_connector';
 import { gatewayMigrations } from '../store/gateway_migrations';
 import { openStore } from '../store/open_store';
 
@@ -23,15 +22,23 @@ export function consentCommand(params: ConsentCommandParams = {}): Command {
   const out = params.out ?? ((line: string) => process.stdout.write(`${line}\n`));
 
   const withService = async <T>(action: (service: ConsentService) => Promise<T>): Promise<T> => {
-    const store = await openStore(loadDatabaseUrl(params.env ?? process.env), {
+    const env = params.env ?? process.env;
+    // Read before the store opens: a production environment without a bank is refused as at start.
+    const settings = loadBankSettings(env);
+    const store = await openStore(loadDatabaseUrl(env), {
       extraMigrations: gatewayMigrations,
     });
+    let close: (() => Promise<void>) | undefined;
     try {
-      // PSUs must exist to authorise against, even if the gateway itself never started on this store.
-      await loadSandboxBank(store.db, buildSandboxBank(readSandboxBankFixture()));
-      // A development tool over the embedded sandbox: it decides for the sandbox's PSUs only.
-      const accounts = new SandboxBankConnector(store.db);
-      return await action(new ConsentService({ repository: store.consents, accounts }));
+      // The PSU's accounts come from the bank the gateway serves: the embedded sandbox (loaded here too,
+      // in case the gateway never started on this store) or the bank behind GATEWAY_BANK_URL.
+      const bank = await openBankConnector(settings.bank, {
+        db: store.db,
+        logger: createLogger('warn', process.stderr),
+        sandbox: settings.sandbox,
+      });
+      close = () => bank.connector.close();
+      return await action(new ConsentService({ repository: store.consents, accounts: bank.connector }));
     } catch (error) {
       if (error instanceof GatewayError) {
         throw new Error(
@@ -40,6 +47,7 @@ export function consentCommand(params: ConsentCommandParams = {}): Command {
       }
       throw error;
     } finally {
+      if (close !== undefined) await close();
       await store.close();
     }
   };

@@ -14,6 +14,8 @@ export interface GatewayConfig {
   mode: 'development' | 'production';
   host: string;
   port: number;
+  /** Open TPP-port connections one client address (an IPv6 /64) may hold; 0: no cap. Proxies are exempt. */
+  maxConnectionsPerAddress: number;
   /** PEM file holding the one trust anchor (root certificate). */
   trustAnchorFile: string;
   /** PEM chain file: the server certificate first, then its intermediates. */
@@ -93,6 +95,12 @@ export type BankConfig =
       /** GATEWAY_BANK_TIMEOUT_MS: connect timeout and whole-call deadline. */
       timeoutMs: number;
     };
+
+/**
+ * GATEWAY_MAX_CONNECTIONS_PER_ADDRESS default: far above what one TPP's client pool opens, far below the
+ * descriptors a gateway process usually has.
+ */
+export const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 256;
 
 /** GATEWAY_BANK_TIMEOUT_MS default: a bank slower than this is answered 504. */
 export const DEFAULT_BANK_TIMEOUT_MS = 5000;
@@ -237,10 +245,7 @@ export function loadDatabaseUrl(env: Env = process.env): string {
   return databaseUrl;
 }
 
-export function loadConfig(environment: Env = process.env, params: LoadConfigParams = {}): GatewayConfig {
-  const env = declaredOnly(environment);
-  const baseDir = params.baseDir ?? process.cwd();
-  const warnings: string[] = [];
+function loadMode(env: Env): GatewayConfig['mode'] {
   const modeRaw =
     nonEmpty(env, 'GATEWAY_MODE') ?? (env.NODE_ENV === 'production' ? 'production' : 'development');
   if (modeRaw !== 'development' && modeRaw !== 'production') {
@@ -249,7 +254,27 @@ export function loadConfig(environment: Env = process.env, params: LoadConfigPar
       `expected development or production, got ${JSON.stringify(modeRaw)}`,
     );
   }
-  const mode = modeRaw;
+  return modeRaw;
+}
+
+/**
+ * The bank settings alone, for tools (the consent CLI) that decide for PSUs of the bank the gateway
+ * serves: the same rules as at start, so a tool never falls back to the sandbox where the gateway would not.
+ */
+export function loadBankSettings(
+  environment: Env = process.env,
+  params: LoadConfigParams = {},
+): Pick<GatewayConfig, 'bank' | 'sandbox'> {
+  const env = declaredOnly(environment);
+  const bank = loadBankConfig(env, loadMode(env), params.baseDir ?? process.cwd());
+  return { bank, sandbox: bank.kind === 'sandbox' || parseBoolean(env, 'GATEWAY_SANDBOX', false) };
+}
+
+export function loadConfig(environment: Env = process.env, params: LoadConfigParams = {}): GatewayConfig {
+  const env = declaredOnly(environment);
+  const baseDir = params.baseDir ?? process.cwd();
+  const warnings: string[] = [];
+  const mode = loadMode(env);
   // A typo in a name (one S too many on GATEWAY_CRL) would otherwise leave a setting at its default.
   const unknown = unknownGatewayVariables(environment);
   const firstUnknown = unknown[0];
@@ -266,8 +291,7 @@ export function loadConfig(environment: Env = process.env, params: LoadConfigPar
   for (const variable of unknown) warnings.push(`${variable.name}: ${describeUnknown(variable)}`);
 
   // Before key material: a production start without a bank is the first thing to fix.
-  const bank = loadBankConfig(env, mode, baseDir);
-  const sandbox = bank.kind === 'sandbox' || parseBoolean(env, 'GATEWAY_SANDBOX', false);
+  const { bank, sandbox } = loadBankSettings(environment, params);
 
   const anchorEnv = nonEmpty(env, 'GATEWAY_TRUST_ANCHOR');
   const certEnv = nonEmpty(env, 'GATEWAY_TLS_CERT');
@@ -323,6 +347,13 @@ export function loadConfig(environment: Env = process.env, params: LoadConfigPar
   }
 
   const port = parseInteger(env, 'GATEWAY_PORT', 8443, 0, 65535);
+  const maxConnectionsPerAddress = parseInteger(
+    env,
+    'GATEWAY_MAX_CONNECTIONS_PER_ADDRESS',
+    DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+    0,
+    1_000_000,
+  );
   const host = nonEmpty(env, 'GATEWAY_HOST') ?? '127.0.0.1';
 
   const logLevelRaw = (nonEmpty(env, 'GATEWAY_LOG_LEVEL') ?? 'info').toLowerCase();
@@ -361,6 +392,7 @@ export function loadConfig(environment: Env = process.env, params: LoadConfigPar
     mode,
     host,
     port,
+    maxConnectionsPerAddress,
     trustAnchorFile,
     tlsCertFile,
     tlsKeyFile,

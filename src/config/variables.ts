@@ -10,6 +10,7 @@ export const KNOWN_VARIABLES = {
   GATEWAY_MODE: 'development or production',
   GATEWAY_HOST: 'address to listen on',
   GATEWAY_PORT: 'TLS port',
+  GATEWAY_MAX_CONNECTIONS_PER_ADDRESS: 'open connections one client address may hold on the TLS port',
   GATEWAY_TRUST_ANCHOR: 'the one trust anchor (PEM or DER)',
   GATEWAY_TLS_CERT: 'server certificate chain (PEM)',
   GATEWAY_TLS_KEY: "the server certificate's private key (PEM)",

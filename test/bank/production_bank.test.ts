@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ALICE_CLIENT_ID, ALICE_REDIRECT_URI, PSU_IP_ADDRESS } from '../../src/bench/gateway_session';
 import { TppClient } from '../../src/client/tpp_client';
+import { consentCommand } from '../../src/cli/consent_command';
 import { ConfigError, loadConfig } from '../../src/config/config';
 import { DEFAULT_CONTRACT } from '../../src/conformance/gateway_contract';
 import { actAsPsu } from '../../src/conformance/psu_agent';
@@ -170,5 +171,42 @@ describe('in front of a real bank, no sandbox customer exists in the gateway', (
       headers: { 'X-Request-ID': randomUUID() },
     });
     expect(status.json).toEqual({ consentStatus: 'received' });
+  });
+
+  it("the consent CLI decides for the bank's PSUs, not the sandbox's, on the gateway's database", async () => {
+    const env = {
+      GATEWAY_MODE: 'production',
+      GATEWAY_BANK_URL: bank.url,
+      GATEWAY_DATABASE_URL: `sqlite:${path.join(work, 'gateway.db')}`,
+    };
+    const cli = async (...args: string[]): Promise<string[]> => {
+      const lines: string[] = [];
+      const command = consentCommand({ env, out: (line) => lines.push(line) });
+      for (const c of [command, ...command.commands]) c.exitOverride();
+      await command.parseAsync(args, { from: 'user' });
+      return lines;
+    };
+    const listed = JSON.parse((await cli('list', '--json', '--status', 'received')).join('\n')) as {
+      id: string;
+    }[];
+    const consentId = listed[0]?.id;
+    expect(consentId).toBeDefined();
+    // The stand-in bank's PSU p-1 holds two accounts; the sandbox's anna is unknown to this bank.
+    await expect(cli('authorise', String(consentId), '--psu', 'anna')).rejects.toThrow();
+    const lines = await cli('authorise', String(consentId), '--psu', 'p-1');
+    expect(lines[0]).toBe(`consent ${consentId} is valid for PSU p-1`);
+    expect(lines[1]).toBe('  accounts: NL20INGB0001234567, NL91ABNA0417164300');
+    for (const table of ['psus', 'accounts'] as const) {
+      expect(await gateway.store.db.selectFrom(table).selectAll().execute()).toEqual([]);
+    }
+  });
+
+  it('the consent CLI refuses a production environment without a bank, as the gateway does', async () => {
+    const command = consentCommand({
+      env: { GATEWAY_MODE: 'production', GATEWAY_DATABASE_URL: `sqlite:${path.join(work, 'gateway.db')}` },
+      out: () => undefined,
+    });
+    for (const c of [command, ...command.commands]) c.exitOverride();
+    await expect(command.parseAsync(['list'], { from: 'user' })).rejects.toThrow(/^GATEWAY_BANK_URL: /);
   });
 });
