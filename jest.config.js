@@ -7,11 +7,6 @@ module.exports = {
     // Type errors are caught by `npm run typecheck`; transpiling only keeps the suite fast.
     '^.+\\.ts$': ['ts-jest', { isolatedModules: true, diagnostics: false }],
   },
-  // openapi-backend's $ref resolver ships as ES modules only; Node loads it at run time, but Jest's
-  // CommonJS loader cannot. Tests use a stand-in that resolves the in-document references our spec has.
-  moduleNameMapper: {
-    '^@apidevtools/json-schema-ref-parser$': '<rootDir>/test/helpers/ref_parser_shim.ts',
-  },
   moduleFileExtensions: ['ts', 'js', 'json'],
   testTimeout: 30000,
   globalSetup: '<rootDir>/test/helpers/global_setup.ts',

@@ -19,7 +19,8 @@ export interface AppDeps {
   /** Paths reachable without a client certificate. */
   publicPaths?: readonly RegExp[];
   clock?: () => Date;
-  stopList?: TrustGateOptions['stopList'];
+  /** The bank's TPP stop list; required, so no app is built that would let a blocked TPP through. */
+  stopList: TrustGateOptions['stopList'];
   tlsChainOf?: TrustGateOptions['tlsChainOf'];
 }
 
@@ -32,6 +33,13 @@ export const PUBLIC_PATHS: readonly RegExp[] = [
   /^\/bank-connector\.json$/,
   /^\/docs(\/[A-Za-z0-9._-]*)?$/,
 ];
+
+/**
+ * The OAuth endpoints a TPP calls with its certificate (token, revocation: everything under /oauth2/ that
+ * is not a public browser page). A client the trust gate refuses here gets RFC 6749 / RFC 8705
+ * `invalid_client`, the form an OAuth client library understands.
+ */
+export const OAUTH_CLIENT_PATHS: readonly RegExp[] = [/^\/oauth2\//];
 
 /**
  * The gateway's request listener without a server, so tests can drive it directly: the front door (the
@@ -52,8 +60,9 @@ export function createApp(deps: AppDeps): RequestListener {
       logger: deps.logger,
       publicPaths: deps.publicPaths ?? PUBLIC_PATHS,
       roleRequirements: AIS_ROLE_REQUIREMENTS,
+      oauthPaths: OAUTH_CLIENT_PATHS,
       ...(deps.clock ? { clock: deps.clock } : {}),
-      ...(deps.stopList ? { stopList: deps.stopList } : {}),
+      stopList: deps.stopList,
       ...(deps.tlsChainOf ? { tlsChainOf: deps.tlsChainOf } : {}),
     }),
     headers: StaticHeaders.fromHelmet(),

@@ -4,23 +4,27 @@
  * start it in-process.
  */
 import type { Kysely } from 'kysely';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type https from 'node:https';
 import { ConsentAuthorisationAdapter } from './adapters/consent_authorisation_adapter';
+import { UndiciRevocationFetcher } from './adapters/undici_revocation_fetcher';
 import { PsuDirectoryAdapter } from './adapters/psu_directory_adapter';
 import { PaymentAuthorisationAdapter } from './adapters/payment_authorisation_adapter';
 import { PaymentAuthorisation } from './payment/authorisation';
 import { PaymentExecutionStep } from './payment/execution';
 import { createAisApi } from './api/ais_api';
 import type { BankConnector } from './bank/bank_connector';
-import { openBankConnector } from './bank/open_bank_connector';
-import { createOAuthRouter, OAUTH_BROWSER_PATHS } from './api/oauth_routes';
+import { openBankConnector, type OpenedBank } from './bank/open_bank_connector';
+import { createOAuthRouter, OAUTH_BROWSER_PATH_PATTERNS } from './api/oauth_routes';
 import { requireTppIdentity } from './api/request_context';
 import { createSignatureCheck, loggingEvidenceSink } from './api/signature_check';
 import { AIS_ROLE_REQUIREMENTS } from './api/trust_gate';
 import { createApp, PUBLIC_PATHS } from './app';
+import type { TrustGateOptions } from './api/trust_gate';
+import type { ClientIdentityVerifier } from './pki/identity/client_identity';
 import { createLogger, type Logger } from './audit/logger';
 import {
   ConfigError,
@@ -33,17 +37,24 @@ import {
 import { loadOperationsConfig } from './config/operations_config';
 import { PROJECT_ROOT } from './config/project_root';
 import { ConsentService } from './consent/consent_service';
+import { RedirectUriPolicy, type RedirectUriCheckMode } from './consent/redirect_uri_policy';
 import { ensureFixturePki } from './fixtures/fixture_pki';
 import type { PresentedAccessToken } from './oauth/access_token_verifier';
 import { OAuthService } from './oauth/oauth_service';
 import { TrustMaterialError, TrustStore } from './pki/path/trust_store';
-import { gatewayMigrations } from './store/gateway_migrations';
 import { allEvidenceSinks, auditEvidenceSink } from './adapters/signature_audit_adapter';
 import { RequestSignatureVerifier } from './signature/request_signature_verifier';
 import { OAuthRepositoryKysely } from './store/oauth_repository_kysely';
 import type { OAuthTables } from './store/oauth_schema';
 import { openStore, type Store } from './store/open_store';
 import { KyselyTppStopList } from './store/kysely_tpp_stop_list';
+import { KyselyTppRedirectHosts } from './store/kysely_tpp_redirect_hosts';
+import { CachedConsentRepository } from './store/cached_consent_repository';
+import { CachedTokenLookup } from './store/cached_token_lookup';
+import { publishChange } from './store/change_notice';
+import { PostgresChangeListener, type ChangeEvent } from './store/postgres_change_listener';
+import { PostgresReadAdmission } from './store/postgres_read_admission';
+import { sharedStoreAdmitRead } from './adapters/shared_store_read_gate';
 import { StopListView } from './tpp/stop_list';
 import { TrustedProxies } from './tls/forwarded_certificate';
 import { capConnectionsPerAddress, onceAMinutePerClient } from './tls/connections_per_address';
@@ -93,11 +104,208 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
+/** The reload trigger of a change notice from another instance (not told on again). */
+const PEER_RELOAD = 'another instance reloaded';
+/** Tells this process's own notices from the others'. */
+const INSTANCE_ID = randomUUID();
+
 function isFixtureDevelopment(env: Env): boolean {
   const production =
     (env.GATEWAY_MODE ?? (env.NODE_ENV === 'production' ? 'production' : '')) === 'production';
   const unset = (name: string) => (env[name] ?? '').trim() === '';
   return !production && (unset('GATEWAY_TRUST_ANCHOR') || unset('GATEWAY_TLS_CERT'));
+}
+
+export interface GatewayAssemblyDeps {
+  store: Store;
+  logger: Logger;
+  publicUrl: string;
+  verifier: ClientIdentityVerifier;
+  trustedProxies: TrustedProxies;
+  /** The bank's books behind the BankConnector port, and the sandbox's password sign-in if any. */
+  bank: OpenedBank;
+  /** The bank's TPP stop list: the trust gate consults it on every request once the chain verified. */
+  stopList: StopListView;
+  /**
+   * Every request is observed (access log, metrics, audit admission or refusal, EBA statistics) and every
+   * consent and token decision goes to the audit trail.
+   */
+  operations: Pick<GatewayOperations, 'metrics' | 'auditTrail' | 'statistics' | 'draining'>;
+  /**
+   * GATEWAY_REQUIRE_SIGNATURE: the QSealC verifier that judges each request's seal, or an explicit
+   * 'not-required' (the standard lets the bank choose), never left out by accident.
+   */
+  requestSignatures: { sealVerifier: ClientIdentityVerifier } | 'not-required';
+  /**
+   * The clock of consents and AIS reads (validUntil, the frequencyPerDay day), for tests that move it;
+   * certificates and OAuth code, session and token lifetimes always run on the real time.
+   */
+  clock?: () => Date;
+  /** Where the presented chain comes from; default the TLS socket. Tests inject it as the TLS layer would. */
+  tlsChainOf?: TrustGateOptions['tlsChainOf'];
+  /** Check every AIS response against the OpenAPI document (tests). */
+  validateResponses?: boolean;
+  /** GATEWAY_REDIRECT_URI_CHECK; default strict. */
+  redirectUriCheck?: RedirectUriCheckMode;
+  /**
+   * Several instances on one PostgreSQL database: the other instances' changes, heard here. Consents and
+   * tokens are then kept between requests while it listens, and each read is confirmed in the store.
+   */
+  changeListener?: PostgresChangeListener;
+}
+
+export interface GatewayAssembly {
+  /** The request listener: observation, front door, trust gate, AIS API, OAuth endpoints. */
+  app: RequestListener;
+  consents: ConsentService;
+  oauth: OAuthService;
+}
+
+/**
+ * The gateway's request path on an open store, without a listener: the same wiring the running gateway
+ * has, so tests that drive it exercise the trust gate, the stop list, the OpenAPI validation, the
+ * signature and token checks, the bank port and the audit trail.
+ */
+export async function assembleGateway(deps: GatewayAssemblyDeps): Promise<GatewayAssembly> {
+  const { store, logger, clock, bank, operations } = deps;
+  const audit = operations.auditTrail;
+  const listener = deps.changeListener;
+  const trusted = () => listener?.listening === true;
+  const cachedConsents =
+    listener === undefined ? undefined : new CachedConsentRepository(store.consents, { trusted });
+  // Same connection, disjoint tables: Kysely's table map is invariant, so the view is narrowed by a cast.
+  const oauthRepository = new OAuthRepositoryKysely(store.db as unknown as Kysely<OAuthTables>);
+  const tokenLookup =
+    listener === undefined ? undefined : new CachedTokenLookup(oauthRepository, { trusted });
+  listener?.on((event: ChangeEvent) => {
+    switch (event.topic) {
+      case 'resync':
+        cachedConsents?.clear();
+        tokenLookup?.clear();
+        deps.stopList.invalidate();
+        break;
+      case 'stop_list':
+        deps.stopList.invalidate();
+        break;
+      case 'consent':
+        if (event.key === undefined) cachedConsents?.clear();
+        else cachedConsents?.forget(event.key);
+        break;
+      case 'token':
+        if (event.key === undefined) tokenLookup?.clear();
+        else tokenLookup?.forget(event.key);
+        break;
+      case 'trust_material':
+        // startGateway reloads the trust material.
+        break;
+    }
+  });
+  // One TPP-Redirect-URI rule for consents and payments.
+  const redirectUriPolicy = new RedirectUriPolicy({
+    directory: new KyselyTppRedirectHosts(store.db),
+    mode: deps.redirectUriCheck ?? 'strict',
+  });
+  const consents = new ConsentService({
+    repository: cachedConsents ?? store.consents,
+    accounts: bank.connector,
+    audit,
+    redirectUriPolicy,
+    ...(clock !== undefined ? { clock } : {}),
+  });
+  // Payments run on the assembly's clock too, so tests that move it see the same time in both APIs.
+  const paymentClock = clock ?? ((): Date => new Date());
+  const oauth = new OAuthService({
+    repository: oauthRepository,
+    ...(tokenLookup !== undefined ? { tokenLookup } : {}),
+    consents: new ConsentAuthorisationAdapter(consents),
+    payments: new PaymentAuthorisationAdapter({
+      payments: store.payments,
+      authorisation: new PaymentAuthorisation(
+        store.payments,
+        new PaymentExecutionStep(store.payments, bank.connector, paymentClock),
+        paymentClock,
+      ),
+      bank: bank.connector,
+      logger,
+    }),
+    psus: new PsuDirectoryAdapter(bank.connector, bank.signIn),
+    options: { issuer: deps.publicUrl },
+    logger,
+    audit,
+  });
+  const tokensOfRequests = new WeakMap<ServerResponse, PresentedAccessToken>();
+  const presentedToken = (req: IncomingMessage, res: ServerResponse): PresentedAccessToken => {
+    let token = tokensOfRequests.get(res);
+    if (token === undefined) {
+      token = oauth.presentedAccessToken(req.headers.authorization, requireTppIdentity(res));
+      tokensOfRequests.set(res, token);
+    }
+    return token;
+  };
+  const signatures = deps.requestSignatures;
+  const ais = await createAisApi({
+    consents,
+    accounts: bank.connector,
+    payments: store.payments,
+    redirectUriPolicy,
+    logger,
+    publicUrl: deps.publicUrl,
+    ...(clock !== undefined ? { clock } : {}),
+    ...(deps.validateResponses !== undefined ? { validateResponses: deps.validateResponses } : {}),
+    // Both checks read the same token record: one lookup per request.
+    accessCheck: async (req, res, consentId) => {
+      await presentedToken(req, res).verifyFor(consentId);
+    },
+    tokenBindingCheck: (req, res) => presentedToken(req, res).refuseIfBoundElsewhere(),
+    onConsentDeleted: (consentId) => oauth.revokeTokensForConsent(consentId),
+    tppDnsNames: (res) => requireTppIdentity(res).dnsNames,
+    ...(listener !== undefined
+      ? {
+          admitRead: sharedStoreAdmitRead({
+            admission: new PostgresReadAdmission(store.db as unknown as Kysely<unknown>),
+            consents,
+            presentedToken,
+            freshToken: (req, gate) => oauth.presentedAccessToken(req.headers.authorization, gate.tpp),
+            forget: (consentId, tokenHash) => {
+              cachedConsents?.forget(consentId);
+              tokenLookup?.forget(tokenHash);
+            },
+            ...(clock !== undefined ? { clock } : {}),
+          }),
+        }
+      : {}),
+    ...(signatures !== 'not-required'
+      ? {
+          signatureCheck: createSignatureCheck({
+            verifier: new RequestSignatureVerifier({ sealVerifier: signatures.sealVerifier }),
+            evidence: allEvidenceSinks(loggingEvidenceSink(logger), auditEvidenceSink(audit)),
+            roleRequirements: AIS_ROLE_REQUIREMENTS,
+          }),
+        }
+      : {}),
+  });
+  const oauthRouter = createOAuthRouter({ service: oauth, publicUrl: deps.publicUrl, logger });
+
+  const app = observeRequests(
+    createApp({
+      logger,
+      verifier: deps.verifier,
+      trustedProxies: deps.trustedProxies,
+      routers: [oauthRouter, ais.router],
+      direct: ais,
+      stopList: deps.stopList,
+      publicPaths: [...PUBLIC_PATHS, ...OAUTH_BROWSER_PATH_PATTERNS],
+      ...(deps.tlsChainOf !== undefined ? { tlsChainOf: deps.tlsChainOf } : {}),
+    }),
+    {
+      logger,
+      metrics: operations.metrics,
+      audit,
+      statistics: operations.statistics,
+      draining: () => operations.draining,
+    },
+  );
+  return { app, consents, oauth };
 }
 
 export async function startGateway(params: StartGatewayParams = {}): Promise<RunningGateway> {
@@ -136,6 +344,7 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
     throw new ConfigError('GATEWAY_TLS_CERT', `${config.tlsCertFile}: ${(error as Error).message}`);
   }
 
+  const revocationFetcher = new UndiciRevocationFetcher();
   let trustStore: TrustStore;
   try {
     trustStore = await TrustStore.load({
@@ -144,6 +353,9 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
       crlGraceSeconds: config.crlGraceSeconds,
       intermediatesFile: config.intermediatesFile,
       logger,
+      revocationPolicy: config.revocationPolicy,
+      revocationTimeoutMs: config.revocationTimeoutMs,
+      fetcher: revocationFetcher,
     });
   } catch (error) {
     if (error instanceof TrustMaterialError) {
@@ -159,7 +371,6 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
       : config.databaseUrl;
   const metrics = new GatewayMetrics({ processMetrics: true });
   const store = await openStore(databaseUrl, {
-    extraMigrations: gatewayMigrations,
     logger,
     onQuery: (seconds, ok) => metrics.storeQuery(seconds, ok),
   });
@@ -173,65 +384,9 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
         (error: unknown) => (error instanceof Error ? error.message : 'bank connector unreachable'),
       ),
   });
-  const audit = operations.auditTrail;
 
   const stopList = new StopListView(new KyselyTppStopList(store.db), { logger });
   await stopList.load();
-
-  const clock = (): Date => new Date();
-  const consents = new ConsentService({ repository: store.consents, accounts: bank.connector, audit });
-  const oauth = new OAuthService({
-    // Same connection, disjoint tables: Kysely's table map is invariant, so the view is narrowed by a cast.
-    repository: new OAuthRepositoryKysely(store.db as unknown as Kysely<OAuthTables>),
-    consents: new ConsentAuthorisationAdapter(consents),
-    payments: new PaymentAuthorisationAdapter({
-      payments: store.payments,
-      authorisation: new PaymentAuthorisation(
-        store.payments,
-        new PaymentExecutionStep(store.payments, bank.connector, clock),
-        clock,
-      ),
-      bank: bank.connector,
-      logger,
-    }),
-    psus: new PsuDirectoryAdapter(bank.connector, bank.signIn),
-    options: { issuer: config.publicUrl },
-    logger,
-    audit,
-  });
-  const tokensOfRequests = new WeakMap<ServerResponse, PresentedAccessToken>();
-  const presentedToken = (req: IncomingMessage, res: ServerResponse): PresentedAccessToken => {
-    let token = tokensOfRequests.get(res);
-    if (token === undefined) {
-      token = oauth.presentedAccessToken(req.headers.authorization, requireTppIdentity(res));
-      tokensOfRequests.set(res, token);
-    }
-    return token;
-  };
-  const ais = await createAisApi({
-    consents,
-    accounts: bank.connector,
-    payments: store.payments,
-    logger,
-    publicUrl: config.publicUrl,
-    // Both checks read the same token record: one lookup per request.
-    accessCheck: async (req, res, consentId) => {
-      await presentedToken(req, res).verifyFor(consentId);
-    },
-    tokenBindingCheck: (req, res) => presentedToken(req, res).refuseIfBoundElsewhere(),
-    onConsentDeleted: (consentId) => oauth.revokeTokensForConsent(consentId),
-    tppDnsNames: (res) => requireTppIdentity(res).dnsNames,
-    ...(config.requireSignature
-      ? {
-          signatureCheck: createSignatureCheck({
-            verifier: new RequestSignatureVerifier({ sealVerifier: trustStore.sealVerifier }),
-            evidence: allEvidenceSinks(loggingEvidenceSink(logger), auditEvidenceSink(audit)),
-            roleRequirements: AIS_ROLE_REQUIREMENTS,
-          }),
-        }
-      : {}),
-  });
-  const oauthRouter = createOAuthRouter({ service: oauth, publicUrl: config.publicUrl, logger });
 
   whenCompleteChainBudgetExhausted(() =>
     logger.warn(
@@ -256,22 +411,23 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
   } catch (error) {
     throw new Error(`GATEWAY_TRUSTED_PROXIES: ${(error as Error).message}`);
   }
-
-  const app = observeRequests(
-    createApp({
-      logger,
-      verifier: trustStore.verifier,
-      trustedProxies,
-      routers: [oauthRouter, ais.router],
-      direct: ais,
-      stopList,
-      publicPaths: [
-        ...PUBLIC_PATHS,
-        ...OAUTH_BROWSER_PATHS.map((p) => new RegExp(`^${p.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`)),
-      ],
-    }),
-    { logger, metrics, audit, statistics: operations.statistics, draining: () => operations.draining },
-  );
+  // Several instances on one PostgreSQL database: each LISTENs for the others' changes (README "Several
+  // instances on one PostgreSQL database").
+  const listener =
+    store.dialect === 'postgres' ? new PostgresChangeListener({ databaseUrl, logger }) : undefined;
+  const { app } = await assembleGateway({
+    ...(listener !== undefined ? { changeListener: listener } : {}),
+    redirectUriCheck: config.redirectUriCheck,
+    store,
+    logger,
+    publicUrl: config.publicUrl,
+    verifier: trustStore.verifier,
+    trustedProxies,
+    bank,
+    stopList,
+    operations,
+    requestSignatures: config.requireSignature ? { sealVerifier: trustStore.sealVerifier } : 'not-required',
+  });
   const server = createGatewayServer(keyMaterial.options, app, params.serverLimits);
   capConnectionsPerAddress(server, {
     limit: config.maxConnectionsPerAddress,
@@ -296,7 +452,30 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
     keyMaterial,
     crlFiles: config.crlFiles,
     pollSeconds: config.crlReloadSeconds,
+    onReloaded: (trigger, result) => {
+      // A reload this instance made of itself is told to the others; one a notice caused is not re-told.
+      if (listener === undefined || trigger === PEER_RELOAD || !(result.crls || result.anchor)) return;
+      publishChange(store.db, { topic: 'trust_material', key: INSTANCE_ID }).catch((error: unknown) =>
+        logger.warn(
+          { event: 'change_notice_failed', topic: 'trust_material', error: (error as Error).message },
+          'other instances were not told about the reloaded trust material; they find it by their own poll',
+        ),
+      );
+    },
   });
+  listener?.on((event: ChangeEvent) => {
+    if (event.topic === 'trust_material' && event.key !== INSTANCE_ID)
+      void operations.reloadKeyMaterial(PEER_RELOAD);
+  });
+  try {
+    await listener?.start();
+  } catch (error) {
+    server.close();
+    throw new ConfigError(
+      'GATEWAY_DATABASE_URL',
+      `cannot LISTEN for other instances' changes: ${(error as Error).message}`,
+    );
+  }
   const hostForUrl =
     config.host === '127.0.0.1' || config.host === '0.0.0.0' || config.host === '::'
       ? 'localhost'
@@ -322,6 +501,9 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
       if (closed) return;
       closed = true;
       await operations.drain();
+      trustStore.close();
+      await revocationFetcher.close();
+      await listener?.close();
       await bank.connector.close();
       await store.close();
     },

@@ -56,7 +56,7 @@ describe('GATEWAY_* variables', () => {
 
   it('warns that revocation is off when production has no CRL', () => {
     expect(loadConfig(productionEnv()).warnings).toEqual([
-      'GATEWAY_CRL: no CRL configured, so revocation is not checked',
+      'GATEWAY_CRL: no CRL configured, so only certificates naming an OCSP responder or CRL distribution point are revocation-checked',
     ]);
     const withCrl = loadConfig({ ...productionEnv(), GATEWAY_CRL: testPkiFiles().crls.join(',') });
     expect(withCrl.warnings).toEqual([]);

@@ -74,11 +74,12 @@ export interface AisApiDeps {
   clock?: () => Date;
   /**
    * The OAuth token check: runs on every AIS read after header validation, once the consent is known to
-   * belong to the caller and to be valid. Throws a GatewayError to refuse.
+   * belong to the caller and to be valid. Throws a GatewayError to refuse. Required: no API is built,
+   * not even in a test, that reads accounts without it.
    */
-  accessCheck?: (req: IncomingMessage, res: ServerResponse, consentId: string) => Promise<void>;
+  accessCheck: (req: IncomingMessage, res: ServerResponse, consentId: string) => Promise<void>;
   /** Runs before the consent lookup: refuses a token presented on another certificate's connection. */
-  tokenBindingCheck?: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+  tokenBindingCheck: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
   /** Called after DELETE terminated a consent (e.g. to revoke its tokens). */
   onConsentDeleted?: (consentId: string) => Promise<void>;
   /**
@@ -86,6 +87,8 @@ export interface AisApiDeps {
    * without registered hosts on the ConsentService's RedirectUriPolicy) consent creation is refused.
    */
   tppDnsNames?: (res: ServerResponse) => readonly string[] | undefined;
+  /** See AisHandlerDeps.admitRead. */
+  admitRead?: AisHandlerDeps['admitRead'];
   /**
    * Request signatures (GATEWAY_REQUIRE_SIGNATURE): runs on the raw body once it is read, before routing and
    * before any consent or token lookup. Absent: signature headers are ignored, as the standard says.
@@ -226,10 +229,11 @@ export async function createAisApi(deps: AisApiDeps): Promise<AisApi> {
     accounts: deps.accounts,
     publicUrl: deps.publicUrl.replace(/\/$/, ''),
     clock: deps.clock ?? (() => new Date()),
-    ...(deps.accessCheck !== undefined ? { accessCheck: deps.accessCheck } : {}),
-    ...(deps.tokenBindingCheck !== undefined ? { tokenBindingCheck: deps.tokenBindingCheck } : {}),
+    accessCheck: deps.accessCheck,
+    tokenBindingCheck: deps.tokenBindingCheck,
     ...(deps.onConsentDeleted !== undefined ? { onConsentDeleted: deps.onConsentDeleted } : {}),
     ...(deps.tppDnsNames !== undefined ? { tppDnsNames: deps.tppDnsNames } : {}),
+    ...(deps.admitRead !== undefined ? { admitRead: deps.admitRead } : {}),
   };
 
   const clock = deps.clock ?? (() => new Date());

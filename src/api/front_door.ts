@@ -44,9 +44,16 @@ const TOO_MANY_FIELDS_BODY = tppMessagesBody(TOO_MANY_FIELDS);
 export function createFrontDoor(deps: FrontDoorDeps): RequestListener {
   const { gate, headers, logger, app, direct } = deps;
 
-  const send = (res: ServerResponse, requestId: string, status: number, body: Buffer): void => {
+  const send = (
+    res: ServerResponse,
+    requestId: string,
+    status: number,
+    body: Buffer,
+    extraHeaders: readonly string[] = [],
+  ): void => {
     res.writeHead(status, [
       ...headers.flat,
+      ...extraHeaders,
       'X-Request-ID',
       requestId,
       'Content-Type',
@@ -90,9 +97,10 @@ export function createFrontDoor(deps: FrontDoorDeps): RequestListener {
     gate(req, path, requestId)
       .then((admission) => {
         if (!admission.admitted) {
+          const { refusal } = admission;
           setRequestId(res, requestId);
-          noteOutcome(res, { code: admission.refusal.error.code, refusedByGate: true });
-          send(res, requestId, admission.refusal.error.status, admission.refusal.body);
+          noteOutcome(res, { code: refusal.error.code, refusedByGate: true });
+          send(res, requestId, refusal.error.status, refusal.body, refusal.headers);
           return;
         }
         headers.applyTo(res);

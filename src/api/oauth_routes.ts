@@ -35,6 +35,11 @@ export const REVOKE_PATH = '/oauth2/revoke';
  */
 export const OAUTH_BROWSER_PATHS: readonly string[] = [METADATA_PATH, AUTHORIZE_PATH, OAUTH_STYLESHEET_PATH];
 
+/** The same paths as exact-match patterns, for the trust gate's public paths. */
+export const OAUTH_BROWSER_PATH_PATTERNS: readonly RegExp[] = OAUTH_BROWSER_PATHS.map(
+  (p) => new RegExp(`^${p.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`),
+);
+
 /** `__Host-` pins the cookie to this origin: Secure, Path=/, no Domain. */
 const SESSION_COOKIE = '__Host-psd2-authorize';
 

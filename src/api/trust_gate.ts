@@ -12,6 +12,7 @@ import {
   RoleInvalid,
 } from '../errors/gateway_error';
 import { tppMessagesBody } from '../errors/tpp_messages';
+import { OAuthError } from '../oauth/oauth_error';
 import type {
   ClientIdentityVerdict,
   ClientIdentityVerifier,
@@ -47,9 +48,14 @@ export interface TrustGateOptions {
   /** Paths a browser reaches without a client certificate (the PSU's authorisation page, metadata). */
   publicPaths: readonly RegExp[];
   roleRequirements: readonly RoleRequirement[];
+  /**
+   * Paths of OAuth endpoints a TPP authenticates to with its certificate (RFC 8705 `tls_client_auth`):
+   * their refusals are RFC 6749 `invalid_client` JSON, not Berlin Group `tppMessages`.
+   */
+  oauthPaths: readonly RegExp[];
   clock?: () => Date;
   /** The bank's TPP stop list, consulted after the chain is verified, on every request. */
-  stopList?: { blockOf(identity: BlockableIdentity): Promise<TppBlock | undefined> };
+  stopList: { blockOf(identity: BlockableIdentity): Promise<TppBlock | undefined> };
   /** Where the presented chain comes from; tests replace it, production reads the TLS socket. */
   tlsChainOf?: (req: IncomingMessage) => PresentedChain | undefined;
   /**
@@ -59,10 +65,20 @@ export interface TrustGateOptions {
   completeTlsChainOf?: (req: IncomingMessage) => PresentedChain | undefined;
 }
 
-/** A refusal ready for the wire: the error names status and code, the body is its tppMessages. */
+/**
+ * A refusal ready for the wire. `error` names the status and, for the log, the Berlin Group code; `body`
+ * is its tppMessages, or RFC 6749 JSON on an OAuth endpoint; `headers` are extra response headers.
+ */
 export interface Refusal {
   error: GatewayError;
   body: Buffer;
+  headers: readonly string[];
+}
+
+/** A refusal in both wire forms, so a cached verdict is rendered once per form. */
+interface RenderedRefusal {
+  berlinGroup: Refusal;
+  oauth: Refusal;
 }
 
 export type Admission =
@@ -84,7 +100,17 @@ const REFUSALS: Record<
   CERTIFICATE_REVOKED: CertificateRevoked,
 };
 
-const refusalOf = (error: GatewayError): Refusal => ({ error, body: tppMessagesBody(error) });
+/** RFC 6749 §5.2: a failed client authentication is 401 invalid_client, and never cached. */
+const OAUTH_HEADERS: readonly string[] = ['Cache-Control', 'no-store', 'Pragma', 'no-cache'];
+
+const refusalOf = (error: GatewayError): RenderedRefusal => ({
+  berlinGroup: { error, body: tppMessagesBody(error), headers: [] },
+  oauth: {
+    error,
+    body: Buffer.from(JSON.stringify(new OAuthError('invalid_client', error.text).toJSON())),
+    headers: OAUTH_HEADERS,
+  },
+});
 
 const NO_CERTIFICATE = refusalOf(new CertificateMissing('No client certificate was presented'));
 
@@ -107,8 +133,8 @@ export function createTrustGate(options: TrustGateOptions): TrustGate {
     (options.tlsChainOf === undefined ? defaultCompleteTlsChainOf : () => undefined);
   // The caching verifier hands back the same verdict object for a chain it knows, so a client repeating
   // a refused chain gets the refusal rendered once, not once per request.
-  const verdictRefusals = new WeakMap<RefusedVerdict, Refusal>();
-  const verdictRefusal = (verdict: RefusedVerdict): Refusal => {
+  const verdictRefusals = new WeakMap<RefusedVerdict, RenderedRefusal>();
+  const verdictRefusal = (verdict: RefusedVerdict): RenderedRefusal => {
     let refusal = verdictRefusals.get(verdict);
     if (refusal === undefined) {
       const { reason: text, detail } = verdict;
@@ -124,7 +150,8 @@ export function createTrustGate(options: TrustGateOptions): TrustGate {
     let chain: PresentedChain | undefined;
 
     /** `checked`: the chain got as far as validation, so its thumbprint belongs in the log. */
-    const refuse = (refusal: Refusal, checked: boolean): Admission => {
+    const refuse = (rendered: RenderedRefusal, checked: boolean): Admission => {
+      const refusal = options.oauthPaths.some((p) => p.test(path)) ? rendered.oauth : rendered.berlinGroup;
       // A refusal flood is what this gate must absorb: no log object is built for a disabled level.
       if (logger.isLevelEnabled('warn')) {
         const { error } = refusal;
@@ -187,7 +214,7 @@ export function createTrustGate(options: TrustGateOptions): TrustGate {
     if (!verdict.ok) return refuse(verdictRefusal(verdict), true);
     const identity = verdict.identity;
     // Not part of the verifier's cached verdict: a block must reach connections that are already open.
-    const block = await options.stopList?.blockOf(identity);
+    const block = await options.stopList.blockOf(identity);
     if (block !== undefined) {
       return refuse(
         refusalOf(

@@ -90,6 +90,8 @@ export interface SandboxBankConnectorOptions {
   clock?: () => Date;
 }
 
+const MAX_CACHED_ACCOUNTS = 10_000;
+
 /**
  * Bob's Bank sandbox: the reference implementation of the bank port over a Kysely database (the
  * gateway's own store when embedded, its own SQLite file under `npm run sandbox-bank`). Payments debit
@@ -102,6 +104,12 @@ export class SandboxBankConnector implements BankConnector, SandboxPsuSignIn {
   private readonly balancesQuery: PreparedQuery<Database, { resourceId: string }, Selectable<BalancesTable>>;
 
   private readonly clock: () => Date;
+  /**
+   * Accounts by resourceId. The sandbox writes its accounts once, when its fixture is loaded, and never
+   * changes them (payments move balances), so a copy needs no invalidation; on PostgreSQL it saves a
+   * round trip on every account read.
+   */
+  private readonly accounts = new Map<string, Account>();
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -128,8 +136,14 @@ export class SandboxBankConnector implements BankConnector, SandboxPsuSignIn {
   }
 
   async accountByResourceId(resourceId: string, _context?: BankCallContext): Promise<Account | undefined> {
+    const known = this.accounts.get(resourceId);
+    if (known !== undefined) return known;
     const row = await this.accountQuery.executeTakeFirst({ resourceId });
-    return row === undefined ? undefined : toAccount(row);
+    if (row === undefined) return undefined;
+    const account = toAccount(row);
+    if (this.accounts.size >= MAX_CACHED_ACCOUNTS) this.accounts.clear();
+    this.accounts.set(resourceId, account);
+    return account;
   }
 
   async balances(resourceId: string, _context?: BankCallContext): Promise<Balance[]> {

@@ -121,6 +121,20 @@ export function evaluateTargets(run: BenchRun): TargetVerdict[] {
       (v) => v < 200,
     ),
   ];
+  if (run.instances?.cpuRatioPostgresToSqlite !== undefined) {
+    targets.push(
+      verdict(
+        {
+          id: 'postgres-read-cpu',
+          description: 'gateway CPU per PostgreSQL read / per SQLite read',
+          unit: 'x',
+          threshold: '<= 1.5',
+        },
+        run.instances.cpuRatioPostgresToSqlite,
+        (v) => v <= 1.5,
+      ),
+    );
+  }
   for (const flat of scaleFlatness(run.scale)) {
     targets.push({
       id: `scale-p99-${flat.database}`,
@@ -240,6 +254,12 @@ export function formatReport(run: BenchRun, targets: TargetVerdict[]): string {
             'warm: cache hit, first request of a new connection (chain hashed)',
             fmt(v.warmNewConnectionUs, 2),
           ],
+          ...(v.hostileBagUs !== undefined
+            ? [['hostile: a 1000-certificate bag refused (mean)', fmt(v.hostileBagUs, 1)]]
+            : []),
+          ...(v.qwacProfileUs !== undefined
+            ? [['PSD2 QWAC profile read of one leaf, warm (mean)', fmt(v.qwacProfileUs, 2)]]
+            : []),
         ],
       ),
       '',
@@ -258,6 +278,48 @@ export function formatReport(run: BenchRun, targets: TargetVerdict[]): string {
           fmt(r.cpuUsPerRequest),
         ]),
       ),
+      '',
+    );
+  }
+  if (run.instances !== undefined) {
+    const i = run.instances;
+    out.push(
+      table(
+        [
+          'instances: authenticated read',
+          'req/s',
+          'p50 ms',
+          'p99 ms',
+          'CPU µs/req',
+          'ratio',
+          'machine CPU %',
+        ],
+        [
+          ['SQLite, one gateway (pinned)', i.readSqlite, 1, undefined] as const,
+          [
+            'PostgreSQL, one gateway (pinned)',
+            i.readPostgres,
+            i.cpuRatioPostgresToSqlite,
+            undefined,
+          ] as const,
+          ['PostgreSQL, one instance (both cores)', i.oneInstance, 1, undefined] as const,
+          [
+            'PostgreSQL, two instances, one database',
+            i.twoInstances,
+            i.throughputRatio,
+            i.machineCpuPercent,
+          ] as const,
+        ].map(([label, t, r, machine]) => [
+          label,
+          fmt(t.rps),
+          fmt(t.p50Ms, 2),
+          fmt(t.p99Ms, 2),
+          fmt(t.cpuUsPerRequest),
+          fmt(r, 2),
+          fmt(machine),
+        ]),
+      ),
+      '(ratio: CPU per read vs SQLite for the pinned rows; req/s vs one instance for the two-instance row)',
       '',
     );
   }

@@ -6,7 +6,7 @@
  *   authenticated balances read, (d) the gateway refusing Mallory; new handshakes against (a) and (c);
  *   validation cost in-process; the read at 1k/100k consents on SQLite and PostgreSQL; 1 vs 2 workers.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
@@ -39,6 +39,7 @@ export const SCENARIO_IDS = [
   'handshakes',
   'scale',
   'workers',
+  'instances',
 ] as const;
 export type ScenarioId = (typeof SCENARIO_IDS)[number];
 
@@ -124,6 +125,22 @@ export interface WorkersResult extends Throughput {
   handshakesPerS?: number;
 }
 
+/** One gateway process or several on the same PostgreSQL database, and the PostgreSQL read next to SQLite's. */
+export interface InstancesResult {
+  /** The authenticated read on SQLite and on PostgreSQL, gateway pinned to one core, rounds interleaved. */
+  readSqlite: Throughput;
+  readPostgres: Throughput;
+  /** Gateway CPU µs per PostgreSQL read over the SQLite read's (target ≤ 1.5). */
+  cpuRatioPostgresToSqlite?: number;
+  /** One gateway on PostgreSQL, then two on the same database each loaded by its own generator. */
+  oneInstance: Throughput;
+  twoInstances: Throughput & { perInstance: number[] };
+  /** req/s of two instances over one. */
+  throughputRatio: number;
+  /** CPU % of the machine the servers, the generators and PostgreSQL used while two instances ran. */
+  machineCpuPercent?: number;
+}
+
 export interface BenchEnvironment {
   node: string;
   platform: string;
@@ -152,6 +169,7 @@ export interface BenchRun {
   scale: ScaleResult[];
   notes: string[];
   workers: WorkersResult[];
+  instances?: InstancesResult;
 }
 
 /** One request of a load scenario; GET without a body unless said otherwise. */
@@ -168,6 +186,19 @@ const BOTH_CPUS = '0,1';
 
 /** Re-issue the consent and token after this long (access tokens live 5 minutes). */
 const TOKEN_REISSUE_MS = 4 * 60_000;
+
+/** CPU time the whole machine spent (all cores, user + system + the rest but idle), from /proc/stat. */
+function machineCpuMs(): number | undefined {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
+    const ticks = line.trim().split(/\s+/).slice(1).map(Number);
+    const idle = (ticks[3] ?? 0) + (ticks[4] ?? 0);
+    const busy = ticks.reduce((sum, t) => sum + t, 0) - idle;
+    return (busy * 1000) / 100;
+  } catch {
+    return undefined;
+  }
+}
 
 const median = (values: number[]): number => {
   const sorted = [...values].sort((x, y) => x - y);
@@ -325,7 +356,7 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
       run.validation = await measureValidation({ pki: pki.fixture, poolSize: 200, warmIterations: 300_000 });
     }
 
-    const needsServers = (['a', 'b', 'c', 'd', 'e', 'f', 'handshakes', 'scale'] as const).some(want);
+    const needsServers = (['a', 'b', 'c', 'd', 'e', 'f', 'handshakes', 'scale', 'instances'] as const).some(want);
     if (needsServers) loader = LoadGenerator.start(loadCpu);
 
     const start = async (job: Omit<ServerJob, 'port' | 'tls'>, cpus = serverCpu) => {
@@ -438,6 +469,120 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
     };
     const session = async (server: ServerHandle, pkiForSession: BenchPki): Promise<ReadSession> =>
       authorisedReadSession(pkiForSession, `https://localhost:${server.port}`);
+
+    /** Several instances on one PostgreSQL database, and the PostgreSQL read against SQLite's. */
+    const measureInstances = async (): Promise<void> => {
+      const name = `psd2_bench_${process.pid}_instances`;
+      const created = await createPostgresDatabase(options.postgresUrl, name);
+      if (created.url === undefined) {
+        const why = created.why ?? 'PostgreSQL unavailable';
+        notes.push(`${why}: instances skipped`);
+        log(`skipping instances: ${why}`);
+        return;
+      }
+      const pgUrl = created.url;
+      const started: ServerHandle[] = [];
+      const gens: LoadGenerator[] = [];
+      try {
+        // (1) the same read on SQLite and PostgreSQL, the gateway pinned like (c), rounds interleaved.
+        const onSqlite = await startGatewayServer(sqliteUrl());
+        const onPostgres = await startGatewayServer(pgUrl);
+        started.push(onSqlite, onPostgres);
+        const targets = [
+          { server: onSqlite, read: renewedReadSession(onSqlite), results: [] as LoadResult[] },
+          { server: onPostgres, read: renewedReadSession(onPostgres), results: [] as LoadResult[] },
+        ];
+        for (let round = 1; round <= options.rounds; round++) {
+          for (const [i, target] of targets.entries()) {
+            log(`round ${round}/${options.rounds}: instances: read on ${i === 0 ? 'SQLite' : 'PostgreSQL'}`);
+            const { result } = await load(
+              loader as LoadGenerator,
+              target.server,
+              await target.read(),
+              alice,
+              roundMs,
+            );
+            target.results.push(result);
+          }
+        }
+        const [sqliteRead, postgresRead] = targets.map((t) => combine(t.results)) as [Throughput, Throughput];
+        for (const server of started.splice(0)) await stop(server);
+
+        // (2) one instance, then two on the same database; servers, generators and PostgreSQL share the cores.
+        const unpinned = pinned ? BOTH_CPUS : undefined;
+        const first = await startGatewayServer(pgUrl, unpinned);
+        const second = await startGatewayServer(pgUrl, unpinned);
+        started.push(first, second);
+        const read = await session(first, pki);
+        gens.push(LoadGenerator.start(unpinned), LoadGenerator.start(unpinned));
+        const measure = async (servers: ServerHandle[]) => {
+          const before = servers.flatMap((srv) => srv.pids.map(cpuMs));
+          const machineBefore = machineCpuMs();
+          const startedAt = Date.now();
+          const results = await Promise.all(
+            servers.map((server, i) =>
+              (gens[i] as LoadGenerator).run({
+                type: 'load',
+                origin: `https://127.0.0.1:${server.port}`,
+                path: read.path,
+                headers: read.headers,
+                tls: alice,
+                connections: Math.max(1, Math.round(options.connections / servers.length)),
+                warmupMs,
+                durationMs,
+              }),
+            ),
+          );
+          const elapsedMs = Date.now() - startedAt;
+          const machineAfter = machineCpuMs();
+          const after = servers.flatMap((srv) => srv.pids.map(cpuMs));
+          const cpu = after.reduce<number>((sum, a, i) => sum + (a ?? 0) - (before[i] ?? 0), 0);
+          const total = results.reduce((sum, r) => sum + (r.total ?? r.count), 0);
+          const statuses: Record<string, number> = {};
+          for (const r of results)
+            for (const [k, v] of Object.entries(r.statuses)) statuses[k] = (statuses[k] ?? 0) + v;
+          return {
+            throughput: {
+              rps: results.reduce((sum, r) => sum + r.perSecond, 0),
+              p50Ms: median(results.map((r) => r.p50)),
+              p99Ms: Math.max(...results.map((r) => r.p99)),
+              requests: results.reduce((sum, r) => sum + r.count, 0),
+              statuses,
+              ...(total > 0 ? { cpuUsPerRequest: (cpu * 1000) / total } : {}),
+            },
+            perInstance: results.map((r) => r.perSecond),
+            machineCpuPercent:
+              machineBefore === undefined || machineAfter === undefined
+                ? undefined
+                : (100 * (machineAfter - machineBefore)) / (elapsedMs * os.cpus().length),
+          };
+        };
+        log('instances: one gateway on PostgreSQL');
+        const one = await measure([first]);
+        log('instances: two gateways on the same PostgreSQL database');
+        const two = await measure([first, second]);
+        run.instances = {
+          readSqlite: sqliteRead,
+          readPostgres: postgresRead,
+          ...(sqliteRead.cpuUsPerRequest !== undefined && postgresRead.cpuUsPerRequest !== undefined
+            ? { cpuRatioPostgresToSqlite: postgresRead.cpuUsPerRequest / sqliteRead.cpuUsPerRequest }
+            : {}),
+          oneInstance: one.throughput,
+          twoInstances: { ...two.throughput, perInstance: two.perInstance },
+          throughputRatio: two.throughput.rps / one.throughput.rps,
+          ...(two.machineCpuPercent !== undefined ? { machineCpuPercent: two.machineCpuPercent } : {}),
+        };
+        notes.push(
+          `instances: on ${os.cpus().length} cores the two gateways, their two load generators and PostgreSQL share the same cores, so two instances cannot show 2x; the figure says what the cores allow, not what a second machine would add`,
+        );
+      } finally {
+        for (const gen of gens) await gen.stop();
+        for (const server of started) await stop(server);
+        await dropPostgresDatabase(options.postgresUrl, name).catch((error: unknown) =>
+          log(`instances: clean-up failed: ${String(error)}`),
+        );
+      }
+    };
 
     // The servers of the side-by-side comparison start once and stay up (an idle one costs nothing); the
     // measurements then rotate through them round by round, so a change in the machine's background load
@@ -707,6 +852,10 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
           if (outcome.status === 'rejected') log(`scale: clean-up failed: ${String(outcome.reason)}`);
         }
       }
+    }
+
+    if (want('instances')) {
+      await measureInstances();
     }
 
     if (want('workers')) {

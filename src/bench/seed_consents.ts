@@ -5,7 +5,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
-import { gatewayMigrations } from '../store/gateway_migrations';
 import { openStore, type Store } from '../store/open_store';
 import type { ConsentsTable } from '../store/schema';
 
@@ -53,7 +52,7 @@ async function settle(store: Store): Promise<void> {
 
 /** Adds `count` consents to the database at `databaseUrl` (migrating it first if it is new). */
 export async function seedConsents(databaseUrl: string, count: number): Promise<void> {
-  const store = await openStore(databaseUrl, { extraMigrations: gatewayMigrations });
+  const store = await openStore(databaseUrl);
   try {
     const today = new Date().toISOString().slice(0, 10);
     const validUntil = new Date(Date.now() + 90 * 86_400_000).toISOString().slice(0, 10);

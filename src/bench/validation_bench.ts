@@ -1,11 +1,14 @@
 /**
- * What certificate validation costs, in-process, in microseconds:
+ * What certificate validation costs, in-process, in microseconds (the measurements that used to be
+ * wall-clock assertions in the unit tests live here, where the machine's speed is reported, not judged):
  * - cold: a chain the validator has never seen, through a fresh ChainValidator and QwacIdentityVerifier
  *   (leaf and intermediate parsed, the intermediate's key imported, both signatures verified, CRLs
  *   consulted, QWAC profile read); only the anchor's own one-time checks are paid beforehand;
  * - cold leaf: a new leaf from an issuing CA the validator already knows (a new TPP of a known QTSP);
  * - warm: a CachedIdentityVerifier hit, the cost every request on a known connection pays; and the same
  *   hit for the first request of a new connection (the chain key is hashed once per connection).
+ * - hostile input: a 1000-certificate bag (refused before any path building) and the PSD2 QWAC profile
+ *   read of one certificate (what every new chain pays, and what garbage input costs at most).
  * The cold pool is a set of distinct Alice-profile QWACs issued by Trent's issuing CA for this run.
  */
 import { readFileSync } from 'node:fs';
@@ -23,6 +26,8 @@ import { ChainValidator } from '../pki/path/chain_validator';
 import type { ClientIdentityVerifier } from '../pki/identity/client_identity';
 import { decodePemBlocks, readPemOrDerFile } from '../pki/asn1/pem';
 import { QwacIdentityVerifier } from '../pki/identity/qwac_identity_verifier';
+import { ParsedCertificate } from '../pki/certificate/parsed_certificate';
+import { identityFromQwac } from '../pki/qwac/qwac_identity';
 import { CrlRevocationChecker } from '../pki/path/revocation';
 import { x509 } from '../fixtures/x509';
 import { presentedChainKey } from '../pki/path/chain_key';
@@ -47,6 +52,10 @@ export interface ValidationResult {
   warmIterations: number;
   /** Cache hit for a new connection's first request: the chain key (SHA-256 over the chain) is computed. */
   warmNewConnectionUs: number;
+  /** Refusing Alice's leaf offered with 1000 intermediates (the bag limit). */
+  hostileBagUs?: number;
+  /** Alice's leaf parsed and its PSD2 QWAC profile read, warm: what a new chain's leaf costs beyond the path. */
+  qwacProfileUs?: number;
 }
 
 const HOUR = 3600_000;
@@ -146,6 +155,24 @@ export async function measureValidation(params: ValidationParams): Promise<Valid
     Math.ceil(params.warmIterations / 10),
   );
 
+  const { validator: bagValidator } = await fresh();
+  const bag = Array.from({ length: 1000 }, () => issuingDer);
+  const meanUs = async (iterations: number, once: () => Promise<unknown> | unknown): Promise<number> => {
+    for (let i = 0; i < Math.ceil(iterations / 10); i++) await once();
+    const t0 = performance.now();
+    for (let i = 0; i < iterations; i++) await once();
+    return ((performance.now() - t0) * 1000) / iterations;
+  };
+  const hostileBagUs = await meanUs(200, async () => {
+    const refused = await bagValidator.validate({
+      leaf: warmChain.leaf,
+      intermediates: bag,
+      purpose: 'clientAuth',
+    });
+    if (refused.valid) throw new Error('bench: a 1000-certificate bag was accepted');
+  });
+  const qwacProfileUs = await meanUs(2000, () => identityFromQwac(ParsedCertificate.parse(warmChain.leaf)));
+
   return {
     coldMedianUs: cold.median,
     coldMeanUs: cold.mean,
@@ -156,5 +183,7 @@ export async function measureValidation(params: ValidationParams): Promise<Valid
     warmMeanUs,
     warmIterations: params.warmIterations,
     warmNewConnectionUs,
+    hostileBagUs,
+    qwacProfileUs,
   };
 }

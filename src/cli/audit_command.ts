@@ -2,7 +2,6 @@ import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { Command } from 'commander';
 import { loadDatabaseUrl, type Env } from '../config/config';
-import { gatewayMigrations } from '../store/gateway_migrations';
 import { exportAuditTrail, verifyAuditTrail } from '../store/kysely_audit_trail';
 import { openStore, type Store } from '../store/open_store';
 
@@ -42,9 +41,7 @@ export function auditCommand(params: AuditCommandParams = {}): Command {
       process.exitCode = code;
     });
   const withStore = async <T>(action: (store: Store) => Promise<T>): Promise<T> => {
-    const store = await openStore(loadDatabaseUrl(params.env ?? process.env), {
-      extraMigrations: gatewayMigrations,
-    });
+    const store = await openStore(loadDatabaseUrl(params.env ?? process.env));
     try {
       return await action(store);
     } finally {

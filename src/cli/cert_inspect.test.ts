@@ -32,7 +32,7 @@ describe('cert inspect', () => {
     return p;
   }
 
-  it('prints a QWAC with its PSD2 attributes and the gateway verdict', async () => {
+  it('prints a QWAC with its PSD2 attributes and says it judged only the profile', async () => {
     const result = await runCertInspect({ file: file('alice.pem', encodePem(aliceDer, 'CERTIFICATE')), now });
     expect(result.exitCode).toBe(0);
     const fp = createHash('sha256').update(aliceDer).digest('hex').toUpperCase();
@@ -55,7 +55,10 @@ describe('cert inspect', () => {
     expect(out).toMatch(
       /organizationIdentifier: +PSDDE-BAFIN-123456 \(scheme PSD, country DE, NCA BAFIN, authorisation 123456\)/,
     );
-    expect(out).toMatch(/Gateway verdict: +ACCEPTED as TPP identity/);
+    expect(out).toMatch(/QWAC profile: +conforms to ETSI TS 119 495 \(this certificate alone\)/);
+    // Without --anchor nothing about the chain was judged, so there is no gateway verdict to give.
+    expect(out).toMatch(/Gateway verdict: +not judged: only the QWAC profile of the leaf was checked/);
+    expect(out).not.toMatch(/ACCEPTED/);
     expect(out).not.toMatch(/EXPIRED|NOT YET VALID/);
   });
 
@@ -64,7 +67,7 @@ describe('cert inspect', () => {
     expect(result.exitCode).toBe(0);
     expect(result.output).toMatch(/QcType: +eseal/);
     expect(result.output).toMatch(
-      /Gateway verdict: +REFUSED: certificate is a QSealC \(QcType eseal\), not a website certificate/,
+      /QWAC profile: +does not conform: certificate is a QSealC \(QcType eseal\), not a website certificate/,
     );
   });
 
@@ -105,7 +108,7 @@ describe('cert inspect', () => {
           value: 'PSDDE-BAFIN-123456',
           parsed: { scheme: 'PSD', country: 'DE', nca: 'BAFIN', authorizationNumber: '123456' },
         },
-        verdict: {
+        profile: {
           ok: true,
           identity: { organizationIdentifier: 'PSDDE-BAFIN-123456', roles: ['PSP_AI', 'PSP_PI'] },
         },
@@ -114,6 +117,7 @@ describe('cert inspect', () => {
     expect(leaf?.fingerprints.sha256).toMatch(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
     expect(leaf?.fingerprints.sha1).toMatch(/^([0-9A-F]{2}:){19}[0-9A-F]{2}$/);
     expect(second).toMatchObject({ index: 1, validity: 'expired', qwac: null });
+    expect(JSON.parse(result.output)).toMatchObject({ gatewayVerdict: { judged: 'qwac-profile-only' } });
   });
 
   it.each<[string, () => string, RegExp]>([

@@ -1,9 +1,12 @@
 /**
- * `psd2-gateway cert inspect FILE [--json]`: what an operator needs to see when a TPP says "our certificate is
- * fine": identity, validity, fingerprints (including the RFC 8705 x5t#S256 a bound token carries), key and
- * extensions, and for QWACs the PSD2 attributes together with the verdict the gateway itself would reach.
+ * `psd2-gateway cert inspect FILE [--anchor FILE [--crl FILE]… [--at TIME]] [--json]`: what an operator
+ * needs to see when a TPP says "our certificate is fine": identity, validity, fingerprints (including the
+ * RFC 8705 x5t#S256 a bound token carries), key and extensions, and for QWACs the PSD2 attributes.
  *
- * Inspection only: nothing here validates a chain. Use `cert verify` for that.
+ * It says exactly what it judged. Without --anchor only the leaf's PSD2 QWAC profile is checked, which
+ * cannot tell a forged, expired, revoked or weak certificate from a good one, so no gateway verdict is
+ * given. With --anchor the file is taken as the chain a client presents and runs through the trust gate's
+ * own verifier (chain to the anchor, validity, key strength, revocation with --crl, QWAC profile).
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -23,13 +26,42 @@ import {
 import { OID_QC_STATEMENTS, parseQcStatements, type QcStatements } from '../pki/qwac/qc_statements';
 import { identityFromQwac, type QwacIdentityResult } from '../pki/qwac/qwac_identity';
 import { attributeValues, formatName } from '../pki/certificate/x500_name';
+import { ChainValidator } from '../pki/path/chain_validator';
+import type { ClientIdentityVerdict } from '../pki/identity/client_identity';
+import { QwacIdentityVerifier } from '../pki/identity/qwac_identity_verifier';
+import { CrlRevocationChecker } from '../pki/path/revocation';
 
 export interface CertInspectParams {
   file: string;
   json?: boolean;
   /** The moment validity is judged against; defaults to now. */
   now?: Date;
+  /** The trust anchor: with it the file is judged as a presented chain, exactly as the trust gate does. */
+  anchor?: string;
+  /** CRL files for the full validation (only with `anchor`). */
+  crl?: string[];
 }
+
+/**
+ * What the gateway's verdict rests on. `qwac-profile-only`: only the leaf's PSD2 profile was read, so
+ * there is no verdict on whether the gateway admits it. `full-validation`: the trust gate's verifier ran.
+ */
+export type GatewayVerdict =
+  | { judged: 'qwac-profile-only'; note: string }
+  | {
+      judged: 'full-validation';
+      anchor: string;
+      crls: string[];
+      at: string;
+      accepted: boolean;
+      code?: string;
+      reason?: string;
+      organizationIdentifier?: string;
+      roles?: string[];
+    };
+
+const PROFILE_ONLY_NOTE =
+  "not judged: only the QWAC profile of the leaf was checked, not its chain, signatures, validity, key strength or revocation; give --anchor (and --crl) for the trust gate's verdict";
 
 export interface CertInspectResult {
   exitCode: number;
@@ -42,7 +74,8 @@ export interface InspectedQwac {
   qcStatements: QcStatements | { error: string };
   organizationIdentifier:
     { value: string; parsed: OrganizationIdentifier } | { value: string; reason: string } | null;
-  verdict: QwacIdentityResult;
+  /** The ETSI TS 119 495 profile of this certificate alone: not a verdict on the chain. */
+  profile: QwacIdentityResult;
 }
 
 export interface InspectedCertificate {
@@ -104,37 +137,139 @@ const KEY_USAGES: readonly KeyUsageName[] = [
   'decipherOnly',
 ];
 
+class InputError extends Error {}
+
+function readDer(file: string, what: string): Buffer[] {
+  try {
+    return decodePemOrDer(readFileSync(file), 'CERTIFICATE');
+  } catch (error) {
+    throw new InputError(`${what}${file}: ${errorText(error)}`);
+  }
+}
+
+/** The trust gate's own verifier on the file as a presented chain: leaf first, then intermediates. */
+async function fullValidation(
+  ders: Buffer[],
+  anchorFile: string,
+  crlFiles: string[],
+  at: Date,
+): Promise<GatewayVerdict> {
+  const anchors = readDer(anchorFile, 'anchor ');
+  if (anchors.length !== 1)
+    throw new InputError(`anchor ${anchorFile}: expected exactly one certificate, found ${anchors.length}`);
+  let revocation: CrlRevocationChecker | undefined;
+  if (crlFiles.length > 0) {
+    try {
+      revocation = CrlRevocationChecker.fromFiles(crlFiles);
+    } catch (error) {
+      throw new InputError(`crl ${errorText(error)}`);
+    }
+  }
+  let validator: ChainValidator;
+  try {
+    validator = new ChainValidator({ anchors, ...(revocation ? { revocation } : {}) });
+  } catch (error) {
+    throw new InputError(`anchor ${anchorFile}: ${errorText(error)}`);
+  }
+  const [leaf, ...intermediates] = ders;
+  if (leaf === undefined) throw new InputError('no certificate');
+  const verdict: ClientIdentityVerdict = await new QwacIdentityVerifier(validator).verify(
+    { leaf, intermediates },
+    at,
+  );
+  const base = {
+    judged: 'full-validation' as const,
+    anchor: anchorFile,
+    crls: crlFiles,
+    at: at.toISOString(),
+  };
+  return verdict.ok
+    ? {
+        ...base,
+        accepted: true,
+        organizationIdentifier: verdict.identity.organizationIdentifier,
+        roles: [...verdict.identity.roles],
+      }
+    : { ...base, accepted: false, code: verdict.code, reason: verdict.reason };
+}
+
 export async function runCertInspect(params: CertInspectParams): Promise<CertInspectResult> {
   const now = params.now ?? new Date();
   let certificates: InspectedCertificate[];
+  let gatewayVerdict: GatewayVerdict;
   try {
-    const blocks = decodePemOrDer(readFileSync(params.file), 'CERTIFICATE');
+    if (params.anchor === undefined && (params.crl ?? []).length > 0)
+      throw new InputError('--crl needs --anchor: revocation is checked as part of the full validation');
+    const blocks = readDer(params.file, '');
     certificates = blocks.map((der, index) => {
       try {
         return inspect(der, index, now);
       } catch (error) {
-        throw new Error(`certificate #${index} cannot be decoded (${errorText(error)})`);
+        throw new InputError(`${params.file}: certificate #${index} cannot be decoded (${errorText(error)})`);
       }
     });
+    gatewayVerdict =
+      params.anchor === undefined
+        ? { judged: 'qwac-profile-only', note: PROFILE_ONLY_NOTE }
+        : await fullValidation(blocks, params.anchor, params.crl ?? [], now);
   } catch (error) {
-    return { exitCode: 2, output: `psd2-gateway cert inspect: ${params.file}: ${errorText(error)}\n` };
+    const message = error instanceof InputError ? error.message : `${params.file}: ${errorText(error)}`;
+    return { exitCode: 2, output: `psd2-gateway cert inspect: ${message}\n` };
   }
   const output = params.json
-    ? `${JSON.stringify({ file: params.file, certificates }, null, 2)}\n`
-    : certificates.map((c) => render(c, certificates.length)).join('\n');
-  return { exitCode: 0, output };
+    ? `${JSON.stringify({ file: params.file, certificates, gatewayVerdict }, null, 2)}\n`
+    : certificates.map((c) => render(c, certificates.length)).join('\n') + renderVerdict(gatewayVerdict);
+  // Like `cert verify`: with a full validation, a refusal is exit 1.
+  const refused = gatewayVerdict.judged === 'full-validation' && !gatewayVerdict.accepted;
+  return { exitCode: refused ? 1 : 0, output };
 }
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
 export function certInspectCommand(): Command {
   return new Command('inspect')
-    .description('decode a PEM/DER certificate or chain and print its identity and PSD2 attributes')
-    .argument('<file>', 'certificate or chain file (PEM or DER)')
+    .description(
+      "decode a PEM/DER certificate or chain and print its identity and PSD2 attributes; with --anchor, the trust gate's verdict on it",
+    )
+    .argument('<file>', 'certificate or chain file (PEM or DER), leaf first')
+    .option('--anchor <file>', "judge the file as a presented chain with the trust gate's full validation")
+    .option('--crl <file>', 'CRL (PEM or DER) for the full validation; repeat for several', collect, [])
+    .option('--at <iso-time>', 'judge validity at this time (default: now)')
     .option('--json', 'machine-readable output')
-    .action(async (file: string, options: { json?: boolean }) => {
-      const result = await runCertInspect({ file, json: options.json === true });
-      (result.exitCode === 0 ? process.stdout : process.stderr).write(result.output);
-      process.exitCode = result.exitCode;
-    });
+    .action(
+      async (file: string, options: { json?: boolean; anchor?: string; crl: string[]; at?: string }) => {
+        let now: Date | undefined;
+        if (options.at !== undefined) {
+          now = new Date(options.at);
+          if (Number.isNaN(now.getTime())) {
+            process.stderr.write(
+              `psd2-gateway cert inspect: --at is not an ISO date-time: "${options.at}"\n`,
+            );
+            process.exitCode = 2;
+            return;
+          }
+        }
+        const result = await runCertInspect({
+          file,
+          json: options.json === true,
+          crl: options.crl,
+          ...(options.anchor !== undefined ? { anchor: options.anchor } : {}),
+          ...(now !== undefined ? { now } : {}),
+        });
+        (result.exitCode === 2 ? process.stderr : process.stdout).write(result.output);
+        process.exitCode = result.exitCode;
+      },
+    );
+}
+
+function renderVerdict(v: GatewayVerdict): string {
+  const label = `${'Gateway verdict:'.padEnd(24)}`;
+  if (v.judged === 'qwac-profile-only') return `\n${label}${v.note}\n`;
+  const basis = `full validation against ${v.anchor}${v.crls.length > 0 ? ` with ${v.crls.length} CRL(s)` : ', no CRL (revocation not checked)'} at ${v.at}`;
+  const outcome = v.accepted
+    ? `ACCEPTED as TPP ${v.organizationIdentifier ?? '?'} (roles ${(v.roles ?? []).join(', ') || 'none'})`
+    : `REFUSED ${v.code ?? ''}: ${v.reason ?? ''}`;
+  return `\n${label}${outcome}\n${''.padEnd(24)}(${basis})\n`;
 }
 
 function errorText(error: unknown): string {
@@ -240,7 +375,7 @@ function inspectQwac(cert: ParsedCertificate): InspectedQwac | null {
       ? { value: orgId, parsed: parsed.value }
       : { value: orgId, reason: parsed.reason };
   }
-  return { qcStatements, organizationIdentifier, verdict: identityFromQwac(cert) };
+  return { qcStatements, organizationIdentifier, profile: identityFromQwac(cert) };
 }
 
 function fingerprint(der: Buffer, algorithm: 'sha256' | 'sha1'): string {
@@ -311,6 +446,12 @@ function render(c: InspectedCertificate, total: number): string {
       `${orgId.value} (scheme ${p.scheme}, country ${p.country}, NCA ${p.nca}, authorisation ${p.authorizationNumber})`,
     );
   } else line('organizationIdentifier', `${orgId.value} (invalid: ${orgId.reason})`);
-  line('Gateway verdict', q.verdict.ok ? 'ACCEPTED as TPP identity' : `REFUSED: ${q.verdict.reason}`);
+  // The profile alone: a forged, expired or revoked certificate can conform to it.
+  line(
+    'QWAC profile',
+    q.profile.ok
+      ? 'conforms to ETSI TS 119 495 (this certificate alone)'
+      : `does not conform: ${q.profile.reason}`,
+  );
   return `${lines.join('\n')}\n`;
 }

@@ -163,50 +163,43 @@ export async function runCertVerify(params: CertVerifyParams): Promise<CertVerif
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
 export function certVerifyCommand(): Command {
-  return (
-    new Command('verify')
-      .description("validate a certificate chain with the gateway's own validator")
-      .requiredOption('--anchor <file>', 'trust anchor (PEM or DER), exactly one certificate')
-      .requiredOption('--chain <file>', 'leaf first, then intermediates in any order (PEM or DER)')
-      .option('--crl <file>', 'CRL (PEM or DER); repeat for several', collect, [])
-      .option(
-        '--intermediates <file>',
-        'issuing CAs offered to path building, as GATEWAY_INTERMEDIATES (PEM)',
-      )
-      .option('--at <iso-time>', 'validation time (default: now)')
-      .addOption(
-        new Option('--purpose <purpose>', 'extended key usage required of the leaf')
-          .choices(PURPOSES)
-          .default('clientAuth'),
-      )
-      .addOption(
-        new Option(
-          '--profile <profile>',
-          'certificate profile (default: psd2 for clientAuth, rfc5280 for serverAuth)',
-        ).choices(PROFILES),
-      )
-      .option('--json', 'machine-readable output')
-      // Commander exits 1 on a missing or bad option; this command promises 2 for usage errors.
-      .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2))
-      .action(
-        async (options: {
-          anchor: string;
-          chain: string;
-          crl: string[];
-          intermediates?: string;
-          at?: string;
-          purpose: string;
-          profile?: string;
-          json?: boolean;
-        }) => {
-          const outcome = await runCertVerify({
-            ...options,
-            profile: options.profile ?? (options.purpose === 'clientAuth' ? 'psd2' : 'rfc5280'),
-            profileCheck: qwacProfileCheck,
-          });
-          (outcome.exitCode === 2 ? process.stderr : process.stdout).write(outcome.output);
-          process.exitCode = outcome.exitCode;
-        },
-      )
-  );
+  return new Command('verify')
+    .description("validate a certificate chain with the gateway's own validator")
+    .requiredOption('--anchor <file>', 'trust anchor (PEM or DER), exactly one certificate')
+    .requiredOption('--chain <file>', 'leaf first, then intermediates in any order (PEM or DER)')
+    .option('--crl <file>', 'CRL (PEM or DER); repeat for several', collect, [])
+    .option('--intermediates <file>', 'issuing CAs offered to path building, as GATEWAY_INTERMEDIATES (PEM)')
+    .option('--at <iso-time>', 'validation time (default: now)')
+    .addOption(
+      new Option('--purpose <purpose>', 'extended key usage required of the leaf')
+        .choices(PURPOSES)
+        .default('clientAuth'),
+    )
+    .addOption(
+      new Option(
+        '--profile <profile>',
+        'certificate profile (default: psd2 for clientAuth, rfc5280 for serverAuth)',
+      ).choices(PROFILES),
+    )
+    .option('--json', 'machine-readable output')
+    .action(
+      async (options: {
+        anchor: string;
+        chain: string;
+        crl: string[];
+        intermediates?: string;
+        at?: string;
+        purpose: string;
+        profile?: string;
+        json?: boolean;
+      }) => {
+        const outcome = await runCertVerify({
+          ...options,
+          profile: options.profile ?? (options.purpose === 'clientAuth' ? 'psd2' : 'rfc5280'),
+          profileCheck: qwacProfileCheck,
+        });
+        (outcome.exitCode === 2 ? process.stderr : process.stdout).write(outcome.output);
+        process.exitCode = outcome.exitCode;
+      },
+    );
 }

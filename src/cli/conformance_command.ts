@@ -19,6 +19,8 @@ import { DEFAULT_ROLES, SuiteContext, type PsuCredentials } from '../conformance
 import { buildSuiteReport } from '../conformance/suite_report';
 import { TerminalReporter } from '../conformance/terminal_reporter';
 import { writeReports } from '../conformance/write_reports';
+import { toolVersion } from './tool_version';
+import { ensureFixturePki } from '../fixtures/fixture_pki';
 import { startGateway } from '../gateway';
 
 export const DEFAULTS = {
@@ -53,6 +55,29 @@ export interface ConformanceIo {
   isTty: boolean;
   /** Starts a gateway on the fixtures when no --target is given. */
   startGateway?: () => Promise<StartedGateway>;
+  /**
+   * Makes sure the fixture PKI the started gateway and the suite's identities come from exists (and is
+   * not about to expire) when no --target is given; default: generate it in the project, as `npm start` does.
+   */
+  prepareFixtures?: (progress: (line: string) => void) => Promise<void>;
+}
+
+/** The project's fixture PKI, generated on first use like `npm start` does. */
+async function prepareProjectFixtures(progress: (line: string) => void): Promise<void> {
+  const pki = await ensureFixturePki({
+    outDir: path.join(PROJECT_ROOT, FIXTURE_PKI_DIR),
+    trustAnchorDir: path.join(PROJECT_ROOT, 'trust-anchors'),
+    onProgress: (line) => progress(`fixtures: ${line}`),
+  });
+  if (pki.action !== 'reused') progress(`fixture PKI ${pki.action} in ${FIXTURE_PKI_DIR}`);
+}
+
+/**
+ * Without --target the suite runs against the project's own fixtures, wherever it is started from; a
+ * relative path the user gave is still relative to the working directory.
+ */
+function fixturePath(value: string, fallback: string): string {
+  return value === fallback ? path.join(PROJECT_ROOT, fallback) : value;
 }
 
 export interface StartedGateway {
@@ -109,23 +134,21 @@ function list(value: string | undefined): string[] {
     .filter((s) => s !== '');
 }
 
-function toolVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as {
-      version?: unknown;
-    };
-    return typeof pkg.version === 'string' ? pkg.version : 'unknown';
-  } catch {
-    return 'unknown';
-  }
-}
-
 /** The whole command as a function of its options, returning the exit code; tests call it directly. */
 export async function runConformance(options: ConformanceOptions, io: ConformanceIo): Promise<number> {
   const colour = options.color && io.isTty && options.json !== true;
   const progress = new TerminalReporter(options.json === true ? io.stderr : io.stdout, colour);
   let gateway: StartedGateway | undefined;
   try {
+    if (options.target === undefined) {
+      await (io.prepareFixtures ?? prepareProjectFixtures)((line) => progress.line(line));
+      options = {
+        ...options,
+        anchor: fixturePath(options.anchor, DEFAULTS.anchor),
+        identities: fixturePath(options.identities, DEFAULTS.identities),
+        cases: fixturePath(options.cases, DEFAULTS.cases),
+      };
+    }
     if (!existsSync(options.anchor)) throw new UsageError(`trust anchor not found: ${options.anchor}`);
     const anchorPem = readFileSync(options.anchor, 'utf8');
     let clientCases: ClientCaseRow[] = [];

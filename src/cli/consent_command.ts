@@ -5,7 +5,6 @@ import { CONSENT_STATUSES, type Consent, type ConsentStatus } from '../consent/c
 import { ConsentService } from '../consent/consent_service';
 import { GatewayError } from '../errors/gateway_error';
 import { openBankConnector } from '../bank/open_bank_connector';
-import { gatewayMigrations } from '../store/gateway_migrations';
 import { openStore } from '../store/open_store';
 
 export interface ConsentCommandParams {
@@ -25,9 +24,7 @@ export function consentCommand(params: ConsentCommandParams = {}): Command {
     const env = params.env ?? process.env;
     // Read before the store opens: a production environment without a bank is refused as at start.
     const settings = loadBankSettings(env);
-    const store = await openStore(loadDatabaseUrl(env), {
-      extraMigrations: gatewayMigrations,
-    });
+    const store = await openStore(loadDatabaseUrl(env));
     let close: (() => Promise<void>) | undefined;
     try {
       // The PSU's accounts come from the bank the gateway serves: the embedded sandbox (loaded here too,

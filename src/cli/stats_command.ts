@@ -9,7 +9,6 @@ import {
   reportHtml,
 } from '../ops/eba_report';
 import { KyselyEbaStatistics } from '../store/kysely_eba_statistics';
-import { gatewayMigrations } from '../store/gateway_migrations';
 import { openStore } from '../store/open_store';
 
 export interface StatsCommandParams {
@@ -30,9 +29,7 @@ export function statsCommand(params: StatsCommandParams = {}): Command {
   const out = params.out ?? ((text: string) => process.stdout.write(text));
   const err = params.err ?? ((line: string) => process.stderr.write(`${line}\n`));
   const openStatistics = async () => {
-    const store = await openStore(loadDatabaseUrl(params.env ?? process.env), {
-      extraMigrations: gatewayMigrations,
-    });
+    const store = await openStore(loadDatabaseUrl(params.env ?? process.env));
     return { statistics: new KyselyEbaStatistics(store.db), close: () => store.close() };
   };
 

@@ -1,8 +1,10 @@
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { loadDatabaseUrl, type Env } from '../config/config';
+import { parseOrganizationIdentifier } from '../pki/qwac/organization_identifier';
+import { KyselyTppRedirectHosts } from '../store/kysely_tpp_redirect_hosts';
 import { KyselyTppStopList } from '../store/kysely_tpp_stop_list';
-import { gatewayMigrations } from '../store/gateway_migrations';
-import { openStore } from '../store/open_store';
+import { openStore, type Store } from '../store/open_store';
+import { redirectHost } from '../tpp/redirect_host';
 import type { TppBlock } from '../tpp/stop_list';
 
 export interface TppCommandParams {
@@ -30,6 +32,20 @@ export function stopListSubject(argument: string): string {
   return subject;
 }
 
+/** Commander argument parsers: input the command cannot take is a usage error (exit 2), not a failure. */
+const subjectArgument = (argument: string): string => {
+  try {
+    return stopListSubject(argument);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+};
+const reasonOption = (text: string): string => {
+  const reason = text.trim();
+  if (reason === '') throw new InvalidArgumentError('--reason must not be empty');
+  return reason;
+};
+
 const kindOf = (subject: string): string =>
   X5T_S256.test(subject) && !/^PSD/.test(subject) ? 'x5t#S256' : 'organizationIdentifier';
 
@@ -41,16 +57,18 @@ export function tppCommand(params: TppCommandParams = {}): Command {
   const out = params.out ?? ((line: string) => process.stdout.write(`${line}\n`));
   const clock = params.clock ?? (() => new Date());
 
-  const withStopList = async <T>(action: (stopList: KyselyTppStopList) => Promise<T>): Promise<T> => {
-    const store = await openStore(loadDatabaseUrl(params.env ?? process.env), {
-      extraMigrations: gatewayMigrations,
-    });
+  const withStore = async <T>(action: (store: Store) => Promise<T>): Promise<T> => {
+    const store = await openStore(loadDatabaseUrl(params.env ?? process.env));
     try {
-      return await action(new KyselyTppStopList(store.db));
+      return await action(store);
     } finally {
       await store.close();
     }
   };
+  const withStopList = <T>(action: (stopList: KyselyTppStopList) => Promise<T>): Promise<T> =>
+    withStore((store) => action(new KyselyTppStopList(store.db)));
+  const withHosts = <T>(action: (hosts: KyselyTppRedirectHosts) => Promise<T>): Promise<T> =>
+    withStore((store) => action(new KyselyTppRedirectHosts(store.db)));
 
   const command = new Command('tpp').description(
     'stop and re-admit TPPs (store: GATEWAY_DATABASE_URL, default sqlite:./data/gateway.db)',
@@ -59,12 +77,14 @@ export function tppCommand(params: TppCommandParams = {}): Command {
   command
     .command('block')
     .description('refuse a TPP with 401 CERTIFICATE_BLOCKED on its next request')
-    .argument('<subject>', 'organizationIdentifier, or x5t#S256 thumbprint of one certificate')
-    .requiredOption('--reason <text>', 'why (kept in the store and logged with every refusal)')
-    .action(async (argument: string, options: { reason: string }) => {
-      const subject = stopListSubject(argument);
-      const reason = options.reason.trim();
-      if (reason === '') throw new Error('--reason must not be empty');
+    .argument(
+      '<subject>',
+      'organizationIdentifier, or x5t#S256 thumbprint of one certificate',
+      subjectArgument,
+    )
+    .requiredOption('--reason <text>', 'why (kept in the store and logged with every refusal)', reasonOption)
+    .action(async (subject: string, options: { reason: string }) => {
+      const { reason } = options;
       const { created } = await withStopList((s) => s.block(subject, reason, clock()));
       out(`${kindOf(subject)} ${subject} is ${created ? 'blocked' : 'still blocked, reason updated'}`);
     });
@@ -72,9 +92,8 @@ export function tppCommand(params: TppCommandParams = {}): Command {
   command
     .command('unblock')
     .description('remove a TPP from the stop list')
-    .argument('<subject>', 'as given to `tpp block`')
-    .action(async (argument: string) => {
-      const subject = stopListSubject(argument);
+    .argument('<subject>', 'as given to `tpp block`', subjectArgument)
+    .action(async (subject: string) => {
       if (!(await withStopList((s) => s.unblock(subject))))
         throw new Error(`${subject} is not on the stop list`);
       out(`${kindOf(subject)} ${subject} is unblocked`);
@@ -102,5 +121,61 @@ export function tppCommand(params: TppCommandParams = {}): Command {
       }
     });
 
+  const hosts = command
+    .command('hosts')
+    .description(
+      "the TPP directory: hosts a TPP-Redirect-URI may name; registered hosts replace the QWAC's own names",
+    );
+
+  hosts
+    .command('add')
+    .description('register a redirect host for a TPP (api.tpp.example, or *.tpp.example for one label)')
+    .argument('<organizationIdentifier>', 'the TPP, e.g. PSDDE-BAFIN-123456')
+    .argument('<host>', 'host name, optionally *. wildcard')
+    .action(async (orgArgument: string, hostArgument: string) => {
+      const organizationIdentifier = tppOrganizationIdentifier(orgArgument);
+      const host = redirectHost(hostArgument);
+      const { created } = await withHosts((h) => h.add(organizationIdentifier, host, clock()));
+      out(`${host} is ${created ? 'registered' : 'already registered'} for ${organizationIdentifier}`);
+    });
+
+  hosts
+    .command('remove')
+    .description('remove a registered redirect host')
+    .argument('<organizationIdentifier>', 'the TPP')
+    .argument('<host>', 'as given to `tpp hosts add`')
+    .action(async (orgArgument: string, hostArgument: string) => {
+      const organizationIdentifier = tppOrganizationIdentifier(orgArgument);
+      const host = redirectHost(hostArgument);
+      if (!(await withHosts((h) => h.remove(organizationIdentifier, host))))
+        throw new Error(`${host} is not registered for ${organizationIdentifier}`);
+      out(`${host} is no longer registered for ${organizationIdentifier}`);
+    });
+
+  hosts
+    .command('list')
+    .description('show registered redirect hosts, of one TPP or of all')
+    .argument('[organizationIdentifier]', 'only this TPP')
+    .option('--json', 'print JSON instead of one line per host')
+    .action(async (orgArgument: string | undefined, options: { json?: boolean }) => {
+      const organizationIdentifier =
+        orgArgument === undefined ? undefined : tppOrganizationIdentifier(orgArgument);
+      const entries = await withHosts((h) => h.list(organizationIdentifier));
+      if (options.json === true) out(JSON.stringify(entries, null, 2));
+      else if (entries.length === 0) out('no registered redirect hosts');
+      else {
+        out('organizationIdentifier  host  addedAt');
+        for (const e of entries) out([e.organizationIdentifier, e.host, e.addedAt].join('  '));
+      }
+    });
+
   return command;
+}
+
+/** The directory is keyed by what the QWAC carries: a well-formed PSD2 organizationIdentifier only. */
+function tppOrganizationIdentifier(argument: string): string {
+  const value = argument.trim();
+  const parsed = parseOrganizationIdentifier(value);
+  if (!parsed.ok) throw new Error(`"${argument}" is not a PSD2 organizationIdentifier: ${parsed.reason}`);
+  return value;
 }

@@ -27,6 +27,14 @@ export interface GatewayConfig {
   crlReloadSeconds: number;
   /** How long past its nextUpdate a CRL still counts. */
   crlGraceSeconds: number;
+  /**
+   * GATEWAY_REVOCATION: what happens when a certificate's revocation sources (configured CRL of its issuer,
+   * OCSP responder, CRL distribution point) give no fresh answer: `hard-fail` refuses, `soft-fail` admits
+   * and logs a warning.
+   */
+  revocationPolicy: 'hard-fail' | 'soft-fail';
+  /** Deadline of one OCSP or CRL distribution-point fetch. */
+  revocationTimeoutMs: number;
   databaseUrl: string;
   logLevel: LogLevel;
   /** Drop chains that do not verify to the anchor during the TLS handshake instead of answering 401. */
@@ -49,6 +57,11 @@ export interface GatewayConfig {
    * TPP's QSealC (Digest, Signature, TPP-Signature-Certificate). Default false: those headers are ignored.
    */
   requireSignature: boolean;
+  /**
+   * GATEWAY_REDIRECT_URI_CHECK: `strict` refuses a TPP-Redirect-URI whose host is neither registered for
+   * the TPP (`tpp hosts`) nor named by its QWAC; `warn` admits it with a tppMessages WARNING.
+   */
+  redirectUriCheck: 'strict' | 'warn';
   /** Whether the default (development) configuration uses generated fixture key material. */
   usesFixturePki: boolean;
   /** Where the bank's books are: the embedded sandbox, or a bank implementing the connector contract. */
@@ -343,7 +356,9 @@ export function loadConfig(environment: Env = process.env, params: LoadConfigPar
     crlFiles = [];
   }
   if (mode === 'production' && crlFiles.length === 0) {
-    warnings.push('GATEWAY_CRL: no CRL configured, so revocation is not checked');
+    warnings.push(
+      'GATEWAY_CRL: no CRL configured, so only certificates naming an OCSP responder or CRL distribution point are revocation-checked',
+    );
   }
 
   const port = parseInteger(env, 'GATEWAY_PORT', 8443, 0, 65535);
@@ -399,10 +414,13 @@ export function loadConfig(environment: Env = process.env, params: LoadConfigPar
     crlFiles,
     crlReloadSeconds: parseInteger(env, 'GATEWAY_CRL_RELOAD_SECONDS', 60, 1, 86400),
     crlGraceSeconds: parseInteger(env, 'GATEWAY_CRL_GRACE_SECONDS', 0, 0, 7 * 86400),
+    revocationPolicy: parseRevocationPolicy(env),
+    revocationTimeoutMs: parseInteger(env, 'GATEWAY_REVOCATION_TIMEOUT_MS', 5000, 100, 60_000),
     databaseUrl,
     logLevel: logLevelRaw as LogLevel,
     rejectUntrustedAtHandshake: parseBoolean(env, 'GATEWAY_REJECT_UNTRUSTED_AT_HANDSHAKE', false),
     requireSignature: parseBoolean(env, 'GATEWAY_REQUIRE_SIGNATURE', false),
+    redirectUriCheck: parseRedirectUriCheck(env),
     trustedProxies,
     forwardedCertHeader,
     trustedProxyCertSha256,
@@ -413,6 +431,16 @@ export function loadConfig(environment: Env = process.env, params: LoadConfigPar
     sandbox,
     warnings,
   };
+}
+
+function parseRedirectUriCheck(env: Env): GatewayConfig['redirectUriCheck'] {
+  const value = nonEmpty(env, 'GATEWAY_REDIRECT_URI_CHECK') ?? 'strict';
+  if (value !== 'strict' && value !== 'warn')
+    throw new ConfigError(
+      'GATEWAY_REDIRECT_URI_CHECK',
+      `expected strict or warn, got ${JSON.stringify(value)}`,
+    );
+  return value;
 }
 
 /** Whether a GATEWAY_TRUSTED_PROXIES entry is wider than any one proxy network plausibly is. */
@@ -434,6 +462,17 @@ export function isCatchAllRange(entry: string): boolean {
 const IPV4_IN_IPV6_PREFIX = 96;
 /** IPv4-mapped (RFC 4291 2.5.5.2) and IPv4-compatible (2.5.5.1) addresses, each as its /96 block. */
 const IPV4_IN_IPV6_BLOCKS = ['::ffff:0:0', '::'];
+
+function parseRevocationPolicy(env: Env): GatewayConfig['revocationPolicy'] {
+  const value = nonEmpty(env, 'GATEWAY_REVOCATION') ?? 'hard-fail';
+  if (value !== 'hard-fail' && value !== 'soft-fail') {
+    throw new ConfigError(
+      'GATEWAY_REVOCATION',
+      `expected hard-fail or soft-fail, got ${JSON.stringify(value)}`,
+    );
+  }
+  return value;
+}
 
 function commaList(env: Env, name: string): string[] {
   return (nonEmpty(env, name) ?? '')

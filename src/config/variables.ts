@@ -17,6 +17,8 @@ export const KNOWN_VARIABLES = {
   GATEWAY_CRL: 'comma-separated CRL files',
   GATEWAY_CRL_RELOAD_SECONDS: 'how often CRL files are checked for changes',
   GATEWAY_CRL_GRACE_SECONDS: 'how long past its nextUpdate a CRL still counts (a CA publishing late)',
+  GATEWAY_REVOCATION: 'hard-fail (refuse) or soft-fail (admit, warn) when no revocation source answers',
+  GATEWAY_REVOCATION_TIMEOUT_MS: 'deadline of one OCSP or CRL distribution-point fetch',
   GATEWAY_DATABASE_URL: 'sqlite:<file> or postgres://…',
   GATEWAY_PUBLIC_URL: 'public origin, also the OAuth issuer',
   GATEWAY_TRUSTED_PROXIES: 'proxies whose forwarded client-certificate headers are believed',
@@ -38,6 +40,8 @@ export const KNOWN_VARIABLES = {
   GATEWAY_ADMIN_PORT: 'port of the admin listener',
   GATEWAY_SHUTDOWN_GRACE_SECONDS: 'how long requests in flight may take to finish after SIGTERM',
   GATEWAY_AUDIT_QUEUE_MAX: 'audit events waiting for their batch write before events are dropped',
+  GATEWAY_REDIRECT_URI_CHECK:
+    "strict (refuse) or warn (admit with a WARNING) a TPP-Redirect-URI host not shown to be the TPP's",
   GATEWAY_WATCH_KEY_FILES: 'reload certificate, key, anchor and CRLs when their files change',
 } as const satisfies Record<`GATEWAY_${string}`, string>;
 

@@ -45,6 +45,8 @@ export type ConsentIdLocation = 'path' | 'header';
 /** The same words whether the consent does not exist or belongs to someone else: no existence oracle. */
 const UNKNOWN_TEXT = 'The consent is unknown to this TPP';
 
+export const FREQUENCY_EXHAUSTED = 'frequencyPerDay is exhausted for today (UTC)';
+
 const LIVE: readonly ConsentStatus[] = ['received', 'valid'];
 
 /**
@@ -124,12 +126,13 @@ export class ConsentService {
     return utcDay(this.clock());
   }
 
-  async create(params: CreateConsentParams): Promise<Consent> {
-    const tppRedirectUri = this.redirectUriPolicy.check(
-      params.tppRedirectUri,
-      params.tpp,
-      params.tppDnsNames,
-    );
+  /** A new consent, and the warning to pass on when its redirect host was admitted unverified. */
+  async create(params: CreateConsentParams): Promise<{ consent: Consent; warning?: string }> {
+    const checked = await this.redirectUriPolicy.check(params.tppRedirectUri, params.tpp, {
+      dnsNames: params.tppDnsNames,
+      commonName: params.tpp.commonName,
+    });
+    const tppRedirectUri = checked.uri;
     validateAccess(params.access);
     if (params.validUntil < this.today()) {
       throw new FormatError({ text: 'validUntil lies in the past', path: 'body.validUntil' });
@@ -170,7 +173,7 @@ export class ConsentService {
     };
     await this.repository.insert(consent);
     this.record('consent.created', consent);
-    return consent;
+    return checked.warning === undefined ? { consent } : { consent, warning: checked.warning };
   }
 
   /** Marks a live consent past its validUntil as expired, so every reader sees the same status. */
@@ -331,6 +334,6 @@ export class ConsentService {
   async admitRead(consent: Consent, psuInitiated: boolean): Promise<void> {
     if (psuInitiated) return;
     const admitted = await this.repository.admitAccess(consent.id, this.today(), consent.frequencyPerDay);
-    if (!admitted) throw new AccessExceeded('frequencyPerDay is exhausted for today (UTC)');
+    if (!admitted) throw new AccessExceeded(FREQUENCY_EXHAUSTED);
   }
 }

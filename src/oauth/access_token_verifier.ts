@@ -93,8 +93,14 @@ export class PresentedAccessToken {
     return BEARER.exec(this.authorization)?.[1];
   }
 
+  /** The hash the token is stored under, when a bearer token was presented. */
+  get tokenHash(): string | undefined {
+    const token = this.token();
+    return token === undefined ? undefined : secretToken.hash(token);
+  }
+
   private lookup(token: string): Promise<TokenRecord | undefined> {
-    this.record ??= this.repository.findToken(secretToken.hash(token));
+    this.record ??= this.repository.findToken(this.tokenHash ?? secretToken.hash(token));
     return this.record;
   }
 

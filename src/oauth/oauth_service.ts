@@ -54,6 +54,8 @@ export interface OAuthServiceDeps {
   logger?: Logger;
   /** Tokens issued and revoked are appended here (never the tokens themselves). */
   audit?: AuditTrail;
+  /** Where the check in front of every read looks tokens up; default the repository (a cache may wrap it). */
+  tokenLookup?: Pick<OAuthRepository, 'findToken'>;
 }
 
 /** Who is asking, as recorded on the consent from the TPP's QWAC. */
@@ -174,7 +176,7 @@ export class OAuthService {
     this.refreshTtl = deps.options.refreshTokenTtlSeconds ?? 90 * 24 * 3600;
     this.sessionTtl = deps.options.sessionTtlSeconds ?? 600;
     this.maxSignIns = deps.options.maxSignInAttempts ?? 5;
-    this.verifier = new AccessTokenVerifier({ repository: this.repo, now: this.now });
+    this.verifier = new AccessTokenVerifier({ repository: deps.tokenLookup ?? this.repo, now: this.now });
   }
 
   get issuer(): string {

@@ -30,6 +30,8 @@ export interface AttachServerParams {
   crlFiles: readonly string[];
   /** How often the key files are checked even without a file-watch event. */
   pollSeconds: number;
+  /** See KeyRotationDeps.onReloaded. */
+  onReloaded?: (trigger: string, result: RotationResult) => void;
 }
 
 /** How often idle keep-alive connections are closed while draining. */
@@ -112,6 +114,7 @@ export class GatewayOperations {
       server: params.server,
       crlFiles: params.crlFiles,
       logger,
+      ...(params.onReloaded !== undefined ? { onReloaded: params.onReloaded } : {}),
     });
     this.stopWatching = this.rotation.watch(params.pollSeconds, config.watchKeyFiles);
     this.metrics.expirySource({

@@ -17,6 +17,8 @@ export interface KeyRotationDeps {
   server: https.Server;
   crlFiles: readonly string[];
   logger: Logger;
+  /** Told after every reload (other instances sharing the store are told the trust material changed). */
+  onReloaded?: (trigger: string, result: RotationResult) => void;
 }
 
 export interface RotationResult {
@@ -66,7 +68,9 @@ export class KeyRotation {
       { event: 'key_material_checked', trigger, anchor, crls, serverCertificate: tls.changed },
       'key material checked',
     );
-    return { anchor, crls, serverCertificate: tls.changed, refused };
+    const result = { anchor, crls, serverCertificate: tls.changed, refused };
+    this.deps.onReloaded?.(trigger, result);
+    return result;
   }
 
   /** Reload when any file's size or mtime changed since the last look. */

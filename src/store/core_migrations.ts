@@ -2,8 +2,8 @@ import type { Kysely, Migration } from 'kysely';
 import type { Database } from './schema';
 
 /**
- * The gateway's own tables. Names sort in application order; other features add theirs through
- * `openStore(…, { extraMigrations })` with a different prefix (OAuth uses `0100_`).
+ * The gateway's own tables. Names sort in application order; other features add theirs to the one set
+ * in migrations.ts with a different prefix (OAuth `0100_`, operations `0200_`).
  * Column types are the common subset of SQLite and PostgreSQL.
  */
 export const coreMigrations: Record<string, Migration> = {
@@ -167,6 +167,18 @@ export const coreMigrations: Record<string, Migration> = {
         // The idempotency key of an initiation: one payment per TPP and X-Request-ID, decided by the
         // database so parallel retries on several gateway instances cannot both insert.
         .addUniqueConstraint('payments_tpp_request_unique', ['tpp_organization_identifier', 'x_request_id'])
+        .execute();
+    },
+  },
+  '0006_tpp_redirect_hosts': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // The bank's TPP directory: hosts a TPP's TPP-Redirect-URI may name (`psd2-gateway tpp hosts`).
+      await db.schema
+        .createTable('tpp_redirect_hosts')
+        .addColumn('organization_identifier', 'varchar(256)', (c) => c.notNull())
+        .addColumn('host', 'varchar(255)', (c) => c.notNull())
+        .addColumn('added_at', 'varchar(32)', (c) => c.notNull())
+        .addPrimaryKeyConstraint('tpp_redirect_hosts_pk', ['organization_identifier', 'host'])
         .execute();
     },
   },

@@ -5,6 +5,7 @@ import type {
   ConsentRepository,
   ConsentTransitionParams,
 } from '../consent/consent_repository';
+import { publishChange } from './change_notice';
 import { PreparedQuery, type ParamSlot } from './prepared_query';
 import type { ConsentsTable, Database } from './schema';
 import { ownerColumns, ownerFromColumns } from './tpp_owner_columns';
@@ -87,7 +88,10 @@ export class KyselyConsentRepository implements ConsentRepository {
       .where('status', 'in', [...params.from])
       .returningAll()
       .executeTakeFirst();
-    return row === undefined ? undefined : toConsent(row);
+    if (row === undefined) return undefined;
+    // Other instances drop their copy; a read they admit meanwhile is re-checked in the store anyway.
+    await publishChange(this.db, { topic: 'consent', key: id });
+    return toConsent(row);
   }
 
   async admitAccess(id: string, day: string, limit: number): Promise<boolean> {

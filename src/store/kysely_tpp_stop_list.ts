@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { StopListSource, TppBlock } from '../tpp/stop_list';
+import { publishChange } from './change_notice';
 import type { Database } from './schema';
 
 /** The stop list's rows; every change bumps the version row in the same transaction. */
@@ -52,10 +53,12 @@ export class KyselyTppStopList implements StopListSource {
   }
 }
 
+/** The version row the gateways poll, and (PostgreSQL) a notice delivered at commit so none waits for its poll. */
 async function bumpVersion(trx: Kysely<Database>): Promise<void> {
   await trx
     .updateTable('tpp_stop_list_version')
     .set((eb) => ({ version: eb('version', '+', 1) }))
     .where('id', '=', 1)
     .execute();
+  await publishChange(trx, { topic: 'stop_list' });
 }

@@ -8,6 +8,7 @@ import type {
   TokenRecord,
 } from '../oauth/oauth_repository';
 import type { OAuthGrantTable, OAuthPsuSessionTable, OAuthTables } from './oauth_schema';
+import { publishChange } from './change_notice';
 import { PreparedQuery, type ParamSlot } from './prepared_query';
 
 const iso = (d: Date): string => d.toISOString();
@@ -188,6 +189,7 @@ export class OAuthRepositoryKysely implements OAuthRepository {
       .where('id', '=', grantId)
       .where('revoked_at', 'is', null)
       .execute();
+    await publishChange(this.db, { topic: 'token' });
   }
 
   async revokeGrantsForConsent(consentId: string, at: Date): Promise<number> {
@@ -198,7 +200,9 @@ export class OAuthRepositoryKysely implements OAuthRepository {
       .where('consent_id', '=', consentId)
       .where('revoked_at', 'is', null)
       .executeTakeFirst();
-    return Number(result.numUpdatedRows);
+    const count = Number(result.numUpdatedRows);
+    if (count > 0) await publishChange(this.db, { topic: 'token' });
+    return count;
   }
 
   async insertTokens(tokens: StoredToken[]): Promise<void> {
@@ -257,5 +261,6 @@ export class OAuthRepositoryKysely implements OAuthRepository {
       .where('token_hash', '=', tokenHash)
       .where('revoked_at', 'is', null)
       .execute();
+    await publishChange(this.db, { topic: 'token', key: tokenHash });
   }
 }

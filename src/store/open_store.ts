@@ -16,7 +16,7 @@ import { performance } from 'node:perf_hooks';
 import { Pool } from 'pg';
 import type { Logger } from '../audit/logger';
 import type { ConsentRepository } from '../consent/consent_repository';
-import { coreMigrations } from './core_migrations';
+import { STORE_MIGRATIONS } from './migrations';
 import { KyselyConsentRepository } from './kysely_consent_repository';
 import { KyselyPaymentRepository } from './kysely_payment_repository';
 import type { PaymentRepository } from '../payment/payment_repository';
@@ -25,8 +25,6 @@ import { SqliteReadSnapshot } from './sqlite_read_snapshot';
 import type { Database } from './schema';
 
 export interface OpenStoreOptions {
-  /** Migrations owned by other features (e.g. `oauthMigrations`, names `0100_…`), merged with the core set. */
-  extraMigrations?: Record<string, Migration>;
   logger?: Logger;
   /** Told each statement's duration and whether it failed (the store metrics). */
   onQuery?: (seconds: number, ok: boolean) => void;
@@ -46,7 +44,7 @@ export class StoreError extends Error {
 }
 
 /** A MigrationProvider over an in-memory map, so migrations ship inside the build with no file scanning. */
-export function migrationProvider(migrations: Record<string, Migration>): MigrationProvider {
+export function migrationProvider(migrations: Readonly<Record<string, Migration>>): MigrationProvider {
   return { getMigrations: () => Promise.resolve(migrations) };
 }
 
@@ -229,16 +227,11 @@ export async function openStore(databaseUrl: string, options: OpenStoreOptions =
     throw new StoreError('database URL must start with sqlite: or postgres://');
   }
 
-  const extra = options.extraMigrations ?? {};
-  for (const name of Object.keys(extra)) {
-    if (name in coreMigrations)
-      throw new StoreError(`migration name ${name} is already used by the core set`);
-  }
-  // Features add tables independently (core 0003 arrived after OAuth's 0100 was applied in the field, and
-  // the consent CLI opens the store without the OAuth set): each migration runs once, whatever its place.
+  // Features add tables independently (core 0003 and 0004 arrived after OAuth's 0100 was applied in the
+  // field): each migration runs once, whatever its place in the order.
   const migrator = new Migrator({
     db,
-    provider: migrationProvider({ ...coreMigrations, ...extra }),
+    provider: migrationProvider(STORE_MIGRATIONS),
     allowUnorderedMigrations: true,
   });
   const { error, results } = await migrator.migrateToLatest();

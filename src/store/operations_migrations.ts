@@ -3,8 +3,8 @@ import { AUDIT_GENESIS_HASH } from '../audit/audit_chain';
 
 /**
  * Tables of the gateway's operational side: the audit trail (a hash chain) and the EBA statistics. Part of
- * the gateway's set (gateway_migrations.ts), named `0200_` so they sort after every table that existed
- * before them (Kysely refuses a new migration that sorts before one already applied).
+ * the store's one set (migrations.ts), named `0200_` so they sort after every table that existed before
+ * them.
  */
 export const operationsMigrations: Record<string, Migration> = {
   '0200_audit_and_statistics': {

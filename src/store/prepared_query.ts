@@ -28,6 +28,11 @@ export function registerDirectStatements(db: object, direct: DirectStatements): 
   directConnections.set(db, direct);
 }
 
+/** The direct route registered for `db`, for statements written in SQL rather than built with Kysely. */
+export function directStatementsOf(db: object): DirectStatements | undefined {
+  return directConnections.get(db);
+}
+
 export class PreparedQueryError extends Error {
   override name = 'PreparedQueryError';
 }

@@ -93,6 +93,14 @@ export interface TppStopListVersionTable {
   version: number;
 }
 
+/** Redirect hosts the bank registered for a TPP (`psd2-gateway tpp hosts add`). */
+export interface TppRedirectHostsTable {
+  organization_identifier: string;
+  /** Lower case, no trailing dot; `*.` stands for exactly one leftmost label. */
+  host: string;
+  added_at: string;
+}
+
 /** Orders the sandbox bank was given, keyed by the gateway's payment id (the idempotency key). */
 export interface SandboxPaymentsTable {
   payment_id: string;
@@ -143,6 +151,7 @@ export interface Database {
   transactions: TransactionsTable;
   tpp_stop_list: TppStopListTable;
   tpp_stop_list_version: TppStopListVersionTable;
+  tpp_redirect_hosts: TppRedirectHostsTable;
   sandbox_payments: SandboxPaymentsTable;
   sandbox_funds_permissions: SandboxFundsPermissionsTable;
   payments: PaymentsTable;

@@ -33,6 +33,8 @@ export class StopListView {
   private loadedVersion: number | undefined;
   private checkedAt = Number.NEGATIVE_INFINITY;
   private refreshing: Promise<void> | undefined;
+  /** Bumped by invalidate(): a refresh that started before must not count as a fresh look. */
+  private invalidations = 0;
 
   constructor(
     private readonly source: StopListSource,
@@ -50,13 +52,25 @@ export class StopListView {
   async blockOf(identity: BlockableIdentity): Promise<TppBlock | undefined> {
     const now = (this.options.now ?? Date.now)();
     if (now - this.checkedAt >= (this.options.pollMs ?? STOP_LIST_POLL_MS)) {
-      this.refreshing ??= this.refresh().finally(() => {
-        this.checkedAt = (this.options.now ?? Date.now)();
-        this.refreshing = undefined;
-      });
+      if (this.refreshing === undefined) {
+        const invalidations = this.invalidations;
+        this.refreshing = this.refresh().finally(() => {
+          if (invalidations === this.invalidations) this.checkedAt = (this.options.now ?? Date.now)();
+          this.refreshing = undefined;
+        });
+      }
       await this.refreshing;
     }
     return this.blocks.get(identity.thumbprintS256) ?? this.blocks.get(identity.organizationIdentifier);
+  }
+
+  /**
+   * A change notice (PostgreSQL, another instance or the CLI): the next request re-reads the list instead
+   * of waiting for the poll interval.
+   */
+  invalidate(): void {
+    this.invalidations++;
+    this.checkedAt = Number.NEGATIVE_INFINITY;
   }
 
   private async replace(version: number): Promise<void> {

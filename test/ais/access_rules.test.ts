@@ -1,30 +1,25 @@
-import request from 'supertest';
-import { TokenInvalid } from '../../src/errors/gateway_error';
 import {
   account,
   ALICE_REDIRECT,
-  createTestApp,
+  startAisGateway,
   requestId,
-  type TestApp,
+  type AisGateway,
   type TppName,
-} from './ais_test_app';
+} from './ais_gateway';
 
 const anna1 = account('anna', 0);
 const anna2 = account('anna', 1);
 const ben1 = account('ben', 0);
 
-const accessCheck = jest.fn(async (_req: unknown, _res: unknown, consentId: string) => {
-  if (consentId === ids.tokenRefused) throw new TokenInvalid('The access token is not valid');
-  if (consentId === ids.hookCrashes) throw new Error('database password is hunter2');
-});
-
 const ids: Record<string, string> = {};
-let t: TestApp;
+/** Alice's access tokens, by the consent they were issued for (the real OAuth flow, bound to her certificate). */
+const tokens: Record<string, string> = {};
+let t: AisGateway;
 
 async function createConsent(body: object): Promise<string> {
-  const res = await request(t.app)
+  const res = await t
+    .as('alice')
     .post('/v1/consents')
-    .set('x-test-tpp', 'alice')
     .set('X-Request-ID', requestId())
     .set('TPP-Redirect-URI', ALICE_REDIRECT)
     .send(body);
@@ -44,35 +39,41 @@ const detailed = {
 };
 
 beforeAll(async () => {
-  t = await createTestApp('sqlite', { accessCheck });
+  t = await startAisGateway('sqlite');
+  const anna = [anna1.iban, anna2.iban];
   ids.valid = await createConsent(detailed);
-  await t.consents.authorise(ids.valid, 'anna');
+  tokens.valid = await t.authorise(ids.valid, 'anna');
   ids.received = await createConsent(detailed);
   ids.rejected = await createConsent(detailed);
   await t.consents.reject(ids.rejected, 'anna');
   ids.revoked = await createConsent(detailed);
-  await t.consents.authorise(ids.revoked, 'anna');
+  tokens.revoked = await t.authorise(ids.revoked, 'anna');
   await t.consents.revokeByPsu(ids.revoked, 'anna');
   ids.terminated = await createConsent(detailed);
-  await t.consents.authorise(ids.terminated, 'anna');
-  await t.consents.terminateByTpp(ids.terminated, (await import('./ais_test_app')).TPPS.alice.identity);
+  tokens.terminated = await t.authorise(ids.terminated, 'anna');
+  await t.consents.terminateByTpp(ids.terminated, await t.identity('alice'));
   ids.listOnly = await createConsent({
     access: { availableAccounts: 'allAccounts' },
     recurringIndicator: false,
     validUntil: '2027-06-30',
     frequencyPerDay: 1,
   });
-  await t.consents.authorise(ids.listOnly, 'anna');
-  ids.tokenRefused = await createConsent(detailed);
-  await t.consents.authorise(ids.tokenRefused, 'anna');
-  ids.hookCrashes = await createConsent(detailed);
-  await t.consents.authorise(ids.hookCrashes, 'anna');
+  tokens.listOnly = await t.authorise(ids.listOnly, 'anna', { accounts: anna });
+  // Valid, but read with the token of another consent.
+  ids.otherToken = await createConsent(detailed);
+  await t.authorise(ids.otherToken, 'anna');
+  tokens.otherToken = tokens.valid;
+  // Valid, but read without a bearer token.
+  ids.noToken = await createConsent(detailed);
+  await t.authorise(ids.noToken, 'anna');
   // A consent authorised in January, valid until the end of January.
   t.clock.now = new Date('2026-01-10T09:00:00Z');
   ids.expired = await createConsent({ ...detailed, validUntil: '2026-01-31' });
-  await t.consents.authorise(ids.expired, 'anna');
+  tokens.expired = await t.authorise(ids.expired, 'anna');
   t.clock.now = new Date('2026-11-22T12:00:00Z');
   ids.unknown = 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
+  // Alice's token travels with her reads of the consents she has one for.
+  for (const name of ['received', 'rejected']) tokens[name] = tokens.valid ?? '';
 });
 afterAll(async () => {
   await t?.close();
@@ -268,18 +269,18 @@ const rows: Row[] = [
     code: 'CONSENT_INVALID',
   },
   {
-    name: 'OAuth hook refuses',
+    name: 'token issued for another consent',
     tpp: 'alice',
-    ...reads('tokenRefused', '/v1/accounts'),
+    ...reads('otherToken', '/v1/accounts'),
     status: 401,
     code: 'TOKEN_INVALID',
   },
   {
-    name: 'OAuth hook crashes',
+    name: 'no bearer token',
     tpp: 'alice',
-    ...reads('hookCrashes', '/v1/accounts'),
-    status: 500,
-    code: 'INTERNAL_SERVER_ERROR',
+    ...reads('noToken', '/v1/accounts'),
+    status: 401,
+    code: 'TOKEN_INVALID',
   },
   {
     name: 'X-Request-ID missing',
@@ -409,10 +410,13 @@ const rows: Row[] = [
 describe('AIS access rules', () => {
   const labelled = rows.map((row) => ({ ...row, expected: `${row.status} ${row.code ?? 'OK'}` }));
   it.each(labelled)('$name → $expected', async (row) => {
-    let req = request(t.app)[row.method](row.url(ids)).set('x-test-tpp', row.tpp);
+    let req = t.as(row.tpp)[row.method](row.url(ids));
     const headers: Record<string, string> = { 'X-Request-ID': requestId(), 'PSU-IP-Address': '192.0.2.1' };
     const consentId = row.consent === undefined ? undefined : ids[row.consent];
     if (consentId !== undefined) headers['Consent-ID'] = consentId;
+    // Alice presents her token for the consent; other TPPs have none for it.
+    const token = row.tpp === 'alice' && row.consent !== undefined ? tokens[row.consent] : undefined;
+    if (token !== undefined) headers.Authorization = `Bearer ${token}`;
     Object.assign(headers, row.headers);
     for (const name of row.omit ?? []) delete headers[name];
     for (const [name, value] of Object.entries(headers)) req = req.set(name, value);
@@ -426,25 +430,37 @@ describe('AIS access rules', () => {
     }
   });
 
-  it('runs the OAuth hook only for the owner of a valid consent', async () => {
-    accessCheck.mockClear();
-    await request(t.app)
+  it('checks the token only for the owner of a valid consent', async () => {
+    // Without any token, the consent's own refusal comes first: the token is judged last.
+    const carol = await t
+      .as('carol')
       .get('/v1/accounts')
-      .set('x-test-tpp', 'carol')
       .set('X-Request-ID', requestId())
       .set('Consent-ID', ids.valid ?? '');
-    await request(t.app)
+    expect(carol.body.tppMessages[0].code).toBe('CONSENT_UNKNOWN');
+    const received = await t
+      .as('alice')
       .get('/v1/accounts')
-      .set('x-test-tpp', 'alice')
       .set('X-Request-ID', requestId())
       .set('Consent-ID', ids.received ?? '');
-    expect(accessCheck).not.toHaveBeenCalled();
-    await request(t.app)
+    expect(received.body.tppMessages[0].code).toBe('CONSENT_INVALID');
+    const valid = await t
+      .as('alice')
       .get('/v1/accounts')
-      .set('x-test-tpp', 'alice')
       .set('X-Request-ID', requestId())
       .set('Consent-ID', ids.valid ?? '');
-    expect(accessCheck).toHaveBeenCalledTimes(1);
+    expect(valid.body.tppMessages[0].code).toBe('TOKEN_INVALID');
+  });
+
+  it("refuses Carol presenting Alice's token before looking at the consent", async () => {
+    const res = await t
+      .as('carol')
+      .get('/v1/accounts')
+      .set('X-Request-ID', requestId())
+      .set('Authorization', `Bearer ${tokens.valid ?? ''}`)
+      .set('Consent-ID', ids.valid ?? '');
+    expect(res.status).toBe(401);
+    expect(res.body.tppMessages[0].code).toBe('TOKEN_INVALID');
   });
 });
 
@@ -455,9 +471,9 @@ describe("BOLA: Carol and Alice's consent", () => {
     header?: boolean,
   ) => {
     const send = (id: string) => {
-      const r = request(t.app)
+      const r = t
+        .as('carol')
         [method](header === true ? url('') : url(id))
-        .set('x-test-tpp', 'carol')
         .set('X-Request-ID', '11111111-1111-4111-8111-111111111111');
       return header === true ? r.set('Consent-ID', id) : r;
     };
@@ -486,11 +502,12 @@ describe("BOLA: Carol and Alice's consent", () => {
 
   it("leaves Alice's consent untouched", async () => {
     expect((await t.consents.findById(ids.valid ?? ''))?.status).toBe('valid');
-    const res = await request(t.app)
+    const res = await t
+      .as('alice')
       .get('/v1/accounts')
-      .set('x-test-tpp', 'alice')
       .set('X-Request-ID', requestId())
       .set('PSU-IP-Address', '192.0.2.1')
+      .set('Authorization', `Bearer ${tokens.valid ?? ''}`)
       .set('Consent-ID', ids.valid ?? '');
     expect(res.status).toBe(200);
   });

@@ -1,10 +1,9 @@
-import request from 'supertest';
 import { consentCommand } from '../../src/cli/consent_command';
-import { account, ALICE_REDIRECT, createTestApp, requestId, type TestApp } from './ais_test_app';
+import { account, ALICE_REDIRECT, startAisGateway, requestId, type AisGateway } from './ais_gateway';
 
-let t: TestApp;
+let t: AisGateway;
 beforeAll(async () => {
-  t = await createTestApp('sqlite');
+  t = await startAisGateway('sqlite');
 });
 afterAll(async () => {
   await t?.close();
@@ -23,9 +22,9 @@ async function cli(...args: string[]): Promise<string[]> {
 }
 
 async function createConsent(): Promise<string> {
-  const res = await request(t.app)
+  const res = await t
+    .as('alice')
     .post('/v1/consents')
-    .set('x-test-tpp', 'alice')
     .set('X-Request-ID', requestId())
     .set('TPP-Redirect-URI', ALICE_REDIRECT)
     .send({
@@ -38,18 +37,22 @@ async function createConsent(): Promise<string> {
 }
 
 describe('psd2-gateway consent', () => {
-  it('authorises a consent for chosen accounts, which the API then serves', async () => {
+  it('authorises a consent for chosen accounts, which the API then reports', async () => {
     const consentId = await createConsent();
     const iban = account('anna', 1).iban;
     const lines = await cli('authorise', consentId, '--psu', 'anna', '--accounts', iban);
     expect(lines[0]).toBe(`consent ${consentId} is valid for PSU anna`);
-    const res = await request(t.app)
+    const res = await t.as('alice').get(`/v1/consents/${consentId}`).set('X-Request-ID', requestId());
+    expect(res.body).toMatchObject({ consentStatus: 'valid' });
+    expect((await t.consents.findById(consentId))?.grant?.accounts).toEqual([iban]);
+    // Reads still need a token, which only the OAuth flow issues.
+    const read = await t
+      .as('alice')
       .get('/v1/accounts')
-      .set('x-test-tpp', 'alice')
       .set('X-Request-ID', requestId())
       .set('PSU-IP-Address', '192.0.2.1')
       .set('Consent-ID', consentId);
-    expect(res.body.accounts.map((a: { iban: string }) => a.iban)).toEqual([iban]);
+    expect(read.body.tppMessages[0].code).toBe('TOKEN_INVALID');
   });
 
   it('lists consents as text and JSON', async () => {

@@ -1,41 +1,51 @@
-import request from 'supertest';
 import { DATABASE_KINDS, describeForDatabase } from '../store/test_databases';
-import { account, ALICE_REDIRECT, createTestApp, PUBLIC_URL, requestId, type TestApp } from './ais_test_app';
+import {
+  account,
+  ALICE_REDIRECT,
+  startAisGateway,
+  PUBLIC_URL,
+  requestId,
+  type AisGateway,
+  type TppName,
+} from './ais_gateway';
 
 const anna1 = account('anna', 0);
 const anna2 = account('anna', 1);
 
 describe.each(DATABASE_KINDS)('AIS flow on %s', (kind) => {
   describeForDatabase(kind)(kind, () => {
-    let t: TestApp;
+    let t: AisGateway;
     beforeAll(async () => {
-      t = await createTestApp(kind);
+      t = await startAisGateway(kind);
     });
     afterAll(async () => {
       await t?.close();
     });
 
-    const create = (body: unknown, tpp = 'alice') =>
-      request(t.app)
+    /** Alice's access token per consent, from the real OAuth flow. */
+    const tokens = new Map<string, string>();
+    const create = (body: unknown, tpp: TppName = 'alice') =>
+      t
+        .as(tpp)
         .post('/v1/consents')
-        .set('x-test-tpp', tpp)
         .set('X-Request-ID', requestId())
         .set('TPP-Redirect-URI', ALICE_REDIRECT)
         .send(body as object);
     const read = (path: string, consentId: string, psuIp = true) => {
-      const r = request(t.app)
+      const r = t
+        .as('alice')
         .get(path)
-        .set('x-test-tpp', 'alice')
         .set('X-Request-ID', requestId())
-        .set('Consent-ID', consentId);
+        .set('Consent-ID', consentId)
+        .set('Authorization', `Bearer ${tokens.get(consentId) ?? 'none'}`);
       return psuIp ? r.set('PSU-IP-Address', '192.0.2.10') : r;
     };
 
     it('creates, authorises and reads within a consent, then terminates it', async () => {
       const xRequestId = requestId();
-      const created = await request(t.app)
+      const created = await t
+        .as('alice')
         .post('/v1/consents')
-        .set('x-test-tpp', 'alice')
         .set('X-Request-ID', xRequestId)
         .set('TPP-Redirect-URI', ALICE_REDIRECT)
         .send({
@@ -65,12 +75,13 @@ describe.each(DATABASE_KINDS)('AIS flow on %s', (kind) => {
         },
       });
       const stored = await t.consents.findById(consentId);
+      const alice = await t.identity('alice');
       expect(stored?.owner).toEqual({
-        organizationIdentifier: 'PSDDE-BAFIN-111111',
-        name: 'Bank of Alice',
-        ncaName: 'Bundesanstalt fuer Finanzdienstleistungsaufsicht',
-        ncaId: 'DE-BAFIN',
-        certificateThumbprint: 'alice-thumb',
+        organizationIdentifier: alice.organizationIdentifier,
+        name: alice.name,
+        ncaName: alice.ncaName,
+        ncaId: alice.ncaId,
+        certificateThumbprint: alice.thumbprintS256,
       });
       expect(stored?.tppRedirectUri).toBe(ALICE_REDIRECT);
 
@@ -78,16 +89,13 @@ describe.each(DATABASE_KINDS)('AIS flow on %s', (kind) => {
       expect(before.status).toBe(401);
       expect(before.body.tppMessages[0].code).toBe('CONSENT_INVALID');
 
-      await t.consents.authorise(consentId, 'anna');
-      const status = await request(t.app)
+      tokens.set(consentId, await t.authorise(consentId, 'anna'));
+      const status = await t
+        .as('alice')
         .get(`/v1/consents/${consentId}/status`)
-        .set('x-test-tpp', 'alice')
         .set('X-Request-ID', requestId());
       expect(status.body).toEqual({ consentStatus: 'valid' });
-      const info = await request(t.app)
-        .get(`/v1/consents/${consentId}`)
-        .set('x-test-tpp', 'alice')
-        .set('X-Request-ID', requestId());
+      const info = await t.as('alice').get(`/v1/consents/${consentId}`).set('X-Request-ID', requestId());
       expect(info.status).toBe(200);
       expect(info.body).toMatchObject({
         consentStatus: 'valid',
@@ -154,9 +162,9 @@ describe.each(DATABASE_KINDS)('AIS flow on %s', (kind) => {
         both.body.transactions.pending.every((x: { bookingDate?: string }) => x.bookingDate === undefined),
       ).toBe(true);
 
-      const deleted = await request(t.app)
+      const deleted = await t
+        .as('alice')
         .delete(`/v1/consents/${consentId}`)
-        .set('x-test-tpp', 'alice')
         .set('X-Request-ID', requestId());
       expect(deleted.status).toBe(204);
       const after = await read('/v1/accounts', consentId);
@@ -173,7 +181,7 @@ describe.each(DATABASE_KINDS)('AIS flow on %s', (kind) => {
         frequencyPerDay: 4,
       });
       const consentId = created.body.consentId as string;
-      await t.consents.authorise(consentId, 'anna');
+      tokens.set(consentId, await t.authorise(consentId, 'anna', { accounts: [anna1.iban, anna2.iban] }));
       const responses = await Promise.all(
         Array.from({ length: 50 }, () => read('/v1/accounts', consentId, false)),
       );
@@ -200,17 +208,14 @@ describe.each(DATABASE_KINDS)('AIS flow on %s', (kind) => {
         frequencyPerDay: 10,
       });
       const consentId = created.body.consentId as string;
-      await t.consents.authorise(consentId, 'clara', [account('clara', 1).iban]);
+      tokens.set(consentId, await t.authorise(consentId, 'clara', { accounts: [account('clara', 1).iban] }));
       const before = await t.consents.list();
       await t.restart();
       expect(await t.consents.list()).toEqual(before);
       const list = await read('/v1/accounts', consentId);
       expect(list.status).toBe(200);
       expect(list.body.accounts.map((a: { iban: string }) => a.iban)).toEqual([account('clara', 1).iban]);
-      const info = await request(t.app)
-        .get(`/v1/consents/${consentId}`)
-        .set('x-test-tpp', 'alice')
-        .set('X-Request-ID', requestId());
+      const info = await t.as('alice').get(`/v1/consents/${consentId}`).set('X-Request-ID', requestId());
       expect(info.body.access).toEqual({
         accounts: [{ iban: account('clara', 1).iban }],
         balances: [{ iban: account('clara', 1).iban }],

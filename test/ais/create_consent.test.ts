@@ -1,9 +1,19 @@
-import request from 'supertest';
-import { account, ALICE_REDIRECT, createTestApp, requestId, type TestApp } from './ais_test_app';
+import { CAROL } from '../../src/fixtures/build_client_cases';
+import type { PresentedChain } from '../../src/tls/presented_chain';
+import { issueUnderTrent } from '../helpers/injected_chain';
+import {
+  account,
+  ALICE_REDIRECT,
+  startAisGateway,
+  requestId,
+  type AisGateway,
+  type TppName,
+} from './ais_gateway';
 
 const anna1 = account('anna', 0);
-let t: TestApp;
+let t: AisGateway;
 let existing: string;
+let existingToken: string;
 
 const good = {
   access: {
@@ -17,16 +27,20 @@ const good = {
   combinedServiceIndicator: false,
 };
 
+/** Carol with a QWAC naming `*.carol.example`: no fixture row has a wildcard. */
+let carolWildcard: PresentedChain;
+
 beforeAll(async () => {
-  t = await createTestApp('sqlite');
-  const res = await request(t.app)
+  t = await startAisGateway('sqlite');
+  carolWildcard = await issueUnderTrent({ ...CAROL, dnsName: '*.carol.example' });
+  const res = await t
+    .as('alice')
     .post('/v1/consents')
-    .set('x-test-tpp', 'alice')
     .set('X-Request-ID', requestId())
     .set('TPP-Redirect-URI', ALICE_REDIRECT)
     .send(good);
   existing = res.body.consentId as string;
-  await t.consents.authorise(existing, 'anna');
+  existingToken = await t.authorise(existing, 'anna');
 });
 afterAll(async () => {
   await t?.close();
@@ -38,7 +52,7 @@ interface Case {
   raw?: string;
   contentType?: string;
   redirect?: string | null;
-  tpp?: 'alice' | 'carol';
+  tpp?: TppName | 'carolWildcard';
   status: number;
   code: string;
   path?: string;
@@ -219,7 +233,7 @@ const cases: Case[] = [
   {
     name: 'wildcard SAN covers one label',
     body: good,
-    tpp: 'carol',
+    tpp: 'carolWildcard',
     redirect: 'https://app.carol.example/cb',
     status: 201,
     code: 'received',
@@ -227,7 +241,7 @@ const cases: Case[] = [
   {
     name: 'wildcard SAN does not cover two labels',
     body: good,
-    tpp: 'carol',
+    tpp: 'carolWildcard',
     redirect: 'https://a.b.carol.example/cb',
     status: 400,
     code: 'FORMAT_ERROR',
@@ -254,9 +268,9 @@ const cases: Case[] = [
 
 describe('POST /v1/consents input checks', () => {
   it.each(cases.map((c) => ({ ...c, expected: `${c.status} ${c.code}` })))('$name → $expected', async (c) => {
-    let req = request(t.app)
+    let req = t
+      .as(c.tpp === 'carolWildcard' ? carolWildcard : (c.tpp ?? 'alice'))
       .post('/v1/consents')
-      .set('x-test-tpp', c.tpp ?? 'alice')
       .set('X-Request-ID', requestId());
     if (c.redirect !== null) req = req.set('TPP-Redirect-URI', c.redirect ?? ALICE_REDIRECT);
     const res =
@@ -276,9 +290,9 @@ describe('POST /v1/consents input checks', () => {
   });
 
   it('names the offending field in the text too', async () => {
-    const res = await request(t.app)
+    const res = await t
+      .as('alice')
       .post('/v1/consents')
-      .set('x-test-tpp', 'alice')
       .set('X-Request-ID', requestId())
       .set('TPP-Redirect-URI', ALICE_REDIRECT)
       .send({ ...good, frequencyPerDay: 0 });
@@ -286,16 +300,17 @@ describe('POST /v1/consents input checks', () => {
   });
 
   it('loses no stored data and keeps serving after all that bad input', async () => {
-    const status = await request(t.app)
+    const status = await t
+      .as('alice')
       .get(`/v1/consents/${existing}/status`)
-      .set('x-test-tpp', 'alice')
       .set('X-Request-ID', requestId());
     expect(status.body).toEqual({ consentStatus: 'valid' });
-    const list = await request(t.app)
+    const list = await t
+      .as('alice')
       .get('/v1/accounts')
-      .set('x-test-tpp', 'alice')
       .set('X-Request-ID', requestId())
       .set('PSU-IP-Address', '192.0.2.1')
+      .set('Authorization', `Bearer ${existingToken}`)
       .set('Consent-ID', existing);
     expect(list.status).toBe(200);
   });
@@ -310,7 +325,7 @@ describe('POST /v1/consents input checks', () => {
 
 describe('served documentation', () => {
   it('serves the OpenAPI document', async () => {
-    const res = await request(t.app).get('/openapi.json');
+    const res = await t.as(undefined).get('/openapi.json');
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toMatch(/application\/json/);
     expect(Object.keys(res.body.paths)).toEqual(
@@ -319,13 +334,13 @@ describe('served documentation', () => {
   });
 
   it('serves browsable docs with no script and nothing from elsewhere', async () => {
-    const res = await request(t.app).get('/docs');
+    const res = await t.as(undefined).get('/docs');
     expect(res.status).toBe(200);
     expect(res.text).toContain('getTransactionList');
     expect(res.text).not.toMatch(/<script/i);
     expect(res.text).not.toMatch(/(src|href)="(https?:)?\/\//i);
     expect(res.text).toContain('href="/docs/style.css"');
-    const css = await request(t.app).get('/docs/style.css');
+    const css = await t.as(undefined).get('/docs/style.css');
     expect(css.headers['content-type']).toMatch(/text\/css/);
   });
 });

@@ -13,6 +13,7 @@ import { QwacIdentityVerifier } from '../../src/pki/identity/qwac_identity_verif
 import { TrustedProxies } from '../../src/tls/forwarded_certificate';
 import { CertificateBudget } from '../../src/tls/peer_certificate';
 import type { PresentedChain } from '../../src/tls/presented_chain';
+import { EMPTY_STOP_LIST } from '../helpers/empty_stop_list';
 import { issue, trentWorld, type TrentWorld } from '../pki/cert_factory';
 
 const DAY = 86_400_000;
@@ -29,6 +30,8 @@ async function gateCalls(linked: PresentedChain, complete?: PresentedChain) {
     logger: createLogger('silent'),
     publicPaths: [],
     roleRequirements: [],
+    oauthPaths: [],
+    stopList: EMPTY_STOP_LIST,
     tlsChainOf: () => linked,
     completeTlsChainOf: () => {
       fullReads++;
@@ -105,6 +108,8 @@ describe('trust gate: an internal validator failure', () => {
       logger: createLogger('warn', { write: (line: string) => void lines.push(line) }),
       publicPaths: [],
       roleRequirements: [],
+      oauthPaths: [],
+      stopList: EMPTY_STOP_LIST,
       tlsChainOf: () => tls(w.alice.der, [w.issuing.der]),
       completeTlsChainOf: () => undefined,
     });

@@ -8,7 +8,6 @@ import { sql, type Kysely } from 'kysely';
 import { recordHash, type AuditRecord } from '../../src/audit/audit_chain';
 import { auditCommand } from '../../src/cli/audit_command';
 import { KyselyAuditTrail, verifyAuditTrail } from '../../src/store/kysely_audit_trail';
-import { gatewayMigrations } from '../../src/store/gateway_migrations';
 import { openStore, type Store } from '../../src/store/open_store';
 import type { Database } from '../../src/store/schema';
 import {
@@ -47,8 +46,8 @@ describe.each(DATABASE_KINDS)('audit trail on %s', (kind) => {
 
     beforeAll(async () => {
       database = await createTestDatabase(kind);
-      first = await openStore(database.url, { extraMigrations: gatewayMigrations });
-      second = await openStore(database.url, { extraMigrations: gatewayMigrations });
+      first = await openStore(database.url);
+      second = await openStore(database.url);
       // Two instances appending at once, in small batches so their transactions interleave.
       const trails = [first, second].map(
         (store, i) =>

@@ -10,14 +10,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { startGateway, type RunningGateway } from '../../src/gateway';
 import { mtlsRequest, tppMessageCode } from '../helpers/mtls_request';
+import { opensslAvailable } from '../helpers/openssl';
 
-const opensslAvailable = spawnSync('openssl', ['version']).status === 0;
-if (!opensslAvailable && process.env.CI === 'true') throw new Error('openssl is required in CI');
-if (!opensslAvailable) console.warn('openssl not found: the openssl-made PKI end-to-end test is SKIPPED');
+const withOpenssl = opensslAvailable('the gateway on an openssl-made PKI (end to end)');
 
 const CERTIFICATE_CODES = /^(CERTIFICATE_|ROLE_INVALID)/;
 
-(opensslAvailable ? describe : describe.skip)('gateway on a PKI made by plain openssl', () => {
+(withOpenssl ? describe : describe.skip)('gateway on a PKI made by plain openssl', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'psd2-openssl-pki-'));
   let gateway: RunningGateway;
   const file = (name: string) => path.join(dir, name);

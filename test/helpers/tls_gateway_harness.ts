@@ -11,6 +11,7 @@ import { TrustStore } from '../../src/pki/path/trust_store';
 import type { ForwardedCertHeaderFormat } from '../../src/config/config';
 import { TrustedProxies } from '../../src/tls/forwarded_certificate';
 import { createGatewayServer, type ServerLimitOverrides } from '../../src/tls/gateway_server';
+import { EMPTY_STOP_LIST } from './empty_stop_list';
 import { testPkiFiles } from './test_pki';
 
 /** Collects pino's JSON lines so tests can assert what was logged. */
@@ -72,6 +73,7 @@ export async function startTlsGateway(params: TlsGatewayParams): Promise<TlsGate
       proxyCertSha256: params.proxyCertSha256 ?? [],
     }),
     routers: params.routers,
+    stopList: EMPTY_STOP_LIST,
     ...params.appDeps,
   });
   const anchorPem = readFileSync(files.anchor);

@@ -6,6 +6,7 @@ import {
   CAROL_REDIRECT,
   PUBLIC_URL,
   aliceConsent,
+  as,
   authorizeQuery,
   csrfOf,
   exchangeCode,
@@ -17,7 +18,7 @@ import {
   tokenRequest,
   createTestApp,
   type TestApp,
-} from './oauth_test_app';
+} from './oauth_gateway';
 
 let t: TestApp;
 beforeEach(async () => {
@@ -468,18 +469,16 @@ describe('POST /oauth2/token', () => {
   );
 
   it('a JSON body → 400 invalid_request', async () => {
-    const res = await request(t.app)
+    const res = await as(t.app, 'alice')
       .post('/oauth2/token')
-      .set('x-test-tpp', 'alice')
       .send({ grant_type: 'refresh_token', client_id: ALICE.organizationIdentifier, refresh_token: 'x' })
       .expect(400);
     expect(res.body.error).toBe('invalid_request');
   });
 
   it('a repeated parameter → 400 invalid_request', async () => {
-    const res = await request(t.app)
+    const res = await as(t.app, 'alice')
       .post('/oauth2/token')
-      .set('x-test-tpp', 'alice')
       .type('form')
       .send(
         `grant_type=refresh_token&client_id=${ALICE.organizationIdentifier}&refresh_token=a&refresh_token=b`,
@@ -558,10 +557,7 @@ describe('enforcement on AIS reads', () => {
     ['an unknown token', 401, 'TOKEN_UNKNOWN', 'psd2at_unknown'],
   ])('%s → %i %s', async (_name, status, code, token) => {
     const consent = t.consents.add(aliceConsent());
-    const req = request(t.app)
-      .get('/v1/accounts')
-      .set('x-test-tpp', 'alice')
-      .set('Consent-ID', consent.consentId);
+    const req = as(t.app, 'alice').get('/v1/accounts').set('Consent-ID', consent.consentId);
     if (token === 'Basic') req.set('Authorization', 'Basic YTpi');
     else if (token !== undefined) req.set('Authorization', `Bearer ${token}`);
     const res = await req.expect(status);
@@ -595,9 +591,8 @@ describe('enforcement on AIS reads', () => {
 
 describe('POST /oauth2/revoke (RFC 7009)', () => {
   const revoke = (who: string, clientId: string, token: string, hint?: string) =>
-    request(t.app)
+    as(t.app, who)
       .post('/oauth2/revoke')
-      .set('x-test-tpp', who)
       .type('form')
       .send(
         new URLSearchParams({
@@ -633,9 +628,8 @@ describe('POST /oauth2/revoke (RFC 7009)', () => {
   it('client_id not matching the certificate → 401 invalid_client; no token → 400 invalid_request', async () => {
     const bad = await revoke('carol', ALICE.organizationIdentifier, 'x').expect(401);
     expect(bad.body.error).toBe('invalid_client');
-    const missing = await request(t.app)
+    const missing = await as(t.app, 'alice')
       .post('/oauth2/revoke')
-      .set('x-test-tpp', 'alice')
       .type('form')
       .send(`client_id=${ALICE.organizationIdentifier}`)
       .expect(400);

@@ -14,7 +14,7 @@ import { secretToken } from '../../src/oauth/secret_token';
 import { oauthMigrations } from '../../src/store/oauth_migrations';
 import { OAuthRepositoryKysely } from '../../src/store/oauth_repository_kysely';
 import type { OAuthTables } from '../../src/store/oauth_schema';
-import { ALICE, CAROL, TestClock } from './oauth_test_app';
+import { ALICE, CAROL, TestClock } from './oauth_gateway';
 import { InMemoryConsents, InMemoryPsuDirectory, SANDBOX_PSUS } from './in_memory_ports';
 
 const REDIRECT = 'https://alice.example/callback';

@@ -35,6 +35,7 @@ fi
 OUT=$1
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
+HERE=$(cd "$(dirname "$0")" && pwd)
 WORK="$OUT/work"
 rm -rf "$WORK"
 mkdir -p "$WORK/root/newcerts" "$WORK/issuing/newcerts"
@@ -98,33 +99,7 @@ preserve         = yes
 copy_extensions  = none
 crl_extensions   = crl_ext
 
-[ policy_any ]
-countryName            = optional
-organizationName       = optional
-organizationIdentifier = optional
-commonName             = supplied
-
-[ crl_ext ]
-authorityKeyIdentifier = keyid:always
-
-[ v3_root ]
-basicConstraints       = critical, CA:TRUE
-keyUsage               = critical, keyCertSign, cRLSign
-subjectKeyIdentifier   = hash
-
-[ v3_issuing ]
-basicConstraints       = critical, CA:TRUE, pathlen:0
-keyUsage               = critical, keyCertSign, cRLSign
-subjectKeyIdentifier   = hash
-authorityKeyIdentifier = keyid:always
-
-[ v3_server ]
-basicConstraints       = CA:FALSE
-keyUsage               = critical, digitalSignature
-extendedKeyUsage       = serverAuth
-subjectAltName         = DNS:localhost, IP:127.0.0.1
-subjectKeyIdentifier   = hash
-authorityKeyIdentifier = keyid:always
+.include $HERE/psd2_common.cnf
 
 [ v3_qwac ]
 basicConstraints       = CA:FALSE
@@ -155,57 +130,10 @@ certificatePolicies    = 0.4.0.19495.3.1
 subjectKeyIdentifier   = hash
 authorityKeyIdentifier = keyid:always
 
-# qcStatements ::= SEQUENCE OF QCStatement (RFC 3739, ETSI EN 319 412-5, ETSI TS 119 495)
-[ qc_statements ]
-compliance = SEQUENCE:qc_compliance
-type       = SEQUENCE:qc_type
-psd2       = SEQUENCE:qc_psd2
-
-[ qc_compliance ]
-statementId = OID:0.4.0.1862.1.1
-
-[ qc_type ]
-statementId   = OID:0.4.0.1862.1.6
-statementInfo = SEQUENCE:qc_type_list
-
-[ qc_type_list ]
-web = OID:0.4.0.1862.1.6.3
-
-[ qc_psd2 ]
-statementId   = OID:0.4.0.19495.2
-statementInfo = SEQUENCE:psd2_qc_type
-
-[ psd2_qc_type ]
-rolesOfPSP = SEQUENCE:psd2_roles
-nCAName    = UTF8:Federal Financial Supervisory Authority
-nCAId      = UTF8:DE-BAFIN
-
-[ psd2_roles ]
-ai = SEQUENCE:role_psp_ai
-pi = SEQUENCE:role_psp_pi
-
-[ role_psp_ai ]
-roleOfPspOid  = OID:0.4.0.19495.1.3
-roleOfPspName = UTF8:PSP_AI
-
-[ role_psp_pi ]
-roleOfPspOid  = OID:0.4.0.19495.1.2
-roleOfPspName = UTF8:PSP_PI
 EOF
 
-# openssl ca is chatty on stderr even when it succeeds: show its output only when it fails.
-quiet() {
-  if ! "$@" 2>"$WORK/last-command.log"; then
-    cat "$WORK/last-command.log" >&2
-    echo "failed: $*" >&2
-    exit 1
-  fi
-}
-
-new_key() {
-  quiet openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1"
-  chmod 600 "$1"
-}
+# shellcheck source=openssl_steps.sh
+source "$HERE/openssl_steps.sh"
 
 tpp_subject() {
   echo "/C=DE/O=$1/organizationIdentifier=$2/CN=api.tpp.example"

@@ -6,17 +6,12 @@ import { encodeQcStatements, psd2Role } from '../../src/fixtures/encode_qc_state
 import { readPemOrDerFile } from '../../src/pki/asn1/pem';
 import { x509 } from '../../src/fixtures/x509';
 import { decodeQcStatements } from '../fixtures/der_reader';
+import { opensslAvailable } from '../helpers/openssl';
 
 const SCRIPT = path.join(__dirname, 'make_pki.sh');
 const QC_STATEMENTS = '1.3.6.1.5.5.7.1.3';
 
-const opensslVersion = spawnSync('openssl', ['version'], { encoding: 'utf8' });
-const hasOpenssl = opensslVersion.status === 0;
-if (!hasOpenssl) {
-  if (process.env.CI === 'true') throw new Error('openssl is required in CI for test/openssl_pki');
-  console.warn('test/openssl_pki skipped: no `openssl` on PATH');
-}
-const describeWithOpenssl = hasOpenssl ? describe : describe.skip;
+const describeWithOpenssl = opensslAvailable('test/openssl_pki (make_pki.sh)') ? describe : describe.skip;
 
 describeWithOpenssl('make_pki.sh (plain openssl)', () => {
   let out: string;

@@ -14,7 +14,6 @@ import {
   type EbaStatisticsRepository,
 } from '../../src/ops/eba_statistics';
 import { KyselyEbaStatistics } from '../../src/store/kysely_eba_statistics';
-import { gatewayMigrations } from '../../src/store/gateway_migrations';
 import { openStore } from '../../src/store/open_store';
 import { createTestDatabase, type TestDatabase } from '../store/test_databases';
 import { chromiumAvailable, launchChromium } from '../helpers/chromium';
@@ -104,7 +103,7 @@ describe('quarterly report', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase('sqlite');
-    const store = await openStore(database.url, { extraMigrations: gatewayMigrations });
+    const store = await openStore(database.url);
     const statistics = new KyselyEbaStatistics(store.db);
     // A quarter of traffic: AIS busy, PIS and PIIS lighter; one AIS outage of 37 minutes on 12 November.
     const figures: DailyFigures[] = quarter.days.flatMap((day, i) => [

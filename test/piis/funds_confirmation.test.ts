@@ -1,5 +1,4 @@
-import request from 'supertest';
-import { createTestApp, requestId, type TestApp } from '../ais/ais_test_app';
+import { startAisGateway, requestId, type AisGateway, type TppName } from '../ais/ais_gateway';
 import { DATABASE_KINDS, describeForDatabase } from '../store/test_databases';
 
 // Fixture accounts: Anna's current account allows funds checks, her savings account does not.
@@ -11,18 +10,18 @@ const FUNDS = '/v1/funds-confirmations';
 
 describe.each(DATABASE_KINDS)('funds confirmation on %s', (kind) => {
   describeForDatabase(kind)('', () => {
-    let t: TestApp;
+    let t: AisGateway;
     beforeAll(async () => {
-      t = await createTestApp(kind);
+      t = await startAisGateway(kind);
     });
     afterAll(async () => {
       await t?.close();
     });
 
-    const check = (body: unknown, tpp = 'piisp') =>
-      request(t.app)
+    const check = (body: unknown, tpp: TppName = 'piisp') =>
+      t
+        .as(tpp)
         .post(FUNDS)
-        .set('x-test-tpp', tpp)
         .set('X-Request-ID', requestId())
         .send(body as object);
     const ask = (iban: string, amount: string) =>
@@ -56,7 +55,7 @@ describe.each(DATABASE_KINDS)('funds confirmation on %s', (kind) => {
       });
     });
 
-    it.each([
+    it.each<[string, TppName]>([
       ['Alice (PSP_AI, PSP_PI)', 'alice'],
       ['a payment initiator (PSP_PI)', 'pisp'],
     ])('%s without PSP_IC: 401 ROLE_INVALID', async (_name, tpp) => {

@@ -1,5 +1,11 @@
-import request from 'supertest';
-import { account, ALICE_REDIRECT, createTestApp, requestId, type TestApp } from '../ais/ais_test_app';
+import {
+  account,
+  ALICE_REDIRECT,
+  startAisGateway,
+  requestId,
+  type AisGateway,
+  type TppName,
+} from '../ais/ais_gateway';
 import { authorisationIdOf } from '../../src/payment/payment_sca';
 
 const SCT = '/v1/payments/sepa-credit-transfers';
@@ -12,21 +18,21 @@ const payment = {
   creditorName: 'Bob Builder',
 };
 
-let t: TestApp;
+let t: AisGateway;
 beforeAll(async () => {
-  t = await createTestApp('sqlite');
+  t = await startAisGateway('sqlite');
 });
 afterAll(async () => {
   await t?.close();
 });
 
-const call = (method: 'get' | 'post' | 'delete', path: string, tpp = 'alice') =>
-  request(t.app)[method](path).set('x-test-tpp', tpp).set('X-Request-ID', requestId());
+const call = (method: 'get' | 'post' | 'delete', path: string, tpp: TppName = 'alice') =>
+  t.as(tpp)[method](path).set('X-Request-ID', requestId());
 
 async function initiate(base = SCT, body: object = payment): Promise<string> {
-  const res = await request(t.app)
+  const res = await t
+    .as('alice')
     .post(base)
-    .set('x-test-tpp', 'alice')
     .set('X-Request-ID', requestId())
     .set('PSU-IP-Address', '192.0.2.10')
     .set('TPP-Redirect-URI', ALICE_REDIRECT)

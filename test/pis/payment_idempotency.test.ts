@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
-import { createServer, type Server } from 'node:http';
-import { account, createTestApp, requestId, type TestApp } from '../ais/ais_test_app';
+import type { Server } from 'node:http';
+import { account, startAisGateway, requestId, type AisGateway, type TppName } from '../ais/ais_gateway';
+import { serverPresenting } from '../helpers/injected_chain';
 import { DATABASE_KINDS, describeForDatabase } from '../store/test_databases';
 
 const SCT = '/v1/payments/sepa-credit-transfers';
@@ -13,28 +14,35 @@ const payment = {
 
 describe.each(DATABASE_KINDS)('payment initiation idempotency on %s', (kind) => {
   describeForDatabase(kind)('', () => {
-    let t: TestApp;
-    let server: Server;
-    let base: string;
+    let t: AisGateway;
+    // A real listener per TPP, each connection presenting that TPP's certificate, so the parallel
+    // requests really are parallel connections.
+    const servers = new Map<TppName, { server: Server; base: string }>();
 
     beforeAll(async () => {
-      t = await createTestApp(kind);
-      // A real listener, so the parallel requests really are parallel connections.
-      server = createServer(t.app);
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-      base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      t = await startAisGateway(kind);
     });
     afterAll(async () => {
-      await new Promise((resolve) => server?.close(resolve));
+      for (const { server } of servers.values()) await new Promise((resolve) => server.close(resolve));
       await t?.close();
     });
 
-    async function initiate(id: string, body: unknown, tpp = 'alice') {
-      const res = await fetch(`${base}${SCT}`, {
+    async function baseOf(tpp: TppName): Promise<string> {
+      let entry = servers.get(tpp);
+      if (entry === undefined) {
+        const server = serverPresenting(t.app, t.chainOf(tpp));
+        await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+        entry = { server, base: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+        servers.set(tpp, entry);
+      }
+      return entry.base;
+    }
+
+    async function initiate(id: string, body: unknown, tpp: TppName = 'alice') {
+      const res = await fetch(`${await baseOf(tpp)}${SCT}`, {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
-          'x-test-tpp': tpp,
           'x-request-id': id,
           'psu-ip-address': '192.0.2.10',
         },
@@ -64,9 +72,9 @@ describe.each(DATABASE_KINDS)('payment initiation idempotency on %s', (kind) => 
     it('a retry after the payment moved on gets the original answer', async () => {
       const id = requestId();
       const first = await initiate(id, payment);
-      await fetch(`${base}${SCT}/${first.body.paymentId as string}`, {
+      await fetch(`${await baseOf('alice')}${SCT}/${first.body.paymentId as string}`, {
         method: 'DELETE',
-        headers: { 'x-test-tpp': 'alice', 'x-request-id': requestId() },
+        headers: { 'x-request-id': requestId() },
       });
       // Same fields in another order: the same request.
       const { creditorName, ...rest } = payment;

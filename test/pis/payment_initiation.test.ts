@@ -1,5 +1,12 @@
-import request from 'supertest';
-import { account, ALICE_REDIRECT, createTestApp, requestId, type TestApp } from '../ais/ais_test_app';
+import type request from 'supertest';
+import {
+  account,
+  ALICE_REDIRECT,
+  startAisGateway,
+  requestId,
+  type AisGateway,
+  type TppName,
+} from '../ais/ais_gateway';
 
 const anna1 = account('anna', 0);
 const CREDITOR = 'DE89370400440532013000';
@@ -15,21 +22,17 @@ const payment = {
   remittanceInformationUnstructured: 'Invoice 4711',
 };
 
-let t: TestApp;
+let t: AisGateway;
 
 beforeAll(async () => {
-  t = await createTestApp('sqlite');
+  t = await startAisGateway('sqlite');
 });
 afterAll(async () => {
   await t?.close();
 });
 
-function post(path: string, body: unknown, tpp = 'alice', headers: Record<string, string> = {}) {
-  let req = request(t.app)
-    .post(path)
-    .set('x-test-tpp', tpp)
-    .set('X-Request-ID', requestId())
-    .set('PSU-IP-Address', '192.0.2.10');
+function post(path: string, body: unknown, tpp: TppName = 'alice', headers: Record<string, string> = {}) {
+  let req = t.as(tpp).post(path).set('X-Request-ID', requestId()).set('PSU-IP-Address', '192.0.2.10');
   for (const [name, value] of Object.entries(headers)) req = req.set(name, value);
   return req.send(body as object);
 }
@@ -51,13 +54,10 @@ describe('payment initiation', () => {
     expect(res.headers.location).toMatch(new RegExp(`${self}$`));
     expect(res.headers['aspsp-sca-approach']).toBe('OAUTH');
 
-    const read = await request(t.app).get(self).set('x-test-tpp', 'alice').set('X-Request-ID', requestId());
+    const read = await t.as('alice').get(self).set('X-Request-ID', requestId());
     expect(read.status).toBe(200);
     expect(read.body).toEqual({ ...payment, transactionStatus: 'RCVD' });
-    const status = await request(t.app)
-      .get(`${self}/status`)
-      .set('x-test-tpp', 'alice')
-      .set('X-Request-ID', requestId());
+    const status = await t.as('alice').get(`${self}/status`).set('X-Request-ID', requestId());
     expect(status.body).toEqual({ transactionStatus: 'RCVD' });
   });
 
@@ -313,7 +313,7 @@ describe('payment initiation', () => {
       'body.frequency',
     ],
   ])('%s: POST %s %j as %s → %i %s', async (_name, path, body, tpp, status, code, field) => {
-    expectRefusal(await post(path, body, tpp), status, code, field);
+    expectRefusal(await post(path, body, tpp as TppName), status, code, field);
   });
 
   it('a business day after the weekend is accepted', async () => {
@@ -322,11 +322,7 @@ describe('payment initiation', () => {
   });
 
   it('PSU-IP-Address is required on initiation', async () => {
-    const res = await request(t.app)
-      .post(SCT)
-      .set('x-test-tpp', 'alice')
-      .set('X-Request-ID', requestId())
-      .send(payment);
+    const res = await t.as('alice').post(SCT).set('X-Request-ID', requestId()).send(payment);
     expectRefusal(res, 400, 'FORMAT_ERROR', 'header.PSU-IP-Address');
   });
 });
@@ -336,7 +332,7 @@ describe('ownership', () => {
     const created = await post(SCT, payment, 'alice');
     const id = created.body.paymentId as string;
     const ask = (method: 'get' | 'delete', path: string) =>
-      request(t.app)[method](path).set('x-test-tpp', 'pisp').set('X-Request-ID', requestId());
+      t.as('pisp')[method](path).set('X-Request-ID', requestId());
     for (const [method, suffix] of [
       ['get', ''],
       ['get', '/status'],
@@ -349,15 +345,9 @@ describe('ownership', () => {
       expect(foreign.status).toBe(unknown.status);
     }
     // Under another product it is unknown to its owner too.
-    const other = await request(t.app)
-      .get(`${INSTANT}/${id}`)
-      .set('x-test-tpp', 'alice')
-      .set('X-Request-ID', requestId());
+    const other = await t.as('alice').get(`${INSTANT}/${id}`).set('X-Request-ID', requestId());
     expect(other.status).toBe(403);
-    const still = await request(t.app)
-      .get(`${SCT}/${id}/status`)
-      .set('x-test-tpp', 'alice')
-      .set('X-Request-ID', requestId());
+    const still = await t.as('alice').get(`${SCT}/${id}/status`).set('X-Request-ID', requestId());
     expect(still.body).toEqual({ transactionStatus: 'RCVD' });
   });
 });
@@ -366,12 +356,9 @@ describe('cancellation without authorisation', () => {
   it('RCVD is cancelled at once; a cancelled payment cannot be cancelled again', async () => {
     const created = await post(SCT, payment);
     const self = `${SCT}/${created.body.paymentId as string}`;
-    const del = () => request(t.app).delete(self).set('x-test-tpp', 'alice').set('X-Request-ID', requestId());
+    const del = () => t.as('alice').delete(self).set('X-Request-ID', requestId());
     expect((await del()).status).toBe(204);
-    const status = await request(t.app)
-      .get(`${self}/status`)
-      .set('x-test-tpp', 'alice')
-      .set('X-Request-ID', requestId());
+    const status = await t.as('alice').get(`${self}/status`).set('X-Request-ID', requestId());
     expect(status.body).toEqual({ transactionStatus: 'CANC' });
     expectRefusal(await del(), 405, 'CANCELLATION_INVALID');
   });

@@ -5,7 +5,7 @@ import { PaymentCancellation } from '../../src/payment/cancellation';
 import { PaymentExecutionStep } from '../../src/payment/execution';
 import { PaymentInitiation } from '../../src/payment/initiation';
 import type { Payment, PaymentInitiationBody } from '../../src/payment/payment';
-import { account, createTestApp, requestId, type TestApp } from '../ais/ais_test_app';
+import { account, startAisGateway, requestId, type AisGateway } from '../ais/ais_gateway';
 import { DATABASE_KINDS, describeForDatabase } from '../store/test_databases';
 
 const anna1 = account('anna', 0);
@@ -19,7 +19,7 @@ const owner = {
 
 describe.each(DATABASE_KINDS)('payment lifecycle on %s', (kind) => {
   describeForDatabase(kind)('', () => {
-    let t: TestApp;
+    let t: AisGateway;
     let bank: SandboxBankConnector;
     let initiation: PaymentInitiation;
     let authorisation: PaymentAuthorisation;
@@ -27,7 +27,7 @@ describe.each(DATABASE_KINDS)('payment lifecycle on %s', (kind) => {
     const context = (paymentId: string): BankCallContext => ({ requestId: requestId(), paymentId });
 
     beforeAll(async () => {
-      t = await createTestApp(kind);
+      t = await startAisGateway(kind);
       const clock = () => t.clock.now;
       bank = new SandboxBankConnector(t.store.db, { clock });
       initiation = new PaymentInitiation(t.store.payments, clock);

@@ -13,6 +13,7 @@ import { encodePem } from '../../src/pki/asn1/pem';
 import { TrustStore } from '../../src/pki/path/trust_store';
 import { testPkiFiles } from '../helpers/test_pki';
 import { LogCapture } from '../helpers/tls_gateway_harness';
+import { makeCrl, makeKeys, trentWorld, type TrentWorld } from './cert_factory';
 
 describe('CRL file watch', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'psd2-crl-watch-'));
@@ -71,5 +72,103 @@ describe('CRL file watch', () => {
         msg: expect.stringMatching(/is already stale .* every certificate it covers is refused/),
       }),
     );
+  });
+});
+
+/**
+ * Issue 17.2: a CRL is tied to its issuer by signature, not by name. A CRL bearing a configured CA's name
+ * that this CA's key does not verify (a re-keyed CA, the old CRL copied) is refused at load, naming the
+ * file, instead of loading and then refusing every TPP of that CA. A CRL of a CA that is not configured is
+ * kept and counts only when the issuer in the chain verifies it.
+ */
+describe('CRL files and their issuers', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'psd2-crl-issuer-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  let w: TrentWorld;
+  const files = { anchor: path.join(dir, 'root.pem'), intermediates: path.join(dir, 'issuing.pem') };
+
+  beforeAll(async () => {
+    w = await trentWorld();
+    writeFileSync(files.anchor, encodePem(w.root.der, 'CERTIFICATE'));
+    writeFileSync(files.intermediates, encodePem(w.issuing.der, 'CERTIFICATE'));
+  });
+
+  const crlFile = async (name: string, params: Parameters<typeof makeCrl>[0]) => {
+    const file = path.join(dir, name);
+    writeFileSync(file, encodePem(await makeCrl(params), 'X509 CRL'));
+    return file;
+  };
+
+  const load = async (crlFiles: string[], intermediates: boolean, log: LogCapture) => {
+    const store = await TrustStore.load({
+      anchorFile: files.anchor,
+      crlFiles,
+      ...(intermediates ? { intermediatesFile: files.intermediates } : {}),
+      logger: createLogger('info', log),
+    });
+    const result = await store.validator.validate({
+      leaf: w.alice.der,
+      intermediates: [w.issuing.der],
+      purpose: 'clientAuth',
+    });
+    store.close();
+    return result;
+  };
+
+  it('refuses at load, naming the file, a CRL of a configured CA that its key does not verify', async () => {
+    const rekeyed = await crlFile('rekeyed.crl.pem', {
+      issuer: w.issuing,
+      signingKeys: await makeKeys(),
+      revoked: [{ serial: w.alice.cert.serialNumber }],
+    });
+    const log = new LogCapture();
+    const result = await load([rekeyed], true, log);
+    // Not loaded, so it cannot refuse Alice: her CA simply has no CRL, which the start-up warning says.
+    expect(result).toMatchObject({ valid: true });
+    expect(log.lines).toContainEqual(
+      expect.objectContaining({
+        level: 40,
+        event: 'crl_refused',
+        file: rekeyed,
+        msg: expect.stringMatching(
+          /rekeyed\.crl\.pem: CRL of CN=Trent QWAC CA.* not loaded: its signature does not verify/,
+        ),
+      }),
+    );
+    expect(log.lines).toContainEqual(
+      expect.objectContaining({
+        event: 'revocation_data_missing',
+        cas: ['CN=Trent Root CA', 'CN=Trent QWAC CA'],
+      }),
+    );
+  });
+
+  it('keeps the CRL of a CA that is not configured and honours it for a chain whose issuer verifies it', async () => {
+    const genuine = await crlFile('genuine.crl.pem', {
+      issuer: w.issuing,
+      revoked: [{ serial: w.alice.cert.serialNumber }],
+    });
+    const log = new LogCapture();
+    await expect(load([genuine], false, log)).resolves.toMatchObject({
+      valid: false,
+      code: 'CERTIFICATE_REVOKED',
+    });
+    expect(log.lines).toContainEqual(
+      expect.objectContaining({
+        event: 'crl_issuer_not_configured',
+        issuers: ['CN=Trent QWAC CA'],
+      }),
+    );
+  });
+
+  it('does not fail open: a kept CRL the chain issuer does not verify gives no answer, so hard-fail refuses', async () => {
+    const forged = await crlFile('forged.crl.pem', { issuer: w.issuing, signingKeys: await makeKeys() });
+    await expect(load([forged], false, new LogCapture())).resolves.toMatchObject({
+      valid: false,
+      code: 'CERTIFICATE_INVALID',
+      reason: expect.stringMatching(
+        /could not be established: configured CRL of CN=Trent QWAC CA.* signature does not verify/,
+      ),
+    });
   });
 });

@@ -1,7 +1,9 @@
 import type { Consent } from '../../src/consent/consent';
 import { buildSandboxBank, readSandboxBankFixture } from '../../src/accounts/sandbox_bank';
 import { loadSandboxBank } from '../../src/store/load_sandbox_bank';
-import { openStore, type Store } from '../../src/store/open_store';
+import { sql } from 'kysely';
+import { STORE_MIGRATIONS } from '../../src/store/migrations';
+import { type Store } from '../../src/store/open_store';
 import { DATABASE_KINDS, describeForDatabase, useTestStore } from './test_databases';
 import { SandboxBankConnector } from '../../src/bank/sandbox_bank_connector';
 
@@ -146,14 +148,12 @@ describe.each(DATABASE_KINDS)('consent repository and store on %s', (kind) => {
       expect(await new SandboxBankConnector(store.db).accountsOfPsu('anna')).toHaveLength(2);
     });
 
-    it('runs extra migrations once and refuses a name the core set uses', async () => {
-      const up = jest.fn(async () => undefined);
-      await testStore.reopen({ extraMigrations: { '0100_probe': { up } } });
-      store = await testStore.reopen({ extraMigrations: { '0100_probe': { up } } });
-      expect(up).toHaveBeenCalledTimes(1);
-      await expect(
-        openStore(testStore.url, { extraMigrations: { '0001_consents': { up } } }),
-      ).rejects.toThrow(/already used/);
+    it('applies the one migration set, OAuth tables included, whoever opens the store', async () => {
+      const applied = await sql<{ name: string }>`select name from kysely_migration order by name`.execute(
+        store.db,
+      );
+      expect(applied.rows.map((r) => r.name)).toEqual(Object.keys(STORE_MIGRATIONS).sort());
+      expect(applied.rows.map((r) => r.name)).toContain('0100_oauth_tables');
     });
   });
 });

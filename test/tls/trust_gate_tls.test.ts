@@ -3,7 +3,7 @@
  * and the answer is checked against the case table. A probe router stands where the AIS API would be,
  * so these tests judge only the gate.
  */
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
@@ -19,6 +19,7 @@ import { x509 } from '../../src/fixtures/x509';
 import { clientCredentials, testPkiFiles } from '../helpers/test_pki';
 import { expectHelmetHeaders } from '../helpers/helmet_headers';
 import { mtlsRequest, tppMessageCode } from '../helpers/mtls_request';
+import { opensslAvailable } from '../helpers/openssl';
 import { LogCapture, startTlsGateway, type TlsGateway } from '../helpers/tls_gateway_harness';
 
 const REQUEST_ID = '7f1e54c4-4f8a-4d2b-9a43-0a8f0d6a1c11';
@@ -523,8 +524,8 @@ describe('TLS policy', () => {
     ).rejects.toThrow();
   });
 
-  const opensslAvailable = spawnSync('openssl', ['version']).status === 0;
-  (opensslAvailable ? it : it.skip)('names the trust anchor in its CertificateRequest', async () => {
+  const withOpenssl = opensslAvailable('the CertificateRequest check with openssl s_client');
+  (withOpenssl ? it : it.skip)('names the trust anchor in its CertificateRequest', async () => {
     // Asynchronous: the server under test lives in this process and must keep answering.
     const output = await new Promise<string>((resolve, reject) => {
       const child = execFile(

@@ -2,22 +2,18 @@
  * Issue 17.3: the TPP stop list. The gateway runs on real TLS with a SQLite file; `psd2-gateway tpp …` is
  * a real second process writing to the same file, as an operator would run it next to a live gateway.
  */
-import { execFile } from 'node:child_process';
 import { createHash, X509Certificate } from 'node:crypto';
 import https from 'node:https';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { tppCommand } from '../../src/cli/tpp_command';
 import type { RunningGateway } from '../../src/gateway';
 import { STOP_LIST_POLL_MS } from '../../src/tpp/stop_list';
+import { cliProcess } from '../helpers/cli_process';
 import { mtlsRequest, tppMessageCode } from '../helpers/mtls_request';
 import { startTestGateway } from '../helpers/test_gateway';
 import { clientCredentials, testPkiFiles, type ClientCredentials } from '../helpers/test_pki';
 import { createTestDatabase, type TestDatabase } from '../store/test_databases';
 
-const run = promisify(execFile);
-const ROOT = path.join(__dirname, '..', '..');
 const ALICE_ORG = 'PSDDE-BAFIN-123456';
 
 let database: TestDatabase;
@@ -42,25 +38,7 @@ afterAll(async () => {
 });
 
 /** `psd2-gateway tpp …` in its own process, on the gateway's database. */
-async function cli(...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
-  try {
-    const { stdout, stderr } = await run(
-      process.execPath,
-      [
-        '-r',
-        path.join(ROOT, 'test/helpers/ts_register.js'),
-        path.join(ROOT, 'src/cli/main.ts'),
-        'tpp',
-        ...args,
-      ],
-      { env: { PATH: process.env.PATH, GATEWAY_DATABASE_URL: database.url }, cwd: ROOT },
-    );
-    return { stdout, stderr, code: 0 };
-  } catch (error) {
-    const e = error as { stdout: string; stderr: string; code: number };
-    return { stdout: e.stdout, stderr: e.stderr, code: e.code };
-  }
-}
+const cli = (...args: string[]) => cliProcess(database.url, 'tpp', ...args);
 
 /** The same command in this process, for the cases that need no second process. */
 async function inProcess(...args: string[]): Promise<string[]> {
@@ -78,6 +56,8 @@ async function inProcess(...args: string[]): Promise<string[]> {
 const pastPollInterval = () => new Promise((resolve) => setTimeout(resolve, STOP_LIST_POLL_MS + 100));
 
 interface Answer {
+  /** RFC 6749 `error` on the OAuth endpoints, which answer in OAuth's form. */
+  error?: unknown;
   status: number;
   code: string | undefined;
   reusedSocket: boolean;
@@ -103,7 +83,13 @@ async function get(
   headers: Record<string, string> = {},
 ): Promise<Answer> {
   const res = await mtlsRequest({ url: `${gateway.url}${urlPath}`, ca: anchor(), headers, agent });
-  return { status: res.status, code: tppMessageCode(res.json), reusedSocket: res.reusedSocket };
+  const error = (res.json as { error?: unknown } | undefined)?.error;
+  return {
+    status: res.status,
+    code: tppMessageCode(res.json),
+    reusedSocket: res.reusedSocket,
+    ...(error !== undefined ? { error } : {}),
+  };
 }
 
 const accounts = (agent: https.Agent) =>
@@ -133,9 +119,10 @@ describe('psd2-gateway tpp block / unblock / list', () => {
 
     const after = await accounts(alice);
     expect(after).toEqual({ status: 401, code: 'CERTIFICATE_BLOCKED', reusedSocket: true });
-    // Her tokens ride on her certificate: the token endpoint is behind the same gate.
+    // Her tokens ride on her certificate: the token endpoint is behind the same gate, and refuses her in
+    // OAuth's form (RFC 6749 §5.2), not with tppMessages.
     const token = await get(alice, '/oauth2/token');
-    expect(token).toMatchObject({ status: 401, code: 'CERTIFICATE_BLOCKED' });
+    expect(token).toMatchObject({ status: 401, error: 'invalid_client', code: undefined });
     // Carol, on her own open connection, is untouched.
     const other = await accounts(carol);
     expect(other.reusedSocket).toBe(true);
@@ -173,9 +160,15 @@ describe('psd2-gateway tpp block / unblock / list', () => {
   }, 120_000);
 
   it('refuses bad input with a clear message and a non-zero exit', async () => {
+    // Unblocking someone not listed is the command failing at its work (README: exit 1); input the
+    // command cannot take at all is a usage error (exit 2).
     expect(await cli('unblock', 'PSDXX-NOBODY-1')).toMatchObject({
-      code: 2,
+      code: 1,
       stderr: 'psd2-gateway: PSDXX-NOBODY-1 is not on the stop list\n',
+    });
+    expect(await cli('block', 'has space', '--reason', 'x')).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/neither an organizationIdentifier .* nor an x5t#S256 thumbprint/),
     });
     await expect(inProcess('block', ALICE_ORG)).rejects.toThrow(/required option '--reason <text>'/);
     await expect(inProcess('block', 'has space', '--reason', 'x')).rejects.toThrow(

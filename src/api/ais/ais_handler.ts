@@ -15,10 +15,15 @@ export interface AisHandlerDeps {
   accounts: BankConnector;
   publicUrl: string;
   clock: () => Date;
-  accessCheck?: (req: IncomingMessage, res: ServerResponse, consentId: string) => Promise<void>;
-  tokenBindingCheck?: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+  accessCheck: (req: IncomingMessage, res: ServerResponse, consentId: string) => Promise<void>;
+  tokenBindingCheck: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
   onConsentDeleted?: (consentId: string) => Promise<void>;
   tppDnsNames?: (res: ServerResponse) => readonly string[] | undefined;
+  /**
+   * The last gate of a read in place of ConsentService.admitRead, where instances share a store: confirms
+   * in the store what the earlier gates read from cached copies, and counts the read.
+   */
+  admitRead?: (req: IncomingMessage, res: ServerResponse, gate: ReadGateState) => Promise<void>;
 }
 
 /** A handler's answer; the router writes it, so response validation sees exactly what is sent. */
@@ -55,13 +60,21 @@ export function query(context: OperationContext, name: string): string | undefin
 
 export type ReadableConsent = Consent & { grant: ConsentGrant };
 
-export interface ReadGate {
+export interface ReadGateState {
   tpp: TppIdentity;
   consent: ReadableConsent;
   /** PSU-IP-Address present: the PSU is asking now, so the read does not count against frequencyPerDay. */
   psuInitiated: boolean;
   /** Who the bank calls of this read serve: the TPP's X-Request-ID, organizationIdentifier and consent. */
   bank: BankCallContext;
+}
+
+export interface ReadGate extends ReadGateState {
+  /**
+   * The last gate, once the handler has checked what it reads: reads the PSU is not actively asking for
+   * count against frequencyPerDay (429 ACCESS_EXCEEDED past it).
+   */
+  admit(): Promise<void>;
 }
 
 /**
@@ -79,10 +92,10 @@ export async function openRead(
   const consentId = header(context, 'Consent-ID');
   if (consentId === undefined)
     throw new FormatError({ text: 'Consent-ID is required', path: 'header.Consent-ID' });
-  if (deps.tokenBindingCheck !== undefined) await deps.tokenBindingCheck(req, res);
+  await deps.tokenBindingCheck(req, res);
   const consent = await deps.consents.openForRead(consentId, tpp);
-  if (deps.accessCheck !== undefined) await deps.accessCheck(req, res, consent.id);
-  return {
+  await deps.accessCheck(req, res, consent.id);
+  const state: ReadGateState = {
     tpp,
     consent,
     psuInitiated: header(context, 'PSU-IP-Address') !== undefined,
@@ -92,6 +105,14 @@ export async function openRead(
       tppOrganizationIdentifier: tpp.organizationIdentifier,
       consentId: consent.id,
     },
+  };
+  const { admitRead } = deps;
+  return {
+    ...state,
+    admit: () =>
+      admitRead !== undefined
+        ? admitRead(req, res, state)
+        : deps.consents.admitRead(consent, state.psuInitiated),
   };
 }
 

@@ -16,7 +16,7 @@ export function createConsent(deps: AisHandlerDeps): AisHandler {
     const tpp = requireTppIdentity(res);
     const body = context.request.requestBody as ConsentsBody;
     const dnsNames = deps.tppDnsNames?.(res);
-    const consent = await deps.consents.create({
+    const { consent, warning } = await deps.consents.create({
       tpp,
       ...(dnsNames !== undefined ? { tppDnsNames: dnsNames } : {}),
       tppRedirectUri: header(context, 'TPP-Redirect-URI'),
@@ -38,6 +38,13 @@ export function createConsent(deps: AisHandlerDeps): AisHandler {
           status: { href: `${self}/status` },
           scaOAuth: { href: `${deps.publicUrl}/.well-known/oauth-authorization-server` },
         },
+        ...(warning !== undefined
+          ? {
+              tppMessages: [
+                { category: 'WARNING', code: 'FORMAT_ERROR', path: 'header.TPP-Redirect-URI', text: warning },
+              ],
+            }
+          : {}),
       },
     };
   };

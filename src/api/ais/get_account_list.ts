@@ -8,7 +8,8 @@ import { accountView, openRead, wantsBalances, type AisHandler, type AisHandlerD
  */
 export function getAccountList(deps: AisHandlerDeps): AisHandler {
   return async (context, req, res) => {
-    const { consent, psuInitiated, bank } = await openRead(deps, context, req, res);
+    const gate = await openRead(deps, context, req, res);
+    const { consent, bank } = gate;
     const { grant } = consent;
     const withBalance = wantsBalances(context);
     const balanceIbans = grant.listWithBalances ? visibleIbans(grant) : grant.balances;
@@ -16,7 +17,7 @@ export function getAccountList(deps: AisHandlerDeps): AisHandler {
       throw new ConsentInvalid('The consent does not grant access to balances');
     }
     const accounts = await deps.accounts.accountsByIban(visibleIbans(grant), bank);
-    await deps.consents.admitRead(consent, psuInitiated);
+    await gate.admit();
     const views = await Promise.all(
       accounts.map(async (account) => {
         const view = accountView(account, grant);

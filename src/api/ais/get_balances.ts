@@ -5,7 +5,7 @@ export function getBalances(deps: AisHandlerDeps): AisHandler {
   return async (context, req, res) => {
     const gate = await openRead(deps, context, req, res);
     const account = await accountInConsent(deps, gate, param(context, 'account-id'), 'balances');
-    await deps.consents.admitRead(gate.consent, gate.psuInitiated);
+    await gate.admit();
     const balances = await deps.accounts.balances(account.resourceId, gate.bank);
     return {
       status: 200,

@@ -21,7 +21,7 @@ export const TRANSACTION_PAGE_SIZE = 50;
 export function getTransactionList(deps: AisHandlerDeps): AisHandler {
   return async (context, req, res) => {
     const gate = await openRead(deps, context, req, res);
-    const { consent, psuInitiated } = gate;
+    const { consent } = gate;
     const resourceId = param(context, 'account-id');
     const account = await accountInConsent(deps, gate, resourceId, 'transactions');
     const bookingStatus = (query(context, 'bookingStatus') ?? 'booked') as BookingStatus;
@@ -34,7 +34,7 @@ export function getTransactionList(deps: AisHandlerDeps): AisHandler {
       throw new ConsentInvalid('The consent does not grant access to balances of this account');
     }
     const page = Number(query(context, 'page') ?? '0');
-    await deps.consents.admitRead(consent, psuInitiated);
+    await gate.admit();
 
     const result = await deps.accounts.transactions(
       account.resourceId,

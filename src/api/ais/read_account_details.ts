@@ -14,13 +14,13 @@ import {
 export function readAccountDetails(deps: AisHandlerDeps): AisHandler {
   return async (context, req, res) => {
     const gate = await openRead(deps, context, req, res);
-    const { consent, psuInitiated } = gate;
+    const { consent } = gate;
     const account = await accountInConsent(deps, gate, param(context, 'account-id'), 'account');
     const withBalance = wantsBalances(context);
     if (withBalance && !grantAllows(consent.grant, account.iban, 'balances')) {
       throw new ConsentInvalid('The consent does not grant access to balances of this account');
     }
-    await deps.consents.admitRead(consent, psuInitiated);
+    await gate.admit();
     const view = accountView(account, consent.grant);
     if (withBalance) view.balances = await deps.accounts.balances(account.resourceId, gate.bank);
     return { status: 200, body: { account: view } };

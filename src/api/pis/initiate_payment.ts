@@ -19,9 +19,15 @@ export function initiatePayment(deps: PisHandlerDeps): AisHandler {
     if (requestId === undefined)
       throw new FormatError({ text: 'X-Request-ID is required', path: 'header.X-Request-ID' });
     const redirect = header(context, 'TPP-Redirect-URI');
-    const dnsNames = deps.tppDnsNames?.(res);
-    const tppRedirectUri =
-      redirect === undefined ? undefined : deps.redirectUriPolicy.check(redirect, tpp, dnsNames);
+    // Optional for payments (the PSU may be sent back by other means), checked like a consent's when sent.
+    const checked =
+      redirect === undefined
+        ? undefined
+        : await deps.redirectUriPolicy.check(redirect, tpp, {
+            dnsNames: deps.tppDnsNames?.(res),
+            commonName: tpp.commonName,
+          });
+    const warning = checked?.warning;
     const { payment, response } = await deps.initiation.initiate({
       service,
       product,
@@ -34,7 +40,7 @@ export function initiatePayment(deps: PisHandlerDeps): AisHandler {
       },
       requestId: requestId.toLowerCase(),
       body: context.request.requestBody as PaymentInitiationBody,
-      tppRedirectUri,
+      tppRedirectUri: checked?.uri,
       respond: (paymentId) => {
         const self = paymentPath({ id: paymentId, service, product });
         return {
@@ -45,6 +51,19 @@ export function initiatePayment(deps: PisHandlerDeps): AisHandler {
             status: { href: `${self}/status` },
             scaOAuth: { href: `${deps.publicUrl}/.well-known/oauth-authorization-server` },
           },
+          // Part of the stored response, so a replayed initiation repeats the warning.
+          ...(warning !== undefined
+            ? {
+                tppMessages: [
+                  {
+                    category: 'WARNING',
+                    code: 'FORMAT_ERROR',
+                    path: 'header.TPP-Redirect-URI',
+                    text: warning,
+                  },
+                ],
+              }
+            : {}),
         };
       },
     });

@@ -283,6 +283,32 @@ export function tokenCases(): ConformanceCase[] {
           : fail('the token response may be cached (no Cache-Control: no-store)', ev);
       },
     },
+    {
+      id: 'TOK-15',
+      group: g,
+      title: 'The token endpoint refuses a client without a certificate in OAuth form',
+      clause: 'RFC 8705 §2 (tls_client_auth); RFC 6749 §5.2 (401 invalid_client)',
+      expected: '401 invalid_client (or the handshake refused)',
+      async run(ctx) {
+        return expectAnswer(
+          ctx,
+          null,
+          {
+            method: 'POST',
+            path: ctx.contract.tokenPath,
+            form: {
+              grant_type: 'authorization_code',
+              code: 'not-a-code',
+              redirect_uri: ctx.contract.redirectUri,
+              code_verifier: randomBytes(32).toString('base64url'),
+              client_id: flowsOf(ctx).clientId(ctx.roles.alice),
+            },
+          },
+          { status: 401, codes: ['invalid_client'], tlsRefusalAllowed: true },
+          'a token request without a client certificate was not refused with invalid_client',
+        );
+      },
+    },
   ];
 }
 

@@ -46,6 +46,10 @@ export const OID = {
   extKeyUsage: '2.5.29.37',
   inhibitAnyPolicy: '2.5.29.54',
   anyExtendedKeyUsage: '2.5.29.37.0',
+  crlDistributionPoints: '2.5.29.31',
+  authorityInfoAccess: '1.3.6.1.5.5.7.1.1',
+  accessOcsp: '1.3.6.1.5.5.7.48.1',
+  ocspSigning: '1.3.6.1.5.5.7.3.9',
   serverAuth: '1.3.6.1.5.5.7.3.1',
   clientAuth: '1.3.6.1.5.5.7.3.2',
 } as const;
@@ -217,6 +221,43 @@ function parsePolicyConstraints(value: Uint8Array): {
   };
 }
 
+/** The OCSP responder URIs of an authorityInfoAccess extension (RFC 5280 4.2.2.1); other methods are skipped. */
+function parseOcspUrls(value: Uint8Array): string[] {
+  const urls: string[] = [];
+  for (const description of children(readSingle(value, Tag.SEQUENCE))) {
+    const reader = DerReader.of(description, 'AccessDescription');
+    const method = readOid(reader, 'accessMethod');
+    const location = parseGeneralName(reader.read(undefined, 'accessLocation'));
+    reader.end('accessLocation');
+    if (method === OID.accessOcsp && location.type === 'uri') urls.push(location.value);
+  }
+  return urls;
+}
+
+/**
+ * The URIs of the full names of the cRLDistributionPoints (RFC 5280 4.2.1.13) that cover every reason and
+ * are published by the certificate's issuer itself: partitioned-by-reason and indirect CRLs are not
+ * evaluated, so such points are not offered as sources.
+ */
+function parseCrlDistributionUrls(value: Uint8Array): string[] {
+  const urls: string[] = [];
+  for (const point of children(readSingle(value, Tag.SEQUENCE))) {
+    const reader = DerReader.of(point, 'DistributionPoint');
+    const name = reader.readOptional(0xa0, 'distributionPoint');
+    const reasons = reader.readOptional(0x81, 'reasons');
+    const crlIssuer = reader.readOptional(0xa2, 'cRLIssuer');
+    reader.end('DistributionPoint');
+    if (!name || reasons || crlIssuer) continue;
+    const fullName = readSingle(name.value);
+    // [1] nameRelativeToCRLIssuer names no location we could fetch.
+    if (fullName.tag !== 0xa0) continue;
+    for (const general of children(fullName).map(parseGeneralName)) {
+      if (general.type === 'uri') urls.push(general.value);
+    }
+  }
+  return urls;
+}
+
 /** Critical extensions whose meaning we evaluate (or which, given our inputs, cannot change the outcome). */
 const UNDERSTOOD_CRITICAL = new Set<string>([
   OID.basicConstraints,
@@ -255,6 +296,10 @@ export class ParsedCertificate {
   readonly nameConstraints: NameConstraintsValue | undefined;
   readonly authorityKeyId: Uint8Array | undefined;
   readonly subjectKeyId: Uint8Array | undefined;
+  /** OCSP responders named in authorityInfoAccess, in the certificate's order. */
+  readonly ocspUrls: readonly string[];
+  /** Where the issuer publishes the CRL covering this certificate (cRLDistributionPoints full names). */
+  readonly crlDistributionUrls: readonly string[];
   /** Subject and issuer are the same name (RFC 5280 "self-issued"). */
   readonly selfIssued: boolean;
   /** Short label for reasons, e.g. `CN=Trent Root CA`. */
@@ -339,6 +384,8 @@ export class ParsedCertificate {
     this.authorityKeyId = decode(OID.authorityKeyIdentifier, parseAuthorityKeyId);
     this.subjectKeyId = decode(OID.subjectKeyIdentifier, (v) => readSingle(v, Tag.OCTET_STRING).value);
     const policyConstraints = decode(OID.policyConstraints, parsePolicyConstraints);
+    this.ocspUrls = decode(OID.authorityInfoAccess, parseOcspUrls) ?? [];
+    this.crlDistributionUrls = decode(OID.crlDistributionPoints, parseCrlDistributionUrls) ?? [];
     this.checkExtensionProfile(byOid, policyConstraints);
   }
 
@@ -442,6 +489,13 @@ export class ParsedCertificate {
   get selfSigned(): boolean {
     this.selfSignedResult ??= this.selfIssued && this.isSignedBy(this);
     return this.selfSignedResult;
+  }
+
+  /** The subjectPublicKey bits (without the unused-bits octet), which an OCSP CertID hashes. */
+  get subjectPublicKeyBits(): Uint8Array {
+    const outer = new DerReader(readSingle(this.spki, Tag.SEQUENCE).value);
+    outer.read(Tag.SEQUENCE);
+    return decodeBitString(outer.read(Tag.BIT_STRING).value).bytes;
   }
 
   get serialHex(): string {

@@ -15,4 +15,6 @@ export interface TppIdentity {
   notAfter: Date;
   /** subjectAltName dNSName entries of the leaf: where the TPP's redirect URIs may point. */
   dnsNames?: readonly string[];
+  /** The leaf's subject commonName, when it has exactly one. */
+  commonName?: string;
 }

@@ -130,11 +130,16 @@ export function generalNameProblem(name: GeneralName): string | undefined {
   }
 }
 
-/** The names of a certificate that constraints apply to: subject DN, subject emailAddress, SAN entries. */
 /** A host name in a commonName: letter-digit-hyphen labels, at least two of them (OpenSSL's test). */
 const DNS_LIKE_CN =
   /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/i;
 
+/** Whether a commonName reads as a host name by the test above (also the redirect-host fallback's). */
+export function isHostNameLike(commonName: string): boolean {
+  return DNS_LIKE_CN.test(commonName);
+}
+
+/** The names of a certificate that constraints apply to: subject DN, subject emailAddress, SAN entries. */
 function constrainedNames(cert: ParsedCertificate): GeneralName[] {
   const names: GeneralName[] = [...(cert.subjectAltNames ?? [])];
   // An end entity without DNS names in a SAN may still be used for a host named in its CN; OpenSSL

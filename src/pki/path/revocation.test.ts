@@ -171,13 +171,14 @@ describe('CrlRevocationChecker loading', () => {
       pemFile,
       encodePem(await makeCrl({ issuer: w.issuing, revoked: [{ serial: aliceSerial() }] }), 'X509 CRL'),
     );
-    expect(checker.reload()).toEqual({ ok: true, count: 2 });
+    expect(checker.reload()).toEqual({ ok: true, count: 2, refused: [], foreign: [] });
     await expect(validate()).resolves.toMatchObject({ valid: false, code: 'CERTIFICATE_REVOKED' });
 
     writeFileSync(pemFile, '-----BEGIN X509 CRL-----\nMAMCAQA=\n-----END X509 CRL-----\n');
     expect(checker.reload()).toEqual({
       ok: false,
-      error: expect.stringMatching(/^CRL #1 cannot be parsed: /),
+      // The file is named, so the operator knows which one to fix.
+      error: expect.stringMatching(/issuing\.pem: CRL cannot be parsed: /),
     });
     await expect(validate()).resolves.toMatchObject({ valid: false, code: 'CERTIFICATE_REVOKED' });
 

@@ -226,46 +226,86 @@ export class ParsedCrl {
   }
 }
 
-export type CrlReloadResult = { ok: true; count: number } | { ok: false; error: string };
+export type CrlReloadResult =
+  { ok: true; count: number; refused: RefusedCrl[]; foreign: string[] } | { ok: false; error: string };
 
-function parseAll(ders: Uint8Array[]): ParsedCrl[] {
-  return ders.map((der, i) => {
+/** A configured CRL not loaded: it bears a configured CA's name but that CA's key does not verify it. */
+export interface RefusedCrl {
+  file: string;
+  label: string;
+  reason: string;
+}
+
+interface SourcedCrl {
+  crl: ParsedCrl;
+  /** The file it came from, for warnings; `#n` for CRLs given as bytes. */
+  file: string;
+}
+
+function parseAll(ders: { der: Uint8Array; file: string }[]): SourcedCrl[] {
+  return ders.map(({ der, file }) => {
     try {
-      return new ParsedCrl(Uint8Array.from(der));
+      return { crl: new ParsedCrl(Uint8Array.from(der)), file };
     } catch (error) {
-      throw new Error(`CRL #${i + 1} cannot be parsed: ${(error as Error).message}`);
+      throw new Error(
+        `${file}${file.startsWith('CRL #') ? '' : ': CRL'} cannot be parsed: ${(error as Error).message}`,
+      );
     }
   });
 }
 
-function readCrlFiles(paths: readonly string[]): Uint8Array[] {
+function readCrlFiles(paths: readonly string[]): { der: Uint8Array; file: string }[] {
   return paths.flatMap((file) => {
     try {
-      return decodePemOrDer(readFileSync(file), 'X509 CRL');
+      return decodePemOrDer(readFileSync(file), 'X509 CRL').map((der) => ({
+        der: new Uint8Array(der),
+        file,
+      }));
     } catch (error) {
       throw new Error(`${file}: ${(error as Error).message}`);
     }
   });
 }
 
+const numbered = (crls: Uint8Array[]) => crls.map((der, i) => ({ der, file: `CRL #${i + 1}` }));
+
+/**
+ * The configured CRL files. A CRL is tied to its issuer by signature: at load, a CRL bearing the name of a
+ * configured CA (the anchor or a GATEWAY_INTERMEDIATES certificate) whose key does not verify it is refused
+ * and reported (`refused`), because loading it would refuse every TPP of that CA (the usual cause: the CA
+ * was re-keyed and only the old CRL was copied). A CRL whose issuer is no configured CA is kept
+ * (`foreign`): its issuer may arrive in a TPP's chain, and at validation time the CRL counts only if that
+ * issuer's key verifies it; a CRL with the right name and a foreign key makes the issuer's status unknown,
+ * never good.
+ */
 export class CrlRevocationChecker implements RevocationChecker {
   private byIssuer = new Map<string, ParsedCrl[]>();
   private files: readonly string[] = [];
+  private issuers: readonly ParsedCertificate[];
+  private lastInstall: { refused: RefusedCrl[]; foreign: string[] } = { refused: [], foreign: [] };
 
   /**
    * @param graceSeconds how long past its nextUpdate a CRL still counts (GATEWAY_CRL_GRACE_SECONDS), for a
    *   CA that publishes late; 0 by default.
+   * @param issuers the configured CAs CRLs are matched against at load (none: every CRL is kept).
    */
   constructor(
     crls: Uint8Array[] = [],
     private readonly graceSeconds = 0,
+    issuers: readonly ParsedCertificate[] = [],
   ) {
-    this.install(parseAll(crls));
+    this.issuers = issuers;
+    this.install(parseAll(numbered(crls)));
   }
 
   /** Reads PEM or DER CRL files; throws naming the file that cannot be read or parsed. */
-  static fromFiles(paths: readonly string[], graceSeconds = 0): CrlRevocationChecker {
-    const checker = new CrlRevocationChecker(readCrlFiles(paths), graceSeconds);
+  static fromFiles(
+    paths: readonly string[],
+    graceSeconds = 0,
+    issuers: readonly ParsedCertificate[] = [],
+  ): CrlRevocationChecker {
+    const checker = new CrlRevocationChecker([], graceSeconds, issuers);
+    checker.install(parseAll(readCrlFiles(paths)));
     checker.files = [...paths];
     return checker;
   }
@@ -274,6 +314,16 @@ export class CrlRevocationChecker implements RevocationChecker {
     let n = 0;
     for (const list of this.byIssuer.values()) n += list.length;
     return n;
+  }
+
+  /** What the last load or reload refused, and the issuers of the CRLs kept for unconfigured CAs. */
+  get loadReport(): { refused: RefusedCrl[]; foreign: string[] } {
+    return this.lastInstall;
+  }
+
+  /** Whether a loaded CRL bears this issuer's name, so it is checked strictly. */
+  covers(issuer: ParsedCertificate): boolean {
+    return this.byIssuer.has(issuer.subject.key);
   }
 
   /** The loaded CRLs whose nextUpdate has passed at `at`: each one refuses every TPP of its issuer. */
@@ -295,29 +345,46 @@ export class CrlRevocationChecker implements RevocationChecker {
 
   /** Replaces the whole CRL set, all or nothing: on any parse error the old set stays and this throws. */
   replace(crls: Uint8Array[]): void {
-    this.install(parseAll(crls));
+    this.install(parseAll(numbered(crls)));
   }
 
   /** Re-reads the files (by default those given to fromFiles). A failed reload keeps the old set. */
-  reload(paths: readonly string[] = this.files): CrlReloadResult {
+  reload(
+    paths: readonly string[] = this.files,
+    issuers: readonly ParsedCertificate[] = this.issuers,
+  ): CrlReloadResult {
     try {
       const parsed = parseAll(readCrlFiles(paths));
+      this.issuers = issuers;
       this.install(parsed);
       this.files = [...paths];
-      return { ok: true, count: parsed.length };
+      return { ok: true, count: this.size, ...this.lastInstall };
     } catch (error) {
       return { ok: false, error: (error as Error).message };
     }
   }
 
-  private install(crls: ParsedCrl[]): void {
+  private install(crls: SourcedCrl[]): void {
     const byIssuer = new Map<string, ParsedCrl[]>();
-    for (const crl of crls) {
+    const refused: RefusedCrl[] = [];
+    const foreign = new Set<string>();
+    for (const { crl, file } of crls) {
+      const named = this.issuers.filter((ca) => ca.subject.key === crl.issuer.key);
+      if (named.length > 0 && !named.some((ca) => crl.verifiedBy(ca))) {
+        refused.push({
+          file,
+          label: crl.label,
+          reason: `its signature does not verify with the key of the configured ${describeName(crl.issuer)} (was the CA re-keyed and only the old CRL copied?)`,
+        });
+        continue;
+      }
+      if (this.issuers.length > 0 && named.length === 0) foreign.add(describeName(crl.issuer));
       const list = byIssuer.get(crl.issuer.key);
       if (list) list.push(crl);
       else byIssuer.set(crl.issuer.key, [crl]);
     }
     this.byIssuer = byIssuer;
+    this.lastInstall = { refused, foreign: [...foreign] };
   }
 
   async check(cert: ParsedCertificate, issuer: ParsedCertificate, at: Date): Promise<RevocationStatus> {
@@ -349,12 +416,12 @@ export class CrlRevocationChecker implements RevocationChecker {
     return nextUpdate ? { status: 'good', nextUpdate } : { status: 'good' };
   }
 
-  private unusable(
-    crl: ParsedCrl,
-    cert: ParsedCertificate,
-    issuer: ParsedCertificate,
-    at: Date,
-  ): string | undefined {
+  /**
+   * Why `crl` cannot speak for `issuer` at `at` whatever the certificate (name, signature, profile,
+   * freshness), or undefined.
+   */
+  unusableFor(crl: ParsedCrl, issuer: ParsedCertificate, at: Date): string | undefined {
+    if (crl.issuer.key !== issuer.subject.key) return `${crl.label} is not a CRL of ${issuer.label}`;
     if (!crl.verifiedBy(issuer))
       return `${crl.label} signature does not verify with the key of ${issuer.label}`;
     if (crl.problem) return `${crl.label} ${crl.problem}`;
@@ -368,6 +435,17 @@ export class CrlRevocationChecker implements RevocationChecker {
       const grace = this.graceSeconds > 0 ? ` more than ${this.graceSeconds} s ago` : '';
       return `${crl.label} is stale: nextUpdate ${crl.nextUpdate.toISOString()} has passed${grace}`;
     }
+    return undefined;
+  }
+
+  private unusable(
+    crl: ParsedCrl,
+    cert: ParsedCertificate,
+    issuer: ParsedCertificate,
+    at: Date,
+  ): string | undefined {
+    const problem = this.unusableFor(crl, issuer, at);
+    if (problem) return problem;
     if (crl.onlyUserCerts && cert.isCa) return `${crl.label} covers only end-entity certificates`;
     if (crl.onlyCaCerts && !cert.isCa) return `${crl.label} covers only CA certificates`;
     return undefined;

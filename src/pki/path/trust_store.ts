@@ -9,6 +9,8 @@ import { readPemOrDerFile } from '../asn1/pem';
 import { QSEAL_PROFILE, QwacIdentityVerifier } from '../identity/qwac_identity_verifier';
 import { ParsedCertificate } from '../certificate/parsed_certificate';
 import { CrlRevocationChecker } from './revocation';
+import type { RevocationFetcher } from '../revocation/revocation_fetcher';
+import { RevocationSources, type RevocationPolicy } from '../revocation/revocation_sources';
 
 export interface TrustStoreOptions {
   anchorFile: string;
@@ -20,6 +22,12 @@ export interface TrustStoreOptions {
   crlGraceSeconds?: number;
   /** When the anchor and intermediates are checked; default now. */
   now?: Date;
+  /** GATEWAY_REVOCATION; default hard-fail. */
+  revocationPolicy?: RevocationPolicy;
+  /** GATEWAY_REVOCATION_TIMEOUT_MS: deadline of one OCSP or CRL fetch; default 5000. */
+  revocationTimeoutMs?: number;
+  /** Fetches OCSP answers and distribution-point CRLs; without it only GATEWAY_CRL files are consulted. */
+  fetcher?: RevocationFetcher;
 }
 
 /** Which configured trust material is unusable, so the caller can name the setting. */
@@ -101,6 +109,17 @@ function readMaterial(material: TrustMaterialError['material'], file: string): B
   }
 }
 
+/** The CAs the operator configured (anchor and GATEWAY_INTERMEDIATES) that CRL files are matched against. */
+function configuredIssuers(anchorDer: Buffer, intermediates: readonly Buffer[]): ParsedCertificate[] {
+  return [anchorDer, ...intermediates].flatMap((der) => {
+    try {
+      return [ParsedCertificate.parse(der)];
+    } catch {
+      return []; // reported by checkIntermediates, which refuses the bundle
+    }
+  });
+}
+
 export class TrustStore {
   /** Stable across anchor reloads: the trust gate holds this object, the validator behind it changes. */
   readonly verifier: CachedIdentityVerifier;
@@ -114,6 +133,8 @@ export class TrustStore {
     sealInner: ClientIdentityVerifier;
   };
   private fileStamps: string;
+  /** Configured CRL files, OCSP and CRL distribution points, under the revocation policy. */
+  readonly sources: RevocationSources;
 
   private constructor(
     anchorDer: Buffer,
@@ -121,6 +142,16 @@ export class TrustStore {
     private readonly revocation: CrlRevocationChecker,
     private readonly options: TrustStoreOptions,
   ) {
+    this.sources = new RevocationSources({
+      files: revocation,
+      fetcher: options.fetcher,
+      policy: options.revocationPolicy ?? 'hard-fail',
+      timeoutMs: options.revocationTimeoutMs ?? 5000,
+      crlGraceSeconds: options.crlGraceSeconds ?? 0,
+      logger: options.logger,
+      // A refresh that changed an answer (good turned revoked) must reach connections already open.
+      onChange: () => this.dropVerdicts('revocation_answer_changed'),
+    });
     this.current = this.build(anchorDer);
     this.sealVerifier = new CachedIdentityVerifier(
       { verify: (chain, at) => this.current.sealInner.verify(chain, at) },
@@ -137,7 +168,7 @@ export class TrustStore {
     const validator = new ChainValidator({
       anchors: [anchorDer],
       intermediates: [...this.intermediates],
-      revocation: this.revocation,
+      revocation: this.sources,
     });
     return {
       anchorDer,
@@ -148,13 +179,8 @@ export class TrustStore {
     };
   }
 
-  /** Reads and checks the anchor file (and the intermediates against it); throws TrustMaterialError. */
-  private static async readAnchor(
-    options: TrustStoreOptions,
-    intermediates: readonly Buffer[],
-    revocation: CrlRevocationChecker,
-    now: Date,
-  ): Promise<Buffer> {
+  /** Reads and checks the anchor file; throws TrustMaterialError. */
+  private static readAnchorFile(options: TrustStoreOptions, now: Date): Buffer {
     const anchors = readMaterial('anchor', options.anchorFile);
     if (anchors.length !== 1) {
       throw new TrustMaterialError(
@@ -164,6 +190,17 @@ export class TrustStore {
     }
     const anchorDer = anchors[0] as Buffer;
     checkAnchor(anchorDer, options.anchorFile, now);
+    return anchorDer;
+  }
+
+  /** Reads and checks the anchor file and the intermediates against it; throws TrustMaterialError. */
+  private static async readAnchor(
+    options: TrustStoreOptions,
+    intermediates: readonly Buffer[],
+    revocation: CrlRevocationChecker,
+    now: Date,
+  ): Promise<Buffer> {
+    const anchorDer = TrustStore.readAnchorFile(options, now);
     if (options.intermediatesFile !== undefined)
       await checkIntermediates(intermediates, anchorDer, revocation, options.intermediatesFile, now);
     return anchorDer;
@@ -171,16 +208,30 @@ export class TrustStore {
 
   static async load(options: TrustStoreOptions): Promise<TrustStore> {
     const now = options.now ?? new Date();
-    const revocation = CrlRevocationChecker.fromFiles(options.crlFiles, options.crlGraceSeconds ?? 0);
     const intermediates =
       options.intermediatesFile === undefined ? [] : readMaterial('intermediates', options.intermediatesFile);
-    const anchorDer = await TrustStore.readAnchor(options, intermediates, revocation, now);
+    const anchorDer = TrustStore.readAnchorFile(options, now);
+    const revocation = CrlRevocationChecker.fromFiles(
+      options.crlFiles,
+      options.crlGraceSeconds ?? 0,
+      configuredIssuers(anchorDer, intermediates),
+    );
+    if (options.intermediatesFile !== undefined)
+      await checkIntermediates(intermediates, anchorDer, revocation, options.intermediatesFile, now);
     const store = new TrustStore(anchorDer, intermediates, revocation, options);
+    store.reportCrlLoad();
     for (const stale of revocation.staleAt(now)) {
       // Loud, not fatal: the CA may publish any minute, and the old CRL refuses rather than admits.
       options.logger.error(
         { event: 'crl_stale_at_start', crl: stale.label, nextUpdate: stale.nextUpdate.toISOString() },
         `${stale.label} is already stale (nextUpdate ${stale.nextUpdate.toISOString()}): every certificate it covers is refused until a fresh CRL is installed`,
+      );
+    }
+    const uncovered = configuredIssuers(anchorDer, intermediates).filter((ca) => !revocation.covers(ca));
+    if (uncovered.length > 0) {
+      options.logger.warn(
+        { event: 'revocation_data_missing', cas: uncovered.map((ca) => ca.label) },
+        `no CRL configured for ${uncovered.map((ca) => ca.label).join(', ')}: certificates they issue are checked only through the OCSP responders and CRL distribution points they name, and admitted unchecked when they name none`,
       );
     }
     options.logger.info(
@@ -190,10 +241,40 @@ export class TrustStore {
         crls: revocation.size,
         crlFiles: options.crlFiles,
         intermediates: intermediates.length,
+        revocationPolicy: store.sources.policy,
+        onlineRevocation: options.fetcher !== undefined,
       },
       'trust anchor and CRLs loaded',
     );
     return store;
+  }
+
+  /** Warns about each configured CRL refused at load and names the unconfigured CAs whose CRLs were kept. */
+  private reportCrlLoad(): void {
+    const { refused, foreign } = this.revocation.loadReport;
+    for (const crl of refused) {
+      this.options.logger.warn(
+        { event: 'crl_refused', file: crl.file, crl: crl.label },
+        `GATEWAY_CRL ${crl.file}: ${crl.label} not loaded: ${crl.reason}`,
+      );
+    }
+    if (foreign.length > 0) {
+      this.options.logger.info(
+        { event: 'crl_issuer_not_configured', issuers: foreign },
+        `CRLs of CAs that are not configured (${foreign.join(', ')}) are kept: each counts only for a chain whose issuer's key verifies it`,
+      );
+    }
+  }
+
+  /** Stops background refreshes of revocation data. */
+  close(): void {
+    this.sources.close();
+  }
+
+  private dropVerdicts(event: string): void {
+    this.verifier.invalidate();
+    this.sealVerifier.invalidate();
+    this.options.logger.info({ event }, 'cached verdicts dropped');
   }
 
   get anchorDer(): Buffer {
@@ -251,7 +332,10 @@ export class TrustStore {
 
   /** Re-read the CRL files now. A file that cannot be parsed leaves the previous set in force. */
   reloadRevocation(): boolean {
-    const result = this.revocation.reload(this.options.crlFiles);
+    const result = this.revocation.reload(
+      this.options.crlFiles,
+      configuredIssuers(this.current.anchorDer, this.intermediates),
+    );
     this.fileStamps = this.stampFiles();
     if (!result.ok) {
       this.options.logger.error(
@@ -262,7 +346,7 @@ export class TrustStore {
     }
     this.verifier.invalidate();
     this.sealVerifier.invalidate();
-    this.sealVerifier.invalidate();
+    this.reportCrlLoad();
     this.options.logger.info(
       { event: 'crl_reloaded', crls: result.count },
       'CRLs reloaded; cached verdicts dropped',

@@ -161,6 +161,8 @@ export function identityFromQwac(
       ncaId: psd2.ncaId,
       thumbprintS256: createHash('sha256').update(leaf.der).digest('base64url'),
       notAfter: leaf.notAfter,
+      // One subject CN or none: with several, none of them names the TPP's host unambiguously.
+      ...(commonNames.length === 1 ? { commonName: commonNames[0] as string } : {}),
     },
   };
 }

@@ -1,57 +1,53 @@
+import type { RequestListener } from 'node:http';
 import Database from 'better-sqlite3';
-import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import { Router } from 'express';
 import { Kysely, Migrator, SqliteDialect } from 'kysely';
 import request from 'supertest';
-import { createOAuthRouter } from '../../src/api/oauth_routes';
-import { requireTppIdentity, setTppIdentity } from '../../src/api/request_context';
-import { GatewayError } from '../../src/errors/gateway_error';
-import { toTppMessages } from '../../src/errors/tpp_messages';
+import { createOAuthRouter, OAUTH_BROWSER_PATH_PATTERNS } from '../../src/api/oauth_routes';
+import { requireTppIdentity } from '../../src/api/request_context';
+import { createApp, PUBLIC_PATHS } from '../../src/app';
+import { createLogger } from '../../src/audit/logger';
+import { ALICE as ALICE_PROFILE } from '../../src/fixtures/build_client_cases';
 import type { ConsentForAuthorisation } from '../../src/oauth/consent_port';
 import { OAuthService } from '../../src/oauth/oauth_service';
 import { pkce } from '../../src/oauth/pkce';
 import { secretToken } from '../../src/oauth/secret_token';
+import { ParsedCertificate } from '../../src/pki/certificate/parsed_certificate';
 import type { TppIdentity } from '../../src/pki/identity/tpp_identity';
+import { TrustStore } from '../../src/pki/path/trust_store';
+import { identityFromQwac } from '../../src/pki/qwac/qwac_identity';
 import { oauthMigrations } from '../../src/store/oauth_migrations';
 import { OAuthRepositoryKysely } from '../../src/store/oauth_repository_kysely';
 import type { OAuthTables } from '../../src/store/oauth_schema';
+import { TrustedProxies } from '../../src/tls/forwarded_certificate';
+import type { PresentedChain } from '../../src/tls/presented_chain';
+import { EMPTY_STOP_LIST } from '../helpers/empty_stop_list';
+import { connectAs, fixtureChain, injectedChainOf, issueUnderTrent } from '../helpers/injected_chain';
+import { testPkiFiles } from '../helpers/test_pki';
 import { InMemoryConsents, InMemoryPsuDirectory, SANDBOX_PSUS } from './in_memory_ports';
 
 export const PUBLIC_URL = 'https://gateway.test';
 export const ALICE_REDIRECT = 'https://alice.example/callback';
 export const CAROL_REDIRECT = 'https://carol.example/cb';
 
-function identity(organizationIdentifier: string, name: string, ncaName: string, ncaId: string): TppIdentity {
-  return {
-    organizationIdentifier,
-    name,
-    roles: ['PSP_AI'],
-    ncaName,
-    ncaId,
-    // Stands in for base64url(SHA-256(leaf DER)): distinct per certificate, which is all the binding needs.
-    thumbprintS256: secretToken.hash(`${organizationIdentifier}:${Math.random()}`),
-    notAfter: new Date(Date.now() + 365 * 24 * 3600 * 1000),
-  };
+/**
+ * The certificate chains the TPPs present, by the name the tests use: the run's fixture QWACs, and
+ * Alice's renewed QWAC (same organisation, another certificate), issued by Trent when the app is built.
+ */
+const CHAINS: Record<string, PresentedChain> = {
+  alice: fixtureChain('alice'),
+  carol: fixtureChain('carol'),
+};
+
+/** What the trust gate reads from a chain's leaf (the QWAC profile), for the tests' expectations. */
+function identityOf(chain: PresentedChain): TppIdentity {
+  const read = identityFromQwac(ParsedCertificate.parse(chain.leaf));
+  if (!read.ok) throw new Error(`fixture QWAC refused: ${read.reason}`);
+  return read.identity;
 }
 
-export const ALICE = identity(
-  'PSDDE-BAFIN-111111',
-  'Bank of Alice',
-  'Federal Financial Supervisory Authority',
-  'DE-BAFIN',
-);
-/** Alice after renewing her QWAC: same organisation, different certificate. */
-export const ALICE_RENEWED: TppIdentity = { ...ALICE, thumbprintS256: secretToken.hash('alice renewed') };
-export const CAROL = identity(
-  'PSDFR-ACPR-222222',
-  'Carol Payments',
-  'Autorité de contrôle prudentiel et de résolution',
-  'FR-ACPR',
-);
-const IDENTITIES: Record<string, TppIdentity> = {
-  alice: ALICE,
-  'alice-renewed': ALICE_RENEWED,
-  carol: CAROL,
-};
+export const ALICE = identityOf(CHAINS.alice as PresentedChain);
+export const CAROL = identityOf(CHAINS.carol as PresentedChain);
 
 /** An injectable clock the tests move forward. */
 export class TestClock {
@@ -63,7 +59,8 @@ export class TestClock {
 }
 
 export interface TestApp {
-  app: Express;
+  /** createApp with the real trust gate; the chain each connection presents is injected (see `as`). */
+  app: RequestListener;
   service: OAuthService;
   consents: InMemoryConsents;
   clock: TestClock;
@@ -87,17 +84,14 @@ export async function createTestApp(): Promise<TestApp> {
     now: clock.now,
   });
 
-  const app = express();
-  // Stands in for the trust gate: the TLS layer would put the validated identity here.
-  app.use((req: Request, res: Response, next: NextFunction) => {
-    const who = req.header('x-test-tpp');
-    const tpp = who === undefined ? undefined : IDENTITIES[who];
-    if (tpp !== undefined) setTppIdentity(res, tpp);
-    next();
-  });
-  app.use(createOAuthRouter({ service, publicUrl: PUBLIC_URL }));
+  CHAINS['alice-renewed'] ??= await issueUnderTrent(ALICE_PROFILE);
+
+  const logger = createLogger('silent');
+  const files = testPkiFiles();
+  const trustStore = await TrustStore.load({ anchorFile: files.anchor, crlFiles: files.crls, logger });
   // An AIS read as the integrator wires it.
-  app.get('/v1/accounts', async (req, res, next) => {
+  const reads = Router();
+  reads.get('/v1/accounts', async (req, res, next) => {
     try {
       const { consentId } = await service.verifyAccessToken({
         authorization: req.header('authorization'),
@@ -109,9 +103,14 @@ export async function createTestApp(): Promise<TestApp> {
       next(error);
     }
   });
-  app.use((error: unknown, _req: Request, res: Response, next: NextFunction) => {
-    if (!(error instanceof GatewayError)) return next(error);
-    res.status(error.status).json(toTppMessages(error));
+  const app = createApp({
+    logger,
+    verifier: trustStore.verifier,
+    trustedProxies: new TrustedProxies([]),
+    routers: [createOAuthRouter({ service, publicUrl: PUBLIC_URL }), reads],
+    publicPaths: [...PUBLIC_PATHS, ...OAUTH_BROWSER_PATH_PATTERNS],
+    stopList: EMPTY_STOP_LIST,
+    tlsChainOf: injectedChainOf,
   });
 
   return { app, service, consents, clock, db, close: () => db.destroy() };
@@ -180,7 +179,7 @@ export function csrfOf(html: string): string {
 }
 
 /** GET /oauth2/authorize; returns the session cookie (name=value) and the CSRF token of the page. */
-export async function openAuthorize(app: Express, query: Record<string, string>): Promise<PageState> {
+export async function openAuthorize(app: RequestListener, query: Record<string, string>): Promise<PageState> {
   const res = await request(app).get('/oauth2/authorize').query(query).expect(200);
   const setCookie = ([] as string[]).concat(res.headers['set-cookie'] ?? []);
   const cookie = setCookie[0]?.split(';')[0];
@@ -189,7 +188,7 @@ export async function openAuthorize(app: Express, query: Record<string, string>)
 }
 
 export function postForm(
-  app: Express,
+  app: RequestListener,
   cookie: string | undefined,
   fields: Record<string, string | string[]>,
 ) {
@@ -223,16 +222,17 @@ export async function obtainCode(
   return code;
 }
 
-export function tokenRequest(app: Express, who: string, fields: Record<string, string>) {
-  return request(app)
-    .post('/oauth2/token')
-    .set('x-test-tpp', who)
-    .type('form')
-    .send(new URLSearchParams(fields).toString());
+/** supertest on connections presenting `who`'s certificate chain (none for an unknown name). */
+export function as(app: RequestListener, who: string | undefined) {
+  return connectAs(app, who === undefined ? undefined : CHAINS[who]);
+}
+
+export function tokenRequest(app: RequestListener, who: string, fields: Record<string, string>) {
+  return as(app, who).post('/oauth2/token').type('form').send(new URLSearchParams(fields).toString());
 }
 
 export function exchangeCode(
-  app: Express,
+  app: RequestListener,
   who: string,
   code: string,
   pair: PkcePair,
@@ -240,7 +240,8 @@ export function exchangeCode(
 ) {
   return tokenRequest(app, who, {
     grant_type: 'authorization_code',
-    client_id: IDENTITIES[who]?.organizationIdentifier ?? who,
+    client_id:
+      (CHAINS[who] !== undefined ? identityOf(CHAINS[who]).organizationIdentifier : undefined) ?? who,
     code,
     redirect_uri: ALICE_REDIRECT,
     code_verifier: pair.verifier,
@@ -249,12 +250,12 @@ export function exchangeCode(
 }
 
 export function readAccounts(
-  app: Express,
+  app: RequestListener,
   who: string,
   accessToken: string | undefined,
   consentId: string | undefined,
 ) {
-  const req = request(app).get('/v1/accounts').set('x-test-tpp', who);
+  const req = as(app, who).get('/v1/accounts');
   if (accessToken !== undefined) req.set('Authorization', `Bearer ${accessToken}`);
   if (consentId !== undefined) req.set('Consent-ID', consentId);
   return req;
