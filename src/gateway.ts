@@ -18,8 +18,23 @@ import { PaymentExecutionStep } from './payment/execution';
 import { createAisApi } from './api/ais_api';
 import type { BankConnector } from './bank/bank_connector';
 import { openBankConnector, type OpenedBank } from './bank/open_bank_connector';
-import { createOAuthRouter, OAUTH_BROWSER_PATH_PATTERNS } from './api/oauth_routes';
+import { createOAuthRouter, exactPathPatterns, OAUTH_BROWSER_PATH_PATTERNS } from './api/oauth_routes';
 import { requireTppIdentity } from './api/request_context';
+import type { Request } from 'express';
+import { readSandboxBankFixture } from './accounts/sandbox_bank';
+import { PsuConsentAdapter } from './adapters/psu_consent_adapter';
+import { clientAddress } from './api/client_address';
+import { createPsuDashboardRouter, DASHBOARD_BROWSER_PATHS } from './api/psu_dashboard_routes';
+import { createIdentityRouter, IDENTITY_BROWSER_PATHS } from './api/psu_identity_routes';
+import type { PsuIdentityProviderConfig } from './config/psu_identity_provider_config';
+import { ConsentDashboard } from './psu/consent_dashboard';
+import { IdpSignIn } from './psu/idp_sign_in';
+import { IDP_CALLBACK_PATH, OpenIdIdentityProvider } from './psu/openid_identity_provider';
+import { SandboxOneTimeCodes } from './sca/sandbox_one_time_codes';
+import { SignInLimiter } from './sca/sign_in_limiter';
+import { KyselyDashboardSessionRepository } from './store/kysely_dashboard_session_repository';
+import { KyselyPendingIdpSignInRepository } from './store/kysely_pending_idp_sign_in_repository';
+import { KyselySignInAttemptRepository } from './store/kysely_sign_in_attempt_repository';
 import { createSignatureCheck, loggingEvidenceSink } from './api/signature_check';
 import { AIS_ROLE_REQUIREMENTS } from './api/trust_gate';
 import { createApp, PUBLIC_PATHS } from './app';
@@ -152,6 +167,11 @@ export interface GatewayAssemblyDeps {
    * tokens are then kept between requests while it listens, and each read is confirmed in the store.
    */
   changeListener?: PostgresChangeListener;
+  /**
+   * The bank's OpenID Connect provider (GATEWAY_PSU_OIDC_*), where PSUs authenticate; `redirectUri` is
+   * the gateway's callback the bank registered. Without it PSUs sign in at the gateway (sandbox only).
+   */
+  psuIdentityProvider?: PsuIdentityProviderConfig;
 }
 
 export interface GatewayAssembly {
@@ -174,7 +194,8 @@ export async function assembleGateway(deps: GatewayAssemblyDeps): Promise<Gatewa
   const cachedConsents =
     listener === undefined ? undefined : new CachedConsentRepository(store.consents, { trusted });
   // Same connection, disjoint tables: Kysely's table map is invariant, so the view is narrowed by a cast.
-  const oauthRepository = new OAuthRepositoryKysely(store.db as unknown as Kysely<OAuthTables>);
+  const oauthDb = store.db as unknown as Kysely<OAuthTables>;
+  const oauthRepository = new OAuthRepositoryKysely(oauthDb);
   const tokenLookup =
     listener === undefined ? undefined : new CachedTokenLookup(oauthRepository, { trusted });
   listener?.on((event: ChangeEvent) => {
@@ -214,6 +235,26 @@ export async function assembleGateway(deps: GatewayAssemblyDeps): Promise<Gatewa
   });
   // Payments run on the assembly's clock too, so tests that move it see the same time in both APIs.
   const paymentClock = clock ?? ((): Date => new Date());
+  // With the bank's identity provider the gateway holds no password, sandbox or not: nobody can sign in
+  // here, so the sandbox's password form is unreachable.
+  const idpConfig = deps.psuIdentityProvider;
+  const passwordSignIn = idpConfig === undefined ? bank.signIn : undefined;
+  const psus = new PsuDirectoryAdapter(bank.connector, passwordSignIn);
+  // The second factor exists where passwords do: in the embedded sandbox, with its published seeds.
+  const secondFactor = new SandboxOneTimeCodes(
+    passwordSignIn !== undefined ? readSandboxBankFixture().psus : [],
+  );
+  const signInLimiter = new SignInLimiter(new KyselySignInAttemptRepository(oauthDb));
+  const identityProvider =
+    idpConfig === undefined
+      ? undefined
+      : new IdpSignIn({
+          provider: new OpenIdIdentityProvider(idpConfig, `${deps.publicUrl}${IDP_CALLBACK_PATH}`),
+          pending: new KyselyPendingIdpSignInRepository(oauthDb),
+          policy: idpConfig,
+          now: () => new Date(),
+          logger,
+        });
   const oauth = new OAuthService({
     repository: oauthRepository,
     ...(tokenLookup !== undefined ? { tokenLookup } : {}),
@@ -228,7 +269,9 @@ export async function assembleGateway(deps: GatewayAssemblyDeps): Promise<Gatewa
       bank: bank.connector,
       logger,
     }),
-    psus: new PsuDirectoryAdapter(bank.connector, bank.signIn),
+    psus,
+    secondFactor,
+    signInLimiter,
     options: { issuer: deps.publicUrl },
     logger,
     audit,
@@ -284,17 +327,48 @@ export async function assembleGateway(deps: GatewayAssemblyDeps): Promise<Gatewa
         }
       : {}),
   });
-  const oauthRouter = createOAuthRouter({ service: oauth, publicUrl: deps.publicUrl, logger });
+  const browserAddress = (req: Request): string => clientAddress(req, deps.trustedProxies);
+  const oauthRouter = createOAuthRouter({
+    service: oauth,
+    publicUrl: deps.publicUrl,
+    clientAddress: browserAddress,
+    ...(identityProvider !== undefined ? { identityProvider } : {}),
+    logger,
+  });
+  const dashboard = new ConsentDashboard({
+    sessions: new KyselyDashboardSessionRepository(oauthDb),
+    consents: new PsuConsentAdapter(consents),
+    revokeTokens: (consentId) => oauth.revokeTokensForConsent(consentId),
+    psus,
+    secondFactor,
+    signInLimiter,
+    now: () => new Date(),
+    logger,
+  });
+  const dashboardRouter = createPsuDashboardRouter({
+    dashboard,
+    clientAddress: browserAddress,
+    ...(identityProvider !== undefined ? { identityProvider } : {}),
+    logger,
+  });
+  const identityRouters =
+    identityProvider === undefined
+      ? []
+      : [createIdentityRouter({ identityProvider, oauth, dashboard, logger })];
 
   const app = observeRequests(
     createApp({
       logger,
       verifier: deps.verifier,
       trustedProxies: deps.trustedProxies,
-      routers: [oauthRouter, ais.router],
+      routers: [oauthRouter, dashboardRouter, ...identityRouters, ais.router],
       direct: ais,
       stopList: deps.stopList,
-      publicPaths: [...PUBLIC_PATHS, ...OAUTH_BROWSER_PATH_PATTERNS],
+      publicPaths: [
+        ...PUBLIC_PATHS,
+        ...OAUTH_BROWSER_PATH_PATTERNS,
+        ...exactPathPatterns([...DASHBOARD_BROWSER_PATHS, ...IDENTITY_BROWSER_PATHS]),
+      ],
       ...(deps.tlsChainOf !== undefined ? { tlsChainOf: deps.tlsChainOf } : {}),
     }),
     {
@@ -427,6 +501,7 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
     stopList,
     operations,
     requestSignatures: config.requireSignature ? { sealVerifier: trustStore.sealVerifier } : 'not-required',
+    ...(config.psuIdentityProvider !== undefined ? { psuIdentityProvider: config.psuIdentityProvider } : {}),
   });
   const server = createGatewayServer(keyMaterial.options, app, params.serverLimits);
   capConnectionsPerAddress(server, {

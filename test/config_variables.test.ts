@@ -22,6 +22,10 @@ function productionEnv(): Record<string, string> {
     GATEWAY_TLS_KEY: files.serverKey,
     // Production needs a bank (or GATEWAY_SANDBOX=true): see test/bank/production_bank.test.ts.
     GATEWAY_BANK_URL: 'https://core.bank.internal',
+    // …and its customers sign in at the bank's identity provider: see test/psu/.
+    GATEWAY_PSU_OIDC_ISSUER: 'https://login.bank.internal',
+    GATEWAY_PSU_OIDC_CLIENT_ID: 'psd2-gateway',
+    GATEWAY_PSU_OIDC_CLIENT_SECRET: 'secret',
   };
 }
 

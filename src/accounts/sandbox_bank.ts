@@ -42,7 +42,14 @@ export interface SandboxBankFixture {
     pendingPerAccount: number;
     merchants: { name: string; iban: string; min: string; max: string }[];
   };
-  psus: { psuId: string; displayName: string; password: string; accounts: FixtureAccount[] }[];
+  psus: {
+    psuId: string;
+    displayName: string;
+    password: string;
+    /** The PSU's authenticator seed, hex (RFC 6238 with HMAC-SHA1: 20 bytes). Public, like the password. */
+    totpSeed: string;
+    accounts: FixtureAccount[];
+  }[];
 }
 
 export interface SandboxBank {
@@ -69,6 +76,9 @@ export function readSandboxBankFixture(file: string = SANDBOX_BANK_FILE): Sandbo
     if (!isValidIban(merchant.iban)) fail(`merchant ${merchant.name}: invalid IBAN ${merchant.iban}`);
   }
   for (const psu of fixture.psus) {
+    if (typeof psu.totpSeed !== 'string' || !/^(?:[0-9a-f]{2}){16,64}$/.test(psu.totpSeed)) {
+      fail(`psu ${psu.psuId}: totpSeed must be 16 to 64 bytes of lowercase hex`);
+    }
     for (const account of psu.accounts) {
       if (!isValidIban(account.iban)) fail(`account ${account.resourceId}: invalid IBAN ${account.iban}`);
       for (const party of [account.monthlyIncome, account.monthlyRent]) {

@@ -50,6 +50,7 @@ export function createFrontDoor(deps: FrontDoorDeps): RequestListener {
     status: number,
     body: Buffer,
     extraHeaders: readonly string[] = [],
+    contentType: string = TPP_MESSAGES_CONTENT_TYPE,
   ): void => {
     res.writeHead(status, [
       ...headers.flat,
@@ -57,7 +58,7 @@ export function createFrontDoor(deps: FrontDoorDeps): RequestListener {
       'X-Request-ID',
       requestId,
       'Content-Type',
-      TPP_MESSAGES_CONTENT_TYPE,
+      contentType,
       'Content-Length',
       body.length,
     ]);
@@ -100,7 +101,7 @@ export function createFrontDoor(deps: FrontDoorDeps): RequestListener {
           const { refusal } = admission;
           setRequestId(res, requestId);
           noteOutcome(res, { code: refusal.error.code, refusedByGate: true });
-          send(res, requestId, refusal.error.status, refusal.body, refusal.headers);
+          send(res, requestId, refusal.error.status, refusal.body, refusal.headers, refusal.contentType);
           return;
         }
         headers.applyTo(res);

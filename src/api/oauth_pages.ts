@@ -1,9 +1,12 @@
-import type { ConsentView, NamedAccountView, SignInView, TppView } from '../oauth/oauth_service';
+import type { ConsentView, NamedAccountView, SignInView, TppView } from './oauth_view_models';
 import type { PsuAccount } from '../oauth/consent_port';
+import { PAGE_TEXT, translatedError, type Lang, type PageText } from './page_text';
+import { formattedAmount, type PaymentAuthorisationView } from './authorisation_view';
 
 /**
  * The PSU-facing pages of the authorisation step. Server-rendered, no script, one same-origin stylesheet,
- * so the CSP can forbid everything else. Every dynamic value passes through `esc`.
+ * so the CSP can forbid everything else. Every dynamic value passes through `esc`; every text comes from
+ * page_text.ts in the page's language.
  */
 
 export const OAUTH_STYLESHEET_PATH = '/oauth2/authorize/style.css';
@@ -11,6 +14,13 @@ export const AUTHORIZE_PATH = '/oauth2/authorize';
 
 export interface PageChrome {
   bankName: string;
+  lang: Lang;
+  /** Where the language switch goes; no switch without it. */
+  switchHref?: string;
+}
+
+export function text(chrome: PageChrome): PageText {
+  return PAGE_TEXT[chrome.lang];
 }
 
 const ESCAPES: Record<string, string> = {
@@ -21,13 +31,32 @@ const ESCAPES: Record<string, string> = {
   "'": '&#39;',
 };
 
+/** IBANs in groups of four, as printed on cards and statements; form values stay unspaced. */
+export function groupIban(iban: string): string {
+  return iban.replace(/(.{4})(?=.)/g, '$1 ');
+}
+
+/** Where a decision sends the browser, as the PSU should check it: the host, or the app's scheme. */
+function destination(redirectUri: string): string {
+  const url = new URL(redirectUri);
+  return url.host !== '' ? url.host : url.protocol.replace(/:$/, '');
+}
+
 export function esc(value: string | number): string {
   return String(value).replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c);
 }
 
+function languageSwitch(chrome: PageChrome): string {
+  if (chrome.switchHref === undefined) return '';
+  const t = text(chrome);
+  const other = chrome.lang === 'en' ? 'de' : 'en';
+  return `<nav class="lang-switch" aria-label="${esc(t.languageNav)}"><a href="${esc(chrome.switchHref)}" lang="${other}" hreflang="${other}">${esc(t.otherLanguage)}</a></nav>`;
+}
+
 export function layout(chrome: PageChrome, title: string, main: string): string {
+  const t = text(chrome);
   return `<!doctype html>
-<html lang="en">
+<html lang="${chrome.lang}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -36,23 +65,24 @@ export function layout(chrome: PageChrome, title: string, main: string): string 
 <link rel="stylesheet" href="${OAUTH_STYLESHEET_PATH}">
 </head>
 <body>
-<header class="bank-bar"><p class="bank-name">${esc(chrome.bankName)}</p></header>
+<header class="bank-bar"><p class="bank-name">${esc(chrome.bankName)}</p>${languageSwitch(chrome)}</header>
 <main id="main">
 ${main}
 </main>
-<footer class="page-footer"><p>${esc(chrome.bankName)} asks for your password only on its own pages. Check the address bar.</p></footer>
+<footer class="page-footer"><p>${esc(t.footer(chrome.bankName))}</p></footer>
 </body>
 </html>
 `;
 }
 
-export function tppSummary(tpp: TppView, heading: string): string {
+export function tppSummary(chrome: PageChrome, tpp: TppView, heading: string): string {
+  const t = text(chrome);
   return `<section aria-labelledby="who" class="card">
 <h2 id="who">${esc(heading)}</h2>
 <dl class="facts">
-<dt>Provider</dt><dd class="tpp-name">${esc(tpp.name)}</dd>
-<dt>Licence number</dt><dd><code>${esc(tpp.organizationIdentifier)}</code></dd>
-<dt>Licensed by</dt><dd>${esc(tpp.ncaName)} (${esc(tpp.ncaId)})</dd>
+<dt>${esc(t.provider)}</dt><dd class="tpp-name">${esc(tpp.name)}</dd>
+<dt>${esc(t.licenceNumber)}</dt><dd><code>${esc(tpp.organizationIdentifier)}</code></dd>
+<dt>${esc(t.licensedBy)}</dt><dd>${esc(tpp.ncaName)} (${esc(tpp.ncaId)})</dd>
 </dl>
 </section>`;
 }
@@ -61,155 +91,207 @@ export function hidden(csrfToken: string): string {
   return `<input type="hidden" name="csrf_token" value="${esc(csrfToken)}">`;
 }
 
-function signInPurpose(view: SignInView): string {
-  return view.purpose === 'payment'
-    ? 'asks you to approve a payment'
-    : 'asks for access to your account information';
+export type SignInError = 'credentials' | 'locked' | 'expired';
+
+function signInErrorText(t: PageText, error: SignInError, retryAfterMinutes: number): string {
+  return error === 'locked' ? t.signInErrors.locked(retryAfterMinutes) : t.signInErrors[error];
 }
 
-export function signInPage(chrome: PageChrome, view: SignInView): string {
-  if (!view.passwordSignIn) {
-    return layout(
-      chrome,
-      'Sign in',
-      `<h1>Sign in to ${esc(chrome.bankName)}</h1>
-<p class="lead"><strong>${esc(view.tpp.name)}</strong> ${signInPurpose(view)}.</p>
-${tppSummary(view.tpp, 'Requested by')}
-<p id="sign-in-unavailable" class="error" role="alert">Signing in here requires ${esc(chrome.bankName)}'s identity provider, which is not set up for this gateway. No password can be entered on this page. Return to the app you came from.</p>`,
-    );
-  }
-  const failed = view.error === 'credentials';
+/** Amount and payee, shown before the final factor; the code hint points at them. */
+export function authorisingCard(chrome: PageChrome, view: PaymentAuthorisationView): string {
+  const t = text(chrome);
+  return `<section aria-labelledby="authorising" class="card">
+<h2 id="authorising">${esc(t.authorisingHeading)}</h2>
+<dl class="facts">
+<dt>${esc(t.amount)}</dt><dd class="amount">${esc(formattedAmount(chrome.lang, view.amount, view.currency))}</dd>
+<dt>${esc(t.payee)}</dt><dd>${esc(view.creditorName)}</dd>
+<dt>${esc(t.payeeAccount)}</dt><dd><code>${esc(groupIban(view.creditorIban))}</code></dd>
+</dl>
+<p id="authorising-hint" class="hint">${esc(t.authorisingHint)}</p>
+</section>`;
+}
+
+/**
+ * The two-factor sign-in form, shared by the authorisation page, the consent dashboard and (with
+ * `authorising`) the payment's authorisation: what is authorised is shown first, and the one-time code
+ * field refers to it.
+ */
+export function signInForm(
+  chrome: PageChrome,
+  params: {
+    action: string;
+    csrfToken: string;
+    error?: SignInError;
+    retryAfterMinutes?: number;
+    authorising?: PaymentAuthorisationView;
+  },
+): string {
+  const t = text(chrome);
+  const authorising =
+    params.authorising === undefined ? '' : `${authorisingCard(chrome, params.authorising)}\n`;
+  const otpHints = params.authorising === undefined ? 'otp-hint' : 'otp-hint authorising-hint';
+  const failed = params.error !== undefined;
   const describedBy = failed ? ' aria-describedby="sign-in-error" aria-invalid="true"' : '';
-  const error = failed
-    ? '<p id="sign-in-error" class="error" role="alert">The username or password is not correct. Please try again.</p>\n'
-    : '';
-  return layout(
-    chrome,
-    'Sign in',
-    `<h1>Sign in to ${esc(chrome.bankName)}</h1>
-<p class="lead"><strong>${esc(view.tpp.name)}</strong> ${signInPurpose(view)}. Sign in to see the request and decide.</p>
-${tppSummary(view.tpp, 'Requested by')}
-${error}<form method="post" action="${AUTHORIZE_PATH}" class="card" novalidate>
-${hidden(view.csrfToken)}
+  const error =
+    params.error === undefined
+      ? ''
+      : `<p id="sign-in-error" class="error" role="alert">${esc(signInErrorText(t, params.error, params.retryAfterMinutes ?? 15))}</p>\n`;
+  return `${authorising}${error}<form method="post" action="${esc(params.action)}" class="card" novalidate>
+${hidden(params.csrfToken)}
 <div class="field">
-<label for="username">Username</label>
+<label for="username">${esc(t.username)}</label>
 <input id="username" name="username" type="text" autocomplete="username" autocapitalize="none" spellcheck="false" required autofocus${describedBy}>
 </div>
 <div class="field">
-<label for="password">Password</label>
+<label for="password">${esc(t.password)}</label>
 <input id="password" name="password" type="password" autocomplete="current-password" required${describedBy}>
 </div>
-<div class="actions"><button type="submit" class="primary">Sign in</button></div>
-</form>`,
+<div class="field">
+<label for="otp">${esc(t.oneTimeCode)}</label>
+<p id="otp-hint" class="hint">${esc(t.oneTimeCodeHint(chrome.bankName))}</p>
+<input id="otp" name="otp" type="text" inputmode="numeric" pattern="[0-9]*" maxlength="8" autocomplete="one-time-code" required aria-describedby="${otpHints}${failed ? ' sign-in-error' : ''}"${failed ? ' aria-invalid="true"' : ''}>
+</div>
+<div class="actions"><button type="submit" class="primary">${esc(t.signIn)}</button></div>
+</form>`;
+}
+
+export function signInPage(chrome: PageChrome, view: SignInView): string {
+  const t = text(chrome);
+  if (!view.passwordSignIn) {
+    return layout(
+      chrome,
+      t.signInTitle,
+      `<h1>${esc(t.signInHeading(chrome.bankName))}</h1>
+<p class="lead">${view.authorising !== undefined ? t.payment.signInLeadShort(esc(view.tpp.name)) : t.signInLeadShort(esc(view.tpp.name))}</p>
+${tppSummary(chrome, view.tpp, t.requestedBy)}
+<p id="sign-in-unavailable" class="error" role="alert">${esc(t.signInUnavailable(chrome.bankName))}</p>`,
+    );
+  }
+  return layout(
+    chrome,
+    t.signInTitle,
+    `<h1>${esc(t.signInHeading(chrome.bankName))}</h1>
+<p class="lead">${view.authorising !== undefined ? t.payment.signInLead(esc(view.tpp.name)) : t.signInLead(esc(view.tpp.name))}</p>
+${tppSummary(chrome, view.tpp, t.requestedBy)}
+${signInForm(chrome, {
+  action: AUTHORIZE_PATH,
+  csrfToken: view.csrfToken,
+  ...(view.error !== undefined ? { error: view.error } : {}),
+  ...(view.retryAfterMinutes !== undefined ? { retryAfterMinutes: view.retryAfterMinutes } : {}),
+  ...(view.authorising !== undefined ? { authorising: view.authorising } : {}),
+})}`,
   );
 }
 
-function yesNo(value: boolean): string {
-  return value ? 'Yes' : '<span class="muted">No</span>';
+function yesNo(t: PageText, value: boolean): string {
+  return value ? esc(t.yes) : `<span class="muted">${esc(t.no)}</span>`;
 }
 
 function accountLabel(account: PsuAccount | undefined, iban: string): string {
   return account === undefined
-    ? `<code>${esc(iban)}</code>`
-    : `${esc(account.name)} <span class="muted">(${esc(account.currency)})</span><br><code>${esc(iban)}</code>`;
+    ? `<code>${esc(groupIban(iban))}</code>`
+    : `${esc(account.name)} <span class="muted">(${esc(account.currency)})</span><br><code>${esc(groupIban(iban))}</code>`;
 }
 
-function namedTable(accounts: NamedAccountView[]): string {
+function namedTable(t: PageText, accounts: NamedAccountView[]): string {
   const rows = accounts
     .map(
       (a) =>
-        `<tr><th scope="row">${accountLabel(a.account, a.iban)}</th><td>${yesNo(a.details)}</td><td>${yesNo(a.balances)}</td><td>${yesNo(a.transactions)}</td></tr>`,
+        `<tr><th scope="row">${accountLabel(a.account, a.iban)}</th><td>${yesNo(t, a.details)}</td><td>${yesNo(t, a.balances)}</td><td>${yesNo(t, a.transactions)}</td></tr>`,
     )
     .join('\n');
   return `<table class="accounts">
-<caption>Accounts and information requested</caption>
-<thead><tr><th scope="col">Account</th><th scope="col">Details</th><th scope="col">Balances</th><th scope="col">Transactions</th></tr></thead>
+<caption>${esc(t.accountsCaption)}</caption>
+<thead><tr><th scope="col">${esc(t.account)}</th><th scope="col">${esc(t.details)}</th><th scope="col">${esc(t.balances)}</th><th scope="col">${esc(t.transactions)}</th></tr></thead>
 <tbody>
 ${rows}
 </tbody>
 </table>`;
 }
 
-const CHOOSE_TEXT = {
-  availableAccounts: 'The list of your accounts (names and IBANs only).',
-  allPsd2: 'Details, balances and transactions of the accounts you choose below.',
-  bankOffered: 'Details, balances and transactions of the accounts you choose below.',
-} as const;
-
-function chooser(view: ConsentView, access: Extract<ConsentView['access'], { kind: 'choose' }>): string {
+function chooser(
+  t: PageText,
+  view: ConsentView,
+  access: Extract<ConsentView['access'], { kind: 'choose' }>,
+): string {
   const missing = view.error === 'noAccountSelected';
   const error = missing
-    ? '<p id="accounts-error" class="error" role="alert">Choose at least one account, or deny access.</p>\n'
+    ? `<p id="accounts-error" class="error" role="alert">${esc(t.chooseAtLeastOne)}</p>\n`
     : '';
   const boxes = access.accounts
     .map((a, i) => {
       const checked = access.selected.includes(a.iban) ? ' checked' : '';
-      return `<div class="check"><input type="checkbox" id="account-${i}" name="accounts" value="${esc(a.iban)}"${checked}><label for="account-${i}">${esc(a.name)} <span class="muted">(${esc(a.currency)})</span> <code>${esc(a.iban)}</code></label></div>`;
+      return `<div class="check"><input type="checkbox" id="account-${i}" name="accounts" value="${esc(a.iban)}"${checked}><label for="account-${i}">${esc(a.name)} <span class="muted">(${esc(a.currency)})</span> <code>${esc(groupIban(a.iban))}</code></label></div>`;
     })
     .join('\n');
   const describedBy = missing ? ' aria-describedby="accounts-error"' : '';
-  return `<p>${esc(CHOOSE_TEXT[access.scope])}</p>
+  return `<p>${esc(t.chooseText[access.scope])}</p>
 ${error}<fieldset${describedBy}>
-<legend>Accounts to share</legend>
-${boxes === '' ? '<p>You have no accounts that can be shared.</p>' : boxes}
+<legend>${esc(t.accountsToShare)}</legend>
+${boxes === '' ? `<p>${esc(t.noShareableAccounts)}</p>` : boxes}
 </fieldset>`;
 }
 
 export function consentPage(chrome: PageChrome, view: ConsentView): string {
+  const t = text(chrome);
   const access = view.access;
   if (access.kind === 'notYours') return notYoursPage(chrome, view, access.ibans);
-  const what = access.kind === 'named' ? namedTable(access.accounts) : chooser(view, access);
+  const what = access.kind === 'named' ? namedTable(t, access.accounts) : chooser(t, view, access);
   return layout(
     chrome,
-    'Review access request',
-    `<h1>Allow ${esc(view.tpp.name)} to see your account information?</h1>
-<p class="lead">Signed in as <strong>${esc(view.psuName)}</strong>.</p>
-${tppSummary(view.tpp, 'Who is asking')}
+    t.reviewTitle,
+    `<h1>${esc(t.reviewHeading(view.tpp.name))}</h1>
+<p class="lead">${t.signedInAs(esc(view.psuName))}</p>
+${tppSummary(chrome, view.tpp, t.whoIsAsking)}
 <form method="post" action="${AUTHORIZE_PATH}">
 ${hidden(view.csrfToken)}
 <section aria-labelledby="what" class="card">
-<h2 id="what">What it asks for</h2>
+<h2 id="what">${esc(t.whatItAsksFor)}</h2>
 ${what}
 <dl class="facts">
-<dt>Valid until</dt><dd><time datetime="${esc(view.validUntil)}">${esc(view.validUntil)}</time></dd>
-<dt>Access</dt><dd>${view.recurringIndicator ? 'Recurring' : 'One-off'}, up to ${esc(view.frequencyPerDay)} times a day while you are not using the app</dd>
+<dt>${esc(t.validUntil)}</dt><dd><time datetime="${esc(view.validUntil)}">${esc(view.validUntil)}</time></dd>
+<dt>${esc(t.access)}</dt><dd>${esc(t.accessFrequency(view.recurringIndicator, view.frequencyPerDay))}</dd>
 </dl>
 </section>
-<p>You can withdraw this consent at any time.</p>
+<p>${esc(t.withdrawAnyTime)}</p>
+<p class="destination" id="destination">${t.destination(esc(destination(view.redirectUri)))}</p>
 <div class="actions">
-<button type="submit" name="decision" value="approve" class="primary">Allow access</button>
-<button type="submit" name="decision" value="deny" class="secondary">Deny</button>
+<button type="submit" name="decision" value="approve" class="primary" aria-describedby="destination">${esc(t.allow)}</button>
+<button type="submit" name="decision" value="deny" class="secondary" aria-describedby="destination">${esc(t.deny)}</button>
 </div>
 </form>`,
   );
 }
 
 function notYoursPage(chrome: PageChrome, view: ConsentView, ibans: string[]): string {
-  const list = ibans.map((iban) => `<li><code>${esc(iban)}</code></li>`).join('\n');
+  const t = text(chrome);
+  const list = ibans.map((iban) => `<li><code>${esc(groupIban(iban))}</code></li>`).join('\n');
   return layout(
     chrome,
-    'Request cannot be approved',
-    `<h1>This request cannot be approved</h1>
-<p class="error" role="alert" id="not-yours">${esc(view.tpp.name)} asks for accounts that do not belong to you:</p>
+    t.notYoursTitle,
+    `<h1>${esc(t.notYoursTitle)}</h1>
+<p class="error" role="alert" id="not-yours">${esc(t.notYoursAlert(view.tpp.name))}</p>
 <ul>
 ${list}
 </ul>
-<p>You can only share your own accounts. Deny the request and ask ${esc(view.tpp.name)} to try again with your accounts.</p>
-${tppSummary(view.tpp, 'Who is asking')}
+<p>${esc(t.notYoursAdvice(view.tpp.name))}</p>
+${tppSummary(chrome, view.tpp, t.whoIsAsking)}
 <form method="post" action="${AUTHORIZE_PATH}">
 ${hidden(view.csrfToken)}
-<div class="actions"><button type="submit" name="decision" value="deny" class="primary" aria-describedby="not-yours">Deny and return</button></div>
+<div class="actions"><button type="submit" name="decision" value="deny" class="primary" aria-describedby="not-yours">${esc(t.denyAndReturn)}</button></div>
 </form>`,
   );
 }
 
-export function errorPage(chrome: PageChrome, text: string): string {
+/** `text` is English from src/oauth (translated by page_text.ts) or already in the page's language. */
+export function errorPage(chrome: PageChrome, message: string): string {
+  const t = text(chrome);
   return layout(
     chrome,
-    'Request cannot be completed',
-    `<h1>This request cannot be completed</h1>
-<p class="error" role="alert">${esc(text)}</p>
-<p>Nothing was shared. You can close this window and return to the app you came from.</p>`,
+    t.errorTitle,
+    `<h1>${esc(t.errorHeading)}</h1>
+<p class="error" role="alert">${esc(translatedError(chrome.lang, message))}</p>
+<p>${esc(t.nothingShared)}</p>`,
   );
 }
 
@@ -231,13 +313,17 @@ h2{font-size:1.1rem;margin:0 0 .5rem}
 .tpp-name{font-weight:700}
 code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.95em}
 .muted{color:var(--muted)}
+.notice{border-left:4px solid var(--brand);background:#fff;padding:.5rem .75rem;font-weight:600}
+.plain{margin:.25rem 0;padding-left:1.25rem}
+h3{font-size:1rem;margin:.75rem 0 .25rem}
+.hint{margin:0 0 .25rem;color:var(--muted);font-size:.9rem}
 .field{margin:0 0 1rem}
 label{display:block;font-weight:600;margin-bottom:.25rem}
-input[type=text],input[type=password]{width:100%;padding:.6rem .7rem;font:inherit;border:1px solid #8c959f;border-radius:6px}
+input[type=text],input[type=password]{width:100%;min-height:44px;padding:.6rem .7rem;font:inherit;border:1px solid #8c959f;border-radius:6px}
 input[aria-invalid=true]{border-color:var(--err)}
 :focus-visible{outline:3px solid #0969da;outline-offset:2px}
 .actions{display:flex;gap:.75rem;flex-wrap:wrap;margin:1rem 0}
-button{font:inherit;font-weight:600;padding:.6rem 1.2rem;border-radius:6px;cursor:pointer;border:2px solid var(--brand)}
+button{font:inherit;font-weight:600;min-height:44px;min-width:44px;padding:.6rem 1.2rem;border-radius:6px;cursor:pointer;border:2px solid var(--brand)}
 .primary{background:var(--brand);color:#fff}
 .secondary{background:#fff;color:var(--brand)}
 .error{color:var(--err);border-left:4px solid var(--err);background:#fff;padding:.5rem .75rem;font-weight:600}
@@ -247,7 +333,11 @@ table.accounts th,table.accounts td{border-bottom:1px solid var(--line);padding:
 table.accounts th[scope=row]{font-weight:400}
 fieldset{border:1px solid var(--line);border-radius:6px;padding:.5rem 1rem;margin:.5rem 0 1rem}
 legend{font-weight:600;padding:0 .25rem}
-.check{display:flex;gap:.5rem;align-items:baseline;margin:.4rem 0}
+.check{display:flex;gap:.5rem;align-items:center;margin:.4rem 0;min-height:44px}
+.check input{width:24px;height:24px;flex:none}
+.check label{padding:.5rem 0}
 .check label{display:inline;font-weight:400}
+.bank-bar{display:flex;justify-content:space-between;align-items:center;gap:1rem}
+.lang-switch a{display:inline-block;min-height:44px;min-width:44px;padding:.6rem .75rem;color:#fff;font-weight:600;text-decoration:underline}
 .page-footer{max-width:40rem;margin:2rem auto;padding:0 1rem;color:var(--muted);font-size:.875rem}
 `;

@@ -1,9 +1,9 @@
 import express, { type Request, type Response, type Router } from 'express';
-import helmet, { contentSecurityPolicy } from 'helmet';
 import type { Logger } from '../audit/logger';
 import { GatewayError } from '../errors/gateway_error';
 import { AuthorizationPageError, OAuthError } from '../oauth/oauth_error';
-import type { OAuthForm, OAuthService } from '../oauth/oauth_service';
+import type { OAuthForm } from '../oauth/oauth_form';
+import type { OAuthService } from '../oauth/oauth_service';
 import { noteOutcome, requireTppIdentity } from './request_context';
 import {
   AUTHORIZE_PATH,
@@ -15,6 +15,25 @@ import {
   type PageChrome,
 } from './oauth_pages';
 import { paymentPage } from './payment_page';
+import type { PaymentApprovalView } from '../oauth/payment_approval_view';
+import { consentView, signInView } from './oauth_view_models';
+import { idpRefusalPage } from './idp_pages';
+import { pageChrome } from './page_language';
+import type { ConsentReview } from '../oauth/authorization/consent_review';
+import type { IdpSignIn } from '../psu/idp_sign_in';
+import { IdpFailure } from '../psu/psu_identity_provider';
+import {
+  clearPageCookie,
+  FORM_TYPE,
+  formBody,
+  formParams,
+  pageCsp,
+  pageHeaders,
+  readCookie,
+  selfOnlyCsp,
+  sendPage,
+  setPageCookie,
+} from './page_http';
 
 export interface OAuthRouterDeps {
   service: OAuthService;
@@ -22,60 +41,46 @@ export interface OAuthRouterDeps {
   publicUrl: string;
   /** Shown on the PSU's pages. Default "Bob's Bank". */
   bankName?: string;
+  /** The PSU browser's address (behind a trusted proxy, the forwarded one); default the socket's peer. */
+  clientAddress?: (req: Request) => string;
+  /** The bank's identity provider: when set, PSUs sign in there and never enter a password here. */
+  identityProvider?: IdpSignIn;
   logger?: Logger;
 }
 
 export const METADATA_PATH = '/.well-known/oauth-authorization-server';
 export const TOKEN_PATH = '/oauth2/token';
 export const REVOKE_PATH = '/oauth2/revoke';
+/** The consent page after the PSU came back from the bank's identity provider. */
+export const REVIEW_PATH = `${AUTHORIZE_PATH}/review`;
 
 /**
  * Paths a browser without a client certificate must reach; the trust gate exempts exactly these. The token
  * and revocation endpoints are not among them: they authenticate the TPP by its certificate.
  */
-export const OAUTH_BROWSER_PATHS: readonly string[] = [METADATA_PATH, AUTHORIZE_PATH, OAUTH_STYLESHEET_PATH];
+export const OAUTH_BROWSER_PATHS: readonly string[] = [
+  METADATA_PATH,
+  AUTHORIZE_PATH,
+  REVIEW_PATH,
+  OAUTH_STYLESHEET_PATH,
+];
 
-/** The same paths as exact-match patterns, for the trust gate's public paths. */
-export const OAUTH_BROWSER_PATH_PATTERNS: readonly RegExp[] = OAUTH_BROWSER_PATHS.map(
-  (p) => new RegExp(`^${p.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`),
-);
+/** Paths as exact-match patterns, for the trust gate's public paths. */
+export const exactPathPatterns = (paths: readonly string[]): RegExp[] =>
+  paths.map((p) => new RegExp(`^${p.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`));
+
+export const OAUTH_BROWSER_PATH_PATTERNS: readonly RegExp[] = exactPathPatterns(OAUTH_BROWSER_PATHS);
 
 /** `__Host-` pins the cookie to this origin: Secure, Path=/, no Domain. */
-const SESSION_COOKIE = '__Host-psd2-authorize';
+export const SESSION_COOKIE = '__Host-psd2-authorize';
 
-const FORM_TYPE = 'application/x-www-form-urlencoded';
-const formBody = express.text({ type: FORM_TYPE, limit: '16kb' });
-
-function pageCsp(extraFormAction?: string): express.RequestHandler {
-  return contentSecurityPolicy({
-    useDefaults: false,
-    directives: {
-      'default-src': ["'none'"],
-      'style-src': ["'self'"],
-      'img-src': ["'self'"],
-      // Browsers apply form-action to the redirect that follows a submission, so the consent page must
-      // allow the TPP's (already verified) redirect target.
-      'form-action': extraFormAction === undefined ? ["'self'"] : ["'self'", extraFormAction],
-      'frame-ancestors': ["'none'"],
-      'base-uri': ["'none'"],
-    },
-  }) as express.RequestHandler;
-}
-
-const selfOnlyCsp = pageCsp();
+const setSessionCookie = (res: Response, sessionId: string, ttlSeconds: number): void =>
+  setPageCookie(res, SESSION_COOKIE, sessionId, ttlSeconds);
 
 /** CSP source for a redirect URI: its origin, or just its scheme for a custom-scheme app link. */
 function formActionSource(redirectUri: string): string {
   const url = new URL(redirectUri);
   return url.origin !== 'null' ? url.origin : url.protocol;
-}
-
-function readCookie(req: Request, name: string): string | undefined {
-  for (const part of (req.headers.cookie ?? '').split(';')) {
-    const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
-  }
-  return undefined;
 }
 
 /** Query parameters with repeats kept as arrays, so the service can refuse them. */
@@ -87,11 +92,6 @@ function queryParams(req: Request): Record<string, string | string[]> {
     out[name] = all.length === 1 ? (all[0] ?? '') : all;
   }
   return out;
-}
-
-function formParams(req: Request): URLSearchParams | undefined {
-  if (!req.is(FORM_TYPE) || typeof req.body !== 'string') return undefined;
-  return new URLSearchParams(req.body);
 }
 
 /** RFC 6749 §3.2: parameters must not repeat; a repeat is refused rather than resolved. */
@@ -108,34 +108,73 @@ function oauthForm(req: Request): OAuthForm {
 
 export function createOAuthRouter(deps: OAuthRouterDeps): Router {
   const { service } = deps;
-  const chrome: PageChrome = { bankName: deps.bankName ?? "Bob's Bank" };
+  const bankName = deps.bankName ?? "Bob's Bank";
+  const chromeOf = (req: Request, res: Response, resumePath?: string): PageChrome =>
+    pageChrome(req, res, bankName, resumePath);
   const base = deps.publicUrl.replace(/\/+$/, '');
   const router = express.Router();
 
-  const pageHeaders = helmet({
-    contentSecurityPolicy: false,
-    frameguard: { action: 'deny' },
-    referrerPolicy: { policy: 'no-referrer' },
-  });
-
-  const sendPage = (res: Response, status: number, html: string): void => {
-    res.status(status).set('Cache-Control', 'no-store').type('html').send(html);
-  };
-
-  const pageFailure = (res: Response, error: unknown): void => {
+  const pageFailure = (req: Request, res: Response, error: unknown): void => {
+    const chrome = chromeOf(req, res);
     if (error instanceof AuthorizationPageError) {
       deps.logger?.info({ event: 'oauth.authorize_refused', status: error.status, detail: error.detail });
       sendPage(res, error.status, errorPage(chrome, error.text));
+      return;
+    }
+    if (error instanceof IdpFailure) {
+      deps.logger?.warn({
+        event: 'oauth.identity_provider_failed',
+        reason: error.reason,
+        detail: error.detail,
+      });
+      const page = idpRefusalPage(chrome, error.reason);
+      sendPage(res, page.status, page.html);
       return;
     }
     deps.logger?.error({ event: 'oauth.authorize_failed', err: error });
     sendPage(res, 500, errorPage(chrome, 'Something went wrong on our side. Nothing was shared.'));
   };
 
+  const sendPaymentPage = (req: Request, res: Response, view: PaymentApprovalView): void => {
+    pageCsp(formActionSource(view.redirectUri))(req, res, () => undefined);
+    sendPage(
+      res,
+      view.debtor.kind === 'notYours' ? 403 : 200,
+      paymentPage(chromeOf(req, res, REVIEW_PATH), view),
+    );
+  };
+
+  /** After sign-in: the consent's page, or the payment's. */
+  const sendReviewPage = (
+    req: Request,
+    res: Response,
+    next:
+      { review: ConsentReview; payment?: undefined } | { payment: PaymentApprovalView; review?: undefined },
+  ): void => {
+    if (next.payment !== undefined) sendPaymentPage(req, res, next.payment);
+    else sendConsentPage(req, res, next.review);
+  };
+
+  const sendConsentPage = (req: Request, res: Response, review: ConsentReview): void => {
+    const view = consentView(review);
+    pageCsp(formActionSource(view.redirectUri))(req, res, () => undefined);
+    sendPage(
+      res,
+      view.access.kind === 'notYours' ? 403 : 200,
+      consentPage(chromeOf(req, res, REVIEW_PATH), view),
+    );
+  };
+
   const oauthFailure = (res: Response, error: unknown): void => {
     let failure: OAuthError;
     if (error instanceof OAuthError) {
       failure = error;
+      // The client gets the generic description; which check failed, and on what, goes to the log.
+      deps.logger?.info({
+        event: 'oauth.request_refused',
+        error: error.error,
+        detail: error.detail ?? error.description,
+      });
     } else if (error instanceof GatewayError && error.status === 401) {
       // requireTppIdentity found no validated certificate: tls_client_auth failed.
       failure = new OAuthError('invalid_client', 'A valid client certificate is required (tls_client_auth)');
@@ -176,16 +215,16 @@ export function createOAuthRouter(deps: OAuthRouterDeps): Router {
   router.get(AUTHORIZE_PATH, pageHeaders, selfOnlyCsp, async (req, res) => {
     try {
       const started = await service.beginAuthorization(queryParams(req));
-      res.cookie(SESSION_COOKIE, started.sessionId, {
-        httpOnly: true,
-        secure: true,
-        sameSite: 'lax',
-        path: '/',
-        maxAge: started.sessionTtlSeconds * 1000,
-      });
-      sendPage(res, 200, signInPage(chrome, started.view));
+      setSessionCookie(res, started.sessionId, started.sessionTtlSeconds);
+      if (deps.identityProvider !== undefined) {
+        // A payment's amount and payee travel as RFC 9396 authorization_details (dynamic linking).
+        const url = await deps.identityProvider.start('authorize', started.sessionId, started.prompt.subject);
+        res.set('Cache-Control', 'no-store').redirect(303, url);
+        return;
+      }
+      sendPage(res, 200, signInPage(chromeOf(req, res), signInView(started.prompt)));
     } catch (error) {
-      pageFailure(res, error);
+      pageFailure(req, res, error);
     }
   });
 
@@ -202,6 +241,8 @@ export function createOAuthRouter(deps: OAuthRouterDeps): Router {
               csrfToken,
               username: form.get('username') ?? undefined,
               password: form.get('password') ?? undefined,
+              oneTimeCode: form.get('otp') ?? undefined,
+              clientAddress: deps.clientAddress?.(req) ?? req.socket.remoteAddress ?? 'unknown',
             })
           : await service.decide({
               sessionId,
@@ -210,25 +251,34 @@ export function createOAuthRouter(deps: OAuthRouterDeps): Router {
               accounts: form.getAll('accounts'),
               dynamicLink: form.get('dynamic_link') ?? undefined,
             });
+      if (result.kind === 'signedIn') setSessionCookie(res, result.sessionId, result.sessionTtlSeconds);
       if (result.kind === 'redirect') {
-        res.clearCookie(SESSION_COOKIE, { httpOnly: true, secure: true, sameSite: 'lax', path: '/' });
+        clearPageCookie(res, SESSION_COOKIE);
         res.set('Cache-Control', 'no-store').redirect(303, result.location);
         return;
       }
       if (result.kind === 'signIn') {
         selfOnlyCsp(req, res, () => undefined);
-        sendPage(res, 200, signInPage(chrome, result.view));
+        sendPage(res, 200, signInPage(chromeOf(req, res), signInView(result.prompt)));
         return;
       }
-      pageCsp(formActionSource(result.view.redirectUri))(req, res, () => undefined);
       if (result.kind === 'payment') {
-        sendPage(res, result.view.debtor.kind === 'notYours' ? 403 : 200, paymentPage(chrome, result.view));
+        sendPaymentPage(req, res, result.view);
         return;
       }
-      sendPage(res, result.view.access.kind === 'notYours' ? 403 : 200, consentPage(chrome, result.view));
+      sendReviewPage(req, res, result);
     } catch (error) {
       selfOnlyCsp(req, res, () => undefined);
-      pageFailure(res, error);
+      pageFailure(req, res, error);
+    }
+  });
+
+  router.get(REVIEW_PATH, pageHeaders, async (req, res) => {
+    try {
+      sendReviewPage(req, res, await service.review(readCookie(req, SESSION_COOKIE)));
+    } catch (error) {
+      selfOnlyCsp(req, res, () => undefined);
+      pageFailure(req, res, error);
     }
   });
 

@@ -1,6 +1,8 @@
 import type { PaymentApprovalView } from '../oauth/payment_approval_view';
 import type { PsuAccount } from '../oauth/consent_port';
-import { AUTHORIZE_PATH, esc, hidden, layout, tppSummary, type PageChrome } from './oauth_pages';
+import { formattedAmount } from './authorisation_view';
+import { AUTHORIZE_PATH, esc, hidden, layout, text, tppSummary, type PageChrome } from './oauth_pages';
+import type { PageText } from './page_text';
 
 /**
  * "Payment to approve": the page the PSU decides a payment on (scope `PIS:<paymentId>`). It shows what
@@ -11,15 +13,15 @@ function accountText(account: PsuAccount): string {
   return `${esc(account.name)} <span class="muted">(${esc(account.currency)})</span> <code>${esc(account.iban)}</code>`;
 }
 
-function debtorChoice(view: PaymentApprovalView): string {
+function debtorChoice(t: PageText, view: PaymentApprovalView): string {
   const debtor = view.debtor;
   if (debtor.kind === 'given') {
-    return `<dt>From</dt><dd id="debtor-account">${accountText(debtor.account)}</dd>`;
+    return `<dt>${esc(t.payment.from)}</dt><dd id="debtor-account">${accountText(debtor.account)}</dd>`;
   }
   if (debtor.kind === 'notYours') return '';
   const missing = view.error === 'noAccountSelected';
   const error = missing
-    ? '<p id="accounts-error" class="error" role="alert">Choose the account to pay from, or deny the payment.</p>\n'
+    ? `<p id="accounts-error" class="error" role="alert">${esc(t.payment.chooseAccount)}</p>\n`
     : '';
   const radios = debtor.accounts
     .map(
@@ -29,67 +31,70 @@ function debtorChoice(view: PaymentApprovalView): string {
     .join('\n');
   return `</dl>
 ${error}<fieldset${missing ? ' aria-describedby="accounts-error"' : ''}>
-<legend>Pay from</legend>
-${radios === '' ? '<p>You have no account this payment can be made from.</p>' : radios}
+<legend>${esc(t.payment.payFrom)}</legend>
+${radios === '' ? `<p>${esc(t.payment.noAccounts)}</p>` : radios}
 </fieldset>
 <dl class="facts">`;
 }
 
-function schedule(view: PaymentApprovalView): string {
+function time(date: string): string {
+  return `<time datetime="${esc(date)}">${esc(date)}</time>`;
+}
+
+function schedule(t: PageText, view: PaymentApprovalView): string {
   const order = view.standingOrder;
   if (order !== undefined) {
-    const end =
-      order.endDate === undefined
-        ? 'until cancelled'
-        : `until <time datetime="${esc(order.endDate)}">${esc(order.endDate)}</time>`;
-    return `<dt>Standing order</dt><dd id="schedule">${esc(order.frequency)} from <time datetime="${esc(order.startDate)}">${esc(order.startDate)}</time>, ${end}</dd>`;
+    const end = order.endDate === undefined ? undefined : time(order.endDate);
+    return `<dt>${esc(t.payment.standingOrder)}</dt><dd id="schedule">${t.payment.standingOrderSchedule(esc(order.frequency), time(order.startDate), end)}</dd>`;
   }
   return view.executionDate === undefined
-    ? '<dt>Execution</dt><dd id="schedule">Immediately</dd>'
-    : `<dt>Execution date</dt><dd id="schedule"><time datetime="${esc(view.executionDate)}">${esc(view.executionDate)}</time></dd>`;
+    ? `<dt>${esc(t.payment.execution)}</dt><dd id="schedule">${esc(t.payment.immediately)}</dd>`
+    : `<dt>${esc(t.payment.executionDate)}</dt><dd id="schedule">${time(view.executionDate)}</dd>`;
 }
 
 export function paymentPage(chrome: PageChrome, view: PaymentApprovalView): string {
+  const t = text(chrome);
   if (view.debtor.kind === 'notYours') {
     return layout(
       chrome,
-      'Payment cannot be approved',
-      `<h1>This payment cannot be approved</h1>
-<p class="error" role="alert" id="not-yours">${esc(view.tpp.name)} asks to pay from an account that does not belong to you: <code>${esc(view.debtor.iban)}</code>.</p>
-${tppSummary(view.tpp, 'Who is asking')}
+      t.payment.notYoursTitle,
+      `<h1>${esc(t.payment.notYoursHeading)}</h1>
+<p class="error" role="alert" id="not-yours">${esc(t.payment.notYoursAlert(view.tpp.name))} <code>${esc(view.debtor.iban)}</code>.</p>
+${tppSummary(chrome, view.tpp, t.whoIsAsking)}
 <form method="post" action="${AUTHORIZE_PATH}">
 ${hidden(view.csrfToken)}
-<div class="actions"><button type="submit" name="decision" value="deny" class="primary" aria-describedby="not-yours">Deny and return</button></div>
+<div class="actions"><button type="submit" name="decision" value="deny" class="primary" aria-describedby="not-yours">${esc(t.denyAndReturn)}</button></div>
 </form>`,
     );
   }
+  const amount = esc(formattedAmount(chrome.lang, view.amount.amount, view.amount.currency));
   const remittance =
     view.remittanceInformation === undefined
       ? ''
-      : `<dt>Reference</dt><dd id="remittance">${esc(view.remittanceInformation)}</dd>`;
+      : `<dt>${esc(t.payment.reference)}</dt><dd id="remittance">${esc(view.remittanceInformation)}</dd>`;
   return layout(
     chrome,
-    'Approve payment',
-    `<h1>Pay <span id="amount">${esc(view.amount.amount)} ${esc(view.amount.currency)}</span> to <span id="creditor-name">${esc(view.creditorName)}</span>?</h1>
-<p class="lead">Signed in as <strong>${esc(view.psuName)}</strong>.</p>
-${tppSummary(view.tpp, 'Who is asking')}
+    t.payment.title,
+    `<h1>${t.payment.heading(`<span id="amount">${amount}</span>`, `<span id="creditor-name">${esc(view.creditorName)}</span>`)}</h1>
+<p class="lead">${t.signedInAs(esc(view.psuName))}</p>
+${tppSummary(chrome, view.tpp, t.whoIsAsking)}
 <form method="post" action="${AUTHORIZE_PATH}">
 ${hidden(view.csrfToken)}
 <input type="hidden" name="dynamic_link" value="${esc(view.dynamicLink)}">
 <section aria-labelledby="what" class="card">
-<h2 id="what">The payment</h2>
+<h2 id="what">${esc(t.payment.whatHeading)}</h2>
 <dl class="facts">
-<dt>Amount</dt><dd>${esc(view.amount.amount)} ${esc(view.amount.currency)}</dd>
-<dt>To</dt><dd>${esc(view.creditorName)}<br><code id="creditor-iban">${esc(view.creditorIban)}</code></dd>
+<dt>${esc(t.amount)}</dt><dd>${amount}</dd>
+<dt>${esc(t.payment.to)}</dt><dd>${esc(view.creditorName)}<br><code id="creditor-iban">${esc(view.creditorIban)}</code></dd>
 ${remittance}
-${schedule(view)}
-${debtorChoice(view)}
+${schedule(t, view)}
+${debtorChoice(t, view)}
 </dl>
 </section>
-<p>Approving authorises exactly this amount to this payee.</p>
+<p>${esc(t.payment.exactly)}</p>
 <div class="actions">
-<button type="submit" name="decision" value="approve" class="primary">Approve payment</button>
-<button type="submit" name="decision" value="deny" class="secondary">Deny</button>
+<button type="submit" name="decision" value="approve" class="primary">${esc(t.payment.approve)}</button>
+<button type="submit" name="decision" value="deny" class="secondary">${esc(t.deny)}</button>
 </div>
 </form>`,
   );

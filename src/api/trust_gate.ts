@@ -9,6 +9,7 @@ import {
   CertificateMissing,
   CertificateRevoked,
   GatewayError,
+  ResourceUnknown,
   RoleInvalid,
 } from '../errors/gateway_error';
 import { tppMessagesBody } from '../errors/tpp_messages';
@@ -73,6 +74,8 @@ export interface Refusal {
   error: GatewayError;
   body: Buffer;
   headers: readonly string[];
+  /** Default the tppMessages JSON type. */
+  contentType?: string;
 }
 
 /** A refusal in both wire forms, so a cached verdict is rendered once per form. */
@@ -113,6 +116,25 @@ const refusalOf = (error: GatewayError): RenderedRefusal => ({
 });
 
 const NO_CERTIFICATE = refusalOf(new CertificateMissing('No client certificate was presented'));
+
+const BROWSER_STRAY_PAGE = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Not found</title></head>
+<body><main><h1>Not found</h1><p>There is no page here. This address serves banking apps, not web browsers.</p></main></body></html>
+`;
+const BROWSER_STRAY: Refusal = {
+  error: new ResourceUnknown({ text: 'No page for browsers here', path: 'path' }, 404),
+  body: Buffer.from(BROWSER_STRAY_PAGE),
+  headers: [],
+  contentType: 'text/html; charset=utf-8',
+};
+
+/** A GET from a browser (it asks for HTML first), or the icon every browser fetches by itself. */
+function isBrowserStray(req: IncomingMessage, path: string): boolean {
+  if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+  if (path === '/favicon.ico') return true;
+  const accept = req.headers.accept ?? '';
+  return /^\s*text\/html\b/i.test(accept);
+}
 
 const defaultTlsChainOf = (req: IncomingMessage): PresentedChain | undefined =>
   presentedChainOf(req.socket as TLSSocket);
@@ -193,7 +215,15 @@ export function createTrustGate(options: TrustGateOptions): TrustGate {
     }
 
     if (options.publicPaths.some((p) => p.test(path))) return { admitted: true, identity: undefined };
-    if (chain === undefined) return refuse(NO_CERTIFICATE, false);
+    if (chain === undefined) {
+      // A person's browser that strayed onto a TPP endpoint (or asks for /favicon.ico) is no attack and
+      // no TPP: a small page, not tppMessages JSON and not a warning in the log.
+      if (isBrowserStray(req, path)) {
+        if (logger.isLevelEnabled('debug')) logger.debug({ event: 'browser_stray', requestId, path });
+        return { admitted: false, refusal: BROWSER_STRAY };
+      }
+      return refuse(NO_CERTIFICATE, false);
+    }
 
     let verdict = await options.verifier.verify(chain, clock());
     if (

@@ -8,6 +8,13 @@ import { DEFAULT_CONTRACT } from '../conformance/gateway_contract';
 import { actAsPsu } from '../conformance/psu_agent';
 import { newPkce } from '../conformance/tpp_flows';
 import type { BenchPki } from './bench_pki';
+import { readSandboxBankFixture } from '../accounts/sandbox_bank';
+
+function sandboxTotpSeed(psuId: string): string {
+  const psu = readSandboxBankFixture().psus.find((p) => p.psuId === psuId);
+  if (psu === undefined) throw new Error(`bench setup: no sandbox PSU ${psuId}`);
+  return psu.totpSeed;
+}
 
 export const BENCH_PSU = { username: 'anna', password: 'sandbox-anna' } as const;
 export const ALICE_REDIRECT_URI = 'https://api.bank-of-alice.example/callback';
@@ -81,6 +88,7 @@ export async function authorisedReadSession(
     redirectUri: ALICE_REDIRECT_URI,
     username: BENCH_PSU.username,
     password: BENCH_PSU.password,
+    totpSeed: sandboxTotpSeed(BENCH_PSU.username),
     decision: 'approve',
     fields: DEFAULT_CONTRACT.psuForm,
     maxSteps: DEFAULT_CONTRACT.maxPsuSteps,

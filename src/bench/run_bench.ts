@@ -356,7 +356,9 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
       run.validation = await measureValidation({ pki: pki.fixture, poolSize: 200, warmIterations: 300_000 });
     }
 
-    const needsServers = (['a', 'b', 'c', 'd', 'e', 'f', 'handshakes', 'scale', 'instances'] as const).some(want);
+    const needsServers = (['a', 'b', 'c', 'd', 'e', 'f', 'handshakes', 'scale', 'instances'] as const).some(
+      want,
+    );
     if (needsServers) loader = LoadGenerator.start(loadCpu);
 
     const start = async (job: Omit<ServerJob, 'port' | 'tls'>, cpus = serverCpu) => {

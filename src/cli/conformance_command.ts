@@ -39,6 +39,8 @@ export interface ConformanceOptions {
   identities: string;
   cases: string;
   psu?: string;
+  /** Hex TOTP seed of the PSU given by --psu (its second factor). */
+  psuTotpSeed?: string;
   serverName?: string;
   only?: string;
   skip?: string;
@@ -122,7 +124,9 @@ export function resolvePsu(flag: string | undefined, sandboxFile: string): PsuCr
   if (existsSync(sandboxFile)) {
     // Our own sandbox: the PSU logs in with its psuId.
     const first = readSandboxBankFixture(sandboxFile).psus[0];
-    if (first !== undefined) return { username: first.psuId, password: first.password };
+    if (first !== undefined) {
+      return { username: first.psuId, password: first.password, totpSeed: first.totpSeed };
+    }
   }
   return { ...DEFAULTS.psu };
 }
@@ -155,6 +159,11 @@ export async function runConformance(options: ConformanceOptions, io: Conformanc
     if (existsSync(options.cases)) clientCases = loadClientCases(options.cases);
     else progress.line(`note: ${options.cases} not found: the client-certificate group has no cases`);
     const psu = resolvePsu(options.psu, DEFAULTS.sandbox);
+    if (options.psuTotpSeed !== undefined) {
+      if (!/^(?:[0-9a-fA-F]{2})+$/.test(options.psuTotpSeed))
+        throw new UsageError('--psu-totp-seed expects hex');
+      psu.totpSeed = options.psuTotpSeed;
+    }
     const identities = new IdentityStore(options.identities);
     const cases = selectCases(catalogue(clientCases), list(options.only), list(options.skip));
 
@@ -253,6 +262,10 @@ export function conformanceCommand(): Command {
     .option(
       '--psu <user:password>',
       `sandbox PSU credentials (default: from ${DEFAULTS.sandbox}, else psu:password)`,
+    )
+    .option(
+      '--psu-totp-seed <hex>',
+      "the PSU's TOTP seed, for a sign-in form that asks for a one-time code (default: from the sandbox file)",
     )
     .option('--server-name <name>', "name the server certificate must carry (default: the target's host)")
     .option('--only <ids>', 'comma-separated case ids or groups to run')

@@ -7,6 +7,7 @@ import { consentCommand } from './consent_command';
 import { conformanceCommand } from './conformance_command';
 import { benchCommand } from './bench_command';
 import { tppCommand } from './tpp_command';
+import { totpCommand } from './totp_command';
 import { sandboxBankCommand } from './sandbox_bank_command';
 import { auditCommand } from './audit_command';
 import { statsCommand } from './stats_command';
@@ -41,6 +42,7 @@ export function buildProgram(): Command {
   program.addCommand(tppCommand());
   program.addCommand(conformanceCommand());
   program.addCommand(benchCommand());
+  program.addCommand(totpCommand());
   program.addCommand(sandboxBankCommand());
   program.addCommand(auditCommand());
   program.addCommand(statsCommand());

@@ -6,6 +6,10 @@ import { existsSync } from 'node:fs';
 import { BlockList, isIP } from 'node:net';
 import path from 'node:path';
 import { declaredOnly, describeUnknown, unknownGatewayVariables } from './variables';
+import {
+  loadPsuIdentityProviderConfig,
+  type PsuIdentityProviderConfig,
+} from './psu_identity_provider_config';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -72,6 +76,11 @@ export interface GatewayConfig {
    * customer exists anywhere in the gateway.
    */
   sandbox: boolean;
+  /**
+   * The bank's OpenID Connect provider, where PSUs authenticate. When set, the gateway's own password
+   * sign-in is off, sandbox or not.
+   */
+  psuIdentityProvider: PsuIdentityProviderConfig | undefined;
   /** What the operator should know at start (logged as warnings): unknown variables, revocation off. */
   warnings: string[];
 }
@@ -305,6 +314,13 @@ export function loadConfig(environment: Env = process.env, params: LoadConfigPar
 
   // Before key material: a production start without a bank is the first thing to fix.
   const { bank, sandbox } = loadBankSettings(environment, params);
+  const psuIdentityProvider = loadPsuIdentityProviderConfig(env, mode);
+  if (psuIdentityProvider === undefined && !sandbox) {
+    // Fails closed as it is: no sandbox customer exists, so nobody can sign in to authorise anything.
+    warnings.push(
+      "GATEWAY_PSU_OIDC_ISSUER: not set and this is not a sandbox, so no PSU can sign in; set the bank's identity provider",
+    );
+  }
 
   const anchorEnv = nonEmpty(env, 'GATEWAY_TRUST_ANCHOR');
   const certEnv = nonEmpty(env, 'GATEWAY_TLS_CERT');
@@ -429,6 +445,7 @@ export function loadConfig(environment: Env = process.env, params: LoadConfigPar
     usesFixturePki,
     bank,
     sandbox,
+    psuIdentityProvider,
     warnings,
   };
 }

@@ -36,6 +36,13 @@ export const KNOWN_VARIABLES = {
   GATEWAY_BANK_CA: "the bank's internal CA for its server certificate (PEM)",
   GATEWAY_BANK_TIMEOUT_MS: 'connect timeout and deadline of each bank call',
   GATEWAY_SANDBOX: "this deployment is the bank's public testing facility",
+  GATEWAY_PSU_OIDC_ISSUER: "issuer of the bank's OpenID Connect provider, where PSUs authenticate",
+  GATEWAY_PSU_OIDC_CLIENT_ID: "the gateway's client id at that provider",
+  GATEWAY_PSU_OIDC_CLIENT_SECRET: "the gateway's client secret at that provider",
+  GATEWAY_PSU_OIDC_ACR_VALUES:
+    'acr values to request; with evidence acr, the ones that show strong authentication',
+  GATEWAY_PSU_OIDC_SCA_EVIDENCE: 'how the ID token shows strong authentication: acr or amr (two methods)',
+  GATEWAY_PSU_OIDC_PSU_ID_CLAIM: "the ID-token claim that holds the bank's PSU id",
   GATEWAY_ADMIN_HOST: 'address of the admin listener (/healthz, /readyz, /metrics)',
   GATEWAY_ADMIN_PORT: 'port of the admin listener',
   GATEWAY_SHUTDOWN_GRACE_SECONDS: 'how long requests in flight may take to finish after SIGTERM',

@@ -20,6 +20,8 @@ export interface GatewayContract {
   psuForm: {
     username: string;
     password: string;
+    /** The second factor's field; filled when the page has it and the suite knows a TOTP seed. */
+    oneTimeCode: string;
     decision: string;
     approve: string;
     deny: string;
@@ -55,6 +57,7 @@ export const DEFAULT_CONTRACT: GatewayContract = {
   psuForm: {
     username: 'username',
     password: 'password',
+    oneTimeCode: 'otp',
     decision: 'decision',
     approve: 'approve',
     deny: 'deny',

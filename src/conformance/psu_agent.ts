@@ -4,6 +4,8 @@
  * the TPP's redirect_uri, whose code and state are read but never fetched.
  */
 import type { TppClient, TppResponse } from '../client/tpp_client';
+import { totp } from '../sca/totp';
+import type { GatewayContract } from './gateway_contract';
 import { formSubmission, parseHtmlForms, type HtmlForm } from './html_forms';
 
 export interface PsuAgentParams {
@@ -13,8 +15,10 @@ export interface PsuAgentParams {
   redirectUri: string;
   username: string;
   password: string;
+  /** Hex TOTP seed: the agent types the code its authenticator would show when the form asks for one. */
+  totpSeed?: string;
   decision: 'approve' | 'deny';
-  fields: { username: string; password: string; decision: string; approve: string; deny: string };
+  fields: GatewayContract['psuForm'];
   maxSteps: number;
   /** Called with every response, e.g. to collect error bodies. */
   observe?: (res: TppResponse) => void;
@@ -123,9 +127,13 @@ export async function actAsPsu(params: PsuAgentParams): Promise<PsuOutcome> {
     if (login !== undefined && !loginSubmitted) {
       loginSubmitted = true;
       chosen = login;
+      const wantsCode = has(login, fields.oneTimeCode) && params.totpSeed !== undefined;
       form = formSubmission(login, {
         [fields.username]: params.username,
         [fields.password]: params.password,
+        ...(wantsCode
+          ? { [fields.oneTimeCode]: totp(Buffer.from(params.totpSeed ?? '', 'hex'), new Date()) }
+          : {}),
       });
     } else if (decide !== undefined && !decisionSubmitted) {
       decisionSubmitted = true;

@@ -35,6 +35,8 @@ export const DEFAULT_ROLES: SuiteRoles = {
 export interface PsuCredentials {
   username: string;
   password: string;
+  /** Hex seed of the PSU's TOTP authenticator (RFC 6238, HMAC-SHA1, 30 s, 6 digits), if it has one. */
+  totpSeed?: string;
 }
 
 export interface SuiteContextParams {

@@ -152,6 +152,7 @@ export class TppFlows {
       redirectUri: contract.redirectUri,
       username: this.ctx.psu.username,
       password: options.password ?? this.ctx.psu.password,
+      ...(this.ctx.psu.totpSeed !== undefined ? { totpSeed: this.ctx.psu.totpSeed } : {}),
       decision: options.decision ?? 'approve',
       fields: contract.psuForm,
       maxSteps: contract.maxPsuSteps,

@@ -12,6 +12,8 @@ export interface ConsentTransitionParams {
 export interface ConsentListFilter {
   tppOrganizationIdentifier?: string;
   status?: ConsentStatus;
+  /** Consents the PSU decided (the PSU's consent dashboard). */
+  psuId?: string;
 }
 
 /**
@@ -31,4 +33,6 @@ export interface ConsentRepository {
   admitAccess(id: string, day: string, limit: number): Promise<boolean>;
   /** How many accesses were admitted on `day`. */
   accessCount(id: string, day: string): Promise<number>;
+  /** The latest day with an admitted access, if any. */
+  lastAccessDay(id: string): Promise<string | undefined>;
 }

@@ -270,6 +270,11 @@ export class ConsentService {
     return rejected;
   }
 
+  /** The latest day a read was counted against frequencyPerDay. */
+  lastUsedDay(consentId: string): Promise<string | undefined> {
+    return this.repository.lastAccessDay(consentId);
+  }
+
   /** The PSU withdraws a consent they granted: valid → revokedByPsu. */
   async revokeByPsu(consentId: string, psuId: string): Promise<Consent> {
     const consent = await this.findById(consentId);

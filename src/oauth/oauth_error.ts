@@ -20,6 +20,8 @@ export class OAuthError extends Error {
     /** Sent to the client as `error_description`: no secrets, no internal identifiers. */
     readonly description: string,
     status?: number,
+    /** For the log only: which check failed and on what. */
+    readonly detail?: string,
   ) {
     super(description);
     this.name = 'OAuthError';
@@ -29,6 +31,46 @@ export class OAuthError extends Error {
 
   toJSON(): { error: OAuthErrorCode; error_description: string } {
     return { error: this.error, error_description: this.description };
+  }
+}
+
+/** The request's own syntax: the description says what is wrong, since the client sent it. */
+export class InvalidRequest extends OAuthError {
+  constructor(description: string) {
+    super('invalid_request', description);
+  }
+}
+
+/**
+ * Any refused code or refresh token. One description for every reason, so a client probing with stolen
+ * or guessed values learns nothing about the grant; the reason goes to the log.
+ */
+export class InvalidGrant extends OAuthError {
+  constructor(detail: string) {
+    super(
+      'invalid_grant',
+      'The authorization code or refresh token is invalid, expired, revoked, already used or was issued to another client',
+      undefined,
+      detail,
+    );
+  }
+}
+
+export class InvalidClient extends OAuthError {
+  constructor(detail: string) {
+    super('invalid_client', 'Client authentication failed (tls_client_auth)', undefined, detail);
+  }
+}
+
+export class InvalidScope extends OAuthError {
+  constructor(detail: string) {
+    super('invalid_scope', 'The requested scope is invalid', undefined, detail);
+  }
+}
+
+export class UnsupportedGrantType extends OAuthError {
+  constructor() {
+    super('unsupported_grant_type', 'Supported: authorization_code, refresh_token');
   }
 }
 

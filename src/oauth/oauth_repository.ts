@@ -67,7 +67,14 @@ export interface TokenRecord extends StoredToken {
 export interface OAuthRepository {
   createSession(session: PsuSession): Promise<void>;
   findSession(idHash: string): Promise<PsuSession | undefined>;
-  setSessionPsu(idHash: string, psu: { psuId: string; name: string }): Promise<void>;
+  /**
+   * The PSU signed in: the session gets a new id and CSRF token (the old cookie stops working, so a
+   * session id planted before sign-in is worthless after it). False when the old id no longer exists.
+   */
+  renewSessionAtSignIn(
+    idHash: string,
+    renewed: { idHash: string; csrfToken: string; psuId: string; psuName: string },
+  ): Promise<boolean>;
   /** Returns the count after incrementing. */
   recordFailedSignIn(idHash: string): Promise<number>;
   /** True for exactly one caller: the decision step claims the session by deleting it. */

@@ -59,4 +59,8 @@ export class CachedConsentRepository implements ConsentRepository {
   accessCount(id: string, day: string): Promise<number> {
     return this.inner.accessCount(id, day);
   }
+
+  lastAccessDay(id: string): Promise<string | undefined> {
+    return this.inner.lastAccessDay(id);
+  }
 }

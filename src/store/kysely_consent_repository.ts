@@ -70,6 +70,7 @@ export class KyselyConsentRepository implements ConsentRepository {
       query = query.where('tpp_organization_identifier', '=', filter.tppOrganizationIdentifier);
     }
     if (filter.status !== undefined) query = query.where('status', '=', filter.status);
+    if (filter.psuId !== undefined) query = query.where('psu_id', '=', filter.psuId);
     const rows = await query.orderBy('created_at').orderBy('id').execute();
     return rows.map(toConsent);
   }
@@ -109,6 +110,15 @@ export class KyselyConsentRepository implements ConsentRepository {
       .returning('count')
       .executeTakeFirst();
     return row !== undefined && Number(row.count) <= limit;
+  }
+
+  async lastAccessDay(id: string): Promise<string | undefined> {
+    const row = await this.db
+      .selectFrom('consent_usage')
+      .select((eb) => eb.fn.max('day').as('last'))
+      .where('consent_id', '=', id)
+      .executeTakeFirst();
+    return row?.last ?? undefined;
   }
 
   async accessCount(id: string, day: string): Promise<number> {

@@ -61,4 +61,59 @@ export const oauthMigrations: Record<string, Migration> = {
       await db.schema.dropTable('oauth_psu_session').execute();
     },
   },
+
+  // Failed sign-ins counted across sessions and instances (src/sca/sign_in_limiter.ts). Times are epoch
+  // milliseconds so the reset rule can compare them inside the one atomic upsert.
+  '0101_oauth_sign_in_attempts': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('oauth_sign_in_attempt')
+        .addColumn('key', 'text', (c) => c.primaryKey())
+        .addColumn('attempts', 'integer', (c) => c.notNull())
+        .addColumn('last_counted_at', 'bigint', (c) => c.notNull())
+        .execute();
+    },
+
+    async down(db: Kysely<unknown>): Promise<void> {
+      await db.schema.dropTable('oauth_sign_in_attempt').execute();
+    },
+  },
+
+  // The PSU's consent dashboard (src/psu/consent_dashboard.ts): its own sessions, not tied to a consent.
+  '0102_psu_dashboard_session': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('psu_dashboard_session')
+        .addColumn('id_hash', 'text', (c) => c.primaryKey())
+        .addColumn('csrf_token', 'text', (c) => c.notNull())
+        .addColumn('psu_id', 'text')
+        .addColumn('psu_name', 'text')
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .execute();
+    },
+
+    async down(db: Kysely<unknown>): Promise<void> {
+      await db.schema.dropTable('psu_dashboard_session').execute();
+    },
+  },
+
+  // Sign-ins at the bank's identity provider in flight (src/psu/idp_sign_in.ts): state, nonce and PKCE
+  // verifier wait here, so the browser may return to any instance.
+  '0103_psu_oidc_login': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('psu_oidc_login')
+        .addColumn('state_hash', 'text', (c) => c.primaryKey())
+        .addColumn('nonce', 'text', (c) => c.notNull())
+        .addColumn('code_verifier', 'text', (c) => c.notNull())
+        .addColumn('purpose', 'text', (c) => c.notNull())
+        .addColumn('session_hash', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .execute();
+    },
+
+    async down(db: Kysely<unknown>): Promise<void> {
+      await db.schema.dropTable('psu_oidc_login').execute();
+    },
+  },
 };

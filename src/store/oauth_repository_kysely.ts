@@ -109,12 +109,21 @@ export class OAuthRepositoryKysely implements OAuthRepository {
     return row === undefined ? undefined : toSession(row);
   }
 
-  async setSessionPsu(idHash: string, psu: { psuId: string; name: string }): Promise<void> {
-    await this.db
+  async renewSessionAtSignIn(
+    idHash: string,
+    renewed: { idHash: string; csrfToken: string; psuId: string; psuName: string },
+  ): Promise<boolean> {
+    const result = await this.db
       .updateTable('oauth_psu_session')
-      .set({ psu_id: psu.psuId, psu_name: psu.name })
+      .set({
+        id_hash: renewed.idHash,
+        csrf_token: renewed.csrfToken,
+        psu_id: renewed.psuId,
+        psu_name: renewed.psuName,
+      })
       .where('id_hash', '=', idHash)
-      .execute();
+      .executeTakeFirst();
+    return result.numUpdatedRows === 1n;
   }
 
   async recordFailedSignIn(idHash: string): Promise<number> {

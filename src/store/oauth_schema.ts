@@ -45,8 +45,36 @@ export interface OAuthTokenTable {
   created_at: string;
 }
 
+export interface OAuthSignInAttemptTable {
+  /** `psu:<usernameHash>` or `addr:<client address>`. */
+  key: string;
+  attempts: number;
+  /** Epoch milliseconds; PostgreSQL's bigint arrives as a string. */
+  last_counted_at: number | string;
+}
+
+export interface PsuDashboardSessionTable {
+  id_hash: string;
+  csrf_token: string;
+  psu_id: string | null;
+  psu_name: string | null;
+  expires_at: string;
+}
+
 export interface OAuthTables {
+  psu_oidc_login: PsuOidcLoginTable;
+  psu_dashboard_session: PsuDashboardSessionTable;
   oauth_psu_session: OAuthPsuSessionTable;
+  oauth_sign_in_attempt: OAuthSignInAttemptTable;
   oauth_grant: OAuthGrantTable;
   oauth_token: OAuthTokenTable;
+}
+
+export interface PsuOidcLoginTable {
+  state_hash: string;
+  nonce: string;
+  code_verifier: string;
+  purpose: string;
+  session_hash: string;
+  expires_at: string;
 }

@@ -20,6 +20,7 @@ import type { PresentedChain } from '../../src/tls/presented_chain';
 import { CAROL, type TppProfile } from '../../src/fixtures/build_client_cases';
 import { psd2Role } from '../../src/fixtures/encode_qc_statements';
 import { connectAs, fixtureChain, injectedChainOf, issueUnderTrent } from '../helpers/injected_chain';
+import { sandboxCode } from '../helpers/sandbox_psu';
 import { testPkiFiles } from '../helpers/test_pki';
 import { createTestDatabase, type DatabaseKind, type TestDatabase } from '../store/test_databases';
 
@@ -165,7 +166,12 @@ export async function startAisGateway(kind: DatabaseKind = 'sqlite'): Promise<Ai
         code_challenge_method: 'S256',
       });
       if (page.status !== 200) throw new Error(`authorize page: ${page.status} ${page.text}`);
-      const cookie = String(([] as string[]).concat(page.headers['set-cookie'] ?? [])[0]).split(';')[0] ?? '';
+      const cookieOf = (res: { headers: Record<string, unknown> }) =>
+        String(([] as string[]).concat((res.headers['set-cookie'] as string[] | undefined) ?? [])[0]).split(
+          ';',
+        )[0] ?? '';
+      // The session cookie is renewed at sign-in, as a browser's cookie jar would follow it.
+      let cookie = cookieOf(page);
       const post = async (fields: [string, string][]) => {
         const res = await as(undefined)
           .post('/oauth2/authorize')
@@ -180,7 +186,9 @@ export async function startAisGateway(kind: DatabaseKind = 'sqlite'): Promise<Ai
         ['csrf_token', csrfOf(page.text)],
         ['username', psu.psuId],
         ['password', psu.password],
+        ['otp', sandboxCode(psu.psuId)],
       ]);
+      cookie = cookieOf(signedIn);
       const decided = await post([
         ['csrf_token', csrfOf(signedIn.text)],
         ['decision', 'approve'],

@@ -48,6 +48,7 @@ describe('resolvePsu', () => {
     expect(resolvePsu(undefined, path.join(__dirname, '..', '..', 'fixtures', 'sandbox_bank.json'))).toEqual({
       username: 'anna',
       password: 'sandbox-anna',
+      totpSeed: '9780761c0e0df9d1e73ef124b218087b6596ac6c',
     });
   });
 

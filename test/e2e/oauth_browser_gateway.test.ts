@@ -14,14 +14,14 @@ import { startTestGateway } from '../helpers/test_gateway';
 import { chromiumAvailable, launchChromium } from '../helpers/chromium';
 import { clientCredentials, testPkiFiles } from '../helpers/test_pki';
 import { mtlsRequest, tppMessageCode } from '../helpers/mtls_request';
+import { sandboxCode } from '../helpers/sandbox_psu';
+import { ALICE_ID, ALICE_REDIRECT_URI, ANNA_CURRENT, aliceTpp } from '../helpers/alice_tpp';
 
 const available = chromiumAvailable('gateway browser test');
 
 jest.setTimeout(120_000);
 
-const ALICE_ID = 'PSDDE-BAFIN-123456';
-const REDIRECT_URI = 'https://api.bank-of-alice.example/callback';
-const ANNA_CURRENT = 'DE37100200300000123401';
+const REDIRECT_URI = ALICE_REDIRECT_URI;
 
 (available ? describe : describe.skip)('OAuth SCA in Chromium against the gateway', () => {
   let gateway: RunningGateway;
@@ -39,36 +39,10 @@ const ANNA_CURRENT = 'DE37100200300000123401';
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  const asAlice = (
-    method: string,
-    pathAndQuery: string,
-    headers: Record<string, string> = {},
-    body?: string,
-  ) =>
-    mtlsRequest({
-      url: `${gateway.url}${pathAndQuery}`,
-      ca: readFileSync(testPkiFiles().anchor),
-      credentials: clientCredentials('alice'),
-      method,
-      headers: { 'X-Request-ID': randomUUID(), ...headers },
-      ...(body !== undefined ? { body } : {}),
-    });
-
-  async function createConsent(): Promise<string> {
-    const response = await asAlice(
-      'POST',
-      '/v1/consents',
-      { 'Content-Type': 'application/json', 'TPP-Redirect-URI': REDIRECT_URI },
-      JSON.stringify({
-        access: { accounts: [{ iban: ANNA_CURRENT }], balances: [{ iban: ANNA_CURRENT }] },
-        recurringIndicator: true,
-        validUntil: new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10),
-        frequencyPerDay: 4,
-      }),
-    );
-    expect(response.status).toBe(201);
-    return (response.json as { consentId: string }).consentId;
-  }
+  const alice = aliceTpp(() => gateway.url);
+  const asAlice = alice.request;
+  const exchangeCode = alice.exchangeCode;
+  const createConsent = alice.createConsent;
 
   /** Signs in as Anna, takes the decision, returns the URL the browser was sent back to. */
   async function authorise(consentId: string, decision: 'approve' | 'deny', page: Page) {
@@ -95,6 +69,7 @@ const ANNA_CURRENT = 'DE37100200300000123401';
     await page.goto(`${gateway.url}/oauth2/authorize?${query}`);
     await page.getByLabel(/user/i).fill('anna');
     await page.getByLabel(/password/i).fill('sandbox-anna');
+    await page.getByLabel(/one-time code/i).fill(sandboxCode('anna'));
     await page.locator('button[type=submit]').first().click();
     await page.waitForSelector('button[name=decision]');
     const text = await page.locator('body').innerText();
@@ -112,23 +87,12 @@ const ANNA_CURRENT = 'DE37100200300000123401';
 
     expect(text).toContain('Bank of Alice');
     expect(text).toContain(ALICE_ID);
-    expect(text).toContain(ANNA_CURRENT);
+    expect(text).toContain('DE37 1002 0030 0000 1234 01');
     expect(callback.searchParams.get('state')).toBe('browser-state');
     const code = callback.searchParams.get('code');
     expect(code).toBeTruthy();
 
-    const token = await asAlice(
-      'POST',
-      '/oauth2/token',
-      { 'Content-Type': 'application/x-www-form-urlencoded' },
-      new URLSearchParams({
-        grant_type: 'authorization_code',
-        client_id: ALICE_ID,
-        code: code as string,
-        redirect_uri: REDIRECT_URI,
-        code_verifier: verifier,
-      }).toString(),
-    );
+    const token = await exchangeCode(code as string, verifier);
     expect(token.status).toBe(200);
     const accessToken = (token.json as { access_token: string }).access_token;
 
@@ -162,6 +126,46 @@ const ANNA_CURRENT = 'DE37100200300000123401';
     });
     expect(stolen.status).toBe(401);
     expect(tppMessageCode(stolen.json)).toBe('TOKEN_INVALID');
+  });
+
+  it("consent dashboard: Anna signs in with two factors, withdraws Alice's consent, Alice's next read is refused", async () => {
+    const consentId = await createConsent();
+    const context = await browser.newContext({ ignoreHTTPSErrors: true });
+    const authPage = await context.newPage();
+    const { callback, verifier } = await authorise(consentId, 'approve', authPage);
+    const token = await exchangeCode(callback.searchParams.get('code') ?? '', verifier);
+    const accessToken = (token.json as { access_token: string }).access_token;
+    const read = () =>
+      asAlice('GET', '/v1/accounts', { 'Consent-ID': consentId, Authorization: `Bearer ${accessToken}` });
+    expect((await read()).status).toBe(200);
+
+    const page = await context.newPage();
+    await page.goto(`${gateway.url}/psu/consents`);
+    await page.getByLabel('Username').fill('anna');
+    await page.getByLabel('Password').fill('sandbox-anna');
+    await page.getByLabel('One-time code').fill(sandboxCode('anna'));
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Your consents' }).waitFor();
+    const card = page.locator('section.consent', { has: page.locator(`input[value="${consentId}"]`) });
+    const text = await card.innerText();
+    expect(text).toContain('Bank of Alice');
+    expect(text).toContain(ALICE_ID);
+    expect(text).toContain('DE37 1002 0030 0000 1234 01');
+    expect(text).toMatch(/details, balances/);
+    expect(text).toMatch(/up to 4 times a day/);
+    expect(text).toMatch(/Valid until/);
+    expect(text).toMatch(/Last used/);
+
+    await card.getByRole('button', { name: 'Withdraw consent' }).click();
+    await expect(page.getByRole('status').textContent()).resolves.toMatch(
+      /Bank of Alice can no longer access/,
+    );
+    await context.close();
+
+    const refused = await read();
+    expect(refused.status).toBe(401);
+    const status = await asAlice('GET', `/v1/consents/${consentId}/status`);
+    expect(status.json).toMatchObject({ consentStatus: 'revokedByPsu' });
   });
 
   it('deny: the TPP gets access_denied and the consent is rejected', async () => {

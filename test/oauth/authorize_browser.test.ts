@@ -3,6 +3,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
+import { axeViolations } from '../helpers/axe';
 import { chromiumAvailable, launchChromium } from '../helpers/chromium';
 import { x509, webcrypto } from '../../src/fixtures/x509';
 import {
@@ -10,6 +11,7 @@ import {
   aliceConsent,
   authorizeQuery,
   createTestApp,
+  credentials,
   newPkce,
   tokenRequest,
   type TestApp,
@@ -109,6 +111,7 @@ describeBrowser('the authorisation page in Chromium', () => {
     // Labels are wired to their fields: fill by accessible name, as a screen reader user would find them.
     await page.getByLabel('Username').fill('petra');
     await page.getByLabel('Password').fill('correct horse battery staple');
+    await page.getByLabel('One-time code').fill(credentials(t).otp);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { level: 1 }).waitFor();
   }
@@ -133,8 +136,8 @@ describeBrowser('the authorisation page in Chromium', () => {
     const body = (await page.locator('main').textContent()) ?? '';
     expect(body).toContain(ALICE.organizationIdentifier);
     expect(body).toContain('DE-BAFIN');
-    expect(body).toContain('DE89370400440532013000');
-    expect(body).toContain('DE02120300000000202051');
+    expect(body).toContain('DE89 3704 0044 0532 0130 00');
+    expect(body).toContain('DE02 1203 0000 0000 2020 51');
     expect(body).toContain('2030-06-30');
     // The stylesheet loaded under the CSP: the primary button got the brand colour, not the UA default.
     const background = await page.getByRole('button', { name: 'Allow access' }).evaluate(
@@ -191,6 +194,31 @@ describeBrowser('the authorisation page in Chromium', () => {
     expect(redirected.searchParams.get('code')).toBeNull();
     expect(problems).toEqual([]);
     expect(t.consents.consents.get(consent.consentId)?.status).toBe('rejected');
+  });
+
+  it('axe-core finds no WCAG 2.1 A/AA violation on the sign-in, error and consent pages', async () => {
+    const consent = t.consents.add(aliceConsent({ tppRedirectUri: callbackUrl }));
+    const { page } = await newPage();
+    const query = new URLSearchParams(authorizeQuery(consent, newPkce()));
+    await page.goto(`${gatewayUrl}/oauth2/authorize?${query.toString()}`);
+    expect(await axeViolations(page)).toEqual([]);
+    await page.getByLabel('Username').fill('petra');
+    await page.getByLabel('Password').fill('wrong');
+    await page.getByLabel('One-time code').fill('000000');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').waitFor();
+    expect(await axeViolations(page)).toEqual([]);
+    await page.getByLabel('Username').fill('petra');
+    await page.getByLabel('Password').fill('correct horse battery staple');
+    await page.getByLabel('One-time code').fill(credentials(t).otp);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Allow access' }).waitFor();
+    expect(await axeViolations(page)).toEqual([]);
+    // Touch targets: every control at least 44 CSS pixels high (WCAG 2.5.5 and platform guidelines).
+    for (const button of await page.getByRole('button').all()) {
+      expect((await button.boundingBox())?.height ?? 0).toBeGreaterThanOrEqual(44);
+    }
+    await expect(page.locator('#destination').textContent()).resolves.toMatch(/return to 127\.0\.0\.1/);
   });
 
   it('a wrong password shows the error, focusable fields still labelled', async () => {

@@ -53,6 +53,8 @@ export class InMemoryConsents implements ConsentAuthorisationPort {
 interface SandboxPsu extends Psu {
   username: string;
   password: string;
+  /** Hex TOTP seed of the PSU's authenticator. */
+  totpSeed: string;
   accounts: PsuAccount[];
 }
 
@@ -76,6 +78,7 @@ export const SANDBOX_PSUS: SandboxPsu[] = [
     name: 'Petra Schmidt',
     username: 'petra',
     password: 'correct horse battery staple',
+    totpSeed: '3132333435363738393031323334353637383930',
     accounts: [
       { iban: 'DE89370400440532013000', currency: 'EUR', name: 'Girokonto' },
       { iban: 'DE02120300000000202051', currency: 'EUR', name: 'Tagesgeld' },
@@ -86,6 +89,7 @@ export const SANDBOX_PSUS: SandboxPsu[] = [
     name: 'Paul Meyer',
     username: 'paul',
     password: 'another long passphrase',
+    totpSeed: '0102030405060708090a0b0c0d0e0f1011121314',
     accounts: [{ iban: 'DE75512108001245126199', currency: 'EUR', name: 'Paul Giro' }],
   },
 ];

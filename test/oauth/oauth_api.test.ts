@@ -18,6 +18,7 @@ import {
   tokenRequest,
   createTestApp,
   type TestApp,
+  credentials,
 } from './oauth_gateway';
 
 let t: TestApp;
@@ -27,8 +28,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await t.close();
 });
-
-const PETRA = { username: 'petra', password: 'correct horse battery staple' };
 
 /** Authorises a fresh consent of Alice's and exchanges the code. */
 async function aliceTokens() {
@@ -156,11 +155,13 @@ describe('sign-in and decision', () => {
   it('shows who asks and what, then approve → consent valid and 303 with code, state and iss', async () => {
     const consent = t.consents.add(aliceConsent());
     const page = await openAuthorize(t.app, authorizeQuery(consent, newPkce()));
-    const signIn = await postForm(t.app, page.cookie, { csrf_token: page.csrf, ...PETRA }).expect(200);
+    const signIn = await postForm(t.app, page, { csrf_token: page.csrf, ...credentials(t) }).expect(200);
     expect(signIn.text).toContain('Bank of Alice');
     expect(signIn.text).toContain(ALICE.organizationIdentifier);
     expect(signIn.text).toContain('Federal Financial Supervisory Authority (DE-BAFIN)');
-    expect(signIn.text).toContain('DE89370400440532013000');
+    expect(signIn.text).toContain('DE89 3704 0044 0532 0130 00');
+    // Where Allow and Deny will send the browser, shown before the choice.
+    expect(signIn.text).toMatch(/you will then return to <strong>alice\.example<\/strong>/);
     expect(signIn.text).toContain('2030-06-30');
     expect(signIn.text).toContain('up to 4 times a day');
     expect(signIn.text).toMatch(/name="decision" value="approve"/);
@@ -170,7 +171,7 @@ describe('sign-in and decision', () => {
       "form-action 'self' https://alice.example",
     );
 
-    const res = await postForm(t.app, page.cookie, {
+    const res = await postForm(t.app, page, {
       csrf_token: csrfOf(signIn.text),
       decision: 'approve',
     }).expect(303);
@@ -193,8 +194,8 @@ describe('sign-in and decision', () => {
   it('deny → consent rejected and 303 with error=access_denied and state', async () => {
     const consent = t.consents.add(aliceConsent());
     const page = await openAuthorize(t.app, authorizeQuery(consent, newPkce()));
-    const signIn = await postForm(t.app, page.cookie, { csrf_token: page.csrf, ...PETRA }).expect(200);
-    const res = await postForm(t.app, page.cookie, {
+    const signIn = await postForm(t.app, page, { csrf_token: page.csrf, ...credentials(t) }).expect(200);
+    const res = await postForm(t.app, page, {
       csrf_token: csrfOf(signIn.text),
       decision: 'deny',
     }).expect(303);
@@ -208,41 +209,88 @@ describe('sign-in and decision', () => {
   it('a wrong password → the sign-in page again with an error tied to the fields', async () => {
     const consent = t.consents.add(aliceConsent());
     const page = await openAuthorize(t.app, authorizeQuery(consent, newPkce()));
-    const res = await postForm(t.app, page.cookie, {
+    const res = await postForm(t.app, page, {
       csrf_token: page.csrf,
       username: 'petra',
       password: 'wrong',
     }).expect(200);
     expect(res.text).toContain('id="sign-in-error"');
     expect(res.text).toMatch(/id="password"[^>]*aria-describedby="sign-in-error"/);
-    expect(res.text).toMatch(/username or password is not correct/);
+    expect(res.text).toMatch(/username, password or one-time code is not correct/);
     expect(t.consents.consents.get(consent.consentId)?.status).toBe('received');
+  });
+
+  it.each([
+    ['no one-time code', { otp: '' }, 'petra'],
+    ['a wrong one-time code', { otp: '000000' }, 'petra'],
+    ["Paul's code with Petra's password", { otp: '' }, 'paul'],
+    ['a code from two steps ago', { otp: 'old' }, 'petra'],
+    ['the right code but a wrong password', { password: 'wrong' }, 'petra'],
+  ] as const)('two factors: %s → refused with the same message', async (_name, change, codeOf) => {
+    const consent = t.consents.add(aliceConsent());
+    const page = await openAuthorize(t.app, authorizeQuery(consent, newPkce()));
+    const fields: Record<string, string> = { ...credentials(t), ...change };
+    // codeOf: whose authenticator the code comes from.
+    if (codeOf === 'paul') fields.otp = credentials(t, 'paul').otp;
+    if ('otp' in change && change.otp === 'old') {
+      t.clock.advance(-60);
+      fields.otp = credentials(t).otp;
+      t.clock.advance(60);
+    }
+    const res = await postForm(t.app, page, { csrf_token: page.csrf, ...fields }).expect(200);
+    expect(res.text).toMatch(/username, password or one-time code is not correct/);
+    expect(res.text).not.toMatch(/name="decision"/);
+    expect(t.consents.consents.get(consent.consentId)?.status).toBe('received');
+  });
+
+  it('the code one step either side of the clock is accepted (drift)', async () => {
+    for (const offset of [-30, 30]) {
+      const consent = t.consents.add(aliceConsent());
+      const page = await openAuthorize(t.app, authorizeQuery(consent, newPkce()));
+      t.clock.advance(offset);
+      const fields = credentials(t);
+      t.clock.advance(-offset);
+      const res = await postForm(t.app, page, { csrf_token: page.csrf, ...fields }).expect(200);
+      expect(res.text).toMatch(/name="decision"/);
+    }
+  });
+
+  it('the session cookie is renewed at sign-in: the cookie from before no longer works', async () => {
+    const consent = t.consents.add(aliceConsent());
+    const page = await openAuthorize(t.app, authorizeQuery(consent, newPkce()));
+    const before = page.cookie;
+    const signIn = await postForm(t.app, page, { csrf_token: page.csrf, ...credentials(t) }).expect(200);
+    const renewed = String(([] as string[]).concat(signIn.headers['set-cookie'] ?? [])[0]);
+    expect(renewed).toMatch(/^__Host-psd2-authorize=[^;]+;.*HttpOnly/);
+    expect(page.cookie).not.toBe(before);
+    const csrf = csrfOf(signIn.text);
+    expect(csrf).not.toBe(page.csrf);
+    // A session id planted before sign-in (session fixation) is worthless after it.
+    await postForm(t.app, before, { csrf_token: csrf, decision: 'approve' }).expect(403);
+    await postForm(t.app, page, { csrf_token: page.csrf, decision: 'approve' }).expect(403);
+    await postForm(t.app, page, { csrf_token: csrf, decision: 'approve' }).expect(303);
   });
 
   it('five wrong passwords end the session', async () => {
     const consent = t.consents.add(aliceConsent());
     const page = await openAuthorize(t.app, authorizeQuery(consent, newPkce()));
     for (let i = 0; i < 4; i++) {
-      await postForm(t.app, page.cookie, { csrf_token: page.csrf, username: 'petra', password: 'x' }).expect(
-        200,
-      );
+      await postForm(t.app, page, { csrf_token: page.csrf, username: 'petra', password: 'x' }).expect(200);
     }
-    await postForm(t.app, page.cookie, { csrf_token: page.csrf, username: 'petra', password: 'x' }).expect(
-      403,
-    );
-    await postForm(t.app, page.cookie, { csrf_token: page.csrf, ...PETRA }).expect(403);
+    await postForm(t.app, page, { csrf_token: page.csrf, username: 'petra', password: 'x' }).expect(403);
+    await postForm(t.app, page, { csrf_token: page.csrf, ...credentials(t) }).expect(403);
   });
 
   it.each([
-    ['no CSRF token', (csrf: string) => ({ ...PETRA, csrf_token: csrf }), 'omit'],
-    ['a wrong CSRF token', () => ({ ...PETRA, csrf_token: 'forged' }), 'keep'],
-    ['no session cookie', (csrf: string) => ({ ...PETRA, csrf_token: csrf }), 'no-cookie'],
+    ['no CSRF token', (csrf: string) => ({ ...credentials(t), csrf_token: csrf }), 'omit'],
+    ['a wrong CSRF token', () => ({ ...credentials(t), csrf_token: 'forged' }), 'keep'],
+    ['no session cookie', (csrf: string) => ({ ...credentials(t), csrf_token: csrf }), 'no-cookie'],
   ] as const)('%s → 403 page', async (_name, fields, mode) => {
     const consent = t.consents.add(aliceConsent());
     const page = await openAuthorize(t.app, authorizeQuery(consent, newPkce()));
     const body: Record<string, string> = { ...fields(page.csrf) };
     if (mode === 'omit') delete body.csrf_token;
-    const res = await postForm(t.app, mode === 'no-cookie' ? undefined : page.cookie, body).expect(403);
+    const res = await postForm(t.app, mode === 'no-cookie' ? undefined : page, body).expect(403);
     expect(res.headers['content-type']).toMatch(/text\/html/);
     expect(res.headers.location).toBeUndefined();
   });
@@ -250,25 +298,25 @@ describe('sign-in and decision', () => {
   it('a decision with a wrong CSRF token → 403 and the consent stays received', async () => {
     const consent = t.consents.add(aliceConsent());
     const page = await openAuthorize(t.app, authorizeQuery(consent, newPkce()));
-    await postForm(t.app, page.cookie, { csrf_token: page.csrf, ...PETRA }).expect(200);
-    await postForm(t.app, page.cookie, { csrf_token: 'forged', decision: 'approve' }).expect(403);
+    await postForm(t.app, page, { csrf_token: page.csrf, ...credentials(t) }).expect(200);
+    await postForm(t.app, page, { csrf_token: 'forged', decision: 'approve' }).expect(403);
     expect(t.consents.consents.get(consent.consentId)?.status).toBe('received');
   });
 
   it('a decision before signing in → 403', async () => {
     const consent = t.consents.add(aliceConsent());
     const page = await openAuthorize(t.app, authorizeQuery(consent, newPkce()));
-    await postForm(t.app, page.cookie, { csrf_token: page.csrf, decision: 'approve' }).expect(403);
+    await postForm(t.app, page, { csrf_token: page.csrf, decision: 'approve' }).expect(403);
   });
 
   it("a consent naming accounts that are not the PSU's can only be denied", async () => {
     const consent = t.consents.add(aliceConsent({ access: { balances: ['DE75512108001245126199'] } }));
     const page = await openAuthorize(t.app, authorizeQuery(consent, newPkce()));
-    const signIn = await postForm(t.app, page.cookie, { csrf_token: page.csrf, ...PETRA }).expect(403);
+    const signIn = await postForm(t.app, page, { csrf_token: page.csrf, ...credentials(t) }).expect(403);
     expect(signIn.text).toMatch(/cannot be approved/);
-    expect(signIn.text).toContain('DE75512108001245126199');
+    expect(signIn.text).toContain('DE75 5121 0800 1245 1261 99');
     expect(signIn.text).not.toMatch(/value="approve"/);
-    await postForm(t.app, page.cookie, { csrf_token: csrfOf(signIn.text), decision: 'approve' }).expect(403);
+    await postForm(t.app, page, { csrf_token: csrfOf(signIn.text), decision: 'approve' }).expect(403);
     expect(t.consents.consents.get(consent.consentId)?.status).toBe('received');
   });
 
@@ -279,23 +327,23 @@ describe('sign-in and decision', () => {
   ])('%s: the PSU picks their own accounts', async (_name, access) => {
     const consent = t.consents.add(aliceConsent({ access }));
     const page = await openAuthorize(t.app, authorizeQuery(consent, newPkce()));
-    const signIn = await postForm(t.app, page.cookie, { csrf_token: page.csrf, ...PETRA }).expect(200);
+    const signIn = await postForm(t.app, page, { csrf_token: page.csrf, ...credentials(t) }).expect(200);
     expect(signIn.text).toMatch(/type="checkbox"[^>]*name="accounts" value="DE89370400440532013000"/);
     expect(signIn.text).toMatch(/type="checkbox"[^>]*name="accounts" value="DE02120300000000202051"/);
     const csrf = csrfOf(signIn.text);
 
-    const none = await postForm(t.app, page.cookie, { csrf_token: csrf, decision: 'approve' }).expect(200);
+    const none = await postForm(t.app, page, { csrf_token: csrf, decision: 'approve' }).expect(200);
     expect(none.text).toContain('id="accounts-error"');
     expect(none.text).toContain('aria-describedby="accounts-error"');
 
-    await postForm(t.app, page.cookie, {
+    await postForm(t.app, page, {
       csrf_token: csrf,
       decision: 'approve',
       accounts: ['DE89370400440532013000', 'DE75512108001245126199'],
     }).expect(400);
     expect(t.consents.consents.get(consent.consentId)?.status).toBe('received');
 
-    await postForm(t.app, page.cookie, {
+    await postForm(t.app, page, {
       csrf_token: csrf,
       decision: 'approve',
       accounts: 'DE02120300000000202051',
@@ -306,10 +354,10 @@ describe('sign-in and decision', () => {
   it('the session answers one decision only', async () => {
     const consent = t.consents.add(aliceConsent());
     const page = await openAuthorize(t.app, authorizeQuery(consent, newPkce()));
-    const signIn = await postForm(t.app, page.cookie, { csrf_token: page.csrf, ...PETRA }).expect(200);
+    const signIn = await postForm(t.app, page, { csrf_token: page.csrf, ...credentials(t) }).expect(200);
     const csrf = csrfOf(signIn.text);
-    await postForm(t.app, page.cookie, { csrf_token: csrf, decision: 'approve' }).expect(303);
-    await postForm(t.app, page.cookie, { csrf_token: csrf, decision: 'deny' }).expect(403);
+    await postForm(t.app, page, { csrf_token: csrf, decision: 'approve' }).expect(303);
+    await postForm(t.app, page, { csrf_token: csrf, decision: 'deny' }).expect(403);
     expect(t.consents.consents.get(consent.consentId)?.status).toBe('valid');
   });
 });
@@ -334,16 +382,34 @@ describe('POST /oauth2/token', () => {
     expect(read.body.consentId).toBe(consent.consentId);
   });
 
-  it('a wrong PKCE verifier → 400 invalid_grant, and the code stays redeemable with the right one', async () => {
+  it.each([
+    ['a wrong PKCE verifier', { code_verifier: newPkce().verifier }],
+    ['a wrong redirect_uri', { redirect_uri: 'https://alice.example/other' }],
+  ])(
+    '%s → 400 invalid_grant, and the code is used up: the right request fails after it',
+    async (_n, change) => {
+      const consent = t.consents.add(aliceConsent());
+      const pair = newPkce();
+      const code = await obtainCode(t, consent, pair);
+      const res = await exchangeCode(t.app, 'alice', code, pair, change).expect(400);
+      expect(res.body).toMatchObject({ error: 'invalid_grant' });
+      const again = await exchangeCode(t.app, 'alice', code, pair).expect(400);
+      expect(again.body).toMatchObject({ error: 'invalid_grant' });
+    },
+  );
+
+  it('an expired code is used up too', async () => {
     const consent = t.consents.add(aliceConsent());
     const pair = newPkce();
     const code = await obtainCode(t, consent, pair);
-    const res = await exchangeCode(t.app, 'alice', code, newPkce()).expect(400);
-    expect(res.body).toEqual({
-      error: 'invalid_grant',
-      error_description: expect.stringMatching(/code_verifier/),
-    });
-    await exchangeCode(t.app, 'alice', code, pair).expect(200);
+    t.clock.advance(121);
+    await exchangeCode(t.app, 'alice', code, pair).expect(400);
+    const row = await t.db
+      .selectFrom('oauth_grant')
+      .select('code_used_at')
+      .where('consent_id', '=', consent.consentId)
+      .executeTakeFirst();
+    expect(row?.code_used_at).not.toBeNull();
   });
 
   it.each([

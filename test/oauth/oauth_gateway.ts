@@ -25,6 +25,26 @@ import { EMPTY_STOP_LIST } from '../helpers/empty_stop_list';
 import { connectAs, fixtureChain, injectedChainOf, issueUnderTrent } from '../helpers/injected_chain';
 import { testPkiFiles } from '../helpers/test_pki';
 import { InMemoryConsents, InMemoryPsuDirectory, SANDBOX_PSUS } from './in_memory_ports';
+import type { Logger } from '../../src/audit/logger';
+import { SandboxOneTimeCodes } from '../../src/sca/sandbox_one_time_codes';
+import { SignInLimiter } from '../../src/sca/sign_in_limiter';
+import { KyselySignInAttemptRepository } from '../../src/store/kysely_sign_in_attempt_repository';
+
+/** The PSUs' authenticators; the sign-in form takes the username, so the seeds are keyed by it. */
+export const SANDBOX_CODES = new SandboxOneTimeCodes(
+  SANDBOX_PSUS.map((p) => ({ psuId: p.username, totpSeed: p.totpSeed })),
+);
+
+/** Sign-in form fields for a sandbox PSU, with the one-time code their authenticator shows now. */
+export function credentials(
+  t: { clock: TestClock },
+  username: 'petra' | 'paul' = 'petra',
+): { username: string; password: string; otp: string } {
+  const psu = SANDBOX_PSUS.find((p) => p.username === username);
+  if (psu === undefined) throw new Error(`no PSU ${username}`);
+  const otp = SANDBOX_CODES.codeFor(username, { kind: 'consent', consentId: '' }, t.clock.now());
+  return { username, password: psu.password, otp };
+}
 
 export const PUBLIC_URL = 'https://gateway.test';
 export const ALICE_REDIRECT = 'https://alice.example/callback';
@@ -68,7 +88,7 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function createTestApp(): Promise<TestApp> {
+export async function createTestApp(options: { logger?: Logger } = {}): Promise<TestApp> {
   const db = new Kysely<OAuthTables>({ dialect: new SqliteDialect({ database: new Database(':memory:') }) });
   const migrator = new Migrator({ db, provider: { getMigrations: async () => oauthMigrations } });
   const { error } = await migrator.migrateToLatest();
@@ -80,8 +100,11 @@ export async function createTestApp(): Promise<TestApp> {
     repository: new OAuthRepositoryKysely(db),
     consents,
     psus: new InMemoryPsuDirectory(SANDBOX_PSUS),
+    secondFactor: SANDBOX_CODES,
+    signInLimiter: new SignInLimiter(new KyselySignInAttemptRepository(db)),
     options: { issuer: PUBLIC_URL },
     now: clock.now,
+    ...(options.logger !== undefined ? { logger: options.logger } : {}),
   });
 
   CHAINS['alice-renewed'] ??= await issueUnderTrent(ALICE_PROFILE);
@@ -107,7 +130,14 @@ export async function createTestApp(): Promise<TestApp> {
     logger,
     verifier: trustStore.verifier,
     trustedProxies: new TrustedProxies([]),
-    routers: [createOAuthRouter({ service, publicUrl: PUBLIC_URL }), reads],
+    routers: [
+      createOAuthRouter({
+        service,
+        publicUrl: PUBLIC_URL,
+        ...(options.logger !== undefined ? { logger: options.logger } : {}),
+      }),
+      reads,
+    ],
     publicPaths: [...PUBLIC_PATHS, ...OAUTH_BROWSER_PATH_PATTERNS],
     stopList: EMPTY_STOP_LIST,
     tlsChainOf: injectedChainOf,
@@ -187,16 +217,29 @@ export async function openAuthorize(app: RequestListener, query: Record<string, 
   return { cookie, csrf: csrfOf(res.text) };
 }
 
+/**
+ * POST /oauth2/authorize. Given the page state, the request carries its cookie and the state follows a
+ * renewed session cookie (the gateway issues a new one at sign-in), as a browser's cookie jar would.
+ */
 export function postForm(
   app: RequestListener,
-  cookie: string | undefined,
+  session: PageState | string | undefined,
   fields: Record<string, string | string[]>,
 ) {
   const body = new URLSearchParams();
   for (const [k, v] of Object.entries(fields))
     for (const item of ([] as string[]).concat(v)) body.append(k, item);
   const req = request(app).post('/oauth2/authorize').type('form');
+  const cookie = typeof session === 'string' ? session : session?.cookie;
   if (cookie !== undefined) req.set('Cookie', cookie);
+  if (typeof session === 'object') {
+    req.on('response', (res: { headers: Record<string, unknown> }) => {
+      const renewed = ([] as string[]).concat((res.headers['set-cookie'] as string[] | undefined) ?? [])[0];
+      if (renewed !== undefined && !/Expires=Thu, 01 Jan 1970/i.test(renewed)) {
+        session.cookie = renewed.split(';')[0] ?? session.cookie;
+      }
+    });
+  }
   return req.send(body.toString());
 }
 
@@ -207,12 +250,11 @@ export async function obtainCode(
   pair: PkcePair,
 ): Promise<string> {
   const page = await openAuthorize(t.app, authorizeQuery(consent, pair));
-  const signIn = await postForm(t.app, page.cookie, {
+  const signIn = await postForm(t.app, page, {
     csrf_token: page.csrf,
-    username: 'petra',
-    password: 'correct horse battery staple',
+    ...credentials(t),
   }).expect(200);
-  const res = await postForm(t.app, page.cookie, {
+  const res = await postForm(t.app, page, {
     csrf_token: csrfOf(signIn.text),
     decision: 'approve',
   }).expect(303);

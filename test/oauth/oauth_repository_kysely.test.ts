@@ -20,7 +20,12 @@ async function migrate(db: Kysely<OAuthTables>): Promise<void> {
   const migrator = new Migrator({ db, provider: { getMigrations: async () => oauthMigrations } });
   const { error, results } = await migrator.migrateToLatest();
   if (error !== undefined) throw error;
-  expect(results?.map((r) => [r.migrationName, r.status])).toEqual([['0100_oauth_tables', 'Success']]);
+  expect(results?.map((r) => [r.migrationName, r.status])).toEqual([
+    ['0100_oauth_tables', 'Success'],
+    ['0101_oauth_sign_in_attempts', 'Success'],
+    ['0102_psu_dashboard_session', 'Success'],
+    ['0103_psu_oidc_login', 'Success'],
+  ]);
 }
 
 async function sqliteFile(): Promise<Backend> {
@@ -144,18 +149,24 @@ describe.each([
     });
     expect(await repo.recordFailedSignIn(idHash)).toBe(1);
     expect(await repo.recordFailedSignIn(idHash)).toBe(2);
-    await repo.setSessionPsu(idHash, { psuId: 'psu-1', name: 'Petra Schmidt' });
-    const found = await repo.findSession(idHash);
+    const renewed = { idHash: `${idHash}-2`, csrfToken: 'csrf-2', psuId: 'psu-1', psuName: 'Petra Schmidt' };
+    expect(await repo.renewSessionAtSignIn(idHash, renewed)).toBe(true);
+    expect(await repo.renewSessionAtSignIn(idHash, renewed)).toBe(false);
+    expect(await repo.findSession(idHash)).toBeUndefined();
+    const found = await repo.findSession(renewed.idHash);
     expect(found).toMatchObject({
       psuId: 'psu-1',
       psuName: 'Petra Schmidt',
       failedSignIns: 2,
-      csrfToken: 'csrf',
+      csrfToken: 'csrf-2',
     });
     expect(found?.expiresAt.toISOString()).toBe(later(600).toISOString());
-    const deletions = await Promise.all([repo.deleteSession(idHash), repo.deleteSession(idHash)]);
+    const deletions = await Promise.all([
+      repo.deleteSession(renewed.idHash),
+      repo.deleteSession(renewed.idHash),
+    ]);
     expect(deletions.filter(Boolean)).toHaveLength(1);
-    expect(await repo.findSession(idHash)).toBeUndefined();
+    expect(await repo.findSession(renewed.idHash)).toBeUndefined();
   });
 
   maybe('round-trips a grant', async () => {

@@ -8,13 +8,17 @@ import Database from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect } from 'kysely';
 import { AuthorizationPageError, OAuthError } from '../../src/oauth/oauth_error';
 import { OAuthService, type SignInResult } from '../../src/oauth/oauth_service';
+import type { PaymentApprovalView } from '../../src/oauth/payment_approval_view';
+import { paymentSubject } from '../../src/oauth/authorization/payment_subject';
+import { SignInLimiter } from '../../src/sca/sign_in_limiter';
+import { KyselySignInAttemptRepository } from '../../src/store/kysely_sign_in_attempt_repository';
 import type { PaymentAuthorisationPort, PaymentForAuthorisation } from '../../src/oauth/payment_port';
 import type { PsuAccount } from '../../src/oauth/consent_port';
 import { secretToken } from '../../src/oauth/secret_token';
 import { oauthMigrations } from '../../src/store/oauth_migrations';
 import { OAuthRepositoryKysely } from '../../src/store/oauth_repository_kysely';
 import type { OAuthTables } from '../../src/store/oauth_schema';
-import { ALICE, CAROL, TestClock } from './oauth_gateway';
+import { ALICE, CAROL, SANDBOX_CODES, TestClock } from './oauth_gateway';
 import { InMemoryConsents, InMemoryPsuDirectory, SANDBOX_PSUS } from './in_memory_ports';
 
 const REDIRECT = 'https://alice.example/callback';
@@ -75,6 +79,14 @@ class InMemoryPayments implements PaymentAuthorisationPort {
 let db: Kysely<OAuthTables>;
 let payments: InMemoryPayments;
 let service: OAuthService;
+let clock: TestClock;
+
+function deps(): Pick<ConstructorParameters<typeof OAuthService>[0], 'secondFactor' | 'signInLimiter'> {
+  return {
+    secondFactor: SANDBOX_CODES,
+    signInLimiter: new SignInLimiter(new KyselySignInAttemptRepository(db)),
+  };
+}
 
 beforeEach(async () => {
   db = new Kysely<OAuthTables>({ dialect: new SqliteDialect({ database: new Database(':memory:') }) });
@@ -84,13 +96,15 @@ beforeEach(async () => {
   }).migrateToLatest();
   if (error !== undefined) throw error;
   payments = new InMemoryPayments();
+  clock = new TestClock();
   service = new OAuthService({
     repository: new OAuthRepositoryKysely(db),
     consents: new InMemoryConsents(),
     payments,
     psus: new InMemoryPsuDirectory(SANDBOX_PSUS),
+    ...deps(),
     options: { issuer: 'https://gateway.test' },
-    now: new TestClock().now,
+    now: clock.now,
   });
 });
 afterEach(async () => {
@@ -109,15 +123,32 @@ const query = (paymentId: string, overrides: Record<string, string> = {}) => ({
   ...overrides,
 });
 
-async function signedIn(paymentId: string): Promise<{ sessionId: string; result: SignInResult }> {
+/** Petra's one-time code for this payment: bound to its amount and payee (dynamic linking). */
+function paymentCode(payment: PaymentForAuthorisation): string {
+  return SANDBOX_CODES.codeFor('petra', paymentSubject(payment), clock.now());
+}
+
+async function signInWith(paymentId: string, oneTimeCode: string): Promise<SignInResult> {
   const begun = await service.beginAuthorization(query(paymentId));
-  const result = await service.signIn({
+  return service.signIn({
     sessionId: begun.sessionId,
-    csrfToken: begun.view.csrfToken,
+    csrfToken: begun.prompt.csrfToken,
     username: 'petra',
     password: 'correct horse battery staple',
+    oneTimeCode,
+    clientAddress: '192.0.2.10',
   });
-  return { sessionId: begun.sessionId, result };
+}
+
+/** Signed in with the payment-bound code: the session's new id and the payment page. */
+async function signedIn(
+  paymentId: string,
+): Promise<{ sessionId: string; result: { kind: 'payment'; view: PaymentApprovalView } }> {
+  const payment = payments.payments.get(paymentId);
+  if (payment === undefined) throw new Error(`no payment ${paymentId}`);
+  const result = await signInWith(paymentId, paymentCode(payment));
+  if (result.kind !== 'signedIn' || result.payment === undefined) throw new Error('no payment page');
+  return { sessionId: result.sessionId, result: { kind: 'payment', view: result.payment } };
 }
 
 async function pageError(promise: Promise<unknown>): Promise<AuthorizationPageError> {
@@ -153,9 +184,17 @@ describe('before the page', () => {
     await pageError(service.beginAuthorization(query(p.paymentId, queryOverrides)));
   });
 
-  it('the sign-in page says a payment is asked for', async () => {
-    const begun = await service.beginAuthorization(query(payments.add().paymentId));
-    expect(begun.view.purpose).toBe('payment');
+  it('the sign-in step carries the payment, so amount and payee are shown before the one-time code', async () => {
+    const p = payments.add();
+    const begun = await service.beginAuthorization(query(p.paymentId));
+    expect(begun.prompt.subject).toEqual({
+      kind: 'payment',
+      paymentId: p.paymentId,
+      amount: '42.00',
+      currency: 'EUR',
+      creditorName: 'Bob Builder',
+      creditorIban: 'DE75512108001245126199',
+    });
   });
 
   it('without a payment port only AIS scopes exist', async () => {
@@ -163,10 +202,40 @@ describe('before the page', () => {
       repository: new OAuthRepositoryKysely(db),
       consents: new InMemoryConsents(),
       psus: new InMemoryPsuDirectory(SANDBOX_PSUS),
+      ...deps(),
       options: { issuer: 'https://gateway.test' },
     });
     const error = await pageError(aisOnly.beginAuthorization(query(payments.add().paymentId)));
     expect(error.text).toBe('The scope must be AIS:<consentId>.');
+  });
+});
+
+describe('dynamic linking at sign-in', () => {
+  it('the plain code (not bound to this payment) does not sign in', async () => {
+    const p = payments.add();
+    const plain = SANDBOX_CODES.codeFor('petra', { kind: 'consent', consentId: '' }, clock.now());
+    const result = await signInWith(p.paymentId, plain);
+    expect(result.kind === 'signIn' && result.prompt.error).toBe('credentials');
+  });
+
+  it('a code for another amount or another payee does not sign in', async () => {
+    const p = payments.add();
+    for (const changed of [
+      { ...p, instructedAmount: { currency: 'EUR', amount: '42.01' } },
+      { ...p, creditorIban: 'DE02120300000000202051' },
+      { ...p, creditorName: 'Mallory' },
+    ]) {
+      const result = await signInWith(p.paymentId, paymentCode(changed));
+      expect(result.kind === 'signIn' && result.prompt.error).toBe('credentials');
+    }
+  });
+
+  it('a payment changed after the code was computed invalidates the code', async () => {
+    const p = payments.add();
+    const code = paymentCode(p);
+    payments.add({ ...p, instructedAmount: { currency: 'EUR', amount: '4200.00' } });
+    const result = await signInWith(p.paymentId, code);
+    expect(result.kind === 'signIn' && result.prompt.error).toBe('credentials');
   });
 });
 

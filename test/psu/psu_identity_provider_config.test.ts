@@ -1,0 +1,75 @@
+import { ConfigError, loadConfig } from '../../src/config/config';
+import { loadPsuIdentityProviderConfig } from '../../src/config/psu_identity_provider_config';
+import { testPkiFiles } from '../helpers/test_pki';
+
+const IDP = {
+  GATEWAY_PSU_OIDC_ISSUER: 'https://login.bank.example',
+  GATEWAY_PSU_OIDC_CLIENT_ID: 'psd2-gateway',
+  GATEWAY_PSU_OIDC_CLIENT_SECRET: 'secret',
+};
+
+describe('GATEWAY_PSU_OIDC_*', () => {
+  it('absent: no identity provider', () => {
+    expect(loadPsuIdentityProviderConfig({}, 'production')).toBeUndefined();
+  });
+
+  it('defaults: PSU id from sub; acr evidence when acr values are set, else amr', () => {
+    expect(loadPsuIdentityProviderConfig(IDP, 'production')).toEqual({
+      issuer: 'https://login.bank.example',
+      clientId: 'psd2-gateway',
+      clientSecret: 'secret',
+      acrValues: [],
+      evidence: 'amr',
+      psuIdClaim: 'sub',
+    });
+    expect(
+      loadPsuIdentityProviderConfig({ ...IDP, GATEWAY_PSU_OIDC_ACR_VALUES: 'urn:a, urn:b' }, 'production'),
+    ).toMatchObject({ acrValues: ['urn:a', 'urn:b'], evidence: 'acr' });
+  });
+
+  it.each([
+    ['client id missing', { ...IDP, GATEWAY_PSU_OIDC_CLIENT_ID: '' }, 'GATEWAY_PSU_OIDC_CLIENT_ID'],
+    ['secret missing', { ...IDP, GATEWAY_PSU_OIDC_CLIENT_SECRET: '' }, 'GATEWAY_PSU_OIDC_CLIENT_SECRET'],
+    ['issuer missing', { ...IDP, GATEWAY_PSU_OIDC_ISSUER: '' }, 'GATEWAY_PSU_OIDC_ISSUER'],
+    [
+      'plain http in production',
+      { ...IDP, GATEWAY_PSU_OIDC_ISSUER: 'http://login.bank.example' },
+      'GATEWAY_PSU_OIDC_ISSUER',
+    ],
+    [
+      'acr evidence without acr values',
+      { ...IDP, GATEWAY_PSU_OIDC_SCA_EVIDENCE: 'acr' },
+      'GATEWAY_PSU_OIDC_SCA_EVIDENCE',
+    ],
+    [
+      'unknown evidence',
+      { ...IDP, GATEWAY_PSU_OIDC_SCA_EVIDENCE: 'password' },
+      'GATEWAY_PSU_OIDC_SCA_EVIDENCE',
+    ],
+    ['claim without issuer', { GATEWAY_PSU_OIDC_PSU_ID_CLAIM: 'psu_id' }, 'GATEWAY_PSU_OIDC_PSU_ID_CLAIM'],
+  ])('%s: refused naming %s', (_name, env, variable) => {
+    expect(() => loadPsuIdentityProviderConfig(env, 'production')).toThrow(ConfigError);
+    try {
+      loadPsuIdentityProviderConfig(env, 'production');
+    } catch (error) {
+      expect((error as ConfigError).variable).toBe(variable);
+    }
+  });
+
+  it('production with a bank, no sandbox and no identity provider: nobody can sign in, and the log says so', () => {
+    const files = testPkiFiles();
+    const config = loadConfig({
+      GATEWAY_MODE: 'production',
+      GATEWAY_TRUST_ANCHOR: files.anchor,
+      GATEWAY_TLS_CERT: files.serverChain,
+      GATEWAY_TLS_KEY: files.serverKey,
+      GATEWAY_CRL: files.crls.join(','),
+      GATEWAY_BANK_URL: 'https://core.bank.internal',
+    });
+    expect(config.sandbox).toBe(false);
+    expect(config.psuIdentityProvider).toBeUndefined();
+    expect(config.warnings).toEqual([
+      "GATEWAY_PSU_OIDC_ISSUER: not set and this is not a sandbox, so no PSU can sign in; set the bank's identity provider",
+    ]);
+  });
+});
