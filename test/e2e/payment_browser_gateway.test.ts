@@ -14,6 +14,7 @@ import type { RunningGateway } from '../../src/gateway';
 import { toMinorUnits } from '../../src/bank/money';
 import { startTestGateway } from '../helpers/test_gateway';
 import { chromiumAvailable, launchChromium } from '../helpers/chromium';
+import { sandboxCode } from '../helpers/sandbox_psu';
 import { clientCredentials, testPkiFiles } from '../helpers/test_pki';
 import { mtlsRequest, tppMessageCode } from '../helpers/mtls_request';
 
@@ -66,6 +67,24 @@ interface Json {
   const asAlice = (method: string, pathAndQuery: string, headers?: Record<string, string>, body?: string) =>
     as('alice', method, pathAndQuery, headers, body);
 
+  /** Each payment's amount, for Anna's one-time code bound to it (dynamic linking). */
+  const amounts = new Map<string, string>();
+
+  /** What Anna's authenticator shows for `scope`: the plain code, or for a payment the one bound to it. */
+  function oneTimeCode(scope: string): string {
+    const paymentId = scope.startsWith('PIS:') ? scope.slice(4) : undefined;
+    const amount = paymentId === undefined ? undefined : amounts.get(paymentId);
+    if (paymentId === undefined || amount === undefined) return sandboxCode('anna');
+    return sandboxCode('anna', {
+      kind: 'payment',
+      paymentId,
+      amount,
+      currency: 'EUR',
+      creditorName: 'Bob Builder',
+      creditorIban: CREDITOR_IBAN,
+    });
+  }
+
   async function initiate(amount: string, remittance: string, debtor = true): Promise<string> {
     const response = await asAlice(
       'POST',
@@ -85,7 +104,9 @@ interface Json {
     );
     expect(response.status).toBe(201);
     expect(response.json).toMatchObject({ transactionStatus: 'RCVD' });
-    return (response.json as { paymentId: string }).paymentId;
+    const paymentId = (response.json as { paymentId: string }).paymentId;
+    amounts.set(paymentId, amount);
+    return paymentId;
   }
 
   /** Opens the authorization endpoint for `scope`, signs in as Anna, returns the page at the decision. */
@@ -113,6 +134,7 @@ interface Json {
     await page.goto(`${gateway.url}/oauth2/authorize?${query}`);
     await page.getByLabel(/user/i).fill('anna');
     await page.getByLabel(/password/i).fill('sandbox-anna');
+    await page.getByLabel(/one-time code/i).fill(oneTimeCode(scope));
     await page.locator('button[type=submit]').first().click();
     await page.waitForSelector('button[name=decision]');
     return { callback, verifier };
