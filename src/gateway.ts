@@ -12,6 +12,9 @@ import type https from 'node:https';
 import { ConsentAuthorisationAdapter } from './adapters/consent_authorisation_adapter';
 import { UndiciRevocationFetcher } from './adapters/undici_revocation_fetcher';
 import { PsuDirectoryAdapter } from './adapters/psu_directory_adapter';
+import { PaymentAuthorisationAdapter } from './adapters/payment_authorisation_adapter';
+import { PaymentAuthorisation } from './payment/authorisation';
+import { PaymentExecutionStep } from './payment/execution';
 import { createAisApi } from './api/ais_api';
 import type { BankConnector } from './bank/bank_connector';
 import { openBankConnector, type OpenedBank } from './bank/open_bank_connector';
@@ -218,16 +221,20 @@ export async function assembleGateway(deps: GatewayAssemblyDeps): Promise<Gatewa
         break;
     }
   });
+  // One TPP-Redirect-URI rule for consents and payments.
+  const redirectUriPolicy = new RedirectUriPolicy({
+    directory: new KyselyTppRedirectHosts(store.db),
+    mode: deps.redirectUriCheck ?? 'strict',
+  });
   const consents = new ConsentService({
     repository: cachedConsents ?? store.consents,
     accounts: bank.connector,
     audit,
-    redirectUriPolicy: new RedirectUriPolicy({
-      directory: new KyselyTppRedirectHosts(store.db),
-      mode: deps.redirectUriCheck ?? 'strict',
-    }),
+    redirectUriPolicy,
     ...(clock !== undefined ? { clock } : {}),
   });
+  // Payments run on the assembly's clock too, so tests that move it see the same time in both APIs.
+  const paymentClock = clock ?? ((): Date => new Date());
   // With the bank's identity provider the gateway holds no password, sandbox or not: nobody can sign in
   // here, so the sandbox's password form is unreachable.
   const idpConfig = deps.psuIdentityProvider;
@@ -252,6 +259,16 @@ export async function assembleGateway(deps: GatewayAssemblyDeps): Promise<Gatewa
     repository: oauthRepository,
     ...(tokenLookup !== undefined ? { tokenLookup } : {}),
     consents: new ConsentAuthorisationAdapter(consents),
+    payments: new PaymentAuthorisationAdapter({
+      payments: store.payments,
+      authorisation: new PaymentAuthorisation(
+        store.payments,
+        new PaymentExecutionStep(store.payments, bank.connector, paymentClock),
+        paymentClock,
+      ),
+      bank: bank.connector,
+      logger,
+    }),
     psus,
     secondFactor,
     signInLimiter,
@@ -272,6 +289,8 @@ export async function assembleGateway(deps: GatewayAssemblyDeps): Promise<Gatewa
   const ais = await createAisApi({
     consents,
     accounts: bank.connector,
+    payments: store.payments,
+    redirectUriPolicy,
     logger,
     publicUrl: deps.publicUrl,
     ...(clock !== undefined ? { clock } : {}),

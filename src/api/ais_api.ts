@@ -30,6 +30,27 @@ import { getConsentInformation } from './ais/get_consent_information';
 import { getConsentStatus } from './ais/get_consent_status';
 import { getTransactionList } from './ais/get_transaction_list';
 import { readAccountDetails } from './ais/read_account_details';
+import { cancelPayment } from './pis/cancel_payment';
+import { getPaymentInformation } from './pis/get_payment_information';
+import { getPaymentInitiationStatus } from './pis/get_payment_initiation_status';
+import { initiatePayment } from './pis/initiate_payment';
+import {
+  getPaymentAuthorisationIds,
+  getPaymentAuthorisationScaStatus,
+  getPaymentCancellationAuthorisationIds,
+  getPaymentCancellationAuthorisationScaStatus,
+  startPaymentAuthorisation,
+  startPaymentCancellationAuthorisation,
+} from './pis/payment_authorisations';
+import { checkAvailabilityOfFunds } from './piis/check_availability_of_funds';
+import { FundsConfirmation } from '../funds/funds_confirmation';
+import type { PisHandlerDeps } from './pis/pis_handler';
+import { PaymentCancellation } from '../payment/cancellation';
+import { PaymentInitiation } from '../payment/initiation';
+import type { PaymentRepository } from '../payment/payment_repository';
+import { offeredProduct, paymentServiceOf } from '../payment/payment_product';
+import { RedirectUriPolicy } from '../consent/redirect_uri_policy';
+import type { PspRole } from '../pki/identity/tpp_identity';
 import { OPENAPI_DOCS_CSS, renderOpenApiDocs } from './openapi_docs';
 import { OpenApiOperations, type OperationContext } from './openapi_operations';
 import type { DirectHandler } from './front_door';
@@ -43,6 +64,10 @@ export const AIS_OPENAPI_FILE = path.join(PROJECT_ROOT, 'openapi', 'ais.json');
 export interface AisApiDeps {
   consents: ConsentService;
   accounts: BankConnector;
+  /** Where payments (PIS) are kept. */
+  payments: PaymentRepository;
+  /** The TPP-Redirect-URI rule for payments; the default is ConsentService's. */
+  redirectUriPolicy?: RedirectUriPolicy;
   logger: Logger;
   /** Origin used in absolute links (Location, scaOAuth). */
   publicUrl: string;
@@ -211,6 +236,17 @@ export async function createAisApi(deps: AisApiDeps): Promise<AisApi> {
     ...(deps.admitRead !== undefined ? { admitRead: deps.admitRead } : {}),
   };
 
+  const clock = deps.clock ?? (() => new Date());
+  const pisDeps: PisHandlerDeps = {
+    payments: deps.payments,
+    initiation: new PaymentInitiation(deps.payments, clock),
+    cancellation: new PaymentCancellation(deps.payments, deps.accounts, clock),
+    bank: deps.accounts,
+    redirectUriPolicy: deps.redirectUriPolicy ?? new RedirectUriPolicy(),
+    publicUrl: handlerDeps.publicUrl,
+    ...(deps.tppDnsNames !== undefined ? { tppDnsNames: deps.tppDnsNames } : {}),
+  };
+
   const api = new OpenAPIBackend({
     // openapi-backend dereferences its definition in place; give it its own copy.
     definition: JSON.parse(specText) as OpenAPIV3.Document,
@@ -244,6 +280,29 @@ export async function createAisApi(deps: AisApiDeps): Promise<AisApi> {
     readAccountDetails: readAccountDetails(handlerDeps),
     getBalances: getBalances(handlerDeps),
     getTransactionList: getTransactionList(handlerDeps),
+    // One handler per step for both payment services; the path names the service.
+    initiatePayment: initiatePayment(pisDeps),
+    initiatePeriodicPayment: initiatePayment(pisDeps),
+    getPaymentInformation: getPaymentInformation(pisDeps),
+    getPeriodicPaymentInformation: getPaymentInformation(pisDeps),
+    getPaymentInitiationStatus: getPaymentInitiationStatus(pisDeps),
+    getPeriodicPaymentInitiationStatus: getPaymentInitiationStatus(pisDeps),
+    cancelPayment: cancelPayment(pisDeps),
+    cancelPeriodicPayment: cancelPayment(pisDeps),
+    startPaymentAuthorisation: startPaymentAuthorisation(pisDeps),
+    startPeriodicPaymentAuthorisation: startPaymentAuthorisation(pisDeps),
+    getPaymentAuthorisationIds: getPaymentAuthorisationIds(pisDeps),
+    getPeriodicPaymentAuthorisationIds: getPaymentAuthorisationIds(pisDeps),
+    getPaymentAuthorisationScaStatus: getPaymentAuthorisationScaStatus(pisDeps),
+    getPeriodicPaymentAuthorisationScaStatus: getPaymentAuthorisationScaStatus(pisDeps),
+    startPaymentCancellationAuthorisation: startPaymentCancellationAuthorisation(pisDeps),
+    startPeriodicPaymentCancellationAuthorisation: startPaymentCancellationAuthorisation(pisDeps),
+    getPaymentCancellationAuthorisationIds: getPaymentCancellationAuthorisationIds(pisDeps),
+    getPeriodicPaymentCancellationAuthorisationIds: getPaymentCancellationAuthorisationIds(pisDeps),
+    getPaymentCancellationAuthorisationScaStatus: getPaymentCancellationAuthorisationScaStatus(pisDeps),
+    getPeriodicPaymentCancellationAuthorisationScaStatus:
+      getPaymentCancellationAuthorisationScaStatus(pisDeps),
+    checkAvailabilityOfFunds: checkAvailabilityOfFunds(new FundsConfirmation(deps.accounts)),
   };
   await api.init();
   const routes = new OpenApiOperations(api);
@@ -269,11 +328,17 @@ export async function createAisApi(deps: AisApiDeps): Promise<AisApi> {
     }
     // Known from here on, for the access log and metrics of a request refused below too.
     noteOutcome(res, { operationId: match.operationId });
-    // The trust gate authenticated the certificate; whether its roles allow account information is this
-    // API's decision.
-    if (!requireTppIdentity(res).roles.includes('PSP_AI')) {
-      throw new RoleInvalid('The certificate does not carry the role PSP_AI');
+    // The trust gate authenticated the certificate; whether its roles allow this service is this API's
+    // decision, by the operation's x-psd2-role. An operation without one is refused (fail closed).
+    const role = match.role as PspRole | undefined;
+    if (role === undefined || !requireTppIdentity(res).roles.includes(role)) {
+      throw new RoleInvalid(`The certificate does not carry the role ${role ?? 'this operation needs'}`);
     }
+    // The payment product decides which body schema applies, so an unknown or unoffered one is refused
+    // before the body is looked at.
+    const product = match.params['payment-product'];
+    const service = paymentServiceOf(target.path);
+    if (product !== undefined && service !== undefined) offeredProduct(service, product);
     const context: OperationContext = {
       operationId: match.operationId,
       request: {

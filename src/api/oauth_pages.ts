@@ -75,7 +75,7 @@ ${main}
 `;
 }
 
-function tppSummary(chrome: PageChrome, tpp: TppView, heading: string): string {
+export function tppSummary(chrome: PageChrome, tpp: TppView, heading: string): string {
   const t = text(chrome);
   return `<section aria-labelledby="who" class="card">
 <h2 id="who">${esc(heading)}</h2>
@@ -162,7 +162,7 @@ export function signInPage(chrome: PageChrome, view: SignInView): string {
       chrome,
       t.signInTitle,
       `<h1>${esc(t.signInHeading(chrome.bankName))}</h1>
-<p class="lead">${t.signInLeadShort(esc(view.tpp.name))}</p>
+<p class="lead">${view.authorising !== undefined ? t.payment.signInLeadShort(esc(view.tpp.name)) : t.signInLeadShort(esc(view.tpp.name))}</p>
 ${tppSummary(chrome, view.tpp, t.requestedBy)}
 <p id="sign-in-unavailable" class="error" role="alert">${esc(t.signInUnavailable(chrome.bankName))}</p>`,
     );
@@ -171,13 +171,14 @@ ${tppSummary(chrome, view.tpp, t.requestedBy)}
     chrome,
     t.signInTitle,
     `<h1>${esc(t.signInHeading(chrome.bankName))}</h1>
-<p class="lead">${t.signInLead(esc(view.tpp.name))}</p>
+<p class="lead">${view.authorising !== undefined ? t.payment.signInLead(esc(view.tpp.name)) : t.signInLead(esc(view.tpp.name))}</p>
 ${tppSummary(chrome, view.tpp, t.requestedBy)}
 ${signInForm(chrome, {
   action: AUTHORIZE_PATH,
   csrfToken: view.csrfToken,
   ...(view.error !== undefined ? { error: view.error } : {}),
   ...(view.retryAfterMinutes !== undefined ? { retryAfterMinutes: view.retryAfterMinutes } : {}),
+  ...(view.authorising !== undefined ? { authorising: view.authorising } : {}),
 })}`,
   );
 }

@@ -14,6 +14,8 @@ import {
   signInPage,
   type PageChrome,
 } from './oauth_pages';
+import { paymentPage } from './payment_page';
+import type { PaymentApprovalView } from '../oauth/payment_approval_view';
 import { consentView, signInView } from './oauth_view_models';
 import { idpRefusalPage } from './idp_pages';
 import { pageChrome } from './page_language';
@@ -133,6 +135,26 @@ export function createOAuthRouter(deps: OAuthRouterDeps): Router {
     sendPage(res, 500, errorPage(chrome, 'Something went wrong on our side. Nothing was shared.'));
   };
 
+  const sendPaymentPage = (req: Request, res: Response, view: PaymentApprovalView): void => {
+    pageCsp(formActionSource(view.redirectUri))(req, res, () => undefined);
+    sendPage(
+      res,
+      view.debtor.kind === 'notYours' ? 403 : 200,
+      paymentPage(chromeOf(req, res, REVIEW_PATH), view),
+    );
+  };
+
+  /** After sign-in: the consent's page, or the payment's. */
+  const sendReviewPage = (
+    req: Request,
+    res: Response,
+    next:
+      { review: ConsentReview; payment?: undefined } | { payment: PaymentApprovalView; review?: undefined },
+  ): void => {
+    if (next.payment !== undefined) sendPaymentPage(req, res, next.payment);
+    else sendConsentPage(req, res, next.review);
+  };
+
   const sendConsentPage = (req: Request, res: Response, review: ConsentReview): void => {
     const view = consentView(review);
     pageCsp(formActionSource(view.redirectUri))(req, res, () => undefined);
@@ -195,11 +217,8 @@ export function createOAuthRouter(deps: OAuthRouterDeps): Router {
       const started = await service.beginAuthorization(queryParams(req));
       setSessionCookie(res, started.sessionId, started.sessionTtlSeconds);
       if (deps.identityProvider !== undefined) {
-        const consentId = started.prompt.consent.consentId;
-        const url = await deps.identityProvider.start('authorize', started.sessionId, {
-          kind: 'consent',
-          consentId,
-        });
+        // A payment's amount and payee travel as RFC 9396 authorization_details (dynamic linking).
+        const url = await deps.identityProvider.start('authorize', started.sessionId, started.prompt.subject);
         res.set('Cache-Control', 'no-store').redirect(303, url);
         return;
       }
@@ -225,7 +244,13 @@ export function createOAuthRouter(deps: OAuthRouterDeps): Router {
               oneTimeCode: form.get('otp') ?? undefined,
               clientAddress: deps.clientAddress?.(req) ?? req.socket.remoteAddress ?? 'unknown',
             })
-          : await service.decide({ sessionId, csrfToken, decision, accounts: form.getAll('accounts') });
+          : await service.decide({
+              sessionId,
+              csrfToken,
+              decision,
+              accounts: form.getAll('accounts'),
+              dynamicLink: form.get('dynamic_link') ?? undefined,
+            });
       if (result.kind === 'signedIn') setSessionCookie(res, result.sessionId, result.sessionTtlSeconds);
       if (result.kind === 'redirect') {
         clearPageCookie(res, SESSION_COOKIE);
@@ -237,7 +262,11 @@ export function createOAuthRouter(deps: OAuthRouterDeps): Router {
         sendPage(res, 200, signInPage(chromeOf(req, res), signInView(result.prompt)));
         return;
       }
-      sendConsentPage(req, res, result.review);
+      if (result.kind === 'payment') {
+        sendPaymentPage(req, res, result.view);
+        return;
+      }
+      sendReviewPage(req, res, result);
     } catch (error) {
       selfOnlyCsp(req, res, () => undefined);
       pageFailure(req, res, error);
@@ -246,7 +275,7 @@ export function createOAuthRouter(deps: OAuthRouterDeps): Router {
 
   router.get(REVIEW_PATH, pageHeaders, async (req, res) => {
     try {
-      sendConsentPage(req, res, await service.review(readCookie(req, SESSION_COOKIE)));
+      sendReviewPage(req, res, await service.review(readCookie(req, SESSION_COOKIE)));
     } catch (error) {
       selfOnlyCsp(req, res, () => undefined);
       pageFailure(req, res, error);

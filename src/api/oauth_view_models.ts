@@ -1,6 +1,8 @@
 import type { SignInPrompt, ConsentReview } from '../oauth/authorization/consent_review';
 import { namedIbans } from '../oauth/authorization/consent_review';
-import type { ConsentForAuthorisation, PsuAccount } from '../oauth/consent_port';
+import type { RequestingTpp } from '../oauth/authorization/authorisation_target';
+import type { PsuAccount } from '../oauth/consent_port';
+import { authorisationView, type PaymentAuthorisationView } from './authorisation_view';
 
 /**
  * View models of the PSU's pages, built from what the authorisation steps return. The pages
@@ -20,6 +22,8 @@ export interface SignInView {
   tpp: TppView;
   /** False: no password form, the page says the bank's identity provider is required. */
   passwordSignIn: boolean;
+  /** A payment's amount and payee, shown before the one-time code bound to them. */
+  authorising?: PaymentAuthorisationView;
   error?: 'credentials' | 'locked';
   retryAfterMinutes?: number;
 }
@@ -59,7 +63,7 @@ export interface ConsentView {
   error?: 'noAccountSelected';
 }
 
-export function tppView(consent: ConsentForAuthorisation): TppView {
+export function tppView(consent: RequestingTpp): TppView {
   return {
     name: consent.tppName,
     organizationIdentifier: consent.tppOrganizationIdentifier,
@@ -69,10 +73,12 @@ export function tppView(consent: ConsentForAuthorisation): TppView {
 }
 
 export function signInView(prompt: SignInPrompt): SignInView {
+  const authorising = authorisationView(prompt.subject);
   return {
     csrfToken: prompt.csrfToken,
-    tpp: tppView(prompt.consent),
+    tpp: tppView(prompt.requester),
     passwordSignIn: prompt.passwordSignIn,
+    ...(authorising !== undefined ? { authorising } : {}),
     ...(prompt.error !== undefined ? { error: prompt.error } : {}),
     ...(prompt.retryAfterMinutes !== undefined ? { retryAfterMinutes: prompt.retryAfterMinutes } : {}),
   };

@@ -18,7 +18,7 @@ export interface OperationContext {
 }
 
 export type OperationMatch =
-  | { kind: 'found'; operationId: string; params: Record<string, string> }
+  | { kind: 'found'; operationId: string; role: string | undefined; params: Record<string, string> }
   | { kind: 'not-found' }
   | { kind: 'method-not-allowed' };
 
@@ -29,6 +29,8 @@ interface Route {
   paramNames: string[];
   /** Characters outside `{…}`: the more literal a template, the more specific (`/consents/{id}/status`). */
   literalLength: number;
+  /** `x-psd2-role`: the PSD2 role (QCStatement) a certificate needs for this operation. */
+  role: string | undefined;
   arrayQueryParams: ReadonlySet<string>;
   validators: readonly ValidateFunction[];
 }
@@ -53,8 +55,10 @@ function routeOf(operation: Operation, validators: readonly ValidateFunction[]):
     const schema = parameter.schema as OpenAPIV3.SchemaObject | undefined;
     if (parameter.in === 'query' && schema?.type === 'array') arrayQueryParams.add(parameter.name);
   }
+  const role: unknown = (operation as Operation & { 'x-psd2-role'?: unknown })['x-psd2-role'];
   return {
     operationId: operation.operationId ?? '',
+    role: typeof role === 'string' ? role : undefined,
     method: operation.method.toLowerCase(),
     pattern: new RegExp(`^${source}$`),
     paramNames,
@@ -107,7 +111,7 @@ export class OpenApiOperations {
         if (value === undefined) return { kind: 'not-found' };
         params[route.paramNames[i] as string] = value;
       }
-      return { kind: 'found', operationId: route.operationId, params };
+      return { kind: 'found', operationId: route.operationId, role: route.role, params };
     }
     return pathKnown ? { kind: 'method-not-allowed' } : { kind: 'not-found' };
   }

@@ -92,6 +92,30 @@ export interface PageText {
     | 'noPsuId',
     (bank: string) => string
   >;
+  /** The payment's authorisation (scope `PIS:<paymentId>`); values marked html arrive escaped. */
+  payment: {
+    signInLead: (tppHtml: string) => string;
+    signInLeadShort: (tppHtml: string) => string;
+    title: string;
+    heading: (amountHtml: string, payeeHtml: string) => string;
+    whatHeading: string;
+    to: string;
+    reference: string;
+    standingOrder: string;
+    standingOrderSchedule: (frequency: string, startHtml: string, endHtml: string | undefined) => string;
+    execution: string;
+    immediately: string;
+    executionDate: string;
+    from: string;
+    payFrom: string;
+    chooseAccount: string;
+    noAccounts: string;
+    exactly: string;
+    approve: string;
+    notYoursTitle: string;
+    notYoursHeading: string;
+    notYoursAlert: (tpp: string) => string;
+  };
   /** German (or English) versions of the English texts of AuthorizationPageError, by that text. */
   errors: Readonly<Record<string, string>>;
 }
@@ -204,6 +228,31 @@ const EN: PageText = {
     otherBrowser: () =>
       'This sign-in was started in another browser or window. Please finish it there, or start again.',
     noPsuId: (bank) => `${bank}'s sign-in did not say which customer you are.`,
+  },
+  payment: {
+    signInLead: (tpp) =>
+      `<strong>${tpp}</strong> asks you to approve a payment. Sign in to see the request and decide.`,
+    signInLeadShort: (tpp) => `<strong>${tpp}</strong> asks you to approve a payment.`,
+    title: 'Approve payment',
+    heading: (amount, payee) => `Pay ${amount} to ${payee}?`,
+    whatHeading: 'The payment',
+    to: 'To',
+    reference: 'Reference',
+    standingOrder: 'Standing order',
+    standingOrderSchedule: (frequency, start, end) =>
+      `${frequency} from ${start}, ${end === undefined ? 'until cancelled' : `until ${end}`}`,
+    execution: 'Execution',
+    immediately: 'Immediately',
+    executionDate: 'Execution date',
+    from: 'From',
+    payFrom: 'Pay from',
+    chooseAccount: 'Choose the account to pay from, or deny the payment.',
+    noAccounts: 'You have no account this payment can be made from.',
+    exactly: 'Approving authorises exactly this amount to this payee.',
+    approve: 'Approve payment',
+    notYoursTitle: 'Payment cannot be approved',
+    notYoursHeading: 'This payment cannot be approved',
+    notYoursAlert: (tpp) => `${tpp} asks to pay from an account that does not belong to you:`,
   },
   errors: {},
 };
@@ -321,7 +370,50 @@ const DE: PageText = {
       'Diese Anmeldung wurde in einem anderen Browser oder Fenster begonnen. Bitte schließen Sie sie dort ab oder beginnen Sie neu.',
     noPsuId: (bank) => `Die Anmeldung bei ${bank} hat nicht mitgeteilt, welcher Kunde Sie sind.`,
   },
+  payment: {
+    signInLead: (tpp) =>
+      `<strong>${tpp}</strong> bittet Sie, eine Zahlung freizugeben. Melden Sie sich an, um die Anfrage zu sehen und zu entscheiden.`,
+    signInLeadShort: (tpp) => `<strong>${tpp}</strong> bittet Sie, eine Zahlung freizugeben.`,
+    title: 'Zahlung freigeben',
+    heading: (amount, payee) => `${amount} an ${payee} zahlen?`,
+    whatHeading: 'Die Zahlung',
+    to: 'An',
+    reference: 'Verwendungszweck',
+    standingOrder: 'Dauerauftrag',
+    standingOrderSchedule: (frequency, start, end) =>
+      `${frequency} ab ${start}, ${end === undefined ? 'bis auf Widerruf' : `bis ${end}`}`,
+    execution: 'Ausführung',
+    immediately: 'Sofort',
+    executionDate: 'Ausführungsdatum',
+    from: 'Von',
+    payFrom: 'Zahlen von',
+    chooseAccount: 'Wählen Sie das Konto, von dem gezahlt wird, oder lehnen Sie die Zahlung ab.',
+    noAccounts: 'Sie haben kein Konto, von dem diese Zahlung ausgeführt werden kann.',
+    exactly: 'Mit der Freigabe genehmigen Sie genau diesen Betrag an diesen Empfänger.',
+    approve: 'Zahlung freigeben',
+    notYoursTitle: 'Zahlung kann nicht freigegeben werden',
+    notYoursHeading: 'Diese Zahlung kann nicht freigegeben werden',
+    notYoursAlert: (tpp) => `${tpp} möchte von einem Konto zahlen, das nicht Ihnen gehört:`,
+  },
   errors: {
+    'The scope must be AIS:<consentId> or PIS:<paymentId>.':
+      'Der scope muss AIS:<consentId> oder PIS:<paymentId> lauten.',
+    'The scope must be PIS:<paymentId>.': 'Der scope muss PIS:<paymentId> lauten.',
+    'This request does not match any payment of the requesting provider.':
+      'Diese Anfrage passt zu keiner Zahlung des anfragenden Anbieters.',
+    'The redirect address does not match the one registered with the payment.':
+      'Die Rücksprungadresse stimmt nicht mit der bei der Zahlung hinterlegten überein.',
+    'This payment has already been answered or cancelled, so it cannot be authorised again.':
+      'Diese Zahlung wurde schon beantwortet oder storniert und kann nicht erneut freigegeben werden.',
+    'This payment no longer exists.': 'Diese Zahlung gibt es nicht mehr.',
+    'Payments cannot be authorised here.': 'Zahlungen können hier nicht freigegeben werden.',
+    'Choose whether to approve or deny the payment.':
+      'Wählen Sie, ob Sie die Zahlung freigeben oder ablehnen.',
+    'The payment shown to you does not match the payment to be made. Nothing was paid. Return to the app you came from and start again.':
+      'Die Ihnen gezeigte Zahlung stimmt nicht mit der auszuführenden überein. Es wurde nichts gezahlt. Kehren Sie zur App zurück, von der Sie kamen, und beginnen Sie neu.',
+    'This payment would be made from an account that is not yours, so it cannot be approved.':
+      'Diese Zahlung würde von einem Konto ausgeführt, das nicht Ihnen gehört, und kann daher nicht freigegeben werden.',
+    'Choose one of your own accounts.': 'Wählen Sie eines Ihrer eigenen Konten.',
     'Choose whether to allow or deny access.': 'Wählen Sie, ob Sie den Zugriff erlauben oder ablehnen.',
     'Only code_challenge_method=S256 is supported.': 'Nur code_challenge_method=S256 wird unterstützt.',
     'Only response_type=code is supported.': 'Nur response_type=code wird unterstützt.',

@@ -30,10 +30,16 @@ export interface RoleRequirement {
   role: PspRole;
 }
 
-/** Berlin Group AIS needs the account-information role on every consent and account endpoint. */
+/**
+ * The role each Berlin Group service needs (the document's x-psd2-role says the same per operation):
+ * account information on consent and account endpoints, payment initiation on payments, funds
+ * confirmation on funds checks. A QSealC's roles are held to the same table.
+ */
 export const AIS_ROLE_REQUIREMENTS: readonly RoleRequirement[] = [
   { path: /^\/v1\/consents(\/|$)/, role: 'PSP_AI' },
   { path: /^\/v1\/accounts(\/|$)/, role: 'PSP_AI' },
+  { path: /^\/v1\/(payments|periodic-payments)(\/|$)/, role: 'PSP_PI' },
+  { path: /^\/v1\/funds-confirmations(\/|$)/, role: 'PSP_IC' },
 ];
 
 export interface TrustGateOptions {

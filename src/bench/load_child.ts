@@ -19,8 +19,11 @@ export interface LoadJob {
   type: 'load';
   /** e.g. https://127.0.0.1:8443 */
   origin: string;
+  /** GET without a body when absent. */
+  method?: 'GET' | 'POST';
   path: string;
   headers: Record<string, string>;
+  body?: string;
   tls: ClientTls;
   connections: number;
   warmupMs: number;
@@ -152,7 +155,12 @@ export async function runLoad(job: LoadJob): Promise<LoadResult> {
       try {
         // Every request carries its own X-Request-ID, as Berlin Group asks of a TPP (all scenarios alike).
         const headers = { ...job.headers, 'x-request-id': randomUUID() };
-        const res = await pool.request({ method: 'GET', path: job.path, headers });
+        const res = await pool.request({
+          method: job.method ?? 'GET',
+          path: job.path,
+          headers,
+          ...(job.body !== undefined ? { body: job.body } : {}),
+        });
         await res.body.text();
         status = String(res.statusCode);
       } catch (error) {

@@ -35,6 +35,7 @@ export const SCENARIO_IDS = [
   'c',
   'd',
   'e',
+  'f',
   'handshakes',
   'scale',
   'workers',
@@ -83,7 +84,7 @@ export interface Throughput {
 }
 
 export interface ScenarioResult extends Throughput {
-  id: 'a' | 'b' | 'c' | 'd' | 'e';
+  id: 'a' | 'b' | 'c' | 'd' | 'e' | 'f';
   /** (e): CPU the sandbox bank process spent per gateway request, reported apart from the gateway's. */
   bankCpuUsPerRequest?: number;
   name: string;
@@ -169,6 +170,14 @@ export interface BenchRun {
   notes: string[];
   workers: WorkersResult[];
   instances?: InstancesResult;
+}
+
+/** One request of a load scenario; GET without a body unless said otherwise. */
+interface BenchRequest {
+  method?: 'GET' | 'POST';
+  path: string;
+  headers: Record<string, string>;
+  body?: string;
 }
 
 const SERVER_CPU = '1';
@@ -347,7 +356,9 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
       run.validation = await measureValidation({ pki: pki.fixture, poolSize: 200, warmIterations: 300_000 });
     }
 
-    const needsServers = (['a', 'b', 'c', 'd', 'e', 'handshakes', 'scale', 'instances'] as const).some(want);
+    const needsServers = (['a', 'b', 'c', 'd', 'e', 'f', 'handshakes', 'scale', 'instances'] as const).some(
+      want,
+    );
     if (needsServers) loader = LoadGenerator.start(loadCpu);
 
     const start = async (job: Omit<ServerJob, 'port' | 'tls'>, cpus = serverCpu) => {
@@ -363,7 +374,7 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
     const load = async (
       gen: LoadGenerator,
       server: ServerHandle,
-      request: { path: string; headers: Record<string, string> },
+      request: BenchRequest,
       tls: ClientTls,
       measureMs = durationMs,
       behind?: ServerHandle,
@@ -374,8 +385,10 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
       const result = await gen.run({
         type: 'load',
         origin: `https://127.0.0.1:${server.port}`,
+        ...(request.method !== undefined ? { method: request.method } : {}),
         path: request.path,
         headers: request.headers,
+        ...(request.body !== undefined ? { body: request.body } : {}),
         tls,
         connections: options.connections,
         warmupMs,
@@ -581,7 +594,9 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
     const bareNode = want('a') || want('handshakes') ? await start({ kind: 'bare-node' }) : undefined;
     const bareExpress = want('b') ? await start({ kind: 'bare-express' }) : undefined;
     const gateway =
-      want('c') || want('d') || want('handshakes') ? await startGatewayServer(sqliteUrl()) : undefined;
+      want('c') || want('d') || want('f') || want('handshakes')
+        ? await startGatewayServer(sqliteUrl())
+        : undefined;
     // (e): the same read with the bank in its own process behind the HTTP connector. The bank is not
     // pinned: it gets whatever core is free, and its CPU is reported apart from the gateway's.
     const sandboxBank = want('e')
@@ -623,12 +638,30 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
           }
         : renewedReadSession(connectorGateway);
     const mallorysRequest = { path: '/v1/accounts', headers: { accept: 'application/json' } };
+    // (f): every request a new payment (the load generator gives each its own X-Request-ID), so each is a
+    // full initiation with its idempotency insert, not a replay of a stored answer.
+    const paymentRequest: BenchRequest = {
+      method: 'POST',
+      path: '/v1/payments/sepa-credit-transfers',
+      headers: {
+        accept: 'application/json',
+        'content-type': 'application/json',
+        'psu-ip-address': '192.0.2.10',
+      },
+      body: JSON.stringify({
+        debtorAccount: { iban: 'DE37100200300000123401' },
+        instructedAmount: { currency: 'EUR', amount: '12.50' },
+        creditorAccount: { iban: 'DE89370400440532013000' },
+        creditorName: 'Bench Creditor',
+        remittanceInformationUnstructured: 'bench',
+      }),
+    };
     const plan: {
       id: ScenarioResult['id'];
       name: string;
       server: ServerHandle | undefined;
       behind?: ServerHandle;
-      request: () => Promise<{ path: string; headers: Record<string, string> }>;
+      request: () => Promise<BenchRequest>;
       tls: ClientTls;
     }[] = [
       {
@@ -665,6 +698,13 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
         server: connectorGateway,
         ...(sandboxBank !== undefined ? { behind: sandboxBank } : {}),
         request: connectorRead,
+        tls: alice,
+      },
+      {
+        id: 'f' as const,
+        name: 'gateway: payment initiation (201)',
+        server: gateway,
+        request: async () => paymentRequest,
         tls: alice,
       },
     ].filter((p) => want(p.id));

@@ -3,6 +3,7 @@ import type { ClientCaseRow } from './client_cases';
 import type { ConformanceCase } from './conformance_case';
 import { frequencyCases, validationCases } from './cases/api_cases';
 import { consentLifecycleCases, crossTppCases } from './cases/consent_cases';
+import { fundsConfirmationCases, paymentCases } from './cases/payment_cases';
 import { signatureCases } from './cases/signature_cases';
 import { tlsCases } from './cases/tls_cases';
 import { tokenCases } from './cases/token_cases';
@@ -18,6 +19,8 @@ export function catalogue(clientCases: readonly ClientCaseRow[]): ConformanceCas
     ...crossTppCases(),
     ...tokenCases(),
     ...frequencyCases(),
+    ...paymentCases(),
+    ...fundsConfirmationCases(),
     ...validationCases(),
     ...signatureCases(),
   ];

@@ -18,6 +18,8 @@ export const GROUPS = [
   'frequency-limit',
   'input-validation',
   'signatures',
+  'payments',
+  'funds-confirmation',
 ] as const;
 export type CaseGroup = (typeof GROUPS)[number];
 

@@ -30,6 +30,14 @@ export interface GatewayContract {
   consentBody(params: { frequencyPerDay: number }): Record<string, unknown>;
   /** Upper bound on same-origin redirects followed while acting as the PSU. */
   maxPsuSteps: number;
+  /** PIS: where single SEPA credit transfers are initiated. */
+  paymentsPath: string;
+  /** PIS: the payment is named in the scope, as a consent is. */
+  paymentScopeFor(paymentId: string): string;
+  /** Body of a payment initiation; the debtor account must be the PSU's (the suite acts as that PSU). */
+  paymentBody(params: { amount: string }): Record<string, unknown>;
+  /** PIIS. */
+  fundsConfirmationsPath: string;
 }
 
 function isoDate(daysAhead: number): string {
@@ -62,6 +70,17 @@ export const DEFAULT_CONTRACT: GatewayContract = {
     combinedServiceIndicator: false,
   }),
   maxPsuSteps: 6,
+  paymentsPath: '/v1/payments/sepa-credit-transfers',
+  paymentScopeFor: (paymentId) => `PIS:${paymentId}`,
+  paymentBody: ({ amount }) => ({
+    // The sandbox's published current account of its first PSU (fixtures/sandbox_bank.json).
+    debtorAccount: { iban: 'DE37100200300000123401' },
+    instructedAmount: { currency: 'EUR', amount },
+    creditorAccount: { iban: 'DE89370400440532013000' },
+    creditorName: 'Conformance Creditor',
+    remittanceInformationUnstructured: 'conformance suite',
+  }),
+  fundsConfirmationsPath: '/v1/funds-confirmations',
 };
 
 /**

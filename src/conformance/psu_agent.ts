@@ -4,7 +4,8 @@
  * the TPP's redirect_uri, whose code and state are read but never fetched.
  */
 import type { TppClient, TppResponse } from '../client/tpp_client';
-import { totp } from '../sca/totp';
+import { dynamicLinkingMessage } from '../sca/authorisation_subject';
+import { hotp, timeStep } from '../sca/totp';
 import type { GatewayContract } from './gateway_contract';
 import { formSubmission, parseHtmlForms, type HtmlForm } from './html_forms';
 
@@ -131,9 +132,7 @@ export async function actAsPsu(params: PsuAgentParams): Promise<PsuOutcome> {
       form = formSubmission(login, {
         [fields.username]: params.username,
         [fields.password]: params.password,
-        ...(wantsCode
-          ? { [fields.oneTimeCode]: totp(Buffer.from(params.totpSeed ?? '', 'hex'), new Date()) }
-          : {}),
+        ...(wantsCode ? { [fields.oneTimeCode]: oneTimeCode(params.totpSeed ?? '', res.body) } : {}),
       });
     } else if (decide !== undefined && !decisionSubmitted) {
       decisionSubmitted = true;
@@ -169,4 +168,42 @@ export async function actAsPsu(params: PsuAgentParams): Promise<PsuOutcome> {
     status: null,
     trail,
   };
+}
+
+/**
+ * What the PSU's authenticator shows: the plain TOTP, or, when the page shows a payment before the code
+ * (the gateway's authorising card: amount, payee, payee account), the code bound to what the PSU read there
+ * (dynamic linking), as a PSU types the shown facts into a chipTAN-style device.
+ */
+function oneTimeCode(seedHex: string, page: string): string {
+  const seed = Buffer.from(seedHex, 'hex');
+  const step = timeStep(new Date());
+  const card = /<section aria-labelledby="authorising"[\s\S]*?<\/section>/.exec(page)?.[0];
+  const facts =
+    card === undefined ? [] : [...card.matchAll(/<dd[^>]*>([\s\S]*?)<\/dd>/g)].map((m) => m[1] ?? '');
+  const [shownAmount, payee, payeeAccount] = facts.map((f) =>
+    f
+      .replace(/<[^>]*>/g, '')
+      .replace(/&amp;/g, '&')
+      .replace(/&#39;/g, "'")
+      .replace(/&quot;/g, '"')
+      .replace(/&lt;/g, '<')
+      .replace(/&gt;/g, '>')
+      .trim(),
+  );
+  const amount = /^([\d.,]+) ([A-Z]{3})$/.exec(shownAmount ?? '');
+  if (amount === null || payee === undefined || payeeAccount === undefined) return hotp(seed, step);
+  // The page's language decides the separators; the last one before two or more digits is the decimal.
+  const digits = amount[1] ?? '';
+  const decimal = /[.,](\d+)$/.exec(digits);
+  const whole = (decimal === null ? digits : digits.slice(0, decimal.index)).replace(/[.,]/g, '');
+  const message = dynamicLinkingMessage({
+    kind: 'payment',
+    paymentId: '',
+    amount: decimal === null ? whole : `${whole}.${decimal[1] ?? ''}`,
+    currency: amount[2] ?? '',
+    creditorName: payee,
+    creditorIban: payeeAccount.replace(/\s+/g, ''),
+  });
+  return hotp(seed, step, {}, message);
 }

@@ -46,6 +46,8 @@ export interface AuthoriseOptions {
   /** Leave out code_challenge (to check that PKCE is mandatory). */
   withoutPkce?: boolean;
   password?: string;
+  /** Another scope than the consent's, e.g. a payment's `PIS:<paymentId>`. */
+  scope?: string;
 }
 
 export class TppFlows {
@@ -106,13 +108,19 @@ export class TppFlows {
     );
   }
 
-  authorizeUrl(params: { identity: string; consentId: string; state: string; pkce?: Pkce }): Promise<URL> {
+  authorizeUrl(params: {
+    identity: string;
+    consentId: string;
+    state: string;
+    pkce?: Pkce;
+    scope?: string;
+  }): Promise<URL> {
     return this.endpoint('authorization_endpoint', this.ctx.contract.authorizePath).then((url) => {
       const q = url.searchParams;
       q.set('response_type', 'code');
       q.set('client_id', this.clientId(params.identity));
       q.set('redirect_uri', this.ctx.contract.redirectUri);
-      q.set('scope', this.ctx.contract.scopeFor(params.consentId));
+      q.set('scope', params.scope ?? this.ctx.contract.scopeFor(params.consentId));
       q.set('state', params.state);
       if (params.pkce !== undefined) {
         q.set('code_challenge', params.pkce.challenge);
@@ -135,6 +143,7 @@ export class TppFlows {
       consentId,
       state,
       ...(options.withoutPkce ? {} : { pkce }),
+      ...(options.scope !== undefined ? { scope: options.scope } : {}),
     });
     const { contract } = this.ctx;
     const outcome = await actAsPsu({

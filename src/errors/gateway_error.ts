@@ -29,6 +29,11 @@ export type BerlinGroupCode =
   | 'REQUESTED_FORMATS_INVALID'
   | 'STATUS_INVALID'
   | 'ACCESS_EXCEEDED'
+  | 'PRODUCT_INVALID'
+  | 'PRODUCT_UNKNOWN'
+  | 'EXECUTION_DATE_INVALID'
+  | 'CANCELLATION_INVALID'
+  | 'NO_PIIS_ACTIVATION'
   | 'INTERNAL_SERVER_ERROR'
   /** 503/504: the bank behind the gateway cannot answer now (HTTP semantics; Berlin Group names no code). */
   | 'SERVICE_UNAVAILABLE';
@@ -207,6 +212,36 @@ export class StatusInvalid extends GatewayError {
 export class AccessExceeded extends GatewayError {
   constructor(p: Params) {
     super('ACCESS_EXCEEDED', 429, asParams(p));
+  }
+}
+/** 404: the payment product is none that Berlin Group defines. */
+export class ProductUnknown extends GatewayError {
+  constructor(p: Params) {
+    super('PRODUCT_UNKNOWN', 404, asParams(p));
+  }
+}
+/** 403: a payment product Berlin Group defines but this bank does not offer (for this payment service). */
+export class ProductInvalid extends GatewayError {
+  constructor(p: Params) {
+    super('PRODUCT_INVALID', 403, asParams(p));
+  }
+}
+/** 400: requestedExecutionDate (or a standing order's dates) in the past or not a business day. */
+export class ExecutionDateInvalid extends GatewayError {
+  constructor(p: Params) {
+    super('EXECUTION_DATE_INVALID', 400, asParams(p));
+  }
+}
+/** 405: the payment can no longer be cancelled (final, or already handed over for execution). */
+export class CancellationInvalid extends GatewayError {
+  constructor(p: Params) {
+    super('CANCELLATION_INVALID', 405, asParams(p));
+  }
+}
+/** 400: funds confirmation for an account the PSU has not opened to checks, or that does not exist. */
+export class NoPiisActivation extends GatewayError {
+  constructor(p: Params) {
+    super('NO_PIIS_ACTIVATION', 400, asParams(p));
   }
 }
 export class InternalServerError extends GatewayError {

@@ -4,6 +4,7 @@ import type { OneTimeCodeVerifier } from '../sca/one_time_code_verifier';
 import type { SignInLimiter } from '../sca/sign_in_limiter';
 import type { ConsentAuthorisationPort, PsuDirectory } from './consent_port';
 import type { OAuthRepository } from './oauth_repository';
+import type { PaymentAuthorisationPort } from './payment_port';
 
 export interface OAuthServiceOptions {
   /** The OAuth issuer: the gateway's public base URL (RFC 8414, RFC 9207 `iss`). */
@@ -23,6 +24,8 @@ export interface OAuthServiceOptions {
 export interface OAuthServiceDeps {
   repository: OAuthRepository;
   consents: ConsentAuthorisationPort;
+  /** Payments the PSU authorises with scope `PIS:<paymentId>`; without it only `AIS:` scopes exist. */
+  payments?: PaymentAuthorisationPort;
   psus: PsuDirectory;
   /** The PSU's second factor (strong customer authentication). */
   secondFactor: OneTimeCodeVerifier;
@@ -41,6 +44,7 @@ export interface OAuthServiceDeps {
 export interface OAuthContext {
   repo: OAuthRepository;
   consents: ConsentAuthorisationPort;
+  payments: PaymentAuthorisationPort | undefined;
   psus: PsuDirectory;
   secondFactor: OneTimeCodeVerifier;
   signInLimiter: SignInLimiter;
@@ -60,6 +64,7 @@ export function oauthContext(deps: OAuthServiceDeps): OAuthContext {
   return {
     repo: deps.repository,
     consents: deps.consents,
+    payments: deps.payments,
     psus: deps.psus,
     secondFactor: deps.secondFactor,
     signInLimiter: deps.signInLimiter,

@@ -7,8 +7,7 @@ import {
 import { beginAuthorization } from './authorization';
 import { decide, type DecideParams, type DecisionResult } from './authorization/decide';
 import { reviewAfterSignIn, signedInAtIdentityProvider } from './authorization/identity_provider_sign_in';
-import type { ConsentReview } from './authorization/consent_review';
-import { signIn, type SignInParams, type SignInResult } from './authorization/sign_in';
+import { signIn, type SignedIn, type SignInParams, type SignInResult } from './authorization/sign_in';
 import type { Psu } from './consent_port';
 import type { BeginAuthorizationResult } from './authorization/start_session';
 import { tokenEndpoint } from './grants';
@@ -17,6 +16,7 @@ import { oauthContext, type OAuthContext, type OAuthServiceDeps } from './oauth_
 import type { OAuthForm } from './oauth_form';
 import { revocationEndpoint } from './revocation';
 
+export type { SignedIn };
 export type { OAuthServiceDeps, OAuthServiceOptions } from './oauth_context';
 export type { BeginAuthorizationResult, DecisionResult, OAuthForm, SignInResult, TokenResponse };
 
@@ -60,15 +60,12 @@ export class OAuthService {
   }
 
   /** The bank's identity provider vouched for the PSU of this session (src/psu/idp_sign_in.ts). */
-  signedInAtIdentityProvider(
-    sessionId: string | undefined,
-    psu: Psu,
-  ): Promise<Extract<SignInResult, { kind: 'signedIn' }>> {
+  signedInAtIdentityProvider(sessionId: string | undefined, psu: Psu): Promise<SignedIn> {
     return signedInAtIdentityProvider(this.ctx, sessionId, psu);
   }
 
-  /** `GET /oauth2/authorize/review`: the consent page of a signed-in session. */
-  review(sessionId: string | undefined): Promise<ConsentReview> {
+  /** `GET /oauth2/authorize/review`: the consent or payment page of a signed-in session. */
+  review(sessionId: string | undefined): ReturnType<typeof reviewAfterSignIn> {
     return reviewAfterSignIn(this.ctx, sessionId);
   }
 

@@ -140,6 +140,36 @@ export const coreMigrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0005_payments': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('payments')
+        .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('payment_service', 'varchar(32)', (c) => c.notNull())
+        .addColumn('payment_product', 'varchar(64)', (c) => c.notNull())
+        .addColumn('tpp_organization_identifier', 'varchar(256)', (c) => c.notNull())
+        .addColumn('tpp_name', 'text', (c) => c.notNull())
+        .addColumn('tpp_nca_name', 'text', (c) => c.notNull())
+        .addColumn('tpp_nca_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('tpp_certificate_thumbprint', 'varchar(64)', (c) => c.notNull())
+        .addColumn('x_request_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('request_digest', 'varchar(64)', (c) => c.notNull())
+        .addColumn('body', 'text', (c) => c.notNull())
+        .addColumn('tpp_redirect_uri', 'text')
+        .addColumn('status', 'varchar(4)', (c) => c.notNull())
+        .addColumn('reason_code', 'varchar(4)')
+        .addColumn('psu_id', 'varchar(128)')
+        .addColumn('debtor_iban', 'varchar(34)')
+        .addColumn('bank_transaction_id', 'varchar(64)')
+        .addColumn('initiation_response', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+        .addColumn('updated_at', 'varchar(32)', (c) => c.notNull())
+        // The idempotency key of an initiation: one payment per TPP and X-Request-ID, decided by the
+        // database so parallel retries on several gateway instances cannot both insert.
+        .addUniqueConstraint('payments_tpp_request_unique', ['tpp_organization_identifier', 'x_request_id'])
+        .execute();
+    },
+  },
   '0006_tpp_redirect_hosts': {
     async up(db: Kysely<unknown>): Promise<void> {
       // The bank's TPP directory: hosts a TPP's TPP-Redirect-URI may name (`psd2-gateway tpp hosts`).

@@ -8,17 +8,12 @@ import type {
 import { changeAndPublish } from './change_notice';
 import { PreparedQuery, type ParamSlot } from './prepared_query';
 import type { ConsentsTable, Database } from './schema';
+import { ownerColumns, ownerFromColumns } from './tpp_owner_columns';
 
 function toConsent(row: Selectable<ConsentsTable>): Consent {
   return {
     id: row.id,
-    owner: {
-      organizationIdentifier: row.tpp_organization_identifier,
-      name: row.tpp_name,
-      ncaName: row.tpp_nca_name,
-      ncaId: row.tpp_nca_id,
-      certificateThumbprint: row.tpp_certificate_thumbprint,
-    },
+    owner: ownerFromColumns(row),
     tppRedirectUri: row.tpp_redirect_uri,
     status: row.status as ConsentStatus,
     access: JSON.parse(row.requested_access) as ConsentAccess,
@@ -48,11 +43,7 @@ export class KyselyConsentRepository implements ConsentRepository {
       .insertInto('consents')
       .values({
         id: consent.id,
-        tpp_organization_identifier: consent.owner.organizationIdentifier,
-        tpp_name: consent.owner.name,
-        tpp_nca_name: consent.owner.ncaName,
-        tpp_nca_id: consent.owner.ncaId,
-        tpp_certificate_thumbprint: consent.owner.certificateThumbprint,
+        ...ownerColumns(consent.owner),
         tpp_redirect_uri: consent.tppRedirectUri,
         status: consent.status,
         requested_access: JSON.stringify(consent.access),

@@ -18,6 +18,8 @@ import type { Logger } from '../audit/logger';
 import type { ConsentRepository } from '../consent/consent_repository';
 import { STORE_MIGRATIONS } from './migrations';
 import { KyselyConsentRepository } from './kysely_consent_repository';
+import { KyselyPaymentRepository } from './kysely_payment_repository';
+import type { PaymentRepository } from '../payment/payment_repository';
 import { registerDirectStatements, type DirectStatements } from './prepared_query';
 import { SqliteReadSnapshot } from './sqlite_read_snapshot';
 import type { Database } from './schema';
@@ -33,6 +35,7 @@ export interface Store {
   db: Kysely<Database>;
   dialect: 'sqlite' | 'postgres';
   consents: ConsentRepository;
+  payments: PaymentRepository;
   close(): Promise<void>;
 }
 
@@ -247,6 +250,7 @@ export async function openStore(databaseUrl: string, options: OpenStoreOptions =
     db,
     dialect,
     consents: new KyselyConsentRepository(db),
+    payments: new KyselyPaymentRepository(db),
     close: () => db.destroy(),
   };
 }

@@ -118,6 +118,30 @@ export interface SandboxFundsPermissionsTable {
   iban: string;
 }
 
+/** Payments initiated by TPPs (PIS); `body` is the initiation's JSON as validated. */
+export interface PaymentsTable {
+  id: string;
+  payment_service: string;
+  payment_product: string;
+  tpp_organization_identifier: string;
+  tpp_name: string;
+  tpp_nca_name: string;
+  tpp_nca_id: string;
+  tpp_certificate_thumbprint: string;
+  x_request_id: string;
+  request_digest: string;
+  body: string;
+  tpp_redirect_uri: string | null;
+  status: string;
+  reason_code: string | null;
+  psu_id: string | null;
+  debtor_iban: string | null;
+  bank_transaction_id: string | null;
+  initiation_response: string;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface Database {
   consents: ConsentsTable;
   consent_usage: ConsentUsageTable;
@@ -130,4 +154,5 @@ export interface Database {
   tpp_redirect_hosts: TppRedirectHostsTable;
   sandbox_payments: SandboxPaymentsTable;
   sandbox_funds_permissions: SandboxFundsPermissionsTable;
+  payments: PaymentsTable;
 }

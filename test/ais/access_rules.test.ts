@@ -385,7 +385,7 @@ const rows: Row[] = [
   {
     name: 'unknown endpoint',
     tpp: 'alice',
-    ...reads('valid', '/v1/payments/sepa-credit-transfers'),
+    ...reads('valid', '/v1/card-accounts'),
     status: 404,
     code: 'RESOURCE_UNKNOWN',
   },

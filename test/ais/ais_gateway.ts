@@ -17,7 +17,9 @@ import { openStore, type Store } from '../../src/store/open_store';
 import { TrustedProxies } from '../../src/tls/forwarded_certificate';
 import { StopListView } from '../../src/tpp/stop_list';
 import type { PresentedChain } from '../../src/tls/presented_chain';
-import { connectAs, fixtureChain, injectedChainOf } from '../helpers/injected_chain';
+import { CAROL, type TppProfile } from '../../src/fixtures/build_client_cases';
+import { psd2Role } from '../../src/fixtures/encode_qc_statements';
+import { connectAs, fixtureChain, injectedChainOf, issueUnderTrent } from '../helpers/injected_chain';
 import { sandboxCode } from '../helpers/sandbox_psu';
 import { testPkiFiles } from '../helpers/test_pki';
 import { createTestDatabase, type DatabaseKind, type TestDatabase } from '../store/test_databases';
@@ -26,7 +28,19 @@ export const PUBLIC_URL = 'https://localhost:8443';
 
 /** The fixture client certificates the AIS tests present, by the name the tests use. */
 export const TPP_CASES = { alice: 'alice', carol: 'carol', pisp: 'psp-pi-only' } as const;
-export type TppName = keyof typeof TPP_CASES;
+/** `piisp`: a card-issuing TPP (PSP_IC only), which no fixture case is; issued by Trent per gateway. */
+export type TppName = keyof typeof TPP_CASES | 'piisp';
+
+export const PIISP_PROFILE: TppProfile = {
+  ...CAROL,
+  organization: 'Card Issuer AG',
+  organizationIdentifier: 'PSDDE-BAFIN-444444',
+  commonName: 'api.card-issuer.example',
+  dnsName: 'api.card-issuer.example',
+  roles: [psd2Role('PSP_IC')],
+  ncaName: 'Federal Financial Supervisory Authority',
+  ncaId: 'DE-BAFIN',
+};
 
 /** A host Alice's QWAC names in its subjectAltName, as the TPP-Redirect-URI rule requires. */
 export const ALICE_REDIRECT = 'https://api.bank-of-alice.example/callback';
@@ -40,6 +54,8 @@ export interface AisGateway {
   database: TestDatabase;
   /** The clock of consents and reads. Certificates and token lifetimes run on the real time. */
   clock: { now: Date };
+  /** The chain the TPP presents. */
+  chainOf(tpp: TppName): PresentedChain;
   /** supertest on connections presenting the TPP's fixture certificate (or this chain); undefined: none. */
   as(tpp: TppName | PresentedChain | undefined): ReturnType<typeof connectAs>;
   /** What the trust gate makes of the TPP's certificate. */
@@ -53,6 +69,8 @@ export interface AisGateway {
   restart(): Promise<void>;
   close(): Promise<void>;
 }
+
+let piispChain: PresentedChain | undefined;
 
 export async function startAisGateway(kind: DatabaseKind = 'sqlite'): Promise<AisGateway> {
   const database = await createTestDatabase(kind);
@@ -109,8 +127,11 @@ export async function startAisGateway(kind: DatabaseKind = 'sqlite'): Promise<Ai
     await store.close();
   };
 
+  piispChain ??= await issueUnderTrent(PIISP_PROFILE);
+  const piisp = piispChain;
+  const chainOf = (tpp: TppName): PresentedChain => (tpp === 'piisp' ? piisp : fixtureChain(TPP_CASES[tpp]));
   const as = (tpp: TppName | PresentedChain | undefined) =>
-    connectAs(gateway.app, typeof tpp === 'string' ? fixtureChain(TPP_CASES[tpp]) : tpp);
+    connectAs(gateway.app, typeof tpp === 'string' ? chainOf(tpp) : tpp);
 
   const gateway: AisGateway = {
     app: built.app,
@@ -118,9 +139,10 @@ export async function startAisGateway(kind: DatabaseKind = 'sqlite'): Promise<Ai
     consents: built.consents,
     database,
     clock,
+    chainOf,
     as,
     async identity(tpp) {
-      const chain = fixtureChain(TPP_CASES[tpp]);
+      const chain = chainOf(tpp);
       const verdict = await trustStore.verifier.verify(chain, new Date());
       if (!verdict.ok) throw new Error(`fixture ${tpp} refused: ${verdict.reason}`);
       return verdict.identity;

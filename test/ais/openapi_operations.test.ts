@@ -41,7 +41,10 @@ const DOCUMENT: OpenAPIV3.Document = {
     '/things/{thingId}/parts': {
       get: { operationId: 'getParts', parameters: [id('thingId')], responses: ok },
     },
-    '/things/special': { delete: { operationId: 'deleteSpecial', responses: ok } },
+    '/things/special': {
+      // An OpenAPI extension, which openapi-types does not model.
+      delete: { operationId: 'deleteSpecial', responses: ok, ...{ 'x-psd2-role': 'PSP_PI' } },
+    },
   },
 };
 
@@ -74,9 +77,17 @@ describe('routing', () => {
     ['GET', '/things/a%20b', 'getThing', { thingId: 'a b' }],
     // A template matches a literal path too when the literal route has no operation for the method.
     ['GET', '/things/special', 'getThing', { thingId: 'special' }],
-    ['DELETE', '/things/special', 'deleteSpecial', {}],
   ])('%s %s is %s', (method, path, operationId, params) => {
-    expect(operations.match(method, path)).toEqual({ kind: 'found', operationId, params });
+    expect(operations.match(method, path)).toEqual({ kind: 'found', operationId, role: undefined, params });
+  });
+
+  it("carries the operation's x-psd2-role", () => {
+    expect(operations.match('DELETE', '/things/special')).toEqual({
+      kind: 'found',
+      operationId: 'deleteSpecial',
+      role: 'PSP_PI',
+      params: {},
+    });
   });
 
   it.each([

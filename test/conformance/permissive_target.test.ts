@@ -199,3 +199,42 @@ describe("the suite's TLS group against the gateway's own TLS listener", () => {
     expect(result.code).toBe(0);
   }, 120_000);
 });
+
+describe('the payments and funds-confirmation groups against the permissive target', () => {
+  let result: Awaited<ReturnType<typeof run>>;
+
+  beforeAll(async () => {
+    const server = permissiveTarget(fx.pki);
+    servers.push(server);
+    result = await run(await listen(server), 'payments,funds-confirmation', 'permissive-pis');
+  }, 120_000);
+
+  it('exits 1 and says FAIL', () => {
+    expect(result.code).toBe(1);
+    expect(result.report.verdict).toBe('FAIL');
+  });
+
+  it.each([
+    ['PIS-01', /payment initiation refused/],
+    ['PIS-04', /a TPP without PSP_PI initiated a payment/],
+    ['PIS-07', /a payment to an invalid IBAN was accepted/],
+    ['PIS-08', /an unknown payment product was accepted/],
+    ['PIS-09', /a payment with a past execution date was accepted/],
+    ['PIS-10', /a payment was initiated without the PSU present/],
+    ['PIIS-01', /a TPP without PSP_IC learned whether funds are available/],
+  ])('%s is FAIL, naming the broken guarantee', (id, pattern) => {
+    const r = byId(result.report, id);
+    expect(r.verdict).toBe('FAIL');
+    expect(r.observed).toMatch(pattern);
+  });
+
+  it('passes no case; those that build on an initiated payment SKIP naming that step', () => {
+    const groups = new Set(['payments', 'funds-confirmation']);
+    const results = result.report.results.filter((r) => groups.has(r.group));
+    expect(results.filter((r) => r.verdict === 'PASS').map((r) => r.id)).toEqual([]);
+    expect(byId(result.report, 'PIS-03')).toMatchObject({
+      verdict: 'SKIP',
+      reason: expect.stringMatching(/payment could not be initiated/),
+    });
+  });
+});

@@ -44,10 +44,15 @@ export function chainFromPem(pem: string | Buffer): PresentedChain {
  * gets its own server, started and stopped by supertest per request.
  */
 export function connectAs(listener: RequestListener, chain: PresentedChain | undefined) {
+  return request(serverPresenting(listener, chain));
+}
+
+/** An HTTP server (not listening yet) whose every connection presents `chain`, for raw clients. */
+export function serverPresenting(listener: RequestListener, chain: PresentedChain | undefined): http.Server {
   const server = http.createServer(listener);
   if (chain !== undefined)
     server.on('connection', (socket: Socket) => chainsOfConnections.set(socket, chain));
-  return request(server);
+  return server;
 }
 
 /**

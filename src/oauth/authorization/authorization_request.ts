@@ -1,5 +1,6 @@
 import type { ConsentForAuthorisation } from '../consent_port';
 import type { OAuthContext } from '../oauth_context';
+import type { PaymentForAuthorisation } from '../payment_port';
 
 /** The parameters `GET /oauth2/authorize` requires, each present once. */
 export interface AuthorizationParams {
@@ -18,6 +19,8 @@ export interface AuthorizationRequest {
   params: AuthorizationParams;
   /** Set by checkConsent. */
   consent: ConsentForAuthorisation;
+  /** Set by checkPayment (scope `PIS:<paymentId>`), instead of consent. */
+  payment: PaymentForAuthorisation;
 }
 
 /** One check of the authorisation request; throws AuthorizationPageError to refuse. */

@@ -7,7 +7,12 @@ const SCOPE = /^AIS:([^\s]+)$/;
 export const checkConsent: AuthorizationCheck = async (request, ctx) => {
   const consentId = SCOPE.exec(request.params.scope)?.[1];
   if (consentId === undefined) {
-    throw new AuthorizationPageError(400, 'The scope must be AIS:<consentId>.');
+    throw new AuthorizationPageError(
+      400,
+      ctx.payments !== undefined
+        ? 'The scope must be AIS:<consentId> or PIS:<paymentId>.'
+        : 'The scope must be AIS:<consentId>.',
+    );
   }
   const consent = await ctx.consents.findForAuthorisation(consentId);
   // One answer for "no such consent" and "not this client's": the page must not confirm consent ids.

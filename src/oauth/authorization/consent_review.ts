@@ -1,11 +1,15 @@
+import type { AuthorisationSubject } from '../../sca/authorisation_subject';
 import type { ConsentForAuthorisation, PsuAccount } from '../consent_port';
+import type { RequestingTpp } from './authorisation_target';
 import type { OAuthContext } from '../oauth_context';
 import type { PsuSession } from '../oauth_repository';
 
 /** What the sign-in page needs; src/api turns it into the page's view model. */
 export interface SignInPrompt {
   csrfToken: string;
-  consent: ConsentForAuthorisation;
+  requester: RequestingTpp;
+  /** What the PSU signs in for; a payment's amount and payee are shown before the one-time code. */
+  subject: AuthorisationSubject;
   /** False when the gateway holds no passwords (a real bank): the form is not offered. */
   passwordSignIn: boolean;
   error?: 'credentials' | 'locked';

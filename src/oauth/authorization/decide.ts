@@ -3,6 +3,9 @@ import type { OAuthContext } from '../oauth_context';
 import { AuthorizationPageError } from '../oauth_error';
 import { secretToken } from '../secret_token';
 import { consentReview, namedIbans, type ConsentReview } from './consent_review';
+import type { PaymentApprovalView } from '../payment_approval_view';
+import { decidePayment } from './decide_payment';
+import { paymentIdOf } from './payment_subject';
 import { claimSession, loadConsent, loadSession } from './psu_session';
 
 export interface DecideParams {
@@ -10,13 +13,18 @@ export interface DecideParams {
   csrfToken: string | undefined;
   decision: string | undefined;
   accounts: string[];
+  /** The payment page's dynamic link (see payment_approval_view.ts); ignored for consents. */
+  dynamicLink?: string | undefined;
 }
 
 export type DecisionResult =
-  { kind: 'redirect'; location: string } | { kind: 'consent'; review: ConsentReview };
+  | { kind: 'redirect'; location: string }
+  | { kind: 'consent'; review: ConsentReview }
+  | { kind: 'payment'; view: PaymentApprovalView };
 
 /**
- * `POST /oauth2/authorize` with the decision. Order: session and CSRF, signed in, a known decision,
+ * `POST /oauth2/authorize` with the decision. Order: session and CSRF, signed in, a payment's decision
+ * to decide_payment.ts, else a known decision,
  * consent still awaiting it; deny → rejected; approve → only the PSU's own accounts, at least one, then
  * the session is claimed (once), the consent approved and a code issued to the redirect target.
  */
@@ -25,6 +33,14 @@ export async function decide(ctx: OAuthContext, params: DecideParams): Promise<D
   const psuId = session.psuId;
   if (psuId === null) {
     throw new AuthorizationPageError(403, 'Please sign in first.', 'decision before sign-in');
+  }
+  const paymentId = paymentIdOf(session.consentId);
+  if (paymentId !== undefined) {
+    return decidePayment(ctx, session, psuId, paymentId, {
+      decision: params.decision,
+      accounts: params.accounts,
+      dynamicLink: params.dynamicLink,
+    });
   }
   if (params.decision !== 'approve' && params.decision !== 'deny') {
     throw new AuthorizationPageError(400, 'Choose whether to allow or deny access.');

@@ -5,7 +5,11 @@ import type { PsuSession } from '../oauth_repository';
 import { secretToken } from '../secret_token';
 import { consentReview, type ConsentReview } from './consent_review';
 import { loadConsent } from './psu_session';
-import { renewAtSignIn, type SignInResult } from './sign_in';
+import type { PaymentApprovalView } from '../payment_approval_view';
+import { loadTarget } from './authorisation_target';
+import { paymentReview } from './decide_payment';
+import { loadPayment, paymentIdOf } from './payment_subject';
+import { renewAtSignIn, type SignedIn } from './sign_in';
 
 /**
  * The authorisation page's sign-in at the bank's identity provider (src/psu/idp_sign_in.ts checked the
@@ -31,20 +35,26 @@ export async function signedInAtIdentityProvider(
   ctx: OAuthContext,
   sessionId: string | undefined,
   psu: Psu,
-): Promise<Extract<SignInResult, { kind: 'signedIn' }>> {
+): Promise<SignedIn> {
   const session = await sessionOf(ctx, sessionId);
-  return renewAtSignIn(ctx, session, await loadConsent(ctx, session), psu);
+  return renewAtSignIn(ctx, session, await loadTarget(ctx, session), psu);
 }
 
-/** The consent page for a session already signed in (the page after the provider's return). */
+/** The consent or payment page for a session already signed in (the page after the provider's return). */
 export async function reviewAfterSignIn(
   ctx: OAuthContext,
   sessionId: string | undefined,
-): Promise<ConsentReview> {
+): Promise<
+  { review: ConsentReview; payment?: undefined } | { payment: PaymentApprovalView; review?: undefined }
+> {
   const session = await sessionOf(ctx, sessionId);
   if (session.psuId === null) {
     throw new AuthorizationPageError(403, 'Please sign in first.', 'review before sign-in');
   }
-  const consent = await loadConsent(ctx, session);
-  return consentReview(ctx, session, consent, { psuId: session.psuId, name: session.psuName ?? '' }, []);
+  const psu = { psuId: session.psuId, name: session.psuName ?? '' };
+  const paymentId = paymentIdOf(session.consentId);
+  if (paymentId !== undefined) {
+    return { payment: await paymentReview(ctx, session, await loadPayment(ctx, session, paymentId), psu) };
+  }
+  return { review: await consentReview(ctx, session, await loadConsent(ctx, session), psu, []) };
 }

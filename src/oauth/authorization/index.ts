@@ -14,6 +14,11 @@
  * | 6 | checkAwaitingDecision | consent not `received` (already answered or ended)            |
  * |   | startSession          | (none: creates the browser's session, renders sign-in)        |
  *
+ *
+ * A payment (scope `PIS:<paymentId>`, PAYMENT_AUTHORIZATION_CHECKS) runs the same checks against what the
+ * payment recorded at initiation: checkPayment, checkPaymentRedirectUri and checkPaymentAwaitingDecision
+ * (check_payment.ts) take the places of checkConsent, checkRedirectUri and checkAwaitingDecision.
+ *
  * Then, on `POST /oauth2/authorize`: signIn (sign_in.ts) and decide (decide.ts), each first loading the
  * session and the consent again (psu_session.ts).
  */
@@ -21,6 +26,12 @@ import type { OAuthContext } from '../oauth_context';
 import type { AuthorizationCheck, AuthorizationRequest } from './authorization_request';
 import { checkAwaitingDecision } from './check_awaiting_decision';
 import { checkConsent } from './check_consent';
+import {
+  checkPayment,
+  checkPaymentAwaitingDecision,
+  checkPaymentRedirectUri,
+  isPaymentScope,
+} from './check_payment';
 import { checkParameters } from './check_parameters';
 import { checkPkce } from './check_pkce';
 import { checkRedirectUri } from './check_redirect_uri';
@@ -36,12 +47,30 @@ export const AUTHORIZATION_CHECKS: readonly AuthorizationCheck[] = [
   checkAwaitingDecision,
 ];
 
+export const PAYMENT_AUTHORIZATION_CHECKS: readonly AuthorizationCheck[] = [
+  checkParameters,
+  checkPayment,
+  checkPaymentRedirectUri,
+  checkResponseType,
+  checkPkce,
+  checkPaymentAwaitingDecision,
+];
+
 export async function beginAuthorization(
   ctx: OAuthContext,
   query: Readonly<Record<string, unknown>>,
 ): Promise<BeginAuthorizationResult> {
   // params and consent are filled in by the checks; nothing reads them before the check that sets them.
-  const request = { query, params: {}, consent: undefined } as unknown as AuthorizationRequest;
-  for (const check of AUTHORIZATION_CHECKS) await check(request, ctx);
+  const request = {
+    query,
+    params: {},
+    consent: undefined,
+    payment: undefined,
+  } as unknown as AuthorizationRequest;
+  const checks =
+    ctx.payments !== undefined && isPaymentScope(query.scope)
+      ? PAYMENT_AUTHORIZATION_CHECKS
+      : AUTHORIZATION_CHECKS;
+  for (const check of checks) await check(request, ctx);
   return startSession(ctx, request);
 }

@@ -1,10 +1,13 @@
-import type { ConsentForAuthorisation, Psu } from '../consent_port';
+import type { Psu } from '../consent_port';
 import type { OAuthContext } from '../oauth_context';
 import { AuthorizationPageError } from '../oauth_error';
 import type { PsuSession } from '../oauth_repository';
+import type { PaymentApprovalView } from '../payment_approval_view';
 import { secretToken } from '../secret_token';
+import { loadTarget, requesterOf, type AuthorisationTarget } from './authorisation_target';
 import { consentReview, type ConsentReview, type SignInPrompt } from './consent_review';
-import { loadConsent, loadSession } from './psu_session';
+import { paymentReview } from './decide_payment';
+import { loadSession } from './psu_session';
 import { strongSignIn } from './strong_sign_in';
 
 export interface SignInParams {
@@ -17,36 +20,31 @@ export interface SignInParams {
   clientAddress: string;
 }
 
-export type SignInResult =
-  | { kind: 'signIn'; prompt: SignInPrompt }
-  /** Signed in: the session continues under a new id, for a new cookie. */
-  | { kind: 'signedIn'; review: ConsentReview; sessionId: string; sessionTtlSeconds: number };
+/** Signed in: the session continues under a new id, for a new cookie. */
+export type SignedIn = { kind: 'signedIn'; sessionId: string; sessionTtlSeconds: number } & (
+  { review: ConsentReview; payment?: undefined } | { payment: PaymentApprovalView; review?: undefined }
+);
+
+export type SignInResult = { kind: 'signIn'; prompt: SignInPrompt } | SignedIn;
 
 /**
- * `POST /oauth2/authorize` with the sign-in form. Order: session and CSRF, consent still awaiting a
- * decision, the cross-session limit (counts this attempt), both factors, then the session renewed.
+ * `POST /oauth2/authorize` with the sign-in form. Order: session and CSRF, consent or payment still
+ * awaiting a decision, the cross-session limit (counts this attempt), both factors (for a payment the
+ * one-time code bound to its amount and payee), then the session renewed.
  */
 export async function signIn(ctx: OAuthContext, params: SignInParams): Promise<SignInResult> {
   const session = await loadSession(ctx, params.sessionId, params.csrfToken);
-  const consent = await loadConsent(ctx, session);
+  const target = await loadTarget(ctx, session);
+  const prompt = { csrfToken: session.csrfToken, requester: requesterOf(target), subject: target.subject };
   if (!ctx.psus.passwordSignIn) {
-    return { kind: 'signIn', prompt: { csrfToken: session.csrfToken, consent, passwordSignIn: false } };
+    return { kind: 'signIn', prompt: { ...prompt, passwordSignIn: false } };
   }
-  const outcome = await strongSignIn(ctx, {
-    ...params,
-    subject: { kind: 'consent', consentId: consent.consentId },
-  });
+  const outcome = await strongSignIn(ctx, { ...params, subject: target.subject });
   if (!outcome.ok && outcome.error === 'locked') {
     const { retryAfterMinutes } = outcome;
     return {
       kind: 'signIn',
-      prompt: {
-        csrfToken: session.csrfToken,
-        consent,
-        passwordSignIn: true,
-        error: 'locked',
-        retryAfterMinutes,
-      },
+      prompt: { ...prompt, passwordSignIn: true, error: 'locked', retryAfterMinutes },
     };
   }
   if (!outcome.ok) {
@@ -58,12 +56,9 @@ export async function signIn(ctx: OAuthContext, params: SignInParams): Promise<S
         'Too many failed sign-in attempts. Return to the app you came from and start again.',
       );
     }
-    return {
-      kind: 'signIn',
-      prompt: { csrfToken: session.csrfToken, consent, passwordSignIn: true, error: 'credentials' },
-    };
+    return { kind: 'signIn', prompt: { ...prompt, passwordSignIn: true, error: 'credentials' } };
   }
-  return renewAtSignIn(ctx, session, consent, outcome.psu);
+  return renewAtSignIn(ctx, session, target, outcome.psu);
 }
 
 /**
@@ -73,9 +68,9 @@ export async function signIn(ctx: OAuthContext, params: SignInParams): Promise<S
 export async function renewAtSignIn(
   ctx: OAuthContext,
   session: PsuSession,
-  consent: ConsentForAuthorisation,
+  target: AuthorisationTarget,
   psu: Psu,
-): Promise<Extract<SignInResult, { kind: 'signedIn' }>> {
+): Promise<SignedIn> {
   const now = ctx.now();
   const sessionId = secretToken.generate();
   const renewed: PsuSession = {
@@ -93,11 +88,13 @@ export async function renewAtSignIn(
   });
   if (!ok)
     throw new AuthorizationPageError(403, 'This request was already answered.', 'session gone at sign-in');
-  ctx.logger?.info({ event: 'oauth.psu_signed_in', consentId: consent.consentId });
-  return {
-    kind: 'signedIn',
+  ctx.logger?.info({ event: 'oauth.psu_signed_in', consentId: session.consentId });
+  const signedIn = {
+    kind: 'signedIn' as const,
     sessionId,
     sessionTtlSeconds: Math.max(1, Math.ceil((session.expiresAt.getTime() - now.getTime()) / 1000)),
-    review: await consentReview(ctx, renewed, consent, psu, []),
   };
+  return target.kind === 'payment'
+    ? { ...signedIn, payment: await paymentReview(ctx, renewed, target.payment, psu) }
+    : { ...signedIn, review: await consentReview(ctx, renewed, target.consent, psu, []) };
 }

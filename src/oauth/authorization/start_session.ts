@@ -1,6 +1,9 @@
 import type { OAuthContext } from '../oauth_context';
 import { secretToken } from '../secret_token';
+import type { PaymentForAuthorisation } from '../payment_port';
+import { consentTarget, paymentTarget, requesterOf } from './authorisation_target';
 import type { AuthorizationRequest } from './authorization_request';
+import { PAYMENT_SUBJECT } from './payment_subject';
 import type { SignInPrompt } from './consent_review';
 
 export interface BeginAuthorizationResult {
@@ -15,7 +18,9 @@ export async function startSession(
   ctx: OAuthContext,
   request: AuthorizationRequest,
 ): Promise<BeginAuthorizationResult> {
-  const { params, consent } = request;
+  const { params } = request;
+  const payment = request.payment as PaymentForAuthorisation | undefined;
+  const target = payment !== undefined ? paymentTarget(payment) : consentTarget(request.consent);
   const sessionId = secretToken.generate();
   const now = ctx.now();
   const csrfToken = secretToken.generate();
@@ -24,7 +29,7 @@ export async function startSession(
     csrfToken,
     clientId: params.client_id,
     redirectUri: params.redirect_uri,
-    consentId: consent.consentId,
+    consentId: payment !== undefined ? `${PAYMENT_SUBJECT}${payment.paymentId}` : request.consent.consentId,
     state: params.state,
     codeChallenge: params.code_challenge,
     psuId: null,
@@ -36,6 +41,11 @@ export async function startSession(
   return {
     sessionId,
     sessionTtlSeconds: ctx.sessionTtl,
-    prompt: { csrfToken, consent, passwordSignIn: ctx.psus.passwordSignIn },
+    prompt: {
+      csrfToken,
+      requester: requesterOf(target),
+      subject: target.subject,
+      passwordSignIn: ctx.psus.passwordSignIn,
+    },
   };
 }

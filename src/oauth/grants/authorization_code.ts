@@ -5,7 +5,9 @@ import { required, type OAuthForm } from '../oauth_form';
 import type { Grant } from '../oauth_repository';
 import { pkce } from '../pkce';
 import { secretToken } from '../secret_token';
+import { paymentIdOf } from '../authorization/payment_subject';
 import { issueTokens, usableConsent, type TokenResponse } from './issue_tokens';
+import { issuePaymentToken } from './payment_token';
 
 async function revokeForReplay(ctx: OAuthContext, grant: Grant): Promise<void> {
   await ctx.repo.revokeGrant(grant.id, ctx.now(), 'code_replayed');
@@ -15,7 +17,8 @@ async function revokeForReplay(ctx: OAuthContext, grant: Grant): Promise<void> {
 /**
  * `grant_type=authorization_code`. Order: the request's syntax, a known code, this client's code, then
  * the code claimed (once, atomically) before anything else is checked, so a failed redemption uses it up
- * like a successful one; then not revoked, not expired, same redirect_uri, PKCE, consent still valid.
+ * like a successful one; then not revoked, not expired, same redirect_uri, PKCE, consent still valid (a
+ * payment's code: grants/payment_token.ts).
  */
 export async function authorizationCodeGrant(
   ctx: OAuthContext,
@@ -53,6 +56,8 @@ export async function authorizationCodeGrant(
   if (!pkce.matches(verifier, grant.codeChallenge)) {
     throw new InvalidGrant('code_verifier does not match the code_challenge');
   }
+  // A payment was approved (and executed) at the decision: its code needs no further state check.
+  if (paymentIdOf(grant.consentId) !== undefined) return issuePaymentToken(ctx, grant, client, now);
   const consent = await usableConsent(ctx, grant.consentId);
   return issueTokens(ctx, grant.id, client, consent, now);
 }

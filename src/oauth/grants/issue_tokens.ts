@@ -9,7 +9,8 @@ export interface TokenResponse {
   access_token: string;
   token_type: 'Bearer';
   expires_in: number;
-  refresh_token: string;
+  /** Absent for a payment's token (grants/payment_token.ts): it serves the one payment, not renewed. */
+  refresh_token?: string;
   scope: string;
 }
 
@@ -27,6 +28,42 @@ export async function usableConsent(ctx: OAuthContext, consentId: string): Promi
   return consent;
 }
 
+/** The stored form of an access token, bound to the certificate it was issued on (RFC 8705). */
+export function accessTokenRow(
+  ctx: OAuthContext,
+  accessToken: string,
+  grantId: string,
+  client: TppIdentity,
+  now: Date,
+): StoredToken {
+  return {
+    tokenHash: secretToken.hash(accessToken),
+    grantId,
+    kind: 'access',
+    cnfThumbprint: client.thumbprintS256,
+    expiresAt: new Date(now.getTime() + ctx.accessTtl * 1000),
+    rotatedAt: null,
+    revokedAt: null,
+    createdAt: now,
+  };
+}
+
+export function noteTokensIssued(
+  ctx: OAuthContext,
+  grantId: string,
+  client: TppIdentity,
+  subject: string,
+): void {
+  ctx.logger?.info({ event: 'oauth.tokens_issued', consentId: subject });
+  ctx.audit?.append({
+    type: 'token.issued',
+    tpp: client.organizationIdentifier,
+    thumbprint: client.thumbprintS256,
+    subject,
+    detail: { grant: grantId },
+  });
+}
+
 /**
  * A new access token bound to the presenting certificate (RFC 8705 `x5t#S256`) and a refresh token bound
  * to the client, both in the grant's family; the refresh token ends with the consent at the latest.
@@ -42,16 +79,7 @@ export async function issueTokens(
   const refreshToken = secretToken.generate('psd2rt');
   const refreshEnd = Math.min(now.getTime() + ctx.refreshTtl * 1000, endOfDay(consent.validUntil));
   const tokens: StoredToken[] = [
-    {
-      tokenHash: secretToken.hash(accessToken),
-      grantId,
-      kind: 'access',
-      cnfThumbprint: client.thumbprintS256,
-      expiresAt: new Date(now.getTime() + ctx.accessTtl * 1000),
-      rotatedAt: null,
-      revokedAt: null,
-      createdAt: now,
-    },
+    accessTokenRow(ctx, accessToken, grantId, client, now),
     {
       tokenHash: secretToken.hash(refreshToken),
       grantId,
@@ -64,14 +92,7 @@ export async function issueTokens(
     },
   ];
   await ctx.repo.insertTokens(tokens);
-  ctx.logger?.info({ event: 'oauth.tokens_issued', consentId: consent.consentId });
-  ctx.audit?.append({
-    type: 'token.issued',
-    tpp: client.organizationIdentifier,
-    thumbprint: client.thumbprintS256,
-    subject: consent.consentId,
-    detail: { grant: grantId },
-  });
+  noteTokensIssued(ctx, grantId, client, consent.consentId);
   return {
     access_token: accessToken,
     token_type: 'Bearer',

@@ -1,0 +1,99 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '../audit/logger';
+import type { BankCallContext, BankConnector } from '../bank/bank_connector';
+import { GatewayError, StatusInvalid } from '../errors/gateway_error';
+import type { PsuAccount } from '../oauth/consent_port';
+import type {
+  PaymentAuthorisationPort,
+  PaymentDecisionOutcome,
+  PaymentForAuthorisation,
+} from '../oauth/payment_port';
+import type { PaymentAuthorisation } from '../payment/authorisation';
+import type { Payment } from '../payment/payment';
+import type { PaymentRepository } from '../payment/payment_repository';
+
+/** Lets the OAuth pages show and decide payments without knowing how payments are stored or executed. */
+export class PaymentAuthorisationAdapter implements PaymentAuthorisationPort {
+  constructor(
+    private readonly deps: {
+      payments: PaymentRepository;
+      authorisation: PaymentAuthorisation;
+      bank: Pick<BankConnector, 'accountsOfPsu'>;
+      logger?: Logger;
+    },
+  ) {}
+
+  async findForAuthorisation(paymentId: string): Promise<PaymentForAuthorisation | undefined> {
+    const payment = await this.deps.payments.findById(paymentId);
+    return payment === undefined ? undefined : forAuthorisation(payment);
+  }
+
+  async debtorAccountsOf(psuId: string, payment: PaymentForAuthorisation): Promise<PsuAccount[]> {
+    const accounts = await this.deps.bank.accountsOfPsu(psuId, {
+      requestId: randomUUID(),
+      tppOrganizationIdentifier: payment.tppOrganizationIdentifier,
+      paymentId: payment.paymentId,
+    });
+    // A payment is debited in its own currency; other accounts are not offered.
+    return accounts
+      .filter((a) => a.currency === payment.instructedAmount.currency)
+      .map((a) => ({ iban: a.iban, currency: a.currency, name: a.name }));
+  }
+
+  async approve(paymentId: string, psuId: string, debtorIban: string): Promise<PaymentDecisionOutcome> {
+    const payment = await this.deps.payments.findById(paymentId);
+    if (payment === undefined) return 'notAwaiting';
+    const context: BankCallContext = {
+      requestId: randomUUID(),
+      tppOrganizationIdentifier: payment.owner.organizationIdentifier,
+      paymentId,
+    };
+    try {
+      await this.deps.authorisation.approve({ paymentId, psuId, debtorIban }, context);
+      return 'decided';
+    } catch (error) {
+      if (error instanceof StatusInvalid) return 'notAwaiting';
+      if (error instanceof GatewayError && error.status >= 500) {
+        // The PSU's authorisation stands (ACTC) even when the bank cannot execute now, so the PSU is sent
+        // back and the TPP sees ACTC. Sending the order again (the bank executes once per paymentId) is
+        // not automated yet.
+        this.deps.logger?.warn({ event: 'payment.execution_deferred', paymentId, code: error.code });
+        return 'decided';
+      }
+      throw error;
+    }
+  }
+
+  async reject(paymentId: string, psuId: string): Promise<PaymentDecisionOutcome> {
+    try {
+      await this.deps.authorisation.reject(paymentId, psuId);
+      return 'decided';
+    } catch (error) {
+      if (error instanceof StatusInvalid) return 'notAwaiting';
+      throw error;
+    }
+  }
+}
+
+function forAuthorisation(payment: Payment): PaymentForAuthorisation {
+  const { body, owner } = payment;
+  return {
+    paymentId: payment.id,
+    awaitingAuthorisation: payment.status === 'RCVD',
+    tppOrganizationIdentifier: owner.organizationIdentifier,
+    tppName: owner.name,
+    tppNcaName: owner.ncaName,
+    tppNcaId: owner.ncaId,
+    tppRedirectUri: payment.tppRedirectUri,
+    instructedAmount: body.instructedAmount,
+    creditorName: body.creditorName,
+    creditorIban: body.creditorAccount.iban,
+    remittanceInformationUnstructured: body.remittanceInformationUnstructured,
+    requestedExecutionDate: body.requestedExecutionDate,
+    standingOrder:
+      payment.service === 'periodic-payments' && body.startDate !== undefined && body.frequency !== undefined
+        ? { startDate: body.startDate, endDate: body.endDate, frequency: body.frequency }
+        : undefined,
+    debtorIban: body.debtorAccount?.iban,
+  };
+}

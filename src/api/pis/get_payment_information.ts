@@ -1,0 +1,20 @@
+import type { AisHandler } from '../ais/ais_handler';
+import { pathPayment, type PisHandlerDeps } from './pis_handler';
+
+/** GET /v1/{payment-service}/{payment-product}/{paymentId}: the payment as initiated, with its status. */
+export function getPaymentInformation(deps: PisHandlerDeps): AisHandler {
+  return async (context, _req, res) => {
+    const payment = await pathPayment(deps, context, res);
+    const debtorAccount =
+      payment.body.debtorAccount ??
+      (payment.debtorIban !== undefined ? { iban: payment.debtorIban } : undefined);
+    return {
+      status: 200,
+      body: {
+        ...payment.body,
+        ...(debtorAccount !== undefined ? { debtorAccount } : {}),
+        transactionStatus: payment.status,
+      },
+    };
+  };
+}
