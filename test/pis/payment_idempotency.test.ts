@@ -23,7 +23,11 @@ describe.each(DATABASE_KINDS)('payment initiation idempotency on %s', (kind) => 
       t = await startAisGateway(kind);
     });
     afterAll(async () => {
-      for (const { server } of servers.values()) await new Promise((resolve) => server.close(resolve));
+      for (const { server } of servers.values()) {
+        // fetch keeps its connections alive; without this the listeners outlive the test file.
+        server.closeAllConnections();
+        await new Promise((resolve) => server.close(resolve));
+      }
       await t?.close();
     });
 
