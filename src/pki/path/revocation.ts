@@ -8,6 +8,7 @@
  * `unknown` and the validator refuses. A CRL with the right name but a foreign key is never used, so
  * Mallory cannot un-revoke a certificate by loading her own "CRL of Trent".
  */
+import { CRL_REASONS } from '../revocation/crl_reason';
 import { readFileSync } from 'node:fs';
 import {
   DerError,
@@ -83,19 +84,6 @@ const CRL_EXT = {
   authorityInfoAccess: '1.3.6.1.5.5.7.1.1',
 } as const;
 const ENTRY_EXT = { reasonCode: '2.5.29.21', invalidityDate: '2.5.29.24', certificateIssuer: '2.5.29.29' };
-const REASONS = [
-  'unspecified',
-  'keyCompromise',
-  'cACompromise',
-  'affiliationChanged',
-  'superseded',
-  'cessationOfOperation',
-  'certificateHold',
-  'unused',
-  'removeFromCRL',
-  'privilegeWithdrawn',
-  'aACompromise',
-];
 
 interface RevokedEntry {
   revokedAt: Date;
@@ -195,7 +183,7 @@ export class ParsedCrl {
       const code = extensions.get(ENTRY_EXT.reasonCode);
       if (code) {
         const value = readSingle(code.value, Tag.ENUMERATED).value;
-        reason = value.length === 1 ? REASONS[value[0] as number] : undefined;
+        reason = value.length === 1 ? CRL_REASONS[value[0] as number] : undefined;
       }
     }
     this.revoked.set(serial, { revokedAt, reason });

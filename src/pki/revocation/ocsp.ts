@@ -13,6 +13,7 @@
  * - a nonce in the response equals ours. A response without a nonce is accepted (RFC 8954: responders that
  *   pre-sign do not echo it); its thisUpdate is then the only freshness evidence, judged as above.
  */
+import { CRL_REASONS } from './crl_reason';
 import { createHash, randomBytes } from 'node:crypto';
 import {
   DerError,
@@ -59,19 +60,6 @@ const RESPONSE_STATUS = [
   '4',
   'sigRequired',
   'unauthorized',
-];
-const REASONS = [
-  'unspecified',
-  'keyCompromise',
-  'cACompromise',
-  'affiliationChanged',
-  'superseded',
-  'cessationOfOperation',
-  'certificateHold',
-  'unused',
-  'removeFromCRL',
-  'privilegeWithdrawn',
-  'aACompromise',
 ];
 
 export interface OcspRequest {
@@ -307,7 +295,7 @@ export function judgeOcspResponse(params: OcspJudgementParams): OcspVerdict {
         const reasonField = info.readOptional(0xa0, 'revocationReason');
         info.end();
         const code = reasonField ? readSingle(reasonField.value, Tag.ENUMERATED).value : undefined;
-        const reason = code?.length === 1 ? REASONS[code[0] as number] : undefined;
+        const reason = code?.length === 1 ? CRL_REASONS[code[0] as number] : undefined;
         return { status: 'revoked', thisUpdate: single.thisUpdate, expiresAt, revokedAt, reason };
       } catch (error) {
         return { status: 'unusable', problem: `malformed RevokedInfo (${(error as Error).message})` };
