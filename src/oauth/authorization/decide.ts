@@ -1,12 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import type { OAuthContext } from '../oauth_context';
 import { AuthorizationPageError } from '../oauth_error';
-import { secretToken } from '../secret_token';
 import { consentReview, namedIbans, type ConsentReview } from './consent_review';
 import type { PaymentApprovalView } from '../payment_approval_view';
 import { decidePayment } from './decide_payment';
 import { paymentIdOf } from './payment_subject';
-import { claimSession, loadConsent, loadSession } from './psu_session';
+import { claimSession, issueCode, loadConsent, loadSession } from './psu_session';
 
 export interface DecideParams {
   sessionId: string | undefined;
@@ -90,24 +88,7 @@ export async function decide(ctx: OAuthContext, params: DecideParams): Promise<D
 
   await claimSession(ctx, session);
   await ctx.consents.approve(consent.consentId, psuId, granted);
-  const code = secretToken.generate();
-  const now = ctx.now();
-  await ctx.repo.createGrant({
-    id: randomUUID(),
-    codeHash: secretToken.hash(code),
-    clientId: session.clientId,
-    redirectUri: session.redirectUri,
-    codeChallenge: session.codeChallenge,
-    consentId: consent.consentId,
-    psuId,
-    codeExpiresAt: new Date(now.getTime() + ctx.codeTtl * 1000),
-    codeUsedAt: null,
-    revokedAt: null,
-    createdAt: now,
-  });
+  const issued = await issueCode(ctx, session, consent.consentId, psuId);
   ctx.logger?.info({ event: 'oauth.consent_approved', consentId: consent.consentId });
-  redirect.searchParams.set('code', code);
-  redirect.searchParams.set('state', session.state);
-  redirect.searchParams.set('iss', ctx.issuer);
-  return { kind: 'redirect', location: redirect.toString() };
+  return issued;
 }

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { OAuthContext } from '../oauth_context';
 import { AuthorizationPageError } from '../oauth_error';
 import type { PsuSession } from '../oauth_repository';
@@ -6,7 +5,7 @@ import { dynamicLinkOf, paymentApprovalView, type PaymentApprovalView } from '..
 import type { PaymentForAuthorisation } from '../payment_port';
 import { secretToken } from '../secret_token';
 import { loadPayment, paymentPort } from './payment_subject';
-import { claimSession } from './psu_session';
+import { claimSession, issueCode } from './psu_session';
 
 /** What the payment page needs once the PSU has signed in. */
 export async function paymentReview(
@@ -106,24 +105,7 @@ export async function decidePayment(
 
   await claimSession(ctx, session);
   if ((await payments.approve(paymentId, psuId, debtorIban)) === 'notAwaiting') throw notAwaiting;
-  const code = secretToken.generate();
-  const now = ctx.now();
-  await ctx.repo.createGrant({
-    id: randomUUID(),
-    codeHash: secretToken.hash(code),
-    clientId: session.clientId,
-    redirectUri: session.redirectUri,
-    codeChallenge: session.codeChallenge,
-    consentId: session.consentId,
-    psuId,
-    codeExpiresAt: new Date(now.getTime() + ctx.codeTtl * 1000),
-    codeUsedAt: null,
-    revokedAt: null,
-    createdAt: now,
-  });
+  const issued = await issueCode(ctx, session, session.consentId, psuId);
   ctx.logger?.info({ event: 'oauth.payment_approved', paymentId });
-  redirect.searchParams.set('code', code);
-  redirect.searchParams.set('state', session.state);
-  redirect.searchParams.set('iss', ctx.issuer);
-  return { kind: 'redirect', location: redirect.toString() };
+  return issued;
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { ConsentForAuthorisation } from '../consent_port';
 import type { OAuthContext } from '../oauth_context';
 import { AuthorizationPageError } from '../oauth_error';
@@ -52,4 +53,36 @@ export async function claimSession(ctx: OAuthContext, session: PsuSession): Prom
   if (!(await ctx.repo.deleteSession(session.idHash))) {
     throw new AuthorizationPageError(403, 'This request was already answered.', 'session claimed twice');
   }
+}
+
+/**
+ * The approved decision's authorization code, stored as a grant for `subjectId` (a consent id or
+ * `PIS:<paymentId>`), and the redirect that hands it to the TPP with state and issuer (RFC 9207).
+ */
+export async function issueCode(
+  ctx: OAuthContext,
+  session: PsuSession,
+  subjectId: string,
+  psuId: string,
+): Promise<{ kind: 'redirect'; location: string }> {
+  const code = secretToken.generate();
+  const now = ctx.now();
+  await ctx.repo.createGrant({
+    id: randomUUID(),
+    codeHash: secretToken.hash(code),
+    clientId: session.clientId,
+    redirectUri: session.redirectUri,
+    codeChallenge: session.codeChallenge,
+    consentId: subjectId,
+    psuId,
+    codeExpiresAt: new Date(now.getTime() + ctx.codeTtl * 1000),
+    codeUsedAt: null,
+    revokedAt: null,
+    createdAt: now,
+  });
+  const redirect = new URL(session.redirectUri);
+  redirect.searchParams.set('code', code);
+  redirect.searchParams.set('state', session.state);
+  redirect.searchParams.set('iss', ctx.issuer);
+  return { kind: 'redirect', location: redirect.toString() };
 }
