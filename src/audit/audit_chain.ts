@@ -40,7 +40,8 @@ export function recordHash(record: Omit<AuditRecord, 'hash'>): string {
     record.subject,
     record.detail,
   ]);
-  return createHash('sha256').update(record.prev_hash).update('\n').update(canonical).digest('hex');
+  // One update of the joined text: the same digest as three, with two fewer calls into the hash binding.
+  return createHash('sha256').update(`${record.prev_hash}\n${canonical}`).digest('hex');
 }
 
 /** How far from its place a moved record is looked for (only when the chain is already broken). */

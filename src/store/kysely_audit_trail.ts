@@ -12,7 +12,7 @@
  */
 import { AsyncResource } from 'node:async_hooks';
 import { hostname } from 'node:os';
-import type { Kysely } from 'kysely';
+import type { CompiledQuery, Kysely } from 'kysely';
 import type { Database } from './schema';
 import type { Logger } from '../audit/logger';
 import type { AuditEvent, AuditTrail } from '../audit/audit_trail';
@@ -41,8 +41,67 @@ type Pending = Omit<AuditRecord, 'seq' | 'prev_hash' | 'hash'>;
 /** PostgreSQL returns bigint columns as text. */
 const asNumber = (value: unknown): number => Number(value);
 
-/** Rows per INSERT statement: SQLite allows 32 766 bound values, a row has 11. */
-const ROWS_PER_INSERT = 200;
+/** Every column of a record, in the order an INSERT binds them. */
+const AUDIT_COLUMNS = [
+  'seq',
+  'at',
+  'instance',
+  'type',
+  'request_id',
+  'tpp',
+  'thumbprint',
+  'subject',
+  'detail',
+  'prev_hash',
+  'hash',
+] as const satisfies readonly (keyof AuditRecord)[];
+
+/** Most rows per INSERT statement: SQLite allows 32 766 bound values, a row has 11. */
+const MAX_ROWS_PER_INSERT = 256;
+
+/**
+ * The INSERT sizes a batch is written in: full statements, then the rest by powers of two, so that at
+ * most nine statement texts ever exist (each is compiled once, and prepared once per connection).
+ */
+export function insertChunks(rows: number): number[] {
+  const chunks: number[] = [];
+  let left = rows;
+  while (left >= MAX_ROWS_PER_INSERT) {
+    chunks.push(MAX_ROWS_PER_INSERT);
+    left -= MAX_ROWS_PER_INSERT;
+  }
+  for (let size = MAX_ROWS_PER_INSERT / 2; size >= 1; size /= 2) {
+    if (left >= size) {
+      chunks.push(size);
+      left -= size;
+    }
+  }
+  return chunks;
+}
+
+/**
+ * The multi-row INSERT of `rows` records, compiled by Kysely once per size. Building it with the query
+ * builder for every batch (an operation node per value, then the compiler) cost more than hashing the
+ * records. Each value is compiled as a marker naming its row and column, and the parameters must come
+ * out in exactly the order the batch's values are laid out in, else this refuses to use the statement.
+ */
+function compileInsert(db: Kysely<AuditTables>, rows: number): CompiledQuery {
+  const marker = (row: number, column: string) => `\u0000audit:${row}:${column}`;
+  const values = Array.from(
+    { length: rows },
+    (_, row) =>
+      Object.fromEntries(
+        AUDIT_COLUMNS.map((column) => [column, marker(row, column)]),
+      ) as unknown as AuditRecord,
+  );
+  const compiled = db.insertInto('audit_log').values(values).compile();
+  const width = AUDIT_COLUMNS.length;
+  const inOrder =
+    compiled.parameters.length === rows * width &&
+    compiled.parameters.every((p, i) => p === marker(Math.floor(i / width), AUDIT_COLUMNS[i % width] ?? ''));
+  if (!inOrder) throw new Error('audit INSERT: the compiled parameters are not in row and column order');
+  return compiled;
+}
 
 export class KyselyAuditTrail implements AuditTrail {
   private readonly db: Kysely<AuditTables>;
@@ -57,6 +116,7 @@ export class KyselyAuditTrail implements AuditTrail {
   private lastCheckpoint: { seq: number; at: number } = { seq: 0, at: 0 };
   /** Writes run in the context the trail was created in, not in that of the request that queued an event. */
   private readonly scope = new AsyncResource('psd2-audit-trail');
+  private readonly inserts = new Map<number, CompiledQuery>();
 
   constructor(
     db: Kysely<Database>,
@@ -139,17 +199,34 @@ export class KyselyAuditTrail implements AuditTrail {
           .executeTakeFirstOrThrow();
         let seq = asNumber(current.seq);
         let hash = current.hash;
-        const rows: AuditRecord[] = batch.map((pending) => {
+        const values: unknown[] = [];
+        for (const pending of batch) {
           seq++;
-          const unhashed = { ...pending, seq, prev_hash: hash };
-          hash = recordHash(unhashed);
-          return { ...unhashed, hash };
-        });
-        for (let i = 0; i < rows.length; i += ROWS_PER_INSERT)
-          await trx
-            .insertInto('audit_log')
-            .values(rows.slice(i, i + ROWS_PER_INSERT))
-            .execute();
+          const record: AuditRecord = {
+            seq,
+            at: pending.at,
+            instance: pending.instance,
+            type: pending.type,
+            request_id: pending.request_id,
+            tpp: pending.tpp,
+            thumbprint: pending.thumbprint,
+            subject: pending.subject,
+            detail: pending.detail,
+            prev_hash: hash,
+            hash: '',
+          };
+          hash = record.hash = recordHash(record);
+          for (const column of AUDIT_COLUMNS) values.push(record[column]);
+        }
+        let row = 0;
+        for (const rows of insertChunks(batch.length)) {
+          const start = row * AUDIT_COLUMNS.length;
+          row += rows;
+          await trx.executeQuery({
+            ...this.insertOf(rows),
+            parameters: values.slice(start, row * AUDIT_COLUMNS.length),
+          });
+        }
         await trx.updateTable('audit_head').set({ seq, hash }).where('id', '=', 1).execute();
         return { seq, hash };
       });
@@ -157,6 +234,12 @@ export class KyselyAuditTrail implements AuditTrail {
       this.queue.splice(0, batch.length);
       this.checkpoint(head);
     }
+  }
+
+  private insertOf(rows: number): CompiledQuery {
+    let insert = this.inserts.get(rows);
+    if (insert === undefined) this.inserts.set(rows, (insert = compileInsert(this.db, rows)));
+    return insert;
   }
 
   /** The head in the log (at most every 10 s): an anchor outside the database for `audit verify`. */

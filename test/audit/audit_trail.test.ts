@@ -7,13 +7,14 @@ import { randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import { recordHash, type AuditRecord } from '../../src/audit/audit_chain';
 import { auditCommand } from '../../src/cli/audit_command';
-import { KyselyAuditTrail, verifyAuditTrail } from '../../src/store/kysely_audit_trail';
+import { insertChunks, KyselyAuditTrail, verifyAuditTrail } from '../../src/store/kysely_audit_trail';
 import { openStore, type Store } from '../../src/store/open_store';
 import type { Database } from '../../src/store/schema';
 import {
   DATABASE_KINDS,
   createTestDatabase,
   describeForDatabase,
+  useTestStore,
   type TestDatabase,
 } from '../store/test_databases';
 
@@ -201,6 +202,58 @@ describe.each(DATABASE_KINDS)('audit trail on %s', (kind) => {
       expect(JSON.parse(all.lines[0] as string)).toEqual(records[0]);
       const none = await runCli(database.url, ['export', '--from', '2000-01-01', '--to', '2000-01-31']);
       expect(none.lines).toEqual([]);
+    });
+  });
+});
+
+describe('audit INSERT sizes', () => {
+  it.each([
+    [0, []],
+    [1, [1]],
+    [255, [128, 64, 32, 16, 8, 4, 2, 1]],
+    [256, [256]],
+    [600, [256, 256, 64, 16, 8]],
+  ])('%i records are written as %j', (rows, chunks) => {
+    expect(insertChunks(rows)).toEqual(chunks);
+  });
+});
+
+describe.each(DATABASE_KINDS)('audit batches larger than one INSERT on %s', (kind) => {
+  describeForDatabase(kind)('', () => {
+    const test = useTestStore(kind);
+
+    it('writes 1000 events queued at once as one gap-free chain with every value in its column', async () => {
+      const trail = new KyselyAuditTrail(test.store.db, {
+        batchSize: 1000,
+        flushIntervalMs: 1,
+        instance: 'gw-big',
+      });
+      const ids = Array.from({ length: 1000 }, () => randomUUID());
+      ids.forEach((requestId, n) =>
+        trail.append({
+          type: 'tpp.admitted',
+          requestId,
+          tpp: `PSDDE-BAFIN-${n}`,
+          thumbprint: `thumb-${n}`,
+          subject: `consent-${n}`,
+          detail: { n },
+        }),
+      );
+      await trail.close();
+      const records = await rows(test.store.db);
+      expect(records.map((r) => r.seq)).toEqual(ids.map((_, i) => i + 1));
+      records.forEach((record, n) =>
+        expect(record).toMatchObject({
+          instance: 'gw-big',
+          type: 'tpp.admitted',
+          request_id: ids[n],
+          tpp: `PSDDE-BAFIN-${n}`,
+          thumbprint: `thumb-${n}`,
+          subject: `consent-${n}`,
+          detail: JSON.stringify({ n }),
+        }),
+      );
+      expect(await verifyAuditTrail(test.store.db)).toMatchObject({ ok: true, records: 1000 });
     });
   });
 });
