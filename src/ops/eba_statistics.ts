@@ -21,6 +21,8 @@ import type { ServiceStatistics } from './request_observer';
 export const EBA_UNANSWERED_AFTER_MS = 30_000;
 export const EBA_CONSECUTIVE_FAILURES = 5;
 
+const DAY_MS = 86_400_000;
+
 export interface DailyFigures {
   day: string;
   service: EbaService;
@@ -52,6 +54,8 @@ interface Streak {
 
 export class EbaStatistics implements ServiceStatistics {
   private pending = new Map<string, DailyFigures>();
+  /** Per service, the figures last counted into and the UTC day they cover, so a request needs no date text. */
+  private readonly recent = new Map<EbaService, { figures: DailyFigures; from: number; until: number }>();
   private readonly streaks = new Map<EbaService, Streak>();
   private writes: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
@@ -71,15 +75,16 @@ export class EbaStatistics implements ServiceStatistics {
     status: number,
     answered: boolean,
   ): void {
-    const day = new Date(startedAt).toISOString().slice(0, 10);
-    const key = `${day}|${service}`;
-    let figures = this.pending.get(key);
-    if (figures === undefined)
-      this.pending.set(key, (figures = { day, service, requests: 0, errors: 0, totalMs: 0 }));
+    const figures = this.figuresFor(service, startedAt);
     figures.requests++;
     figures.totalMs += durationMs;
     const failed = !answered || status >= 500 || durationMs > EBA_UNANSWERED_AFTER_MS;
     if (status >= 500 || !answered) figures.errors++;
+    const streak = this.streaks.get(service);
+    // The common case (an answered request, no failures counted, no downtime open, the flush already
+    // scheduled) changes nothing outside these figures: no async scope to enter, nothing to allocate.
+    if (!failed && streak?.failures === 0 && streak.openDowntime === undefined && this.timer !== undefined)
+      return;
     this.scope.runInAsyncScope(() => {
       this.streak(service, startedAt, failed);
       if (this.timer === undefined) {
@@ -90,6 +95,20 @@ export class EbaStatistics implements ServiceStatistics {
         this.timer.unref();
       }
     });
+  }
+
+  /** The pending figures of the UTC day `at` falls on; the last day's are kept at hand per service. */
+  private figuresFor(service: EbaService, at: number): DailyFigures {
+    const recent = this.recent.get(service);
+    if (recent !== undefined && at >= recent.from && at < recent.until) return recent.figures;
+    const day = new Date(at).toISOString().slice(0, 10);
+    const key = `${day}|${service}`;
+    let figures = this.pending.get(key);
+    if (figures === undefined)
+      this.pending.set(key, (figures = { day, service, requests: 0, errors: 0, totalMs: 0 }));
+    const from = Date.parse(`${day}T00:00:00Z`);
+    this.recent.set(service, { figures, from, until: from + DAY_MS });
+    return figures;
   }
 
   private streak(service: EbaService, startedAt: number, failed: boolean): void {
@@ -143,6 +162,7 @@ export class EbaStatistics implements ServiceStatistics {
     this.timer = undefined;
     const figures = [...this.pending.values()];
     this.pending = new Map();
+    this.recent.clear();
     if (figures.length === 0) return this.writes;
     return this.enqueue(() => this.repository.addDaily(figures));
   }

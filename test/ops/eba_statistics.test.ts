@@ -82,6 +82,27 @@ describe('EBA downtime rule', () => {
   });
 });
 
+describe('EBA daily figures', () => {
+  it('counts each request on the UTC day it started, across midnight and across flushes', async () => {
+    const repository = new MemoryRepository();
+    const recorder = new EbaStatistics(repository);
+    const midnight = Date.parse('2026-11-13T00:00:00Z');
+    recorder.record('AIS', midnight - 1, 10, 200, true);
+    recorder.record('AIS', midnight, 20, 200, true);
+    recorder.record('PIS', midnight - 1, 5, 503, true);
+    recorder.record('AIS', midnight - 2, 30, 200, true);
+    await recorder.flush();
+    recorder.record('AIS', midnight + 1, 40, 500, true);
+    await recorder.flush();
+    expect(repository.daily).toEqual([
+      { day: '2026-11-12', service: 'AIS', requests: 2, errors: 0, totalMs: 40 },
+      { day: '2026-11-13', service: 'AIS', requests: 1, errors: 0, totalMs: 20 },
+      { day: '2026-11-12', service: 'PIS', requests: 1, errors: 1, totalMs: 5 },
+      { day: '2026-11-13', service: 'AIS', requests: 1, errors: 1, totalMs: 40 },
+    ]);
+  });
+});
+
 describe('quarterly report', () => {
   let database: TestDatabase;
   const work = mkdtempSync(path.join(os.tmpdir(), 'psd2-stats-'));
