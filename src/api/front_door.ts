@@ -8,7 +8,8 @@ import { toGatewayError } from './error_handler';
 import { noteOutcome, setPresentedIntermediates, setRequestId, setTppIdentity } from './request_context';
 import { requestTarget, type RequestTarget } from './request_target';
 import type { StaticHeaders } from './security_headers';
-import type { TrustGate } from './trust_gate';
+import { isPromiseLike, type MaybePromise } from './maybe_promise';
+import type { Admission, TrustGate } from './trust_gate';
 
 export interface FrontDoorDeps {
   gate: TrustGate;
@@ -83,6 +84,41 @@ export function createFrontDoor(deps: FrontDoorDeps): RequestListener {
     send(res, requestId, gatewayError.status, tppMessagesBody(gatewayError));
   };
 
+  /** Answers a refusal, or hands the admitted request on; whatever goes wrong on the way is answered. */
+  const proceed = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    requestId: string,
+    target: RequestTarget,
+    admission: Admission,
+  ): void => {
+    try {
+      if (!admission.admitted) {
+        const { refusal } = admission;
+        setRequestId(res, requestId);
+        noteOutcome(res, { code: refusal.error.code, refusedByGate: true });
+        send(res, requestId, refusal.error.status, refusal.body, refusal.headers, refusal.contentType);
+        return;
+      }
+      headers.applyTo(res);
+      res.setHeader('X-Request-ID', requestId);
+      setRequestId(res, requestId);
+      if (admission.identity !== undefined) setTppIdentity(res, admission.identity);
+      if (admission.chain !== undefined) setPresentedIntermediates(res, admission.chain.intermediates);
+      // Express's router costs more CPU per request than the whole TLS stack (bench: bare Express at
+      // ~4x bare node per request); the API's requests skip it.
+      if (direct?.handles(target.path) === true) {
+        direct
+          .handle(req, res, target)
+          .catch((error: unknown) => fail(req, res, requestId, target.path, error));
+        return;
+      }
+      app(req, res);
+    } catch (error) {
+      fail(req, res, requestId, target.path, error);
+    }
+  };
+
   return (req, res) => {
     const header = req.headers['x-request-id'];
     const requestId = typeof header === 'string' && UUID.test(header) ? header : randomUUID();
@@ -94,27 +130,19 @@ export function createFrontDoor(deps: FrontDoorDeps): RequestListener {
       return;
     }
     const target = requestTarget(req.url);
-    const { path } = target;
-    gate(req, path, requestId)
-      .then((admission) => {
-        if (!admission.admitted) {
-          const { refusal } = admission;
-          setRequestId(res, requestId);
-          noteOutcome(res, { code: refusal.error.code, refusedByGate: true });
-          send(res, requestId, refusal.error.status, refusal.body, refusal.headers, refusal.contentType);
-          return;
-        }
-        headers.applyTo(res);
-        res.setHeader('X-Request-ID', requestId);
-        setRequestId(res, requestId);
-        if (admission.identity !== undefined) setTppIdentity(res, admission.identity);
-        if (admission.chain !== undefined) setPresentedIntermediates(res, admission.chain.intermediates);
-        // Express's router costs more CPU per request than the whole TLS stack (bench: bare Express at
-        // ~4x bare node per request); the API's requests skip it.
-        if (direct?.handles(path) === true) return direct.handle(req, res, target);
-        app(req, res);
-        return undefined;
-      })
-      .catch((error: unknown) => fail(req, res, requestId, path, error));
+    let admission: MaybePromise<Admission>;
+    try {
+      admission = gate(req, target.path, requestId);
+    } catch (error) {
+      fail(req, res, requestId, target.path, error);
+      return;
+    }
+    // A request whose admission is known at once (a known chain, a fresh stop list) goes on in this turn.
+    if (isPromiseLike(admission)) {
+      admission.then(
+        (decided) => proceed(req, res, requestId, target, decided),
+        (error: unknown) => fail(req, res, requestId, target.path, error),
+      );
+    } else proceed(req, res, requestId, target, admission);
   };
 }

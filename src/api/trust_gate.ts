@@ -13,6 +13,7 @@ import {
   RoleInvalid,
 } from '../errors/gateway_error';
 import { tppMessagesBody } from '../errors/tpp_messages';
+import { isPromiseLike, type MaybePromise } from './maybe_promise';
 import { OAuthError } from '../oauth/oauth_error';
 import type {
   ClientIdentityVerdict,
@@ -55,8 +56,13 @@ export interface TrustGateOptions {
    */
   oauthPaths: readonly RegExp[];
   clock?: () => Date;
-  /** The bank's TPP stop list, consulted after the chain is verified, on every request. */
-  stopList: { blockOf(identity: BlockableIdentity): Promise<TppBlock | undefined> };
+  /**
+   * The bank's TPP stop list, consulted after the chain is verified, on every request. It answers at once
+   * when its list is fresh, else with a promise.
+   */
+  stopList: {
+    blockOf(identity: BlockableIdentity): MaybePromise<TppBlock | undefined>;
+  };
   /** Where the presented chain comes from; tests replace it, production reads the TLS socket. */
   tlsChainOf?: (req: IncomingMessage) => PresentedChain | undefined;
   /**
@@ -89,8 +95,11 @@ export type Admission =
   | { admitted: true; identity: TppIdentity | undefined; chain?: PresentedChain }
   | { admitted: false; refusal: Refusal };
 
-/** Decides one request; `path` is the request path as express's router will see it. */
-export type TrustGate = (req: IncomingMessage, path: string, requestId: string) => Promise<Admission>;
+/**
+ * Decides one request; `path` is the request path as express's router will see it. The decision comes at
+ * once when everything it rests on is in memory (a known chain, a fresh stop list), else as a promise.
+ */
+export type TrustGate = (req: IncomingMessage, path: string, requestId: string) => MaybePromise<Admission>;
 
 type RefusedVerdict = Extract<ClientIdentityVerdict, { ok: false }>;
 
@@ -136,6 +145,13 @@ function isBrowserStray(req: IncomingMessage, path: string): boolean {
   return /^\s*text\/html\b/i.test(accept);
 }
 
+/** The request a gate decision is about, handed to the steps of the decision. */
+interface GateCall {
+  req: IncomingMessage;
+  path: string;
+  requestId: string;
+}
+
 const defaultTlsChainOf = (req: IncomingMessage): PresentedChain | undefined =>
   presentedChainOf(req.socket as TLSSocket);
 
@@ -168,35 +184,115 @@ export function createTrustGate(options: TrustGateOptions): TrustGate {
     return refusal;
   };
 
-  return async (req, path, requestId) => {
-    let chain: PresentedChain | undefined;
+  /** `checked`: the chain got as far as validation, so its thumbprint belongs in the log. */
+  const refuse = (
+    call: GateCall,
+    chain: PresentedChain | undefined,
+    rendered: RenderedRefusal,
+    checked: boolean,
+  ): Admission => {
+    const { req, path, requestId } = call;
+    const refusal = options.oauthPaths.some((p) => p.test(path)) ? rendered.oauth : rendered.berlinGroup;
+    // A refusal flood is what this gate must absorb: no log object is built for a disabled level.
+    if (logger.isLevelEnabled('warn')) {
+      const { error } = refusal;
+      logger.warn(
+        {
+          event: 'tpp_refused',
+          requestId,
+          code: error.code,
+          reason: error.detail ?? error.text,
+          thumbprint: checked && chain !== undefined ? leafThumbprintOf(chain) : undefined,
+          source: chain?.source,
+          remoteAddress: req.socket.remoteAddress,
+          method: req.method,
+          path,
+        },
+        'request refused by the trust gate',
+      );
+    }
+    return { admitted: false, refusal };
+  };
 
-    /** `checked`: the chain got as far as validation, so its thumbprint belongs in the log. */
-    const refuse = (rendered: RenderedRefusal, checked: boolean): Admission => {
-      const refusal = options.oauthPaths.some((p) => p.test(path)) ? rendered.oauth : rendered.berlinGroup;
-      // A refusal flood is what this gate must absorb: no log object is built for a disabled level.
-      if (logger.isLevelEnabled('warn')) {
-        const { error } = refusal;
-        logger.warn(
-          {
-            event: 'tpp_refused',
-            requestId,
-            code: error.code,
-            reason: error.detail ?? error.text,
-            thumbprint: checked && chain !== undefined ? leafThumbprintOf(chain) : undefined,
-            source: chain?.source,
-            remoteAddress: req.socket.remoteAddress,
-            method: req.method,
-            path,
-          },
-          'request refused by the trust gate',
-        );
+  /** The verified identity's last checks: the stop list (its answer), then the role the path needs. */
+  const admitUnlessBlocked = (
+    call: GateCall,
+    chain: PresentedChain,
+    identity: TppIdentity,
+    block: TppBlock | undefined,
+  ): Admission => {
+    if (block !== undefined) {
+      return refuse(
+        call,
+        chain,
+        refusalOf(
+          new CertificateBlocked({
+            text: 'The ASPSP has blocked this TPP',
+            detail: `stop list entry ${block.subject} since ${block.blockedAt}: ${block.reason}`,
+          }),
+        ),
+        true,
+      );
+    }
+    const needed = options.roleRequirements.find((r) => r.path.test(call.path));
+    if (needed !== undefined && !identity.roles.includes(needed.role)) {
+      return refuse(
+        call,
+        chain,
+        refusalOf(
+          new RoleInvalid(
+            `The certificate's PSD2 roles (${identity.roles.join(', ')}) do not include ${needed.role}, which this endpoint requires`,
+          ),
+        ),
+        true,
+      );
+    }
+    return { admitted: true, identity, chain };
+  };
+
+  /** After the verdict on the chain the request is judged by. */
+  const decide = (
+    call: GateCall,
+    chain: PresentedChain,
+    verdict: ClientIdentityVerdict,
+  ): MaybePromise<Admission> => {
+    if (!verdict.ok) return refuse(call, chain, verdictRefusal(verdict), true);
+    const { identity } = verdict;
+    // Not part of the verifier's cached verdict: a block must reach connections that are already open.
+    const block = options.stopList.blockOf(identity);
+    return isPromiseLike(block)
+      ? block.then((b) => admitUnlessBlocked(call, chain, identity, b))
+      : admitUnlessBlocked(call, chain, identity, block);
+  };
+
+  /** The verdict on the linked chain, retried on the complete list when the path was the problem. */
+  const judge = (
+    call: GateCall,
+    chain: PresentedChain,
+    verdict: ClientIdentityVerdict,
+  ): MaybePromise<Admission> => {
+    if (
+      !verdict.ok &&
+      (verdict.code === 'CERTIFICATE_INVALID' || verdict.code === 'CERTIFICATE_EXPIRED') &&
+      verdict.leafDecides === undefined &&
+      chain.source === 'tls'
+    ) {
+      // Node hands over only the certificates it could link by name; a path may need one it dropped
+      // (the genuine issuer beside an expired cross-certificate, say). Reading the full list is rationed
+      // (peer_certificate.ts), so it is asked for only when the path, not the leaf, was the problem.
+      const complete = completeTlsChainOf(call.req);
+      if (complete !== undefined) {
+        return options.verifier.verify(complete, clock()).then((retried) => decide(call, complete, retried));
       }
-      return { admitted: false, refusal };
-    };
+    }
+    return decide(call, chain, verdict);
+  };
 
+  return (req, path, requestId) => {
+    const call: GateCall = { req, path, requestId };
+    let chain: PresentedChain | undefined;
     try {
-      const resolved = options.trustedProxies.resolve(req, () => tlsChainOf(req));
+      const resolved = options.trustedProxies.resolve(req, tlsChainOf);
       chain = resolved.chain;
       if (resolved.stripped.length > 0 && logger.isLevelEnabled('info')) {
         logger.info(
@@ -207,6 +303,8 @@ export function createTrustGate(options: TrustGateOptions): TrustGate {
     } catch (error) {
       if (error instanceof ForwardedCertificateError) {
         return refuse(
+          call,
+          chain,
           refusalOf(new CertificateInvalid(`Forwarded client certificate refused: ${error.message}`)),
           false,
         );
@@ -222,51 +320,14 @@ export function createTrustGate(options: TrustGateOptions): TrustGate {
         if (logger.isLevelEnabled('debug')) logger.debug({ event: 'browser_stray', requestId, path });
         return { admitted: false, refusal: BROWSER_STRAY };
       }
-      return refuse(NO_CERTIFICATE, false);
+      return refuse(call, chain, NO_CERTIFICATE, false);
     }
 
-    let verdict = await options.verifier.verify(chain, clock());
-    if (
-      !verdict.ok &&
-      (verdict.code === 'CERTIFICATE_INVALID' || verdict.code === 'CERTIFICATE_EXPIRED') &&
-      verdict.leafDecides === undefined &&
-      chain.source === 'tls'
-    ) {
-      // Node hands over only the certificates it could link by name; a path may need one it dropped
-      // (the genuine issuer beside an expired cross-certificate, say). Reading the full list is rationed
-      // (peer_certificate.ts), so it is asked for only when the path, not the leaf, was the problem.
-      const complete = completeTlsChainOf(req);
-      if (complete !== undefined) {
-        chain = complete;
-        verdict = await options.verifier.verify(complete, clock());
-      }
-    }
-    if (!verdict.ok) return refuse(verdictRefusal(verdict), true);
-    const identity = verdict.identity;
-    // Not part of the verifier's cached verdict: a block must reach connections that are already open.
-    const block = await options.stopList.blockOf(identity);
-    if (block !== undefined) {
-      return refuse(
-        refusalOf(
-          new CertificateBlocked({
-            text: 'The ASPSP has blocked this TPP',
-            detail: `stop list entry ${block.subject} since ${block.blockedAt}: ${block.reason}`,
-          }),
-        ),
-        true,
-      );
-    }
-    const needed = options.roleRequirements.find((r) => r.path.test(path));
-    if (needed !== undefined && !identity.roles.includes(needed.role)) {
-      return refuse(
-        refusalOf(
-          new RoleInvalid(
-            `The certificate's PSD2 roles (${identity.roles.join(', ')}) do not include ${needed.role}, which this endpoint requires`,
-          ),
-        ),
-        true,
-      );
-    }
-    return { admitted: true, identity, chain };
+    // A chain seen before is judged without waiting: only a miss goes to the verifier's promise.
+    const at = clock();
+    const known = options.verifier.knownVerdict?.(chain, at);
+    if (known !== undefined) return judge(call, chain, known);
+    const presented = chain;
+    return options.verifier.verify(presented, at).then((verdict) => judge(call, presented, verdict));
   };
 }

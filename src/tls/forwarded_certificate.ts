@@ -97,17 +97,17 @@ export class TrustedProxies {
    * The chain this request is judged by: the TLS chain, or the configured header's chain when a trusted
    * proxy speaks. Throws ForwardedCertificateError when the request must be refused.
    */
-  resolve(
-    req: HeaderSource & { socket: { remoteAddress?: string | undefined } },
-    tlsChain: () => PresentedChain | undefined,
+  resolve<R extends HeaderSource & { socket: { remoteAddress?: string | undefined } }>(
+    req: R,
+    tlsChainOf: (req: R) => PresentedChain | undefined,
   ): ResolvedChain {
     const header = this.header;
     if (header === undefined || !this.includes(req.socket.remoteAddress)) {
-      return { chain: tlsChain(), stripped: stripForwardedCertificateHeaders(req.headers) };
+      return { chain: tlsChainOf(req), stripped: stripForwardedCertificateHeaders(req.headers) };
     }
     const stripped = stripForwardedCertificateHeaders(req.headers, FORMAT_HEADERS[header]);
     const forwarded = FORMAT_HEADERS[header].some((name) => req.headers[name] !== undefined);
-    const own = tlsChain();
+    const own = tlsChainOf(req);
     if (own !== undefined) {
       const fingerprint = createHash('sha256').update(own.leaf).digest('hex');
       if (!this.pins.has(fingerprint)) {

@@ -49,11 +49,18 @@ export class StopListView {
     this.checkedAt = this.now();
   }
 
-  /** The block that stops this TPP, if any. */
-  async blockOf(identity: BlockableIdentity): Promise<TppBlock | undefined> {
+  /**
+   * The block that stops this TPP, if any: at once while the list in memory is fresh (every request
+   * within a poll interval of the last look), else once it has been re-read.
+   */
+  blockOf(identity: BlockableIdentity): TppBlock | undefined | Promise<TppBlock | undefined> {
     if (this.now() - this.checkedAt >= (this.options.pollMs ?? STOP_LIST_POLL_MS)) {
-      await this.refreshSeeing(this.invalidations);
+      return this.refreshSeeing(this.invalidations).then(() => this.blockIn(identity));
     }
+    return this.blockIn(identity);
+  }
+
+  private blockIn(identity: BlockableIdentity): TppBlock | undefined {
     return this.blocks.get(identity.thumbprintS256) ?? this.blocks.get(identity.organizationIdentifier);
   }
 

@@ -58,3 +58,21 @@ it('a request after a notice waits for a refresh that started after it, not for 
   // And the view stays fresh afterwards: no further refresh needed to see it.
   expect((await view.blockOf(TPP))?.reason).toBe('fraud');
 });
+
+it('answers at once while the list is fresh, and after a re-read once the poll interval has passed', async () => {
+  const rows = new KyselyTppStopList(store.db);
+  let clock = 0;
+  const view = new StopListView(rows, { pollMs: 1000, now: () => clock });
+  await view.load();
+  const other = { organizationIdentifier: 'PSDDE-BAFIN-888888', thumbprintS256: 'another-thumbprint' };
+  expect(view.blockOf(other)).toBeUndefined();
+  await rows.block(other.organizationIdentifier, 'fraud', new Date());
+  // Within the interval the list in memory answers, without the block written since.
+  clock = 999;
+  expect(view.blockOf(other)).toBeUndefined();
+  clock = 1000;
+  const reread = view.blockOf(other);
+  expect(reread).toBeInstanceOf(Promise);
+  expect((await reread)?.reason).toBe('fraud');
+  expect(view.blockOf(other)).toMatchObject({ reason: 'fraud' });
+});

@@ -54,6 +54,20 @@ describe('CachedIdentityVerifier', () => {
     expect(inner.calls).toBe(2);
   });
 
+  it('hands a remembered verdict over at once, and nothing for a chain it has not verified or no longer holds', async () => {
+    const inner = new CountingVerifier(() => okUntil(plus(1000)));
+    const cached = new CachedIdentityVerifier(inner, keyOf);
+    expect(cached.knownVerdict(chainA, t0)).toBeUndefined();
+    const verdict = await cached.verify(chainA, t0);
+    expect(cached.knownVerdict(chainA, plus(749))).toBe(verdict);
+    expect(cached.knownVerdict(chainB, plus(1))).toBeUndefined();
+    expect(cached.knownVerdict(chainA, plus(750))).toBeUndefined();
+    cached.invalidate();
+    expect(cached.knownVerdict(chainA, plus(1))).toBeUndefined();
+    expect(inner.calls).toBe(1);
+    expect(cached.stats).toEqual({ hits: 1, misses: 1 });
+  });
+
   it('shares one validation among concurrent requests for the same chain', async () => {
     const inner = new CountingVerifier(() => okUntil(plus(1000)));
     const cached = new CachedIdentityVerifier(inner, keyOf);

@@ -54,20 +54,32 @@ export class CachedIdentityVerifier implements ClientIdentityVerifier {
     return this.entries.size;
   }
 
-  async verify(chain: CandidateChain, at: Date): Promise<ClientIdentityVerdict> {
+  private keyFor(chain: CandidateChain): string {
     let key = this.keys.get(chain);
     if (key === undefined) {
       key = this.keyOf(chain);
       this.keys.set(chain, key);
     }
+    return key;
+  }
+
+  /** A remembered verdict still in force, counted as a hit; undefined (nothing counted) otherwise. */
+  knownVerdict(chain: CandidateChain, at: Date): ClientIdentityVerdict | undefined {
+    const hit = this.entries.get(this.keyFor(chain));
+    if (hit === undefined || hit.generation !== this.generation || at.getTime() >= hit.expiresAt)
+      return undefined;
+    this.stats.hits++;
+    return hit.verdict;
+  }
+
+  async verify(chain: CandidateChain, at: Date): Promise<ClientIdentityVerdict> {
+    const known = this.knownVerdict(chain, at);
+    if (known !== undefined) return known;
+    const key = this.keyFor(chain);
     const now = at.getTime();
-    const hit = this.entries.get(key);
-    if (hit !== undefined && hit.generation === this.generation && now < hit.expiresAt) {
-      this.stats.hits++;
-      return hit.verdict;
-    }
     this.stats.misses++;
-    if (hit !== undefined) this.entries.delete(key);
+    // A verdict past its time (or of an earlier generation) is dropped now rather than left to the bound.
+    this.entries.delete(key);
 
     const pending = this.inFlight.get(key);
     if (pending !== undefined) return pending;

@@ -23,4 +23,9 @@ export interface CandidateChain {
 
 export interface ClientIdentityVerifier {
   verify(chain: CandidateChain, at: Date): Promise<ClientIdentityVerdict>;
+  /**
+   * The verdict `verify` would give, handed back at once because it is already known (a cache hit), or
+   * undefined; it never starts a validation. The request path asks this first and awaits only a miss.
+   */
+  knownVerdict?(chain: CandidateChain, at: Date): ClientIdentityVerdict | undefined;
 }
