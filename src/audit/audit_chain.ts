@@ -7,7 +7,7 @@
  * they changed. The head (last seq and hash) is therefore also written to the log as `audit_checkpoint`,
  * where an external log store keeps it out of reach of the database.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 export const AUDIT_GENESIS_HASH = '0'.repeat(64);
 
@@ -40,8 +40,9 @@ export function recordHash(record: Omit<AuditRecord, 'hash'>): string {
     record.subject,
     record.detail,
   ]);
-  // One update of the joined text: the same digest as three, with two fewer calls into the hash binding.
-  return createHash('sha256').update(`${record.prev_hash}\n${canonical}`).digest('hex');
+  // SHA-256 over prev_hash, a newline and the canonical form, in one call: every admission is hashed, and
+  // the one-shot hash costs a third of a Hash object's create, update and digest.
+  return hash('sha256', `${record.prev_hash}\n${canonical}`, 'hex');
 }
 
 /** How far from its place a moved record is looked for (only when the chain is already broken). */
