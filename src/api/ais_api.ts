@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeader, ServerResponse } from 'node:http';
 import path from 'node:path';
 import { parse as parseQueryString } from 'node:querystring';
 import express, { type NextFunction, type Request, type Response } from 'express';
@@ -53,7 +53,7 @@ import { RedirectUriPolicy } from '../consent/redirect_uri_policy';
 import type { PspRole } from '../pki/identity/tpp_identity';
 import { OPENAPI_DOCS_CSS, renderOpenApiDocs } from './openapi_docs';
 import { OpenApiOperations, type OperationContext } from './openapi_operations';
-import type { DirectHandler } from './front_door';
+import type { DirectHandler, ResponseHead } from './front_door';
 import { bodyParserRefusal } from './error_handler';
 import { requestTarget, type RequestTarget } from './request_target';
 import { IP_ADDRESS_FORMAT, isIpAddress } from './psu_ip_address';
@@ -377,7 +377,13 @@ export async function createAisApi(deps: AisApiDeps): Promise<AisApi> {
     return { status: 500, body: toTppMessages(new InternalServerError('unexpected error')) };
   };
 
-  const send = (req: IncomingMessage, res: ServerResponse, result: AisResult, operationId?: string): void => {
+  const send = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    result: AisResult,
+    operationId: string | undefined,
+    head: ResponseHead | undefined,
+  ): void => {
     let final = result;
     if (deps.validateResponses === true && operationId !== undefined) {
       // openapi-backend models "no content" as null.
@@ -390,17 +396,34 @@ export async function createAisApi(deps: AisApiDeps): Promise<AisApi> {
         final = { status: 500, body: toTppMessages(new InternalServerError('response validation failed')) };
       }
     }
+    noteOutcome(res, { code: firstTppMessageCode(final.body) });
+    // What res.json would send, without its content negotiation and type lookups on the hot path.
+    const payload = final.body === undefined ? undefined : JSON.stringify(final.body);
+    if (head !== undefined) {
+      // From the front door: the status line and every field in one writeHead.
+      const fields: OutgoingHttpHeader[] = [...head.headers, 'X-Request-ID', head.requestId];
+      for (const [name, value] of Object.entries(final.headers ?? {})) fields.push(name, value);
+      if (payload !== undefined)
+        fields.push(
+          'Content-Type',
+          'application/json; charset=utf-8',
+          'Content-Length',
+          Buffer.byteLength(payload),
+        );
+      // What res.end() adds by itself when nothing was written before it (not on a 204 or 304).
+      else if (final.status !== 204 && final.status !== 304) fields.push('Content-Length', 0);
+      res.writeHead(final.status, fields);
+      res.end(payload);
+      return;
+    }
     const requestId = req.headers['x-request-id'];
     if (typeof requestId === 'string' && UUID.test(requestId)) res.setHeader('X-Request-ID', requestId);
     for (const [name, value] of Object.entries(final.headers ?? {})) res.setHeader(name, value);
     res.statusCode = final.status;
-    noteOutcome(res, { code: firstTppMessageCode(final.body) });
-    if (final.body === undefined) {
+    if (payload === undefined) {
       res.end();
       return;
     }
-    // What res.json would send, without its content negotiation and type lookups on the hot path.
-    const payload = JSON.stringify(final.body);
     res.setHeader('Content-Type', 'application/json; charset=utf-8');
     res.setHeader('Content-Length', Buffer.byteLength(payload));
     res.end(payload);
@@ -431,7 +454,12 @@ export async function createAisApi(deps: AisApiDeps): Promise<AisApi> {
     return rawBodies.get(req) ?? readRaw(req);
   };
 
-  const handle = async (req: IncomingMessage, res: ServerResponse, target: RequestTarget): Promise<void> => {
+  const handle = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    target: RequestTarget,
+    head?: ResponseHead,
+  ): Promise<void> => {
     const apiRequest = req as ApiRequest;
     let outcome: { operationId?: string; result: AisResult };
     try {
@@ -443,7 +471,7 @@ export async function createAisApi(deps: AisApiDeps): Promise<AisApi> {
     } catch (error) {
       outcome = { result: errorResult(error, req, target.path) };
     }
-    send(req, res, outcome.result, outcome.operationId);
+    send(req, res, outcome.result, outcome.operationId, head);
   };
 
   const router = express.Router();

@@ -248,14 +248,23 @@ describe('front door with a direct handler (the AIS API without express)', () =>
   let failNext = false;
   const direct: DirectHandler = {
     handles: (path) => path.startsWith('/v1/'),
-    handle: async (_req, res, target) => {
+    handle: async (_req, res, target, head) => {
       seenByDirect.push(`${target.path} ${target.query ?? '-'}`);
       if (failNext) {
         failNext = false;
         throw new Error('handler exploded at /secret/source/path.ts');
       }
-      res.setHeader('Content-Type', 'application/json');
-      res.end(JSON.stringify({ organizationIdentifier: requireTppIdentity(res).organizationIdentifier }));
+      const body = JSON.stringify({ organizationIdentifier: requireTppIdentity(res).organizationIdentifier });
+      res.writeHead(200, [
+        ...head.headers,
+        'X-Request-ID',
+        head.requestId,
+        'Content-Type',
+        'application/json',
+        'Content-Length',
+        Buffer.byteLength(body),
+      ]);
+      res.end(body);
     },
   };
   let gateway: TlsGateway;
@@ -278,7 +287,7 @@ describe('front door with a direct handler (the AIS API without express)', () =>
       headers: { 'X-Request-ID': REQUEST_ID },
     });
 
-  it('answers its paths with the identity, path and query, the headers already set, and no express', async () => {
+  it('answers its paths with the identity, path and query, the head to write with the status, and no express', async () => {
     const response = await get('alice', '/v1/accounts?withBalance=true');
     expect(response.status).toBe(200);
     expect(response.json).toEqual({ organizationIdentifier: 'PSDDE-BAFIN-123456' });
