@@ -29,7 +29,7 @@ import { createIdentityRouter, IDENTITY_BROWSER_PATHS } from './api/psu_identity
 import type { PsuIdentityProviderConfig } from './config/psu_identity_provider_config';
 import { ConsentDashboard } from './psu/consent_dashboard';
 import { IdpSignIn } from './psu/idp_sign_in';
-import { IDP_CALLBACK_PATH, OpenIdIdentityProvider } from './psu/openid_identity_provider';
+import { IDP_CALLBACK_PATH } from './psu/psu_identity_provider';
 import { SandboxOneTimeCodes } from './sca/sandbox_one_time_codes';
 import { SignInLimiter } from './sca/sign_in_limiter';
 import { KyselyDashboardSessionRepository } from './store/kysely_dashboard_session_repository';
@@ -245,16 +245,19 @@ export async function assembleGateway(deps: GatewayAssemblyDeps): Promise<Gatewa
     passwordSignIn !== undefined ? readSandboxBankFixture().psus : [],
   );
   const signInLimiter = new SignInLimiter(new KyselySignInAttemptRepository(oauthDb));
-  const identityProvider =
-    idpConfig === undefined
-      ? undefined
-      : new IdpSignIn({
-          provider: new OpenIdIdentityProvider(idpConfig, `${deps.publicUrl}${IDP_CALLBACK_PATH}`),
-          pending: new KyselyPendingIdpSignInRepository(oauthDb),
-          policy: idpConfig,
-          now: () => new Date(),
-          logger,
-        });
+  // openid-client (and jose under it) is loaded only where a provider is configured: some 15 MB of
+  // resident memory that a gateway signing its PSUs in itself would carry for nothing.
+  let identityProvider: IdpSignIn | undefined;
+  if (idpConfig !== undefined) {
+    const { OpenIdIdentityProvider } = await import('./psu/openid_identity_provider');
+    identityProvider = new IdpSignIn({
+      provider: new OpenIdIdentityProvider(idpConfig, `${deps.publicUrl}${IDP_CALLBACK_PATH}`),
+      pending: new KyselyPendingIdpSignInRepository(oauthDb),
+      policy: idpConfig,
+      now: () => new Date(),
+      logger,
+    });
+  }
   const oauth = new OAuthService({
     repository: oauthRepository,
     ...(tokenLookup !== undefined ? { tokenLookup } : {}),

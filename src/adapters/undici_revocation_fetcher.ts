@@ -3,7 +3,7 @@
  * published; the answers are signed, so transport security adds nothing to their trust. One agent with
  * keep-alive serves every responder, and each exchange has one deadline from connect to last byte.
  */
-import { Agent, request } from 'undici';
+import type { Agent, request } from 'undici';
 import type { RevocationFetcher, RevocationFetchParams } from '../pki/revocation/revocation_fetcher';
 
 /** A client-safe phrase for a failed exchange (it may end up in a refusal text). */
@@ -20,19 +20,34 @@ function describeFailure(error: unknown, timedOut: boolean, timeoutMs: number): 
   return 'could not be reached';
 }
 
+/**
+ * undici is loaded, and the agent made, at the first fetch: most gateways revoke from CRL files or the
+ * responders' answers already cached, and undici costs some 20 MB of resident memory once loaded.
+ */
 export class UndiciRevocationFetcher implements RevocationFetcher {
-  private readonly agent = new Agent({ keepAliveTimeout: 30_000, connections: 8 });
+  private client: Promise<{ agent: Agent; request: typeof request }> | undefined;
+  private closed = false;
+
+  private loaded(): Promise<{ agent: Agent; request: typeof request }> {
+    this.client ??= import('undici').then((undici) => ({
+      agent: new undici.Agent({ keepAliveTimeout: 30_000, connections: 8 }),
+      request: undici.request,
+    }));
+    return this.client;
+  }
 
   async fetch(params: RevocationFetchParams): Promise<Uint8Array> {
     const url = new URL(params.url);
     if (url.protocol !== 'http:' && url.protocol !== 'https:')
       throw new Error(`scheme ${url.protocol} is not fetched`);
+    if (this.closed) throw new Error('the revocation fetcher is closed');
+    const { agent, request } = await this.loaded();
     const deadline = AbortSignal.timeout(params.timeoutMs);
     let response: Awaited<ReturnType<typeof request>>;
     try {
       response = await request(url, {
         method: params.body ? 'POST' : 'GET',
-        dispatcher: this.agent,
+        dispatcher: agent,
         signal: deadline,
         headers: {
           accept: params.accept,
@@ -68,6 +83,7 @@ export class UndiciRevocationFetcher implements RevocationFetcher {
   }
 
   async close(): Promise<void> {
-    await this.agent.close();
+    this.closed = true;
+    if (this.client !== undefined) await (await this.client).agent.close();
   }
 }

@@ -3,7 +3,7 @@ import type { Logger } from '../audit/logger';
 import type { OAuthService } from '../oauth/oauth_service';
 import type { ConsentDashboard } from '../psu/consent_dashboard';
 import type { IdpSignIn } from '../psu/idp_sign_in';
-import { IDP_CALLBACK_PATH } from '../psu/openid_identity_provider';
+import { IDP_CALLBACK_PATH } from '../psu/psu_identity_provider';
 import { idpRefusalPage } from './idp_pages';
 import { pageChrome } from './page_language';
 import { errorPage, type PageChrome } from './oauth_pages';

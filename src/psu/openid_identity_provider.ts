@@ -7,9 +7,6 @@ import {
   type PsuIdentityProvider,
 } from './psu_identity_provider';
 
-/** Where the provider sends the browser back; the bank registers exactly this URI for the gateway. */
-export const IDP_CALLBACK_PATH = '/psu/oidc/callback';
-
 /** A trailing slash is not a different issuer to an operator, but the comparison itself stays exact. */
 const withoutTrailingSlash = (url: string): string => url.replace(/\/+$/, '');
 

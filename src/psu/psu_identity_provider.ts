@@ -3,6 +3,9 @@
  * back. The OpenID Connect implementation is openid_identity_provider.ts; this module states the contract.
  */
 
+/** Where the provider sends the browser back; the bank registers exactly this URI for the gateway. */
+export const IDP_CALLBACK_PATH = '/psu/oidc/callback';
+
 export interface IdpAuthorizationRequest {
   /** Where the browser goes to authenticate. */
   url: string;
