@@ -19,7 +19,7 @@ import { createAisApi } from './api/ais_api';
 import type { BankConnector } from './bank/bank_connector';
 import { openBankConnector, type OpenedBank } from './bank/open_bank_connector';
 import { createOAuthRouter, exactPathPatterns, OAUTH_BROWSER_PATH_PATTERNS } from './api/oauth_routes';
-import { requireTppIdentity } from './api/request_context';
+import { presentedAccessTokenOf, requireTppIdentity } from './api/request_context';
 import type { Request } from 'express';
 import { readSandboxBankFixture } from './accounts/sandbox_bank';
 import { PsuConsentAdapter } from './adapters/psu_consent_adapter';
@@ -279,15 +279,10 @@ export async function assembleGateway(deps: GatewayAssemblyDeps): Promise<Gatewa
     logger,
     audit,
   });
-  const tokensOfRequests = new WeakMap<ServerResponse, PresentedAccessToken>();
-  const presentedToken = (req: IncomingMessage, res: ServerResponse): PresentedAccessToken => {
-    let token = tokensOfRequests.get(res);
-    if (token === undefined) {
-      token = oauth.presentedAccessToken(req.headers.authorization, requireTppIdentity(res));
-      tokensOfRequests.set(res, token);
-    }
-    return token;
-  };
+  const present = (req: IncomingMessage, res: ServerResponse): PresentedAccessToken =>
+    oauth.presentedAccessToken(req.headers.authorization, requireTppIdentity(res));
+  const presentedToken = (req: IncomingMessage, res: ServerResponse): PresentedAccessToken =>
+    presentedAccessTokenOf(req, res, present);
   const signatures = deps.requestSignatures;
   const ais = await createAisApi({
     consents,

@@ -1,4 +1,5 @@
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { PresentedAccessToken } from '../oauth/access_token_verifier';
 import type { TppIdentity } from '../pki/identity/tpp_identity';
 import { CertificateMissing } from '../errors/gateway_error';
 
@@ -25,6 +26,8 @@ class RequestState {
   operationId: string | undefined = undefined;
   code: string | undefined = undefined;
   refusedByGate = false;
+  /** The bearer token as the OAuth checks of this request read it, made at the first check. */
+  accessToken: PresentedAccessToken | undefined = undefined;
   /** When the request arrived: wall clock (ms since the epoch) and performance.now(), for the observer. */
   arrivedAt = 0;
   arrivedAtMonotonic = 0;
@@ -98,6 +101,21 @@ export function setPresentedIntermediates(res: ServerResponse, intermediates: re
 
 export function getPresentedIntermediates(res: ServerResponse): readonly Uint8Array[] {
   return stateOf(res)?.intermediates ?? [];
+}
+
+/**
+ * The request's bearer token, made by `present` at the first call: every OAuth check of the request
+ * reads the one stored record it looks up. Kept with the request's other state rather than in a WeakMap
+ * keyed by the response: V8's young-generation collector keeps the values of such a map alive (bench:
+ * the token record of every request was promoted to the old generation and grew the heap).
+ */
+export function presentedAccessTokenOf(
+  req: IncomingMessage,
+  res: ServerResponse,
+  present: (req: IncomingMessage, res: ServerResponse) => PresentedAccessToken,
+): PresentedAccessToken {
+  const state = writableStateOf(res);
+  return (state.accessToken ??= present(req, res));
 }
 
 /** When the request arrived, as `Date.now()` and `performance.now()` read it. */

@@ -55,22 +55,33 @@ export function createGatewayServer(
   return server;
 }
 
-/** Which connections must close once their current (or next) request is answered. */
+/** The response a connection is answering now, kept on the connection itself. */
+const CURRENT = Symbol('psd2CurrentResponse');
+type TrackedSocket = Duplex & { [CURRENT]?: ServerResponse | undefined };
+
+/** A response that closed is no longer its connection's current one (one listener for all of them). */
+function responseClosed(this: ServerResponse): void {
+  const socket = this.req.socket as TrackedSocket;
+  if (socket[CURRENT] === this) socket[CURRENT] = undefined;
+}
+
+/**
+ * Which connections must close once their current (or next) request is answered. The current response
+ * is a property of its connection, not an entry of a WeakMap: V8's young-generation collector keeps the
+ * values of a WeakMap alive, so every response (and all it held) was promoted to the old generation.
+ */
 class AnswerTracker {
-  private readonly current = new WeakMap<Duplex, ServerResponse>();
   private readonly closing = new WeakSet<Duplex>();
 
   started(socket: Duplex, res: ServerResponse): void {
-    this.current.set(socket, res);
-    res.once('close', () => {
-      if (this.current.get(socket) === res) this.current.delete(socket);
-    });
+    (socket as TrackedSocket)[CURRENT] = res;
+    res.on('close', responseClosed);
     if (this.closing.has(socket)) closeOnceAnswered(socket, res);
   }
 
   closeAfterAnswer(socket: Duplex): void {
     this.closing.add(socket);
-    const res = this.current.get(socket);
+    const res = (socket as TrackedSocket)[CURRENT];
     if (res !== undefined) closeOnceAnswered(socket, res);
   }
 }
