@@ -62,22 +62,32 @@ interface CachingSqlite extends SqliteDatabase {
  * SQLite re-prepares a statement by itself when the schema changes under it.
  */
 export function withStatementCache(database: BetterSqlite3.Database): CachingSqlite {
-  const statements = new Map<string, BetterSqlite3.Statement>();
+  // Recency is a use counter on each entry rather than the map's order: moving a key to the end on every
+  // use (delete, then set) churned the map's table on each AIS read, and that garbage lived long enough
+  // to be promoted. The least recently used entry is looked for only when a new text must be added.
+  const statements = new Map<string, { statement: BetterSqlite3.Statement; used: number }>();
+  let uses = 0;
   return {
     close: () => database.close(),
     prepare: (sql: string) => {
-      let statement = statements.get(sql);
-      if (statement !== undefined) {
-        // Map order is insertion order: re-inserting keeps the most recently used last.
-        statements.delete(sql);
-      } else {
-        statement = database.prepare(sql);
-        if (statements.size >= STATEMENT_CACHE_SIZE) {
-          const oldest = statements.keys().next();
-          if (oldest.done !== true) statements.delete(oldest.value);
-        }
+      const cached = statements.get(sql);
+      if (cached !== undefined) {
+        cached.used = ++uses;
+        return cached.statement;
       }
-      statements.set(sql, statement);
+      const statement = database.prepare(sql);
+      if (statements.size >= STATEMENT_CACHE_SIZE) {
+        let oldest: string | undefined;
+        let oldestUse = Infinity;
+        for (const [text, entry] of statements) {
+          if (entry.used < oldestUse) {
+            oldest = text;
+            oldestUse = entry.used;
+          }
+        }
+        if (oldest !== undefined) statements.delete(oldest);
+      }
+      statements.set(sql, { statement, used: ++uses });
       return statement;
     },
   };
