@@ -60,6 +60,16 @@ const AUDIT_COLUMNS = [
 const MAX_ROWS_PER_INSERT = 256;
 
 /**
+ * A batch is written after at most this long, or once this many events are queued (one INSERT). Queued
+ * events are what outlives a request on its path: held up to 100 ms in batches of 1 000, they all
+ * survived the young generation, and the old generation grew with them (bench (c): 0.55 kB per read
+ * promoted, peak heap 96 MB; with 20 ms and 256, 0.24 kB and 66 MB at the same CPU per read and a lower
+ * p99). The lock on the chain head is still taken once per batch, and a crash loses less.
+ */
+const DEFAULT_FLUSH_INTERVAL_MS = 20;
+const DEFAULT_BATCH_SIZE = MAX_ROWS_PER_INSERT;
+
+/**
  * The INSERT sizes a batch is written in: full statements, then the rest by powers of two, so that at
  * most nine statement texts ever exist (each is compiled once, and prepared once per connection).
  */
@@ -124,8 +134,8 @@ export class KyselyAuditTrail implements AuditTrail {
   ) {
     this.db = db as unknown as Kysely<AuditTables>;
     this.queueMax = options.queueMax ?? 50_000;
-    this.flushIntervalMs = options.flushIntervalMs ?? 100;
-    this.batchSize = options.batchSize ?? 1_000;
+    this.flushIntervalMs = options.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS;
+    this.batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
     this.instance = options.instance ?? `${hostname()}:${process.pid}`;
   }
 
