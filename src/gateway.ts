@@ -119,6 +119,9 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
+/** For a promise whose value nobody needs, without a closure per call. */
+const nothing = (): void => undefined;
+
 /** The reload trigger of a change notice from another instance (not told on again). */
 const PEER_RELOAD = 'another instance reloaded';
 /** Tells this process's own notices from the others'. */
@@ -294,9 +297,7 @@ export async function assembleGateway(deps: GatewayAssemblyDeps): Promise<Gatewa
     ...(clock !== undefined ? { clock } : {}),
     ...(deps.validateResponses !== undefined ? { validateResponses: deps.validateResponses } : {}),
     // Both checks read the same token record: one lookup per request.
-    accessCheck: async (req, res, consentId) => {
-      await presentedToken(req, res).verifyFor(consentId);
-    },
+    accessCheck: (req, res, consentId) => presentedToken(req, res).verifyFor(consentId).then(nothing),
     tokenBindingCheck: (req, res) => presentedToken(req, res).refuseIfBoundElsewhere(),
     onConsentDeleted: (consentId) => oauth.revokeTokensForConsent(consentId),
     tppDnsNames: (res) => requireTppIdentity(res).dnsNames,

@@ -186,9 +186,16 @@ export class ConsentService {
     return { consent, warning: checked.warning };
   }
 
-  /** Marks a live consent past its validUntil as expired, so every reader sees the same status. */
-  private async settleExpiry(consent: Consent): Promise<Consent> {
+  /**
+   * Marks a live consent past its validUntil as expired, so every reader sees the same status. A consent
+   * that is not due is handed back as it is, without a promise: that is every read of a valid consent.
+   */
+  private settleExpiry(consent: Consent): Consent | Promise<Consent> {
     if (!LIVE.includes(consent.status) || consent.validUntil >= this.today()) return consent;
+    return this.expire(consent);
+  }
+
+  private async expire(consent: Consent): Promise<Consent> {
     const expired = await this.repository.transition(consent.id, {
       from: LIVE,
       to: 'expired',

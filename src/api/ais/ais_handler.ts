@@ -95,25 +95,33 @@ export async function openRead(
   await deps.tokenBindingCheck(req, res);
   const consent = await deps.consents.openForRead(consentId, tpp);
   await deps.accessCheck(req, res, consent.id);
-  const state: ReadGateState = {
-    tpp,
-    consent,
-    psuInitiated: header(context, 'PSU-IP-Address') !== undefined,
-    bank: {
-      // Validated as a UUID by the document; the front door's own id covers a missing header.
-      requestId: header(context, 'X-Request-ID') ?? getRequestId(res) ?? randomUUID(),
-      tppOrganizationIdentifier: tpp.organizationIdentifier,
-      consentId: consent.id,
-    },
-  };
-  const { admitRead } = deps;
-  return {
-    ...state,
-    admit: () =>
-      admitRead !== undefined
-        ? admitRead(req, res, state)
-        : deps.consents.admitRead(consent, state.psuInitiated),
-  };
+  // Validated as a UUID by the document; the front door's own id covers a missing header.
+  const requestId = header(context, 'X-Request-ID') ?? getRequestId(res) ?? randomUUID();
+  return new OpenedRead(deps, req, res, tpp, consent, header(context, 'PSU-IP-Address') !== undefined, {
+    requestId,
+    tppOrganizationIdentifier: tpp.organizationIdentifier,
+    consentId: consent.id,
+  });
+}
+
+/** A read past its first gates: one object per read, its last gate a method rather than a closure. */
+class OpenedRead implements ReadGate {
+  constructor(
+    private readonly deps: AisHandlerDeps,
+    private readonly req: IncomingMessage,
+    private readonly res: ServerResponse,
+    readonly tpp: TppIdentity,
+    readonly consent: ReadableConsent,
+    readonly psuInitiated: boolean,
+    readonly bank: BankCallContext,
+  ) {}
+
+  admit(): Promise<void> {
+    const { admitRead } = this.deps;
+    return admitRead !== undefined
+      ? admitRead(this.req, this.res, this)
+      : this.deps.consents.admitRead(this.consent, this.psuInitiated);
+  }
 }
 
 const NOT_IN_CONSENT = 'The account is unknown or not covered by the consent';
