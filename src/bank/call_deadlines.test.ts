@@ -12,7 +12,8 @@ function deadlinesOnManualClock() {
     deadlines,
     expired,
     advance: (ms: number) => (t += ms),
-    start: (name: string) => deadlines.start(() => expired.push(name)),
+    start: (name: string) =>
+      deadlines.start({ at: 0, expired: false, expire: () => void expired.push(name) }),
   };
 }
 

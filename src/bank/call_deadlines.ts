@@ -1,8 +1,11 @@
 import { performance } from 'node:perf_hooks';
 
-/** A call under a deadline; `expire` is run once if the call is still pending when its time is up. */
+/**
+ * A call under a deadline: `start` sets `at`; `expire` is run once, and `expired` set, if the call is
+ * still pending when its time is up. `expire` must not throw.
+ */
 export interface DeadlineTicket {
-  readonly at: number;
+  at: number;
   expired: boolean;
   expire(): void;
 }
@@ -27,8 +30,8 @@ export class CallDeadlines {
   ) {}
 
   /** Starts a call's deadline; `finish` it when the call has settled, whatever the outcome. */
-  start(expire: () => void): DeadlineTicket {
-    const ticket: DeadlineTicket = { at: this.now() + this.timeoutMs, expired: false, expire };
+  start<T extends DeadlineTicket>(ticket: T): T {
+    ticket.at = this.now() + this.timeoutMs;
     this.pending.add(ticket);
     if (this.timer === undefined) this.arm(this.timeoutMs);
     return ticket;

@@ -222,6 +222,23 @@ class AnswerCollector implements Dispatcher.DispatchHandler {
   }
 }
 
+/** The attempts of one call under its one deadline; at the deadline the attempt under way is ended. */
+class Attempts implements DeadlineTicket {
+  at = 0;
+  expired = false;
+  current: AnswerCollector | undefined;
+
+  constructor(private readonly timeoutMs: number) {}
+
+  expire(): void {
+    this.current?.abort(this.timedOut());
+  }
+
+  timedOut(): CallFailure {
+    return new CallFailure('timeout', `no answer within ${this.timeoutMs} ms`);
+  }
+}
+
 /** What the bank's answer says, or why it says nothing the gateway may read. */
 function interpret(raw: RawAnswer): Answer {
   const { status } = raw;
@@ -460,41 +477,42 @@ export class HttpBankConnector implements BankConnector {
       throw new BankUnavailable(`circuit open: ${call.operationId} not sent to the bank`, retryInMs / 1000);
     }
     const request = this.requestOf(call, requestId);
-    let attempt: AnswerCollector | undefined;
     // One deadline for the call, its retry included.
-    const deadline = this.deadlines.start(() => attempt?.abort(this.timedOut()));
-    const send = async (): Promise<Answer> => {
-      if (deadline.expired) throw this.timedOut();
-      const raw = await new Promise<RawAnswer>((resolve, reject) => {
-        attempt = new AnswerCollector(this.maxResponseBytes, resolve, reject);
-        this.pool.dispatch(request, attempt);
-      });
-      return interpret(raw);
-    };
+    const attempts = this.deadlines.start(new Attempts(this.options.timeoutMs));
     let answer: Answer;
     try {
+      let raw: RawAnswer;
       try {
-        answer = await send();
+        raw = await this.send(request, attempts);
       } catch (error) {
-        const failure = classify(error, deadline);
+        const failure = classify(error, attempts);
         if (failure.kind !== 'reset') throw failure;
         this.options.logger.warn(
           { event: 'bank_call_retried', operationId: call.operationId, requestId, detail: failure.message },
           'bank connection reset; sending once more',
         );
-        answer = await send();
+        raw = await this.send(request, attempts);
       }
-      answer = this.checked(call, answer);
+      answer = this.checked(call, interpret(raw));
     } catch (error) {
-      const failure = classify(error, deadline);
+      const failure = classify(error, attempts);
       this.breaker.failure();
       this.logFailure(call, requestId, failure);
       throw this.forTpp(call, failure);
     } finally {
-      this.deadlines.finish(deadline);
+      this.deadlines.finish(attempts);
     }
     this.breaker.success();
     return answer;
+  }
+
+  private send(request: Dispatcher.DispatchOptions, attempts: Attempts): Promise<RawAnswer> {
+    if (attempts.expired) return Promise.reject(attempts.timedOut());
+    return new Promise<RawAnswer>((resolve, reject) => {
+      const attempt = new AnswerCollector(this.maxResponseBytes, resolve, reject);
+      attempts.current = attempt;
+      this.pool.dispatch(request, attempt);
+    });
   }
 
   private requestOf(call: Call, requestId: string): Dispatcher.DispatchOptions {
@@ -515,10 +533,6 @@ export class HttpBankConnector implements BankConnector {
       headers,
       body: JSON.stringify(call.body),
     };
-  }
-
-  private timedOut(): CallFailure {
-    return new CallFailure('timeout', `no answer within ${this.options.timeoutMs} ms`);
   }
 
   /** Only answers the contract allows for this call are read; everything else is a bank failure. */
