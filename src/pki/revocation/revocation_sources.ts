@@ -158,16 +158,20 @@ export class RevocationSources implements RevocationChecker {
     let answered = false;
     /** The earliest expiry among the answers that said good; undefined when none expires. */
     let goodUntil: Date | undefined;
-    const good = (until: Date | undefined) => {
+    /** Which sources said good, for `source`. */
+    const said: string[] = [];
+    const good = (until: Date | undefined, source: string) => {
       answered = true;
+      said.push(source);
       if (until !== undefined && (goodUntil === undefined || until < goodUntil)) goodUntil = until;
     };
 
     if (this.options.files.covers(issuer)) {
       consulted = true;
+      const fileSource = `a configured CRL file (CRL of ${issuer.label})`;
       const status = await this.options.files.check(cert, issuer, at);
-      if (status.status === 'revoked') return status;
-      if (status.status === 'good') good(status.nextUpdate);
+      if (status.status === 'revoked') return { ...status, source: fileSource };
+      if (status.status === 'good') good(status.nextUpdate, fileSource);
       else fileFailures.push(`configured ${status.reason}`);
     }
 
@@ -194,8 +198,13 @@ export class RevocationSources implements RevocationChecker {
           failures.push(`OCSP responder ${url}: ${answer.problem}`);
           continue;
         }
-        if (answer.value.revoked) return { status: 'revoked', reason: answer.value.reason };
-        good(answer.expiresAt);
+        if (answer.value.revoked)
+          return {
+            status: 'revoked',
+            reason: answer.value.reason,
+            source: `OCSP responder ${url}`,
+          };
+        good(answer.expiresAt, `OCSP responder ${url}`);
         onlineAnswered = true;
         break;
       }
@@ -210,20 +219,32 @@ export class RevocationSources implements RevocationChecker {
             continue;
           }
           const status = await loaded.value.checkFor(cert, issuer, at, point);
-          if (status.status === 'revoked') return status;
+          if (status.status === 'revoked') return { ...status, source: `the CRL at ${url}` };
           if (status.status === 'unknown') {
             failures.push(`CRL ${url}: ${status.reason}`);
             continue;
           }
-          good(status.nextUpdate);
+          good(status.nextUpdate, `the CRL at ${url}`);
           break;
         }
       }
     }
 
-    if (answered)
-      return goodUntil === undefined ? { status: 'good' } : { status: 'good', nextUpdate: goodUntil };
-    if (!consulted) return { status: 'good' };
+    if (answered) {
+      const source = said.join('; ');
+      return goodUntil === undefined
+        ? { status: 'good', source }
+        : { status: 'good', nextUpdate: goodUntil, source };
+    }
+    if (!consulted)
+      return {
+        status: 'good',
+        unchecked:
+          fetcher === undefined &&
+          (ocspUrls.length > 0 || crlUrls.length > 0 || unusableSources(cert).length > 0)
+            ? 'the sources the certificate names are online, and fetching is off'
+            : 'the certificate names no revocation source and no CRL file covers its issuer',
+      };
     // The client learns that no online source answered and which kinds it cannot use; locations and
     // network errors (what our network can reach, and how) go to the log only.
     const unusable = fetcher === undefined ? [] : unusableSources(cert);
@@ -246,7 +267,11 @@ export class RevocationSources implements RevocationChecker {
         },
         `${reason}: ${detail}; admitted because GATEWAY_REVOCATION=soft-fail`,
       );
-      return { status: 'good', nextUpdate: new Date(at.getTime() + SOFT_FAIL_RECHECK_MS) };
+      return {
+        status: 'good',
+        nextUpdate: new Date(at.getTime() + SOFT_FAIL_RECHECK_MS),
+        unchecked: `no source answered (${detail}); admitted under soft-fail`,
+      };
     }
     return failures.length > 0 ? { status: 'unknown', reason, detail } : { status: 'unknown', reason };
   }
