@@ -57,6 +57,11 @@ export interface GatewayConfig {
   /** Public base URL of the gateway, used in links and as the OAuth issuer. */
   publicUrl: string;
   /**
+   * GATEWAY_PORT=0 without GATEWAY_PUBLIC_URL: the system picks the port, so the public URL is only known
+   * once the gateway listens (publicUrl then still names port 0 and must not be used as is).
+   */
+  publicUrlFollowsPort: boolean;
+  /**
    * GATEWAY_REQUIRE_SIGNATURE: every API request must carry a Berlin Group message signature made with the
    * TPP's QSealC (Digest, Signature, TPP-Signature-Certificate). Default false: those headers are ignored.
    */
@@ -447,6 +452,7 @@ export function loadConfig(environment: Env = process.env, params: LoadConfigPar
     trustedProxyCertSha256,
     intermediatesFile,
     publicUrl,
+    publicUrlFollowsPort: port === 0 && nonEmpty(env, 'GATEWAY_PUBLIC_URL') === undefined,
     usesFixturePki,
     bank,
     sandbox,
