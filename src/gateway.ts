@@ -448,7 +448,12 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
     logger,
     onQuery: (seconds, ok) => metrics.storeQuery(seconds, ok),
   });
-  const bank = await openBankConnector(config.bank, { db: store.db, logger, sandbox: config.sandbox });
+  const bank = await openBankConnector(config.bank, {
+    db: store.db,
+    logger,
+    sandbox: config.sandbox,
+    onBankCall: (operationId, seconds, ok) => metrics.bankCall(operationId, seconds, ok),
+  });
   const operations = new GatewayOperations({ config: operationsConfig, logger, metrics, store, trustStore });
   operations.readiness.set({
     name: 'bank_connector',

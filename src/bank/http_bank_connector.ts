@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import type { OpenAPIBackend, Operation } from 'openapi-backend';
 import { Pool, errors as undiciErrors, type Dispatcher } from 'undici';
 import type { Logger } from '../audit/logger';
@@ -34,6 +35,8 @@ export interface HttpBankConnectorOptions {
   maxResponseBytes?: number;
   /** Consecutive failures that open the circuit (default 5) and how long it stays open (default 5 s). */
   breaker?: { failureThreshold: number; openMs: number };
+  /** Told of every call that reached the bank (not those the open circuit answered): the metrics. */
+  onCall?: (operationId: string, seconds: number, ok: boolean) => void;
 }
 
 const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
@@ -477,6 +480,7 @@ export class HttpBankConnector implements BankConnector {
       throw new BankUnavailable(`circuit open: ${call.operationId} not sent to the bank`, retryInMs / 1000);
     }
     const request = this.requestOf(call, requestId);
+    const started = this.options.onCall !== undefined ? performance.now() : 0;
     // One deadline for the call, its retry included.
     const attempts = this.deadlines.start(new Attempts(this.options.timeoutMs));
     let answer: Answer;
@@ -497,12 +501,14 @@ export class HttpBankConnector implements BankConnector {
     } catch (error) {
       const failure = classify(error, attempts);
       this.breaker.failure();
+      this.options.onCall?.(call.operationId, (performance.now() - started) / 1000, false);
       this.logFailure(call, requestId, failure);
       throw this.forTpp(call, failure);
     } finally {
       this.deadlines.finish(attempts);
     }
     this.breaker.success();
+    this.options.onCall?.(call.operationId, (performance.now() - started) / 1000, true);
     return answer;
   }
 

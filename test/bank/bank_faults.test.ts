@@ -309,6 +309,15 @@ describe('the gateway in front of a failing bank (TPP view)', () => {
     await readsOk();
   });
 
+  it('counts every call to the bank and its failures by contract operation (psd2_bank_connector_*)', async () => {
+    const text = await gateway.operations.metrics.registry.metrics();
+    const count = (name: string) =>
+      Number(new RegExp(`^${name}\\{operation="getBalances"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+    // The reads above: every one reached the bank; the faulty answers count as failures.
+    expect(count('psd2_bank_connector_duration_seconds_count')).toBeGreaterThanOrEqual(12);
+    expect(count('psd2_bank_connector_errors_total')).toBeGreaterThanOrEqual(5);
+  });
+
   it('bank killed mid-run: 503 with Retry-After, consent untouched, reads again when it returns', async () => {
     await bank.kill();
     const down = await read();
