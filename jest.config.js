@@ -11,7 +11,8 @@ module.exports = {
   testTimeout: 30000,
   globalSetup: '<rootDir>/test/helpers/global_setup.ts',
   globalTeardown: '<rootDir>/test/helpers/global_teardown.ts',
-  // Servers and sockets opened by a test must be closed by it; a leak should show, not hang CI.
+  // Servers and sockets opened by a test must be closed by it; a leak should show, not hang CI: the
+  // global teardown fails the run when something still holds jest 30 s after the last test.
   forceExit: false,
   detectOpenHandles: false,
 };

@@ -7,7 +7,7 @@
  * bank before the next one opens the store (Kysely takes no migration lock on SQLite).
  */
 import cluster, { type Worker } from 'node:cluster';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { loadWorkerCount, type Env } from './config/config';
 
 /** More workers than this is a typo, not a deployment. */
@@ -49,8 +49,9 @@ export async function runClustered(params: RunClusteredParams): Promise<void> {
   const recentCrashes: number[] = [];
   const startedAt = new Map<Worker, number>();
 
+  const workerEnv = await portForWorkers(params.env ?? {});
   const fork = (): Worker => {
-    const worker = cluster.fork();
+    const worker = cluster.fork(workerEnv);
     startedAt.set(worker, Date.now());
     return worker;
   };
@@ -118,4 +119,24 @@ export async function runClustered(params: RunClusteredParams): Promise<void> {
   startedAll = true;
   log(`${total} workers listening`);
   if (address !== undefined) params.onListening?.(address);
+}
+
+/**
+ * GATEWAY_PORT=0: the primary picks the port before forking, so every worker (and every replacement) is
+ * told one real port and builds its links and OAuth issuer with it, instead of learning the port only
+ * after it listens. The port is free when picked; another process could take it before the first worker
+ * binds, which then fails the start loudly (a choice made for tests and trials, not deployments).
+ */
+async function portForWorkers(env: Env): Promise<Record<string, string> | undefined> {
+  if ((env.GATEWAY_PORT ?? '').trim() !== '0') return undefined;
+  const host = env.GATEWAY_HOST?.trim() || '127.0.0.1';
+  const port = await new Promise<number>((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen(0, host, () => {
+      const { port: picked } = probe.address() as AddressInfo;
+      probe.close(() => resolve(picked));
+    });
+  });
+  return { GATEWAY_PORT: String(port) };
 }

@@ -502,22 +502,22 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
   // instances on one PostgreSQL database").
   const listener =
     store.dialect === 'postgres' ? new PostgresChangeListener({ databaseUrl, logger }) : undefined;
-  const { app, paymentResend } = await assembleGateway({
-    ...(listener !== undefined ? { changeListener: listener } : {}),
-    redirectUriCheck: config.redirectUriCheck,
-    store,
-    logger,
-    publicUrl: config.publicUrl,
-    verifier: trustStore.verifier,
-    trustedProxies,
-    bank,
-    stopList,
-    operations,
-    requestSignatures: config.requireSignature ? { sealVerifier: trustStore.sealVerifier } : 'not-required',
-    ...(config.psuIdentityProvider !== undefined ? { psuIdentityProvider: config.psuIdentityProvider } : {}),
-    ...(params.paymentResend !== undefined ? { paymentResend: params.paymentResend } : {}),
-  });
-  const server = createGatewayServer(keyMaterial.options, app, params.serverLimits);
+  let appHandler: RequestListener | undefined;
+  let appAssembled: (handler: RequestListener | undefined) => void = () => undefined;
+  const assembled = new Promise<RequestListener | undefined>((resolve) => (appAssembled = resolve));
+  const server = createGatewayServer(
+    keyMaterial.options,
+    (req, res) => {
+      if (appHandler !== undefined) {
+        appHandler(req, res);
+        return;
+      }
+      // Only on a system-chosen port, where the gateway binds before it assembles itself (below): the
+      // first requests wait the few milliseconds until it can answer them.
+      void assembled.then((handler) => (handler !== undefined ? handler(req, res) : res.destroy()));
+    },
+    params.serverLimits,
+  );
   capConnectionsPerAddress(server, {
     limit: config.maxConnectionsPerAddress,
     exempt: (address) => trustedProxies.includes(address),
@@ -528,13 +528,48 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
       ),
     ),
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => {
-      server.off('error', reject);
-      resolve();
+  const listen = () =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  // With GATEWAY_PORT=0 the links and the OAuth issuer must name the port the system picked, so the
+  // gateway binds first; otherwise it binds only once it can answer.
+  if (config.publicUrlFollowsPort) await listen();
+  const publicUrl = config.publicUrlFollowsPort
+    ? `https://localhost:${(server.address() as AddressInfo).port}`
+    : config.publicUrl;
+  let paymentResend: PaymentResend;
+  try {
+    const assembly = await assembleGateway({
+      ...(listener !== undefined ? { changeListener: listener } : {}),
+      redirectUriCheck: config.redirectUriCheck,
+      store,
+      logger,
+      publicUrl,
+      verifier: trustStore.verifier,
+      trustedProxies,
+      bank,
+      stopList,
+      operations,
+      requestSignatures: config.requireSignature ? { sealVerifier: trustStore.sealVerifier } : 'not-required',
+      ...(config.psuIdentityProvider !== undefined
+        ? { psuIdentityProvider: config.psuIdentityProvider }
+        : {}),
+      ...(params.paymentResend !== undefined ? { paymentResend: params.paymentResend } : {}),
+    });
+    paymentResend = assembly.paymentResend;
+    appHandler = assembly.app;
+    appAssembled(assembly.app);
+  } catch (error) {
+    appAssembled(undefined);
+    server.close();
+    throw error;
+  }
+  if (!config.publicUrlFollowsPort) await listen();
   const port = (server.address() as AddressInfo).port;
   operations.attachServer({
     server,
@@ -584,7 +619,7 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
   return {
     url,
     port,
-    config,
+    config: { ...config, publicUrl },
     server,
     trustStore,
     store,

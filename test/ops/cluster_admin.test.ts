@@ -60,4 +60,24 @@ describe('admin listener with two workers', () => {
     const names = ((await ready.json()) as { checks: { name: string }[] }).checks.map((c) => c.name);
     expect(names).toEqual(expect.arrayContaining(['worker 1:store', 'worker 2:store']));
   });
+
+  it('names the one port the workers share in their OAuth metadata (GATEWAY_PORT=0)', async () => {
+    await gateway.waitFor(
+      (p) => (p.stderr.includes('2 workers listening') ? true : undefined),
+      'both workers',
+    );
+    const tppUrl = await gateway.tppUrl();
+    const port = new URL(tppUrl).port;
+    expect(Number(port)).toBeGreaterThan(0);
+    const ca = readFileSync(testPkiFiles().anchor);
+    // New connections go to the workers in turn: both answer.
+    for (let i = 0; i < 4; i++) {
+      const res = await mtlsRequest({
+        url: `${tppUrl}/.well-known/oauth-authorization-server`,
+        ca,
+        credentials: clientCredentials('alice'),
+      });
+      expect((res.json as { issuer?: unknown }).issuer).toBe(`https://localhost:${port}`);
+    }
+  });
 });

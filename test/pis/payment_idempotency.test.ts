@@ -17,7 +17,7 @@ describe.each(DATABASE_KINDS)('payment initiation idempotency on %s', (kind) => 
     let t: AisGateway;
     // A real listener per TPP, each connection presenting that TPP's certificate, so the parallel
     // requests really are parallel connections.
-    const servers = new Map<TppName, { server: Server; base: string }>();
+    const servers = new Map<TppName, { server: Server; base: Promise<string> }>();
 
     beforeAll(async () => {
       t = await startAisGateway(kind);
@@ -34,9 +34,17 @@ describe.each(DATABASE_KINDS)('payment initiation idempotency on %s', (kind) => 
     async function baseOf(tpp: TppName): Promise<string> {
       let entry = servers.get(tpp);
       if (entry === undefined) {
+        // Registered before listening: twenty parallel first calls must share one listener, or the
+        // others would be left open and keep jest from exiting.
         const server = serverPresenting(t.app, t.chainOf(tpp));
-        await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-        entry = { server, base: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+        entry = {
+          server,
+          base: new Promise<string>((resolve) =>
+            server.listen(0, '127.0.0.1', () =>
+              resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`),
+            ),
+          ),
+        };
         servers.set(tpp, entry);
       }
       return entry.base;
