@@ -15,6 +15,7 @@ import { PsuDirectoryAdapter } from './adapters/psu_directory_adapter';
 import { PaymentAuthorisationAdapter } from './adapters/payment_authorisation_adapter';
 import { PaymentAuthorisation } from './payment/authorisation';
 import { PaymentExecutionStep } from './payment/execution';
+import { PaymentResend, type PaymentResendOptions } from './payment/execution_resend';
 import { createAisApi } from './api/ais_api';
 import type { BankConnector } from './bank/bank_connector';
 import { openBankConnector, type OpenedBank } from './bank/open_bank_connector';
@@ -101,6 +102,8 @@ export interface StartGatewayParams {
   baseDir?: string;
   /** Tighter listener limits (tests that need a handshake or header timeout to pass quickly). */
   serverLimits?: ServerLimitOverrides;
+  /** Other waits for the resend of payments the bank could not execute (tests that isolate it). */
+  paymentResend?: Partial<PaymentResendOptions>;
 }
 
 export interface RunningGateway {
@@ -172,6 +175,8 @@ export interface GatewayAssemblyDeps {
    * the gateway's callback the bank registered. Without it PSUs sign in at the gateway (sandbox only).
    */
   psuIdentityProvider?: PsuIdentityProviderConfig;
+  /** The waits of the resend of payments the bank could not execute; default DEFAULT_PAYMENT_RESEND. */
+  paymentResend?: Partial<PaymentResendOptions>;
 }
 
 export interface GatewayAssembly {
@@ -179,6 +184,8 @@ export interface GatewayAssembly {
   app: RequestListener;
   consents: ConsentService;
   oauth: OAuthService;
+  /** Sends payments left ACTC again; `recover` at start, `close` before the store closes. */
+  paymentResend: PaymentResend;
 }
 
 /**
@@ -240,6 +247,16 @@ export async function assembleGateway(deps: GatewayAssemblyDeps): Promise<Gatewa
   const idpConfig = deps.psuIdentityProvider;
   const passwordSignIn = idpConfig === undefined ? bank.signIn : undefined;
   const psus = new PsuDirectoryAdapter(bank.connector, passwordSignIn);
+  // One execution step for the PSU's approval, the TPP's reads and the resend: a payment the bank could not
+  // take stays ACTC and is sent again under its idempotency key until the bank answers.
+  const paymentResend = new PaymentResend(
+    { repository: store.payments, execution: () => paymentExecution, logger },
+    deps.paymentResend,
+  );
+  const paymentExecution = new PaymentExecutionStep(store.payments, bank.connector, paymentClock, {
+    logger,
+    onDeferred: (paymentId) => paymentResend.add(paymentId),
+  });
   // The second factor exists where passwords do: in the embedded sandbox, with its published seeds.
   const secondFactor = new SandboxOneTimeCodes(
     passwordSignIn !== undefined ? readSandboxBankFixture().psus : [],
@@ -261,13 +278,8 @@ export async function assembleGateway(deps: GatewayAssemblyDeps): Promise<Gatewa
     consents: new ConsentAuthorisationAdapter(consents),
     payments: new PaymentAuthorisationAdapter({
       payments: store.payments,
-      authorisation: new PaymentAuthorisation(
-        store.payments,
-        new PaymentExecutionStep(store.payments, bank.connector, paymentClock),
-        paymentClock,
-      ),
+      authorisation: new PaymentAuthorisation(store.payments, paymentExecution, paymentClock),
       bank: bank.connector,
-      logger,
     }),
     psus,
     secondFactor,
@@ -290,6 +302,7 @@ export async function assembleGateway(deps: GatewayAssemblyDeps): Promise<Gatewa
     consents,
     accounts: bank.connector,
     payments: store.payments,
+    paymentExecution,
     redirectUriPolicy,
     logger,
     publicUrl: deps.publicUrl,
@@ -379,7 +392,7 @@ export async function assembleGateway(deps: GatewayAssemblyDeps): Promise<Gatewa
       draining: () => operations.draining,
     },
   );
-  return { app, consents, oauth };
+  return { app, consents, oauth, paymentResend };
 }
 
 export async function startGateway(params: StartGatewayParams = {}): Promise<RunningGateway> {
@@ -534,8 +547,9 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
   const publicUrl = config.publicUrlFollowsPort
     ? `https://localhost:${(server.address() as AddressInfo).port}`
     : config.publicUrl;
+  let paymentResend: PaymentResend;
   try {
-    const { app } = await assembleGateway({
+    const assembly = await assembleGateway({
       ...(listener !== undefined ? { changeListener: listener } : {}),
       redirectUriCheck: config.redirectUriCheck,
       store,
@@ -550,9 +564,11 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
       ...(config.psuIdentityProvider !== undefined
         ? { psuIdentityProvider: config.psuIdentityProvider }
         : {}),
+      ...(params.paymentResend !== undefined ? { paymentResend: params.paymentResend } : {}),
     });
-    appHandler = app;
-    appAssembled(app);
+    paymentResend = assembly.paymentResend;
+    appHandler = assembly.app;
+    appAssembled(assembly.app);
   } catch (error) {
     appAssembled(undefined);
     server.close();
@@ -599,6 +615,11 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
     `psd2-gateway listening on ${url}`,
   );
 
+  // Payments an earlier run left authorised but not executed (the bank was down, the process stopped).
+  const recovering = paymentResend
+    .recover()
+    .catch((error: unknown) => logger.error({ event: 'payment.resend_recovery_failed', err: error }));
+
   let closed = false;
   return {
     url,
@@ -614,6 +635,8 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
       if (closed) return;
       closed = true;
       await operations.drain();
+      await recovering;
+      await paymentResend.close();
       trustStore.close();
       await revocationFetcher.close();
       await listener?.close();

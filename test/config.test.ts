@@ -42,6 +42,9 @@ describe('loadConfig', () => {
     const production = {
       ...productionKeyMaterial(),
       GATEWAY_BANK_URL: 'https://bank.example',
+      GATEWAY_PSU_OIDC_ISSUER: 'https://login.bank.example',
+      GATEWAY_PSU_OIDC_CLIENT_ID: 'psd2-gateway',
+      GATEWAY_PSU_OIDC_CLIENT_SECRET: 'secret',
       GATEWAY_REDIRECT_URI_CHECK: 'warn',
     };
     expect(() => loadConfig(production, { fixturesPending: true })).toThrow(

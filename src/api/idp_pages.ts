@@ -16,6 +16,11 @@ const STATUS: Record<IdpSignInRefusal, number> = {
   noPsuId: 502,
 };
 
+/** Whether a value (from an address) names a refusal: the table above lists every one. */
+export function isIdpRefusal(value: string | null): value is IdpSignInRefusal {
+  return value !== null && Object.prototype.hasOwnProperty.call(STATUS, value);
+}
+
 export function idpRefusalPage(
   chrome: PageChrome,
   refusal: IdpSignInRefusal,

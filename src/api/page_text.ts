@@ -433,6 +433,7 @@ const DE: PageText = {
     'This request names accounts that are not yours, so it cannot be approved.':
       'Diese Anfrage nennt Konten, die nicht Ihnen gehören, und kann daher nicht erlaubt werden.',
     'This request was already answered.': 'Diese Anfrage wurde schon beantwortet.',
+    'There is nothing to show at this address.': 'Unter dieser Adresse gibt es nichts anzuzeigen.',
     'Something went wrong on our side. Nothing was shared.':
       'Bei uns ist etwas schiefgegangen. Es wurde nichts freigegeben.',
     'Something went wrong on our side. Nothing was changed.':

@@ -321,7 +321,15 @@ export function loadConfig(environment: Env = process.env, params: LoadConfigPar
   const { bank, sandbox } = loadBankSettings(environment, params);
   const psuIdentityProvider = loadPsuIdentityProviderConfig(env, mode);
   if (psuIdentityProvider === undefined && !sandbox) {
-    // Fails closed as it is: no sandbox customer exists, so nobody can sign in to authorise anything.
+    // No sandbox customer exists and no identity provider is named: nobody could sign in to authorise
+    // anything. A production start refuses (a gateway that can never authorise is a misconfiguration, not
+    // a deployment); development starts and says so.
+    if (mode === 'production') {
+      throw new ConfigError(
+        'GATEWAY_PSU_OIDC_ISSUER',
+        "required when GATEWAY_MODE=production in front of a bank (GATEWAY_BANK_URL): the issuer of the bank's OpenID provider, where PSUs sign in; without it no PSU can sign in. Set GATEWAY_SANDBOX=true only for the bank's public testing facility",
+      );
+    }
     warnings.push(
       "GATEWAY_PSU_OIDC_ISSUER: not set and this is not a sandbox, so no PSU can sign in; set the bank's identity provider",
     );

@@ -67,6 +67,17 @@ export class KyselyPaymentRepository implements PaymentRepository {
     return row === undefined ? undefined : toPayment(row);
   }
 
+  async idsAwaitingExecution(limit: number): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('payments')
+      .select('id')
+      .where('status', '=', 'ACTC')
+      .orderBy('updated_at')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => r.id);
+  }
+
   async transition(id: string, params: PaymentTransitionParams): Promise<Payment | undefined> {
     if (params.from.length === 0) return undefined;
     const row = await this.db

@@ -124,6 +124,7 @@ export async function startAisGateway(kind: DatabaseKind = 'sqlite'): Promise<Ai
   // Writes the audit queue and the statistics before the store closes, as the gateway's drain does.
   const shutDown = async () => {
     await built.operations.drain(0);
+    await built.paymentResend.close();
     await store.close();
   };
 

@@ -16,6 +16,7 @@ import { HttpBankConnector } from '../../src/bank/http_bank_connector';
 import { authorisedReadSession, type ReadSession } from '../../src/bench/gateway_session';
 import { TppClient, type TppResponse } from '../../src/client/tpp_client';
 import type { RunningGateway } from '../../src/gateway';
+import { eventually } from '../helpers/eventually';
 import { startTestGateway } from '../helpers/test_gateway';
 import { clientCredentials, testPkiFiles } from '../helpers/test_pki';
 import { startFaultBank, type FaultBank, type FaultMode } from './fault_bank_process';
@@ -32,20 +33,6 @@ function capturingLogger(): { logger: Logger; lines: Record<string, unknown>[] }
     },
   });
   return { logger, lines };
-}
-
-/** Repeats `attempt` until it resolves (the bank or the breaker recovering); gives up after `tries`. */
-async function eventually<T>(attempt: () => Promise<T>, tries = 120): Promise<T> {
-  let last: unknown;
-  for (let i = 0; i < tries; i++) {
-    try {
-      return await attempt();
-    } catch (error) {
-      last = error;
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-  }
-  throw last;
 }
 
 function freePort(): Promise<number> {

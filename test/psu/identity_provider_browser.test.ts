@@ -229,6 +229,16 @@ function stopProvider(child: ChildProcess | undefined): Promise<void> {
     await signInAtProvider(page, undefined);
     expect(await mainText(page)).toContain('did not confirm two independent factors');
     expect(await axeViolations(page)).toEqual([]);
+    // The provider's return cannot be reloaded (it would be a replay): the switch shows the same refusal.
+    const [switched] = await Promise.all([
+      page.waitForNavigation(),
+      page.getByRole('link', { name: 'Deutsch' }).click(),
+    ]);
+    expect(switched?.status()).toBe(403);
+    expect(new URL(page.url()).pathname).toBe('/psu/error');
+    expect(await page.locator('html').getAttribute('lang')).toBe('de');
+    expect(await mainText(page)).toContain('hat keine zwei unabhängigen Faktoren bestätigt');
+    expect(await axeViolations(page)).toEqual([]);
     await context.close();
     expect(await consentStatus(consentId)).toBe('received');
   });

@@ -56,16 +56,40 @@ describe('GATEWAY_PSU_OIDC_*', () => {
     }
   });
 
-  it('production with a bank, no sandbox and no identity provider: nobody can sign in, and the log says so', () => {
+  const productionInFrontOfABank = () => {
     const files = testPkiFiles();
-    const config = loadConfig({
+    return {
       GATEWAY_MODE: 'production',
       GATEWAY_TRUST_ANCHOR: files.anchor,
       GATEWAY_TLS_CERT: files.serverChain,
       GATEWAY_TLS_KEY: files.serverKey,
       GATEWAY_CRL: files.crls.join(','),
       GATEWAY_BANK_URL: 'https://core.bank.internal',
-    });
+    };
+  };
+
+  it('production with a bank, no sandbox and no identity provider: refuses to start, naming GATEWAY_PSU_OIDC_ISSUER', () => {
+    const attempt = () => loadConfig(productionInFrontOfABank());
+    expect(attempt).toThrow(ConfigError);
+    expect(attempt).toThrow(/^GATEWAY_PSU_OIDC_ISSUER: required when GATEWAY_MODE=production/);
+    expect(attempt).toThrow(/no PSU can sign in/);
+  });
+
+  it('production with a bank starts with the identity provider, or as the testing facility (GATEWAY_SANDBOX=true)', () => {
+    const withIdp = loadConfig({ ...productionInFrontOfABank(), ...IDP });
+    expect(withIdp.sandbox).toBe(false);
+    expect(withIdp.psuIdentityProvider?.issuer).toBe('https://login.bank.example');
+    expect(withIdp.warnings).toEqual([]);
+    const facility = loadConfig({ ...productionInFrontOfABank(), GATEWAY_SANDBOX: 'true' });
+    expect(facility.sandbox).toBe(true);
+    expect(facility.psuIdentityProvider).toBeUndefined();
+  });
+
+  it('development with a bank, no sandbox and no identity provider: starts, and the log says nobody can sign in', () => {
+    const config = loadConfig(
+      { ...productionInFrontOfABank(), GATEWAY_MODE: 'development' },
+      { fixturesPending: true },
+    );
     expect(config.sandbox).toBe(false);
     expect(config.psuIdentityProvider).toBeUndefined();
     expect(config.warnings).toEqual([
