@@ -14,6 +14,7 @@ import { UndiciRevocationFetcher } from './adapters/undici_revocation_fetcher';
 import { PsuDirectoryAdapter } from './adapters/psu_directory_adapter';
 import { PaymentAuthorisationAdapter } from './adapters/payment_authorisation_adapter';
 import { PaymentAuthorisation } from './payment/authorisation';
+import { PaymentAuthorisationDeadline } from './payment/authorisation_deadline';
 import { PaymentExecutionStep } from './payment/execution';
 import { createAisApi } from './api/ais_api';
 import type { BankConnector } from './bank/bank_connector';
@@ -43,6 +44,7 @@ import type { ClientIdentityVerifier } from './pki/identity/client_identity';
 import { createLogger, type Logger } from './audit/logger';
 import {
   ConfigError,
+  DEFAULT_PAYMENT_AUTHORISATION_SECONDS,
   FIXTURE_PKI_DIR,
   isCatchAllRange,
   loadConfig,
@@ -162,6 +164,8 @@ export interface GatewayAssemblyDeps {
   validateResponses?: boolean;
   /** GATEWAY_REDIRECT_URI_CHECK; default strict. */
   redirectUriCheck?: RedirectUriCheckMode;
+  /** GATEWAY_PAYMENT_AUTHORISATION_SECONDS; default DEFAULT_PAYMENT_AUTHORISATION_SECONDS. */
+  paymentAuthorisationSeconds?: number;
   /**
    * Several instances on one PostgreSQL database: the other instances' changes, heard here. Consents and
    * tokens are then kept between requests while it listens, and each read is confirmed in the store.
@@ -235,6 +239,12 @@ export async function assembleGateway(deps: GatewayAssemblyDeps): Promise<Gatewa
   });
   // Payments run on the assembly's clock too, so tests that move it see the same time in both APIs.
   const paymentClock = clock ?? ((): Date => new Date());
+  // Every step reads payments through the authorisation deadline, so a lapsed one is never approved.
+  const payments = new PaymentAuthorisationDeadline(store.payments, {
+    seconds: deps.paymentAuthorisationSeconds ?? DEFAULT_PAYMENT_AUTHORISATION_SECONDS,
+    clock: paymentClock,
+    logger,
+  });
   // With the bank's identity provider the gateway holds no password, sandbox or not: nobody can sign in
   // here, so the sandbox's password form is unreachable.
   const idpConfig = deps.psuIdentityProvider;
@@ -260,10 +270,10 @@ export async function assembleGateway(deps: GatewayAssemblyDeps): Promise<Gatewa
     ...(tokenLookup !== undefined ? { tokenLookup } : {}),
     consents: new ConsentAuthorisationAdapter(consents),
     payments: new PaymentAuthorisationAdapter({
-      payments: store.payments,
+      payments,
       authorisation: new PaymentAuthorisation(
-        store.payments,
-        new PaymentExecutionStep(store.payments, bank.connector, paymentClock),
+        payments,
+        new PaymentExecutionStep(payments, bank.connector, paymentClock),
         paymentClock,
       ),
       bank: bank.connector,
@@ -272,6 +282,7 @@ export async function assembleGateway(deps: GatewayAssemblyDeps): Promise<Gatewa
     psus,
     secondFactor,
     signInLimiter,
+    stopList: deps.stopList,
     options: { issuer: deps.publicUrl },
     logger,
     audit,
@@ -289,7 +300,7 @@ export async function assembleGateway(deps: GatewayAssemblyDeps): Promise<Gatewa
   const ais = await createAisApi({
     consents,
     accounts: bank.connector,
-    payments: store.payments,
+    payments,
     redirectUriPolicy,
     logger,
     publicUrl: deps.publicUrl,
@@ -533,6 +544,7 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
     const { app } = await assembleGateway({
       ...(listener !== undefined ? { changeListener: listener } : {}),
       redirectUriCheck: config.redirectUriCheck,
+      paymentAuthorisationSeconds: config.paymentAuthorisationSeconds,
       store,
       logger,
       publicUrl,

@@ -414,6 +414,10 @@ const DE: PageText = {
     'This payment would be made from an account that is not yours, so it cannot be approved.':
       'Diese Zahlung würde von einem Konto ausgeführt, das nicht Ihnen gehört, und kann daher nicht freigegeben werden.',
     'Choose one of your own accounts.': 'Wählen Sie eines Ihrer eigenen Konten.',
+    'The provider that initiated this payment has been blocked by the bank, so the payment cannot be authorised. Nothing was paid.':
+      'Der Anbieter, der diese Zahlung veranlasst hat, wurde von der Bank gesperrt. Die Zahlung kann daher nicht freigegeben werden. Es wurde nichts gezahlt.',
+    'The provider that asked for this access has been blocked by the bank, so it cannot be authorised. Nothing was shared.':
+      'Der Anbieter, der diesen Zugriff angefragt hat, wurde von der Bank gesperrt. Der Zugriff kann daher nicht erlaubt werden. Es wurde nichts freigegeben.',
     'Choose whether to allow or deny access.': 'Wählen Sie, ob Sie den Zugriff erlauben oder ablehnen.',
     'Only code_challenge_method=S256 is supported.': 'Nur code_challenge_method=S256 wird unterstützt.',
     'Only response_type=code is supported.': 'Nur response_type=code wird unterstützt.',

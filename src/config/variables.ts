@@ -50,6 +50,8 @@ export const KNOWN_VARIABLES = {
   GATEWAY_AUDIT_QUEUE_MAX: 'audit events waiting for their batch write before events are dropped',
   GATEWAY_REDIRECT_URI_CHECK:
     "strict (refuse) or warn (admit with a WARNING) a TPP-Redirect-URI host not shown to be the TPP's",
+  GATEWAY_PAYMENT_AUTHORISATION_SECONDS:
+    "how long an initiated payment awaits the PSU's authorisation before it is rejected",
   GATEWAY_WATCH_KEY_FILES: 'reload certificate, key, anchor and CRLs when their files change',
 } as const satisfies Record<`GATEWAY_${string}`, string>;
 

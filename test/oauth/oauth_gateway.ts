@@ -102,6 +102,7 @@ export async function createTestApp(options: { logger?: Logger } = {}): Promise<
     psus: new InMemoryPsuDirectory(SANDBOX_PSUS),
     secondFactor: SANDBOX_CODES,
     signInLimiter: new SignInLimiter(new KyselySignInAttemptRepository(db)),
+    stopList: EMPTY_STOP_LIST,
     options: { issuer: PUBLIC_URL },
     now: clock.now,
     ...(options.logger !== undefined ? { logger: options.logger } : {}),
@@ -157,6 +158,7 @@ export function aliceConsent(overrides: Partial<ConsentForAuthorisation> = {}): 
     tppName: ALICE.name,
     tppNcaName: ALICE.ncaName,
     tppNcaId: ALICE.ncaId,
+    tppCertificateThumbprint: ALICE.thumbprintS256,
     tppRedirectUri: ALICE_REDIRECT,
     access: {
       accounts: ['DE89370400440532013000'],
