@@ -64,6 +64,7 @@ import { RequestSignatureVerifier } from './signature/request_signature_verifier
 import { OAuthRepositoryKysely } from './store/oauth_repository_kysely';
 import type { OAuthTables } from './store/oauth_schema';
 import { openStore, type Store } from './store/open_store';
+import { ExpiredRowsSweep } from './store/expired_rows';
 import { KyselyTppStopList } from './store/kysely_tpp_stop_list';
 import { KyselyTppRedirectHosts } from './store/kysely_tpp_redirect_hosts';
 import { CachedConsentRepository } from './store/cached_consent_repository';
@@ -183,6 +184,8 @@ export interface GatewayAssembly {
   app: RequestListener;
   consents: ConsentService;
   oauth: OAuthService;
+  /** Deletes the PSU pages' expired rows; startGateway runs it every minute and stops it at close. */
+  expiredRows: ExpiredRowsSweep;
 }
 
 /**
@@ -390,7 +393,13 @@ export async function assembleGateway(deps: GatewayAssemblyDeps): Promise<Gatewa
       draining: () => operations.draining,
     },
   );
-  return { app, consents, oauth };
+  const expiredRows = new ExpiredRowsSweep({
+    db: oauthDb,
+    dialect: store.dialect,
+    signInLockSeconds: signInLimiter.lockSeconds,
+    logger,
+  });
+  return { app, consents, oauth, expiredRows };
 }
 
 export async function startGateway(params: StartGatewayParams = {}): Promise<RunningGateway> {
@@ -501,6 +510,7 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
   const listener =
     store.dialect === 'postgres' ? new PostgresChangeListener({ databaseUrl, logger }) : undefined;
   let appHandler: RequestListener | undefined;
+  let expiredRows: ExpiredRowsSweep | undefined;
   let appAssembled: (handler: RequestListener | undefined) => void = () => undefined;
   const assembled = new Promise<RequestListener | undefined>((resolve) => (appAssembled = resolve));
   const server = createGatewayServer(
@@ -541,7 +551,7 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
     ? `https://localhost:${(server.address() as AddressInfo).port}`
     : config.publicUrl;
   try {
-    const { app } = await assembleGateway({
+    const assembly = await assembleGateway({
       ...(listener !== undefined ? { changeListener: listener } : {}),
       redirectUriCheck: config.redirectUriCheck,
       paymentAuthorisationSeconds: config.paymentAuthorisationSeconds,
@@ -558,8 +568,9 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
         ? { psuIdentityProvider: config.psuIdentityProvider }
         : {}),
     });
-    appHandler = app;
-    appAssembled(app);
+    appHandler = assembly.app;
+    expiredRows = assembly.expiredRows;
+    appAssembled(assembly.app);
   } catch (error) {
     appAssembled(undefined);
     server.close();
@@ -601,6 +612,7 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
       ? 'localhost'
       : config.host;
   const url = `https://${hostForUrl}:${port}`;
+  expiredRows?.start();
   logger.info(
     { event: 'listening', url, mode: config.mode, database: store.dialect, bank: config.bank.kind },
     `psd2-gateway listening on ${url}`,
@@ -621,6 +633,7 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
       if (closed) return;
       closed = true;
       await operations.drain();
+      await expiredRows?.stop();
       trustStore.close();
       await revocationFetcher.close();
       await listener?.close();

@@ -12,7 +12,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import type { Kysely } from 'kysely';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { OAuthTables } from '../../src/store/oauth_schema';
 import { PROJECT_ROOT } from '../../src/config/project_root';
 import type { RunningGateway } from '../../src/gateway';
 import { axeViolations } from '../helpers/axe';
@@ -258,10 +260,27 @@ function stopProvider(child: ChildProcess | undefined): Promise<void> {
   });
 
   it('the dashboard signs in at the provider too, and no password is accepted by the gateway', async () => {
+    const rows = async (table: 'psu_dashboard_session' | 'psu_oidc_login'): Promise<number> => {
+      const db = gateway.store.db as unknown as Kysely<OAuthTables>;
+      const row = await db
+        .selectFrom(table)
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow();
+      return Number(row.n);
+    };
+    const sessionsBefore = await rows('psu_dashboard_session');
+    const pendingBefore = await rows('psu_oidc_login');
     const { context, page } = await openContext();
     await page.goto(`${gateway.url}/psu/consents`);
+    // On the way to the provider only the pending sign-in is stored (state, nonce, PKCE verifier), which
+    // the sweep removes if the PSU never returns; the dashboard's session waits for the PSU to come back.
+    await page.waitForURL(new RegExp(`^http://127\\.0\\.0\\.1:${providerPort}/interaction/`));
+    expect(await rows('psu_dashboard_session')).toBe(sessionsBefore);
+    expect(await rows('psu_oidc_login')).toBe(pendingBefore + 1);
     await signInAtProvider(page, sandboxCode('anna'));
     expect(page.url()).toBe(`${gateway.url}/psu/consents`);
+    expect(await rows('psu_dashboard_session')).toBe(sessionsBefore + 1);
+    expect(await rows('psu_oidc_login')).toBe(pendingBefore);
     expect(await mainText(page)).toContain('Anna Schmidt');
     expect(await axeViolations(page)).toEqual([]);
     // The sandbox's password form is gone: a posted password signs nobody in.
