@@ -83,6 +83,7 @@ export interface PageText {
   signOut: string;
   idpRefusals: Record<
     | 'notStrong'
+    | 'notFresh'
     | 'unavailable'
     | 'wrongIssuer'
     | 'invalid'
@@ -218,6 +219,8 @@ const EN: PageText = {
   idpRefusals: {
     notStrong: (bank) =>
       `${bank}'s sign-in did not confirm two independent factors (for example your password and a code from your banking app). Without both, nothing can be authorised. Start again from the app you came from and complete both steps.`,
+    notFresh: (bank) =>
+      `${bank}'s sign-in did not show that you signed in just now. An earlier sign-in cannot authorise this request. Start again from the app you came from and sign in again.`,
     unavailable: (bank) =>
       `${bank}'s sign-in service cannot be reached at the moment. Please try again in a few minutes.`,
     wrongIssuer: (bank) =>
@@ -358,6 +361,8 @@ const DE: PageText = {
   idpRefusals: {
     notStrong: (bank) =>
       `Die Anmeldung bei ${bank} hat keine zwei unabhängigen Faktoren bestätigt (zum Beispiel Ihr Passwort und einen Code aus Ihrer Banking-App). Ohne beide kann nichts freigegeben werden. Beginnen Sie in der App, von der Sie kamen, neu und schließen Sie beide Schritte ab.`,
+    notFresh: (bank) =>
+      `Die Anmeldung bei ${bank} hat nicht gezeigt, dass Sie sich gerade eben angemeldet haben. Eine frühere Anmeldung kann diese Anfrage nicht freigeben. Beginnen Sie in der App, von der Sie kamen, neu und melden Sie sich erneut an.`,
     unavailable: (bank) =>
       `Der Anmeldedienst von ${bank} ist im Moment nicht erreichbar. Bitte versuchen Sie es in einigen Minuten erneut.`,
     wrongIssuer: (bank) =>

@@ -76,5 +76,7 @@ export interface PsuOidcLoginTable {
   code_verifier: string;
   purpose: string;
   session_hash: string;
+  /** Null on rows written before the column existed. */
+  started_at: string | null;
   expires_at: string;
 }

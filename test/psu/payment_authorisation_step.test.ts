@@ -83,7 +83,7 @@ describe('with the bank identity provider', () => {
     const signIn = new IdpSignIn({
       provider,
       pending: { save: (p) => Promise.resolve(void saved.push(p)), take: () => Promise.resolve(undefined) },
-      policy: { acrValues: ['urn:bob:sca'], evidence: 'acr', psuIdClaim: 'sub' },
+      policy: { acrValues: ['urn:bob:sca'], evidence: 'acr', amrCombinations: [], psuIdClaim: 'sub' },
       now: () => new Date(),
       logger: undefined,
     });

@@ -154,6 +154,7 @@ describe.each(DATABASE_KINDS)('storage an unauthenticated browser can cause, on 
           codeVerifier: 'v',
           purpose: 'dashboard',
           sessionHash: 'h',
+          startedAt: now,
           expiresAt,
         });
       }
