@@ -31,7 +31,8 @@ import type { PsuIdentityProviderConfig } from './config/psu_identity_provider_c
 import { ConsentDashboard } from './psu/consent_dashboard';
 import { IdpSignIn } from './psu/idp_sign_in';
 import { IDP_CALLBACK_PATH, OpenIdIdentityProvider } from './psu/openid_identity_provider';
-import { SandboxOneTimeCodes } from './sca/sandbox_one_time_codes';
+import { SandboxAuthenticator, SandboxOneTimeCodes } from './sca/sandbox_one_time_codes';
+import { KyselyUsedOneTimeCodes } from './store/kysely_used_one_time_codes';
 import { SignInLimiter } from './sca/sign_in_limiter';
 import { KyselyDashboardSessionRepository } from './store/kysely_dashboard_session_repository';
 import { KyselyPendingIdpSignInRepository } from './store/kysely_pending_idp_sign_in_repository';
@@ -255,7 +256,8 @@ export async function assembleGateway(deps: GatewayAssemblyDeps): Promise<Gatewa
   const psus = new PsuDirectoryAdapter(bank.connector, passwordSignIn);
   // The second factor exists where passwords do: in the embedded sandbox, with its published seeds.
   const secondFactor = new SandboxOneTimeCodes(
-    passwordSignIn !== undefined ? readSandboxBankFixture().psus : [],
+    new SandboxAuthenticator(passwordSignIn !== undefined ? readSandboxBankFixture().psus : []),
+    new KyselyUsedOneTimeCodes(oauthDb),
   );
   const signInLimiter = new SignInLimiter(new KyselySignInAttemptRepository(oauthDb));
   const identityProvider =

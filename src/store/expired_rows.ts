@@ -24,11 +24,13 @@ export interface SweepCounts {
   psu_dashboard_session: number;
   psu_oidc_login: number;
   oauth_sign_in_attempt: number;
+  sca_used_one_time_code: number;
 }
 
 /**
  * Deletes what browsers leave behind without signing in or finishing: authorisation sessions, dashboard
- * sessions, sign-ins at the bank's identity provider in flight, and sign-in counts past their lock window.
+ * sessions, sign-ins at the bank's identity provider in flight, and sign-in counts past their lock window;
+ * and used one-time codes once no verification could accept them any more.
  * Anyone can create such rows, and every reader already ignores an expired one, so nothing else removed
  * them. Every instance sweeps on its own: each statement is an idempotent `DELETE … WHERE` on the expiry,
  * so instances sweeping at once delete each row once between them.
@@ -84,6 +86,9 @@ export class ExpiredRowsSweep {
         db
           .deleteFrom('oauth_sign_in_attempt')
           .where('last_counted_at', '<', now.getTime() - this.options.signInLockSeconds * 1000),
+      ),
+      sca_used_one_time_code: await deleted(
+        db.deleteFrom('sca_used_one_time_code').where('expires_at', '<=', now.getTime()),
       ),
     };
     if (Object.values(counts).some((n) => n > 0)) {

@@ -128,4 +128,20 @@ export const oauthMigrations: Record<string, Migration> = {
       await db.schema.alterTable('psu_oidc_login').dropColumn('started_at').execute();
     },
   },
+
+  // One-time codes accepted at the gateway's sign-in (src/sca/sandbox_one_time_codes.ts), each remembered
+  // until it could no longer match, so no instance accepts it twice. Epoch milliseconds, as the limiter's.
+  '0105_sca_used_one_time_code': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('sca_used_one_time_code')
+        .addColumn('key', 'text', (c) => c.primaryKey())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .execute();
+    },
+
+    async down(db: Kysely<unknown>): Promise<void> {
+      await db.schema.dropTable('sca_used_one_time_code').execute();
+    },
+  },
 };

@@ -61,7 +61,15 @@ export interface PsuDashboardSessionTable {
   expires_at: string;
 }
 
+export interface ScaUsedOneTimeCodeTable {
+  /** See OneTimeCodeMatch.key. */
+  key: string;
+  /** Epoch milliseconds; PostgreSQL's bigint arrives as a string. */
+  expires_at: number | string;
+}
+
 export interface OAuthTables {
+  sca_used_one_time_code: ScaUsedOneTimeCodeTable;
   psu_oidc_login: PsuOidcLoginTable;
   psu_dashboard_session: PsuDashboardSessionTable;
   oauth_psu_session: OAuthPsuSessionTable;

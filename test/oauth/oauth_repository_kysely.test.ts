@@ -26,6 +26,7 @@ async function migrate(db: Kysely<OAuthTables>): Promise<void> {
     ['0102_psu_dashboard_session', 'Success'],
     ['0103_psu_oidc_login', 'Success'],
     ['0104_psu_oidc_login_started_at', 'Success'],
+    ['0105_sca_used_one_time_code', 'Success'],
   ]);
 }
 

@@ -19,7 +19,7 @@ import { oauthMigrations } from '../../src/store/oauth_migrations';
 import { OAuthRepositoryKysely } from '../../src/store/oauth_repository_kysely';
 import type { OAuthTables } from '../../src/store/oauth_schema';
 import { EMPTY_STOP_LIST } from '../helpers/empty_stop_list';
-import { ALICE, CAROL, SANDBOX_CODES, TestClock } from './oauth_gateway';
+import { ALICE, CAROL, SANDBOX_CODES, sandboxSecondFactor, TestClock } from './oauth_gateway';
 import { InMemoryConsents, InMemoryPsuDirectory, SANDBOX_PSUS } from './in_memory_ports';
 
 const REDIRECT = 'https://alice.example/callback';
@@ -88,7 +88,7 @@ function deps(): Pick<
   'secondFactor' | 'signInLimiter' | 'stopList'
 > {
   return {
-    secondFactor: SANDBOX_CODES,
+    secondFactor: sandboxSecondFactor(db),
     signInLimiter: new SignInLimiter(new KyselySignInAttemptRepository(db)),
     stopList: EMPTY_STOP_LIST,
   };

@@ -19,7 +19,7 @@ import { PROJECT_ROOT } from '../../src/config/project_root';
 import type { RunningGateway } from '../../src/gateway';
 import { axeViolations } from '../helpers/axe';
 import { chromiumAvailable, launchChromium } from '../helpers/chromium';
-import { sandboxCode } from '../helpers/sandbox_psu';
+import { plainSandboxCode } from '../helpers/sandbox_psu';
 import { startTestGateway } from '../helpers/test_gateway';
 import { ALICE_ID, ALICE_REDIRECT_URI, aliceTpp } from '../helpers/alice_tpp';
 
@@ -223,7 +223,7 @@ function stopProvider(child: ChildProcess | undefined): Promise<void> {
     expect(asked.get('prompt')).toBe('login');
     expect(asked.get('max_age')).toBe('0');
     // The gateway showed no password field of its own: the browser went straight to the provider.
-    const callbackUrl = await signInAtProvider(page, sandboxCode('anna'));
+    const callbackUrl = await signInAtProvider(page, plainSandboxCode('anna'));
     await page.waitForSelector('button[name=decision]');
     const text = await mainText(page);
     expect(text).toContain('Anna Schmidt');
@@ -259,7 +259,7 @@ function stopProvider(child: ChildProcess | undefined): Promise<void> {
     const { context, page } = await openContext();
     await page.request.get(`http://127.0.0.1:${providerPort}/__test/tamper-next-nonce`);
     await page.goto(authorizeUrl(consentId).url);
-    await signInAtProvider(page, sandboxCode('anna'));
+    await signInAtProvider(page, plainSandboxCode('anna'));
     expect(await mainText(page)).toContain('could not be verified');
     await context.close();
     expect(await consentStatus(consentId)).toBe('received');
@@ -269,7 +269,7 @@ function stopProvider(child: ChildProcess | undefined): Promise<void> {
     const consentId = await createConsent();
     const { context, page } = await openContext();
     await page.goto(authorizeUrl(consentId).url);
-    const callbackUrl = new URL(await signInAtProvider(page, sandboxCode('anna'), true));
+    const callbackUrl = new URL(await signInAtProvider(page, plainSandboxCode('anna'), true));
     callbackUrl.searchParams.set('iss', 'https://idp.mallory.example');
     const response = await page.goto(callbackUrl.toString());
     expect(response?.status()).toBe(502);
@@ -289,7 +289,7 @@ function stopProvider(child: ChildProcess | undefined): Promise<void> {
       await page.request.get(`http://127.0.0.1:${providerPort}/__test/next-sign-in?freshness=${freshness}`);
       const refused = page.waitForResponse((r) => r.url().includes('/psu/oidc/callback?'));
       await page.goto(authorizeUrl(consentId).url);
-      await signInAtProvider(page, sandboxCode('anna'));
+      await signInAtProvider(page, plainSandboxCode('anna'));
       expect((await refused).status()).toBe(403);
       expect(await mainText(page)).toContain('did not show that you signed in just now');
       expect(await axeViolations(page)).toEqual([]);
@@ -308,7 +308,7 @@ function stopProvider(child: ChildProcess | undefined): Promise<void> {
       const consentId = await amrAlice.createConsent();
       const { context, page } = await openContext();
       await page.goto(authorizeUrl(consentId, amrGateway.url).url);
-      await signInAtProvider(page, sandboxCode('anna'), false, amrGatewayPort);
+      await signInAtProvider(page, plainSandboxCode('anna'), false, amrGatewayPort);
       await page.waitForSelector('button[name=decision]');
       expect(await mainText(page)).toContain('Anna Schmidt');
       await context.close();
@@ -324,7 +324,7 @@ function stopProvider(child: ChildProcess | undefined): Promise<void> {
       await page.request.get(`http://127.0.0.1:${providerPort}/__test/next-sign-in?amr=${amr}`);
       const refused = page.waitForResponse((r) => r.url().includes('/psu/oidc/callback?'));
       await page.goto(authorizeUrl(consentId, amrGateway.url).url);
-      await signInAtProvider(page, sandboxCode('anna'), false, amrGatewayPort);
+      await signInAtProvider(page, plainSandboxCode('anna'), false, amrGatewayPort);
       expect((await refused).status()).toBe(403);
       expect(await mainText(page)).toContain('did not confirm two independent factors');
       await context.close();
@@ -350,7 +350,7 @@ function stopProvider(child: ChildProcess | undefined): Promise<void> {
     await page.waitForURL(new RegExp(`^http://127\\.0\\.0\\.1:${providerPort}/interaction/`));
     expect(await rows('psu_dashboard_session')).toBe(sessionsBefore);
     expect(await rows('psu_oidc_login')).toBe(pendingBefore + 1);
-    await signInAtProvider(page, sandboxCode('anna'));
+    await signInAtProvider(page, plainSandboxCode('anna'));
     expect(page.url()).toBe(`${gateway.url}/psu/consents`);
     expect(await rows('psu_dashboard_session')).toBe(sessionsBefore + 1);
     expect(await rows('psu_oidc_login')).toBe(pendingBefore);
@@ -358,7 +358,7 @@ function stopProvider(child: ChildProcess | undefined): Promise<void> {
     expect(await axeViolations(page)).toEqual([]);
     // The sandbox's password form is gone: a posted password signs nobody in.
     const posted = await page.request.post(`${gateway.url}/psu/consents/sign-in`, {
-      form: { username: 'anna', password: 'sandbox-anna', otp: sandboxCode('anna'), csrf_token: 'x' },
+      form: { username: 'anna', password: 'sandbox-anna', otp: plainSandboxCode('anna'), csrf_token: 'x' },
     });
     expect(await posted.text()).not.toContain('Withdraw');
     await context.close();
@@ -368,7 +368,7 @@ function stopProvider(child: ChildProcess | undefined): Promise<void> {
     const consentId = await createConsent();
     const { context, page } = await openContext();
     await page.goto(authorizeUrl(consentId).url);
-    const callbackUrl = await signInAtProvider(page, sandboxCode('anna'), true);
+    const callbackUrl = await signInAtProvider(page, plainSandboxCode('anna'), true);
     await stopProvider(provider);
     const response = await page.goto(callbackUrl);
     expect(response?.status()).toBe(503);

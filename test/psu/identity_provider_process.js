@@ -17,12 +17,12 @@ const { createServer } = require('node:http');
 const { generateKeyPairSync } = require('node:crypto');
 const { Provider } = require('oidc-provider');
 const { readSandboxBankFixture } = require('../../src/accounts/sandbox_bank.ts');
-const { SandboxOneTimeCodes } = require('../../src/sca/sandbox_one_time_codes.ts');
+const { SandboxAuthenticator } = require('../../src/sca/sandbox_one_time_codes.ts');
 
 const [port, redirectUri] = process.argv.slice(2);
 const issuer = `http://127.0.0.1:${port}`;
 const psus = readSandboxBankFixture().psus;
-const codes = new SandboxOneTimeCodes(psus);
+const codes = new SandboxAuthenticator(psus);
 
 const signingKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' });
 
@@ -133,7 +133,12 @@ provider.use(async (ctx, next) => {
   const otp = form.get('otp') ?? '';
   const strong =
     otp !== '' &&
-    codes.verify({ username: psu.psuId, code: otp, subject: { kind: 'consentDashboard' }, at: new Date() });
+    codes.matchingStep({
+      username: psu.psuId,
+      code: otp,
+      subject: { kind: 'consentDashboard' },
+      at: new Date(),
+    }) !== undefined;
   const login = strong
     ? { accountId: `op-${psu.psuId}`, acr: 'urn:bob:sca', amr: ['pwd', 'otp'] }
     : { accountId: `op-${psu.psuId}`, acr: 'urn:bob:pwd', amr: ['pwd'] };

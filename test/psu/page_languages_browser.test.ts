@@ -11,7 +11,7 @@ import type { RunningGateway } from '../../src/gateway';
 import { ALICE_ID, ALICE_REDIRECT_URI, aliceTpp } from '../helpers/alice_tpp';
 import { axeViolations } from '../helpers/axe';
 import { chromiumAvailable, launchChromium } from '../helpers/chromium';
-import { sandboxCode } from '../helpers/sandbox_psu';
+import { consentCode, plainSandboxCode } from '../helpers/sandbox_psu';
 import { startTestGateway } from '../helpers/test_gateway';
 
 const available = chromiumAvailable('page language browser test');
@@ -51,10 +51,14 @@ jest.setTimeout(180_000);
     expect(await axeViolations(page)).toEqual([]);
   }
 
-  async function signInAsAnna(page: Page, labels: { user: string; password: string; code: string }) {
+  async function signInAsAnna(
+    page: Page,
+    labels: { user: string; password: string; code: string },
+    oneTimeCode: string,
+  ) {
     await page.getByLabel(labels.user).fill('anna');
     await page.getByLabel(labels.password).fill('sandbox-anna');
-    await page.getByLabel(labels.code).fill(sandboxCode('anna'));
+    await page.getByLabel(labels.code).fill(oneTimeCode);
     await page.locator('form button[type=submit]').first().click();
   }
 
@@ -66,7 +70,11 @@ jest.setTimeout(180_000);
     await expectPage(page, 'de', /Bei Bob's Bank anmelden/);
     expect(await page.locator('main').innerText()).toContain('bittet um Zugriff auf Ihre Kontoinformationen');
 
-    await signInAsAnna(page, { user: 'Benutzername', password: 'Passwort', code: 'Einmalcode' });
+    await signInAsAnna(
+      page,
+      { user: 'Benutzername', password: 'Passwort', code: 'Einmalcode' },
+      consentCode('anna', consentId),
+    );
     await page.waitForSelector('button[name=decision]');
     await expectPage(page, 'de', /Bank of Alice Zugriff auf Ihre Kontoinformationen erlauben\?/);
     expect(await page.locator('button[value=approve]').innerText()).toBe('Zugriff erlauben');
@@ -106,7 +114,11 @@ jest.setTimeout(180_000);
     const context = await browser.newContext({ ignoreHTTPSErrors: true, locale: 'en-US' });
     const page = await context.newPage();
     await page.goto(`${gateway.url}/psu/consents?lang=de`);
-    await signInAsAnna(page, { user: 'Benutzername', password: 'Passwort', code: 'Einmalcode' });
+    await signInAsAnna(
+      page,
+      { user: 'Benutzername', password: 'Passwort', code: 'Einmalcode' },
+      plainSandboxCode('anna'),
+    );
     await expectPage(page, 'de', /Ihre Einwilligungen/);
     expect(await page.locator('main').innerText()).toContain('Angemeldet als Anna Schmidt');
     await page.getByRole('link', { name: 'English' }).click();

@@ -13,10 +13,12 @@ import { ExpiredRowsSweep } from '../../src/store/expired_rows';
 import { KyselyDashboardSessionRepository } from '../../src/store/kysely_dashboard_session_repository';
 import { KyselyPendingIdpSignInRepository } from '../../src/store/kysely_pending_idp_sign_in_repository';
 import { KyselySignInAttemptRepository } from '../../src/store/kysely_sign_in_attempt_repository';
+import { KyselyUsedOneTimeCodes } from '../../src/store/kysely_used_one_time_codes';
 import { OAuthRepositoryKysely } from '../../src/store/oauth_repository_kysely';
 import type { OAuthTables } from '../../src/store/oauth_schema';
 import { startAisGateway, type AisGateway } from '../ais/ais_gateway';
-import { sandboxCode } from '../helpers/sandbox_psu';
+import { plainSandboxCode } from '../helpers/sandbox_psu';
+import { cookieOf, csrfOf } from '../helpers/psu_browser';
 import { DATABASE_KINDS, describeForDatabase } from '../store/test_databases';
 
 const TABLES = [
@@ -24,11 +26,8 @@ const TABLES = [
   'oauth_psu_session',
   'psu_oidc_login',
   'oauth_sign_in_attempt',
+  'sca_used_one_time_code',
 ] as const;
-
-const cookieOf = (res: { headers: Record<string, unknown> }): string | undefined =>
-  ([] as string[]).concat((res.headers['set-cookie'] as string[] | undefined) ?? [])[0]?.split(';')[0];
-const csrfOf = (html: string): string => /name="csrf_token" value="([^"]+)"/.exec(html)?.[1] ?? '';
 
 describe.each(DATABASE_KINDS)('storage an unauthenticated browser can cause, on %s', (kind) => {
   describeForDatabase(kind)('', () => {
@@ -82,7 +81,7 @@ describe.each(DATABASE_KINDS)('storage an unauthenticated browser can cause, on 
         csrf_token: csrf,
         username: 'anna',
         password: 'not her password',
-        otp: sandboxCode('anna'),
+        otp: plainSandboxCode('anna'),
       });
       expect(wrong.text).toContain('The username, password or one-time code is not correct');
       expect(await sessions()).toBe(start);
@@ -93,7 +92,7 @@ describe.each(DATABASE_KINDS)('storage an unauthenticated browser can cause, on 
         csrf_token: other,
         username: 'anna',
         password: 'sandbox-anna',
-        otp: sandboxCode('anna'),
+        otp: plainSandboxCode('anna'),
       });
       expect(foreign.text).not.toContain('Withdraw');
       expect(foreign.text).toContain('Your session has expired');
@@ -103,7 +102,7 @@ describe.each(DATABASE_KINDS)('storage an unauthenticated browser can cause, on 
         csrf_token: csrf,
         username: 'anna',
         password: 'sandbox-anna',
-        otp: sandboxCode('anna'),
+        otp: plainSandboxCode('anna'),
       });
       expect(signedIn.text).toContain('Anna Schmidt');
       const renewed = cookieOf(signedIn) ?? '';
@@ -128,6 +127,7 @@ describe.each(DATABASE_KINDS)('storage an unauthenticated browser can cause, on 
       const oauth = new OAuthRepositoryKysely(db);
       const pending = new KyselyPendingIdpSignInRepository(db);
       const attempts = new KyselySignInAttemptRepository(db);
+      const used = new KyselyUsedOneTimeCodes(db);
       for (const [suffix, expiresAt] of [
         ['old', past],
         ['live', future],
@@ -157,6 +157,7 @@ describe.each(DATABASE_KINDS)('storage an unauthenticated browser can cause, on 
           startedAt: now,
           expiresAt,
         });
+        await used.record(id, expiresAt);
       }
       const lockMs = DEFAULT_SIGN_IN_LIMITS.lockSeconds * 1000;
       const countAt = (key: string, at: Date) =>
@@ -179,6 +180,7 @@ describe.each(DATABASE_KINDS)('storage an unauthenticated browser can cause, on 
         psu_dashboard_session: 0,
         psu_oidc_login: 0,
         oauth_sign_in_attempt: 0,
+        sca_used_one_time_code: 0,
       });
 
       const left = async (table: (typeof TABLES)[number], column: 'id_hash' | 'state_hash' | 'key') =>
@@ -189,6 +191,7 @@ describe.each(DATABASE_KINDS)('storage an unauthenticated browser can cause, on 
       expect(await left('oauth_psu_session', 'id_hash')).toEqual([`${mark}-live`]);
       expect(await left('psu_oidc_login', 'state_hash')).toEqual([`${mark}-live`]);
       expect(await left('oauth_sign_in_attempt', 'key')).toEqual([`psu:${mark}-live`]);
+      expect(await left('sca_used_one_time_code', 'key')).toEqual([`${mark}-live`]);
     });
 
     it('runs on its timer until stopped, and leaves no timer behind', async () => {

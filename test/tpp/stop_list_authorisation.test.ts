@@ -15,12 +15,14 @@ import { STOP_LIST_POLL_MS } from '../../src/tpp/stop_list';
 import {
   account,
   ALICE_REDIRECT,
+  annaAccountConsent,
   requestId,
   startAisGateway,
   type AisGateway,
   type TppName,
 } from '../ais/ais_gateway';
 import { sandboxCode } from '../helpers/sandbox_psu';
+import { cookieOf, csrfOf } from '../helpers/psu_browser';
 import { DATABASE_KINDS, describeForDatabase } from '../store/test_databases';
 
 const anna1 = account('anna', 0);
@@ -35,9 +37,6 @@ interface Browser {
   html: string;
 }
 
-const cookieOf = (res: { headers: Record<string, unknown> }): string | undefined =>
-  ([] as string[]).concat((res.headers['set-cookie'] as string[] | undefined) ?? [])[0]?.split(';')[0];
-const csrfOf = (html: string): string => /name="csrf_token" value="([^"]+)"/.exec(html)?.[1] ?? '';
 const dynamicLinkOf = (html: string): string => /name="dynamic_link" value="([^"]+)"/.exec(html)?.[1] ?? '';
 
 describe.each(DATABASE_KINDS)('the stop list at the PSU authorisation, on %s', (kind) => {
@@ -121,7 +120,7 @@ describe.each(DATABASE_KINDS)('the stop list at the PSU authorisation, on %s', (
       const paymentId = scope.startsWith('PIS:') ? scope.slice(4) : undefined;
       const otp =
         paymentId === undefined || amount === undefined
-          ? sandboxCode('anna')
+          ? sandboxCode('anna', { kind: 'consent', consentId: scope.replace(/^AIS:/, '') })
           : sandboxCode('anna', {
               kind: 'payment',
               paymentId,
@@ -204,20 +203,7 @@ describe.each(DATABASE_KINDS)('the stop list at the PSU authorisation, on %s', (
     });
 
     it("a blocked TPP's consent: not shown, not approved while the PSU is on the page, left received", async () => {
-      const created = await t
-        .as('alice')
-        .post('/v1/consents')
-        .set('X-Request-ID', requestId())
-        .set('TPP-Redirect-URI', ALICE_REDIRECT)
-        .send({
-          access: { accounts: [{ iban: anna1.iban }] },
-          recurringIndicator: true,
-          validUntil: '2027-02-20',
-          frequencyPerDay: 4,
-          combinedServiceIndicator: false,
-        });
-      expect(created.status).toBe(201);
-      const consentId = (created.body as { consentId: string }).consentId;
+      const consentId = await annaAccountConsent(t);
       const browser = await signedIn(`AIS:${consentId}`);
       await block(alice.organizationIdentifier);
       try {
