@@ -46,7 +46,7 @@ export interface OAuthTokenTable {
 }
 
 export interface OAuthSignInAttemptTable {
-  /** `psu:<usernameHash>` or `addr:<client address>`. */
+  /** `psu:<usernameHash>`, or `addr:<IPv4 address>` / `addr:<IPv6 prefix>::/64`. */
   key: string;
   attempts: number;
   /** Epoch milliseconds; PostgreSQL's bigint arrives as a string. */
