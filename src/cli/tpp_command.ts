@@ -186,7 +186,7 @@ export function tppCommand(params: TppCommandParams = {}): Command {
 }
 
 /** The directory is keyed by what the QWAC carries: a well-formed PSD2 organizationIdentifier only. */
-function tppOrganizationIdentifier(argument: string): string {
+export function tppOrganizationIdentifier(argument: string): string {
   const value = argument.trim();
   const parsed = parseOrganizationIdentifier(value);
   if (!parsed.ok) throw new Error(`"${argument}" is not a PSD2 organizationIdentifier: ${parsed.reason}`);
