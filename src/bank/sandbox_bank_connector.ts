@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import type { Kysely, Selectable, Transaction as KyselyTransaction } from 'kysely';
+import { sql, type Kysely, type Selectable, type Transaction as KyselyTransaction } from 'kysely';
 import { UNUSABLE_PASSWORD_HASH, verifyPsuPassword } from '../accounts/psu_password';
-import { PreparedQuery, type ParamSlot } from '../store/prepared_query';
+import { directStatementsOf, PreparedQuery, type ParamSlot } from '../store/prepared_query';
+import { TurnBatch } from '../store/turn_batch';
 import type {
   AccountsTable,
   BalancesTable,
@@ -92,6 +93,36 @@ export interface SandboxBankConnectorOptions {
 
 const MAX_CACHED_ACCOUNTS = 10_000;
 
+/** Accounts whose balances one PostgreSQL statement reads at most. */
+const MAX_ACCOUNTS_PER_BALANCES_READ = 256;
+
+type BalanceRow = Selectable<BalancesTable>;
+
+/** The balances of several accounts in one PostgreSQL statement, each account's rows by balance type. */
+function balancesByTurn(db: Kysely<Database>): TurnBatch<string, readonly BalanceRow[]> {
+  const query = new PreparedQuery(db, (q, p: ParamSlot<{ resourceIds: readonly string[] }>) =>
+    q
+      .selectFrom('balances')
+      .selectAll()
+      .where('resource_id', '=', sql<string>`any(${p('resourceIds')}::text[])`)
+      .orderBy('resource_id')
+      .orderBy('balance_type'),
+  );
+  return new TurnBatch({
+    maxItems: MAX_ACCOUNTS_PER_BALANCES_READ,
+    run: async (resourceIds) => {
+      const rows = await query.execute({ resourceIds: [...new Set(resourceIds)] });
+      const byAccount = new Map<string, BalanceRow[]>();
+      for (const row of rows) {
+        const list = byAccount.get(row.resource_id);
+        if (list === undefined) byAccount.set(row.resource_id, [row]);
+        else list.push(row);
+      }
+      return resourceIds.map((id) => byAccount.get(id) ?? []);
+    },
+  });
+}
+
 /**
  * Bob's Bank sandbox: the reference implementation of the bank port over a Kysely database (the
  * gateway's own store when embedded, its own SQLite file under `npm run sandbox-bank`). Payments debit
@@ -101,7 +132,12 @@ const MAX_CACHED_ACCOUNTS = 10_000;
 export class SandboxBankConnector implements BankConnector, SandboxPsuSignIn {
   // Run on every account read: compiled once.
   private readonly accountQuery: PreparedQuery<Database, { resourceId: string }, Selectable<AccountsTable>>;
-  private readonly balancesQuery: PreparedQuery<Database, { resourceId: string }, Selectable<BalancesTable>>;
+  private readonly balancesQuery: PreparedQuery<Database, { resourceId: string }, BalanceRow>;
+  /**
+   * On PostgreSQL the balances reads of one event-loop turn share one statement (a round trip is most of
+   * a read's cost there); SQLite reads in-process, one read at a time.
+   */
+  private readonly balancesBatch: TurnBatch<string, readonly BalanceRow[]> | undefined;
 
   private readonly clock: () => Date;
   /**
@@ -122,6 +158,7 @@ export class SandboxBankConnector implements BankConnector, SandboxPsuSignIn {
     this.balancesQuery = new PreparedQuery(db, (q, p: ParamSlot<{ resourceId: string }>) =>
       q.selectFrom('balances').selectAll().where('resource_id', '=', p('resourceId')).orderBy('balance_type'),
     );
+    this.balancesBatch = directStatementsOf(db)?.dialect === 'postgres' ? balancesByTurn(db) : undefined;
   }
 
   async accountsByIban(ibans: readonly string[], _context?: BankCallContext): Promise<Account[]> {
@@ -147,7 +184,10 @@ export class SandboxBankConnector implements BankConnector, SandboxPsuSignIn {
   }
 
   async balances(resourceId: string, _context?: BankCallContext): Promise<Balance[]> {
-    const rows = await this.balancesQuery.execute({ resourceId });
+    const rows =
+      this.balancesBatch !== undefined
+        ? await this.balancesBatch.submit(resourceId)
+        : await this.balancesQuery.execute({ resourceId });
     return rows.map((row) => {
       const balance: Balance = {
         balanceType: row.balance_type as BalanceType,

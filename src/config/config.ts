@@ -447,9 +447,14 @@ export function loadConfig(environment: Env = process.env, params: LoadConfigPar
     tlsKeyFile,
     crlFiles,
     crlReloadSeconds: parseInteger(env, 'GATEWAY_CRL_RELOAD_SECONDS', 60, 1, 86400),
-    crlGraceSeconds: parseInteger(env, 'GATEWAY_CRL_GRACE_SECONDS', 0, 0, 7 * 86400),
+    crlGraceSeconds: parseInteger(env, 'GATEWAY_CRL_GRACE_SECONDS', 0, ...CRL_GRACE_SECONDS_RANGE),
     revocationPolicy: parseRevocationPolicy(env),
-    revocationTimeoutMs: parseInteger(env, 'GATEWAY_REVOCATION_TIMEOUT_MS', 5000, 100, 60_000),
+    revocationTimeoutMs: parseInteger(
+      env,
+      'GATEWAY_REVOCATION_TIMEOUT_MS',
+      DEFAULT_REVOCATION_TIMEOUT_MS,
+      ...REVOCATION_TIMEOUT_MS_RANGE,
+    ),
     databaseUrl,
     logLevel: logLevelRaw as LogLevel,
     rejectUntrustedAtHandshake: parseBoolean(env, 'GATEWAY_REJECT_UNTRUSTED_AT_HANDSHAKE', false),
@@ -525,6 +530,12 @@ export function isCatchAllRange(entry: string): boolean {
 const IPV4_IN_IPV6_PREFIX = 96;
 /** IPv4-mapped (RFC 4291 2.5.5.2) and IPv4-compatible (2.5.5.1) addresses, each as its /96 block. */
 const IPV4_IN_IPV6_BLOCKS = ['::ffff:0:0', '::'];
+
+/** What GATEWAY_CRL_GRACE_SECONDS accepts (and `cert verify --crl-grace-seconds`). */
+export const CRL_GRACE_SECONDS_RANGE = [0, 7 * 86400] as const;
+/** GATEWAY_REVOCATION_TIMEOUT_MS: default and accepted range (also `cert verify --revocation-timeout`). */
+export const DEFAULT_REVOCATION_TIMEOUT_MS = 5000;
+export const REVOCATION_TIMEOUT_MS_RANGE = [100, 60_000] as const;
 
 function parseRevocationPolicy(env: Env): GatewayConfig['revocationPolicy'] {
   const value = nonEmpty(env, 'GATEWAY_REVOCATION') ?? 'hard-fail';

@@ -100,10 +100,12 @@ describe('HTTP connector against a misbehaving bank process', () => {
   it.each<[FaultMode, new (...args: never[]) => Error, number]>([
     ['garbage', BankFailure, 502],
     ['large', BankFailure, 502],
+    ['large-chunked', BankFailure, 502],
     ['wrong-types', BankFailure, 502],
     ['bank-error', BankFailure, 502],
     ['busy', BankUnavailable, 503],
     ['slow', BankTimeout, 504],
+    ['drip', BankTimeout, 504],
     ['die', BankUnavailable, 503],
   ])('bank %s: %p with status %i, logged, recovered', async (mode, errorClass, status) => {
     await fault.set(mode);
@@ -119,6 +121,32 @@ describe('HTTP connector against a misbehaving bank process', () => {
     const logged = lines.find((l) => l.event === 'bank_call_failed' && l.requestId === requestId);
     expect(logged).toMatchObject({ operationId: 'getBalances', tpp: 'PSDDE-BAFIN-123456', consentId: 'c-1' });
     if (mode === 'busy') expect((failure as BankUnavailable).headers).toEqual({ 'Retry-After': '7' });
+  });
+
+  it('ends a call still waiting for a free connection at its deadline too', async () => {
+    // One connection: the second call waits in the pool behind the first, which the bank never answers.
+    const single = await HttpBankConnector.create({
+      url: fault.url,
+      timeoutMs: 1500,
+      logger: capturingLogger().logger,
+      connections: 1,
+    });
+    try {
+      await fault.set('slow');
+      const outcomes = await Promise.all(
+        [1, 2].map(() =>
+          single.balances('acc-3f9c1e7a52d4', context()).then(
+            () => undefined,
+            (error: unknown) => error,
+          ),
+        ),
+      );
+      for (const outcome of outcomes) expect(outcome).toBeInstanceOf(BankTimeout);
+      await fault.set('pass');
+      await expect(eventually(() => single.ping())).resolves.toBeUndefined();
+    } finally {
+      await single.close();
+    }
   });
 
   it('sends a read once more when the connection dies under it, and succeeds', async () => {

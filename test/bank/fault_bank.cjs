@@ -76,6 +76,23 @@ const server = http.createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
       case 'slow':
         // Never answers; the gateway's deadline must end the wait.
         return;
+      case 'drip': {
+        // Answers at once, then a byte of body now and then, never finishing: no pause is long enough for
+        // a per-read idle timeout, only the whole call's deadline ends it.
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.write('{"balances":[');
+        const drip = setInterval(() => res.write(' '), 100);
+        res.on('close', () => clearInterval(drip));
+        return;
+      }
+      case 'large-chunked': {
+        // Too large, without a content-length that would give it away before the body arrives.
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.write('{"filler":"');
+        for (let i = 0; i < 48; i++) res.write('x'.repeat(64 * 1024));
+        res.end('"}');
+        return;
+      }
       case 'die':
         // Headers and half a body, then the connection drops: the bank died mid-answer.
         res.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' });

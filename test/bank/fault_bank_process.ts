@@ -3,7 +3,17 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 
 export type FaultMode =
-  'pass' | 'garbage' | 'large' | 'wrong-types' | 'bank-error' | 'busy' | 'slow' | 'die' | 'die-once';
+  | 'pass'
+  | 'garbage'
+  | 'large'
+  | 'large-chunked'
+  | 'wrong-types'
+  | 'bank-error'
+  | 'busy'
+  | 'slow'
+  | 'drip'
+  | 'die'
+  | 'die-once';
 
 export interface FaultBank {
   url: string;
