@@ -4,11 +4,6 @@ import { AuthorizationPageError } from '../oauth_error';
 import type { PaymentForAuthorisation } from '../payment_port';
 import type { AuthorizationCheck } from './authorization_request';
 
-export const BLOCKED_PAYMENT_TEXT =
-  'The provider that initiated this payment has been blocked by the bank, so the payment cannot be authorised. Nothing was paid.';
-export const BLOCKED_CONSENT_TEXT =
-  'The provider that asked for this access has been blocked by the bank, so it cannot be authorised. Nothing was shared.';
-
 /**
  * The TPP that created the consent or initiated the payment is not on the bank's stop list, by its
  * organizationIdentifier or by the certificate it used. Asked when the page is shown, at every step after,
@@ -37,14 +32,22 @@ export async function assertTppAdmitted(
       outcome,
       subject: block.subject,
     });
-    throw new AuthorizationPageError(403, BLOCKED_PAYMENT_TEXT, detail);
+    throw new AuthorizationPageError(
+      403,
+      'The provider that initiated this payment has been blocked by the bank, so the payment cannot be authorised. Nothing was paid.',
+      detail,
+    );
   }
   ctx.logger?.warn({
     event: 'oauth.consent_refused_tpp_blocked',
     consentId: what.consent.consentId,
     subject: block.subject,
   });
-  throw new AuthorizationPageError(403, BLOCKED_CONSENT_TEXT, detail);
+  throw new AuthorizationPageError(
+    403,
+    'The provider that asked for this access has been blocked by the bank, so it cannot be authorised. Nothing was shared.',
+    detail,
+  );
 }
 
 /** Before the page: the consent's or payment's TPP is not blocked (a blocked TPP's payment is rejected). */
