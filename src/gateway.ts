@@ -14,6 +14,7 @@ import { UndiciRevocationFetcher } from './adapters/undici_revocation_fetcher';
 import { PsuDirectoryAdapter } from './adapters/psu_directory_adapter';
 import { PaymentAuthorisationAdapter } from './adapters/payment_authorisation_adapter';
 import { PaymentAuthorisation } from './payment/authorisation';
+import { PaymentAuthorisationDeadline } from './payment/authorisation_deadline';
 import { PaymentExecutionStep } from './payment/execution';
 import { PaymentResend, type PaymentResendOptions } from './payment/execution_resend';
 import { createAisApi } from './api/ais_api';
@@ -31,7 +32,8 @@ import type { PsuIdentityProviderConfig } from './config/psu_identity_provider_c
 import { ConsentDashboard } from './psu/consent_dashboard';
 import { IdpSignIn } from './psu/idp_sign_in';
 import { IDP_CALLBACK_PATH, OpenIdIdentityProvider } from './psu/openid_identity_provider';
-import { SandboxOneTimeCodes } from './sca/sandbox_one_time_codes';
+import { SandboxAuthenticator, SandboxOneTimeCodes } from './sca/sandbox_one_time_codes';
+import { KyselyUsedOneTimeCodes } from './store/kysely_used_one_time_codes';
 import { SignInLimiter } from './sca/sign_in_limiter';
 import { KyselyDashboardSessionRepository } from './store/kysely_dashboard_session_repository';
 import { KyselyPendingIdpSignInRepository } from './store/kysely_pending_idp_sign_in_repository';
@@ -44,6 +46,7 @@ import type { ClientIdentityVerifier } from './pki/identity/client_identity';
 import { createLogger, type Logger } from './audit/logger';
 import {
   ConfigError,
+  DEFAULT_PAYMENT_AUTHORISATION_SECONDS,
   FIXTURE_PKI_DIR,
   isCatchAllRange,
   loadConfig,
@@ -63,6 +66,7 @@ import { RequestSignatureVerifier } from './signature/request_signature_verifier
 import { OAuthRepositoryKysely } from './store/oauth_repository_kysely';
 import type { OAuthTables } from './store/oauth_schema';
 import { openStore, type Store } from './store/open_store';
+import { ExpiredRowsSweep } from './store/expired_rows';
 import { KyselyTppStopList } from './store/kysely_tpp_stop_list';
 import { KyselyTppRedirectHosts } from './store/kysely_tpp_redirect_hosts';
 import { CachedConsentRepository } from './store/cached_consent_repository';
@@ -165,6 +169,8 @@ export interface GatewayAssemblyDeps {
   validateResponses?: boolean;
   /** GATEWAY_REDIRECT_URI_CHECK; default strict. */
   redirectUriCheck?: RedirectUriCheckMode;
+  /** GATEWAY_PAYMENT_AUTHORISATION_SECONDS; default DEFAULT_PAYMENT_AUTHORISATION_SECONDS. */
+  paymentAuthorisationSeconds?: number;
   /**
    * Several instances on one PostgreSQL database: the other instances' changes, heard here. Consents and
    * tokens are then kept between requests while it listens, and each read is confirmed in the store.
@@ -186,6 +192,8 @@ export interface GatewayAssembly {
   oauth: OAuthService;
   /** Sends payments left ACTC again; `recover` at start, `close` before the store closes. */
   paymentResend: PaymentResend;
+  /** Deletes the PSU pages' expired rows; startGateway runs it every minute and stops it at close. */
+  expiredRows: ExpiredRowsSweep;
 }
 
 /**
@@ -242,6 +250,12 @@ export async function assembleGateway(deps: GatewayAssemblyDeps): Promise<Gatewa
   });
   // Payments run on the assembly's clock too, so tests that move it see the same time in both APIs.
   const paymentClock = clock ?? ((): Date => new Date());
+  // Every step reads payments through the authorisation deadline, so a lapsed one is never approved.
+  const payments = new PaymentAuthorisationDeadline(store.payments, {
+    seconds: deps.paymentAuthorisationSeconds ?? DEFAULT_PAYMENT_AUTHORISATION_SECONDS,
+    clock: paymentClock,
+    logger,
+  });
   // With the bank's identity provider the gateway holds no password, sandbox or not: nobody can sign in
   // here, so the sandbox's password form is unreachable.
   const idpConfig = deps.psuIdentityProvider;
@@ -250,16 +264,17 @@ export async function assembleGateway(deps: GatewayAssemblyDeps): Promise<Gatewa
   // One execution step for the PSU's approval, the TPP's reads and the resend: a payment the bank could not
   // take stays ACTC and is sent again under its idempotency key until the bank answers.
   const paymentResend = new PaymentResend(
-    { repository: store.payments, execution: () => paymentExecution, logger },
+    { repository: payments, execution: () => paymentExecution, logger },
     deps.paymentResend,
   );
-  const paymentExecution = new PaymentExecutionStep(store.payments, bank.connector, paymentClock, {
+  const paymentExecution = new PaymentExecutionStep(payments, bank.connector, paymentClock, {
     logger,
     onDeferred: (paymentId) => paymentResend.add(paymentId),
   });
   // The second factor exists where passwords do: in the embedded sandbox, with its published seeds.
   const secondFactor = new SandboxOneTimeCodes(
-    passwordSignIn !== undefined ? readSandboxBankFixture().psus : [],
+    new SandboxAuthenticator(passwordSignIn !== undefined ? readSandboxBankFixture().psus : []),
+    new KyselyUsedOneTimeCodes(oauthDb),
   );
   const signInLimiter = new SignInLimiter(new KyselySignInAttemptRepository(oauthDb));
   const identityProvider =
@@ -277,13 +292,14 @@ export async function assembleGateway(deps: GatewayAssemblyDeps): Promise<Gatewa
     ...(tokenLookup !== undefined ? { tokenLookup } : {}),
     consents: new ConsentAuthorisationAdapter(consents),
     payments: new PaymentAuthorisationAdapter({
-      payments: store.payments,
-      authorisation: new PaymentAuthorisation(store.payments, paymentExecution, paymentClock),
+      payments,
+      authorisation: new PaymentAuthorisation(payments, paymentExecution, paymentClock),
       bank: bank.connector,
     }),
     psus,
     secondFactor,
     signInLimiter,
+    stopList: deps.stopList,
     options: { issuer: deps.publicUrl },
     logger,
     audit,
@@ -301,7 +317,7 @@ export async function assembleGateway(deps: GatewayAssemblyDeps): Promise<Gatewa
   const ais = await createAisApi({
     consents,
     accounts: bank.connector,
-    payments: store.payments,
+    payments,
     paymentExecution,
     redirectUriPolicy,
     logger,
@@ -392,7 +408,13 @@ export async function assembleGateway(deps: GatewayAssemblyDeps): Promise<Gatewa
       draining: () => operations.draining,
     },
   );
-  return { app, consents, oauth, paymentResend };
+  const expiredRows = new ExpiredRowsSweep({
+    db: oauthDb,
+    dialect: store.dialect,
+    signInLockSeconds: signInLimiter.lockSeconds,
+    logger,
+  });
+  return { app, consents, oauth, paymentResend, expiredRows };
 }
 
 export async function startGateway(params: StartGatewayParams = {}): Promise<RunningGateway> {
@@ -508,6 +530,7 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
   const listener =
     store.dialect === 'postgres' ? new PostgresChangeListener({ databaseUrl, logger }) : undefined;
   let appHandler: RequestListener | undefined;
+  let expiredRows: ExpiredRowsSweep | undefined;
   let appAssembled: (handler: RequestListener | undefined) => void = () => undefined;
   const assembled = new Promise<RequestListener | undefined>((resolve) => (appAssembled = resolve));
   const server = createGatewayServer(
@@ -552,6 +575,7 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
     const assembly = await assembleGateway({
       ...(listener !== undefined ? { changeListener: listener } : {}),
       redirectUriCheck: config.redirectUriCheck,
+      paymentAuthorisationSeconds: config.paymentAuthorisationSeconds,
       store,
       logger,
       publicUrl,
@@ -568,6 +592,7 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
     });
     paymentResend = assembly.paymentResend;
     appHandler = assembly.app;
+    expiredRows = assembly.expiredRows;
     appAssembled(assembly.app);
   } catch (error) {
     appAssembled(undefined);
@@ -610,6 +635,7 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
       ? 'localhost'
       : config.host;
   const url = `https://${hostForUrl}:${port}`;
+  expiredRows?.start();
   logger.info(
     { event: 'listening', url, mode: config.mode, database: store.dialect, bank: config.bank.kind },
     `psd2-gateway listening on ${url}`,
@@ -637,6 +663,7 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
       await operations.drain();
       await recovering;
       await paymentResend.close();
+      await expiredRows?.stop();
       trustStore.close();
       await revocationFetcher.close();
       await listener?.close();

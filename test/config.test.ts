@@ -68,6 +68,16 @@ describe('loadConfig', () => {
       new ConfigError('GATEWAY_REQUIRE_SIGNATURE', 'expected true or false, got "always"'),
     );
   });
+
+  it('gives a payment 30 minutes for its authorisation unless GATEWAY_PAYMENT_AUTHORISATION_SECONDS says otherwise', () => {
+    const dev = (env: Record<string, string>) => loadConfig(env, { fixturesPending: true });
+    expect(dev({}).paymentAuthorisationSeconds).toBe(1800);
+    expect(dev({ GATEWAY_PAYMENT_AUTHORISATION_SECONDS: '600' }).paymentAuthorisationSeconds).toBe(600);
+    for (const value of ['59', '86401', 'soon'])
+      expect(() => dev({ GATEWAY_PAYMENT_AUTHORISATION_SECONDS: value })).toThrow(
+        /^GATEWAY_PAYMENT_AUTHORISATION_SECONDS: /,
+      );
+  });
 });
 
 describe('loadWorkerCount', () => {

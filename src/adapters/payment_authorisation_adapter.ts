@@ -57,7 +57,7 @@ export class PaymentAuthorisationAdapter implements PaymentAuthorisationPort {
     }
   }
 
-  async reject(paymentId: string, psuId: string): Promise<PaymentDecisionOutcome> {
+  async reject(paymentId: string, psuId: string | undefined): Promise<PaymentDecisionOutcome> {
     try {
       await this.deps.authorisation.reject(paymentId, psuId);
       return 'decided';
@@ -77,6 +77,7 @@ function forAuthorisation(payment: Payment): PaymentForAuthorisation {
     tppName: owner.name,
     tppNcaName: owner.ncaName,
     tppNcaId: owner.ncaId,
+    tppCertificateThumbprint: owner.certificateThumbprint,
     tppRedirectUri: payment.tppRedirectUri,
     instructedAmount: body.instructedAmount,
     creditorName: body.creditorName,

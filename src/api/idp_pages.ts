@@ -7,6 +7,7 @@ import { errorPage, text, type PageChrome } from './oauth_pages';
  */
 const STATUS: Record<IdpSignInRefusal, number> = {
   notStrong: 403,
+  notFresh: 403,
   unavailable: 503,
   wrongIssuer: 502,
   invalid: 400,

@@ -281,12 +281,16 @@ export class SandboxBankConnector implements BankConnector, SandboxPsuSignIn {
     return this.paymentStatus(paymentId);
   }
 
-  async confirmFunds(check: FundsCheck, _context?: BankCallContext): Promise<FundsConfirmation> {
+  /** The PSU's permission names the TPP asking (the call context's organizationIdentifier); none, none. */
+  async confirmFunds(check: FundsCheck, context?: BankCallContext): Promise<FundsConfirmation> {
+    const tpp = context?.tppOrganizationIdentifier;
+    if (tpp === undefined) return { allowed: false };
     const row = await this.db
       .selectFrom('sandbox_funds_permissions')
       .innerJoin('accounts', 'accounts.iban', 'sandbox_funds_permissions.iban')
       .select(['accounts.resource_id', 'accounts.currency'])
       .where('sandbox_funds_permissions.iban', '=', check.account.iban)
+      .where('sandbox_funds_permissions.tpp_organization_identifier', '=', tpp)
       .executeTakeFirst();
     if (row === undefined) return { allowed: false };
     const wanted = toMinorUnits(check.instructedAmount.amount);
@@ -294,6 +298,51 @@ export class SandboxBankConnector implements BankConnector, SandboxPsuSignIn {
       return { allowed: true, fundsAvailable: false };
     const available = await this.available(this.db, row.resource_id);
     return { allowed: true, fundsAvailable: available !== undefined && available >= wanted };
+  }
+
+  /**
+   * `psd2-gateway sandbox-funds allow`: the account's PSU lets this TPP confirm funds on it. `unknown` when
+   * the sandbox holds no such account (a permission for it would match nothing).
+   */
+  async allowFundsConfirmation(iban: string, tpp: string): Promise<'allowed' | 'alreadyAllowed' | 'unknown'> {
+    const account = await this.db
+      .selectFrom('accounts')
+      .select('iban')
+      .where('iban', '=', iban)
+      .executeTakeFirst();
+    if (account === undefined) return 'unknown';
+    const result = await this.db
+      .insertInto('sandbox_funds_permissions')
+      .values({ iban, tpp_organization_identifier: tpp })
+      .onConflict((oc) => oc.columns(['iban', 'tpp_organization_identifier']).doNothing())
+      .executeTakeFirst();
+    return (result.numInsertedOrUpdatedRows ?? 0n) > 0n ? 'allowed' : 'alreadyAllowed';
+  }
+
+  /** `psd2-gateway sandbox-funds revoke`: whether there was such a permission. */
+  async revokeFundsConfirmation(iban: string, tpp: string): Promise<boolean> {
+    const result = await this.db
+      .deleteFrom('sandbox_funds_permissions')
+      .where('iban', '=', iban)
+      .where('tpp_organization_identifier', '=', tpp)
+      .executeTakeFirst();
+    return result.numDeletedRows > 0n;
+  }
+
+  /** Every permission, with the account's PSU, by IBAN then TPP. */
+  async fundsConfirmationPermissions(): Promise<{ iban: string; psuId: string; tpp: string }[]> {
+    const rows = await this.db
+      .selectFrom('sandbox_funds_permissions')
+      .innerJoin('accounts', 'accounts.iban', 'sandbox_funds_permissions.iban')
+      .select([
+        'sandbox_funds_permissions.iban as iban',
+        'accounts.psu_id as psuId',
+        'sandbox_funds_permissions.tpp_organization_identifier as tpp',
+      ])
+      .orderBy('sandbox_funds_permissions.iban')
+      .orderBy('sandbox_funds_permissions.tpp_organization_identifier')
+      .execute();
+    return rows;
   }
 
   async ping(): Promise<void> {

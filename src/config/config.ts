@@ -71,6 +71,11 @@ export interface GatewayConfig {
    * the TPP (`tpp hosts`) nor named by its QWAC; `warn` admits it with a tppMessages WARNING.
    */
   redirectUriCheck: 'strict' | 'warn';
+  /**
+   * GATEWAY_PAYMENT_AUTHORISATION_SECONDS: how long an initiated payment (RCVD) awaits the PSU's
+   * authorisation; past it, the payment is rejected (RJCT) when next read or decided.
+   */
+  paymentAuthorisationSeconds: number;
   /** Whether the default (development) configuration uses generated fixture key material. */
   usesFixturePki: boolean;
   /** Where the bank's books are: the embedded sandbox, or a bank implementing the connector contract. */
@@ -128,6 +133,14 @@ export type BankConfig =
  * descriptors a gateway process usually has.
  */
 export const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 256;
+
+/**
+ * GATEWAY_PAYMENT_AUTHORISATION_SECONDS default: three times the authorisation page's session (10
+ * minutes), so a PSU whose session lapsed can start again from the TPP; short enough that a payment left
+ * unauthorised (an abandoned checkout, a TPP blocked since) is not approved and executed hours later, when
+ * the PSU no longer has it in view.
+ */
+export const DEFAULT_PAYMENT_AUTHORISATION_SECONDS = 1800;
 
 /** GATEWAY_BANK_TIMEOUT_MS default: a bank slower than this is answered 504. */
 export const DEFAULT_BANK_TIMEOUT_MS = 5000;
@@ -455,6 +468,13 @@ export function loadConfig(environment: Env = process.env, params: LoadConfigPar
     rejectUntrustedAtHandshake: parseBoolean(env, 'GATEWAY_REJECT_UNTRUSTED_AT_HANDSHAKE', false),
     requireSignature: parseBoolean(env, 'GATEWAY_REQUIRE_SIGNATURE', false),
     redirectUriCheck: parseRedirectUriCheck(env, mode, sandbox, warnings),
+    paymentAuthorisationSeconds: parseInteger(
+      env,
+      'GATEWAY_PAYMENT_AUTHORISATION_SECONDS',
+      DEFAULT_PAYMENT_AUTHORISATION_SECONDS,
+      60,
+      86400,
+    ),
     trustedProxies,
     forwardedCertHeader,
     trustedProxyCertSha256,

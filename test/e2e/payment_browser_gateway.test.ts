@@ -70,11 +70,13 @@ interface Json {
   /** Each payment's amount, for Anna's one-time code bound to it (dynamic linking). */
   const amounts = new Map<string, string>();
 
-  /** What Anna's authenticator shows for `scope`: the plain code, or for a payment the one bound to it. */
+  /** What Anna's authenticator shows for `scope`: the consent's code, or for a payment the one bound to it. */
   function oneTimeCode(scope: string): string {
     const paymentId = scope.startsWith('PIS:') ? scope.slice(4) : undefined;
     const amount = paymentId === undefined ? undefined : amounts.get(paymentId);
-    if (paymentId === undefined || amount === undefined) return sandboxCode('anna');
+    if (paymentId === undefined || amount === undefined) {
+      return sandboxCode('anna', { kind: 'consent', consentId: scope.replace(/^AIS:/, '') });
+    }
     return sandboxCode('anna', {
       kind: 'payment',
       paymentId,

@@ -11,7 +11,7 @@ import type { RunningGateway } from '../../src/gateway';
 import { ALICE_ID, ALICE_REDIRECT_URI, aliceTpp } from '../helpers/alice_tpp';
 import { axeViolations } from '../helpers/axe';
 import { chromiumAvailable, launchChromium } from '../helpers/chromium';
-import { sandboxCode } from '../helpers/sandbox_psu';
+import { consentCode, plainSandboxCode } from '../helpers/sandbox_psu';
 import { startTestGateway } from '../helpers/test_gateway';
 
 const available = chromiumAvailable('page language browser test');
@@ -55,10 +55,14 @@ jest.setTimeout(180_000);
     expect(await axeViolations(page)).toEqual([]);
   }
 
-  async function signInAsAnna(page: Page, labels: { user: string; password: string; code: string }) {
+  async function signInAsAnna(
+    page: Page,
+    labels: { user: string; password: string; code: string },
+    oneTimeCode: string,
+  ) {
     await page.getByLabel(labels.user).fill('anna');
     await page.getByLabel(labels.password).fill('sandbox-anna');
-    await page.getByLabel(labels.code).fill(sandboxCode('anna'));
+    await page.getByLabel(labels.code).fill(oneTimeCode);
     await page.locator('form button[type=submit]').first().click();
   }
 
@@ -70,7 +74,11 @@ jest.setTimeout(180_000);
     await expectPage(page, 'de', /Bei Bob's Bank anmelden/);
     expect(await page.locator('main').innerText()).toContain('bittet um Zugriff auf Ihre Kontoinformationen');
 
-    await signInAsAnna(page, { user: 'Benutzername', password: 'Passwort', code: 'Einmalcode' });
+    await signInAsAnna(
+      page,
+      { user: 'Benutzername', password: 'Passwort', code: 'Einmalcode' },
+      consentCode('anna', consentId),
+    );
     await page.waitForSelector('button[name=decision]');
     await expectPage(page, 'de', /Bank of Alice Zugriff auf Ihre Kontoinformationen erlauben\?/);
     expect(await page.locator('button[value=approve]').innerText()).toBe('Zugriff erlauben');
@@ -113,9 +121,8 @@ jest.setTimeout(180_000);
 
   const alertText = (page: Page): Promise<string> => page.locator('[role=alert]').first().innerText();
 
-  /** Anna's code with its first digit changed: the right password and a wrong second factor. */
-  const wrongCode = (): string => {
-    const code = sandboxCode('anna');
+  /** The right code with its first digit changed: the right password and a wrong second factor. */
+  const wrongCode = (code: string): string => {
     return `${(Number(code[0]) + 1) % 10}${code.slice(1)}`;
   };
 
@@ -124,7 +131,9 @@ jest.setTimeout(180_000);
     const context = await browser.newContext({ ignoreHTTPSErrors: true, locale: 'de-DE' });
     const page = await context.newPage();
     await page.goto(authorizeUrl(consentId));
-    expect(await submitSignIn(page, 'anna', 'sandbox-anna', wrongCode())).toBe(200);
+    expect(await submitSignIn(page, 'anna', 'sandbox-anna', wrongCode(consentCode('anna', consentId)))).toBe(
+      200,
+    );
     await expectPage(page, 'de', /Bei Bob's Bank anmelden/);
     expect(await alertText(page)).toBe(
       'Benutzername, Passwort oder Einmalcode sind nicht richtig. Bitte versuchen Sie es erneut.',
@@ -139,7 +148,7 @@ jest.setTimeout(180_000);
     expect(await page.locator('main').innerText()).toContain('Bank of Alice');
 
     // The same session and form: signing in now works, and the pages stay English.
-    expect(await submitSignIn(page, 'anna', 'sandbox-anna', sandboxCode('anna'))).toBe(200);
+    expect(await submitSignIn(page, 'anna', 'sandbox-anna', consentCode('anna', consentId))).toBe(200);
     await expectPage(page, 'en', /Allow Bank of Alice to see your account information\?/);
     await context.close();
   });
@@ -184,7 +193,7 @@ jest.setTimeout(180_000);
     await page.goto(authorizeUrl(consentId));
     // The browser lost its session cookie (expired, or cleared) while the PSU was typing.
     await context.clearCookies();
-    expect(await submitSignIn(page, 'anna', 'sandbox-anna', sandboxCode('anna'))).toBe(403);
+    expect(await submitSignIn(page, 'anna', 'sandbox-anna', consentCode('anna', consentId))).toBe(403);
     await expectPage(page, 'de', /Diese Anfrage kann nicht abgeschlossen werden/);
     expect(await alertText(page)).toContain('Ihre Sitzung ist abgelaufen');
     expect(await switchTo(page, 'English')).toBe(403);
@@ -211,7 +220,7 @@ jest.setTimeout(180_000);
     const context = await browser.newContext({ ignoreHTTPSErrors: true, locale: 'de-DE' });
     const page = await context.newPage();
     await page.goto(authorizeUrl(consentId));
-    expect(await submitSignIn(page, 'anna', 'sandbox-anna', sandboxCode('anna'))).toBe(403);
+    expect(await submitSignIn(page, 'anna', 'sandbox-anna', consentCode('anna', consentId))).toBe(403);
     await expectPage(page, 'de', /Anfrage kann nicht erlaubt werden/);
     expect(await page.locator('main').innerText()).toContain('DE89 3704 0044 0532 0130 00');
     expect(await switchTo(page, 'English')).toBe(403);
@@ -229,12 +238,12 @@ jest.setTimeout(180_000);
       route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><title>Alice</title>' }),
     );
     await page.goto(authorizeUrl(consentId));
-    await submitSignIn(page, 'anna', 'sandbox-anna', sandboxCode('anna'));
+    await submitSignIn(page, 'anna', 'sandbox-anna', consentCode('anna', consentId));
     await page.locator('button[value=approve]').click();
     await page.waitForURL(/api\.bank-of-alice\.example/);
 
     await page.goto(`${gateway.url}/psu/consents`);
-    expect(await submitSignIn(page, 'anna', 'sandbox-anna', wrongCode())).toBe(200);
+    expect(await submitSignIn(page, 'anna', 'sandbox-anna', wrongCode(plainSandboxCode('anna')))).toBe(200);
     await expectPage(page, 'de', /Ihre Einwilligungen bei Bob's Bank/);
     expect(await alertText(page)).toContain('Einmalcode sind nicht richtig');
     expect(await switchTo(page, 'English')).toBe(200);
@@ -243,7 +252,7 @@ jest.setTimeout(180_000);
       'The username, password or one-time code is not correct. Please try again.',
     );
 
-    expect(await submitSignIn(page, 'anna', 'sandbox-anna', sandboxCode('anna'))).toBe(200);
+    expect(await submitSignIn(page, 'anna', 'sandbox-anna', plainSandboxCode('anna'))).toBe(200);
     await expectPage(page, 'en', /Your consents/);
     await Promise.all([
       page.waitForNavigation(),
@@ -289,7 +298,11 @@ jest.setTimeout(180_000);
     const context = await browser.newContext({ ignoreHTTPSErrors: true, locale: 'en-US' });
     const page = await context.newPage();
     await page.goto(`${gateway.url}/psu/consents?lang=de`);
-    await signInAsAnna(page, { user: 'Benutzername', password: 'Passwort', code: 'Einmalcode' });
+    await signInAsAnna(
+      page,
+      { user: 'Benutzername', password: 'Passwort', code: 'Einmalcode' },
+      plainSandboxCode('anna'),
+    );
     await expectPage(page, 'de', /Ihre Einwilligungen/);
     expect(await page.locator('main').innerText()).toContain('Angemeldet als Anna Schmidt');
     await page.getByRole('link', { name: 'English' }).click();

@@ -1,5 +1,10 @@
 import { ConfigError, loadConfig } from '../../src/config/config';
-import { loadPsuIdentityProviderConfig } from '../../src/config/psu_identity_provider_config';
+import {
+  DEFAULT_AMR_COMBINATIONS,
+  loadPsuIdentityProviderConfig,
+  parseAmrCombinations,
+} from '../../src/config/psu_identity_provider_config';
+import { showsEveryFactor } from '../../src/psu/idp_sign_in';
 import { testPkiFiles } from '../helpers/test_pki';
 
 const IDP = {
@@ -20,6 +25,7 @@ describe('GATEWAY_PSU_OIDC_*', () => {
       clientSecret: 'secret',
       acrValues: [],
       evidence: 'amr',
+      amrCombinations: parseAmrCombinations(DEFAULT_AMR_COMBINATIONS),
       psuIdClaim: 'sub',
     });
     expect(
@@ -47,6 +53,21 @@ describe('GATEWAY_PSU_OIDC_*', () => {
       'GATEWAY_PSU_OIDC_SCA_EVIDENCE',
     ],
     ['claim without issuer', { GATEWAY_PSU_OIDC_PSU_ID_CLAIM: 'psu_id' }, 'GATEWAY_PSU_OIDC_PSU_ID_CLAIM'],
+    [
+      'amr combinations with acr evidence',
+      { ...IDP, GATEWAY_PSU_OIDC_ACR_VALUES: 'urn:a', GATEWAY_PSU_OIDC_AMR_COMBINATIONS: 'pwd+otp' },
+      'GATEWAY_PSU_OIDC_AMR_COMBINATIONS',
+    ],
+    [
+      'an amr combination of one factor',
+      { ...IDP, GATEWAY_PSU_OIDC_AMR_COMBINATIONS: 'pwd+otp hwk' },
+      'GATEWAY_PSU_OIDC_AMR_COMBINATIONS',
+    ],
+    [
+      'an amr value that is no token',
+      { ...IDP, GATEWAY_PSU_OIDC_AMR_COMBINATIONS: 'pwd+o"tp' },
+      'GATEWAY_PSU_OIDC_AMR_COMBINATIONS',
+    ],
   ])('%s: refused naming %s', (_name, env, variable) => {
     expect(() => loadPsuIdentityProviderConfig(env, 'production')).toThrow(ConfigError);
     try {
@@ -54,6 +75,37 @@ describe('GATEWAY_PSU_OIDC_*', () => {
     } catch (error) {
       expect((error as ConfigError).variable).toBe(variable);
     }
+  });
+
+  describe('which amr count as strong customer authentication', () => {
+    const defaults = parseAmrCombinations(DEFAULT_AMR_COMBINATIONS);
+    const strong = (amr: string[], combinations = defaults) =>
+      combinations.some((c) => showsEveryFactor(new Set(amr), c));
+
+    it.each([
+      [['pwd', 'otp'], true],
+      [['pin', 'hwk'], true],
+      [['face', 'swk'], true],
+      [['pwd', 'fpt'], true],
+      [['otp', 'pwd', 'mfa'], true],
+      [['pwd', 'pin'], false],
+      [['otp', 'sms'], false],
+      [['fpt', 'face'], false],
+      [['mfa'], false],
+      [['mfa', 'pwd'], false],
+      [['pwd'], false],
+      [[], false],
+    ])('by default %j: %s (two elements of different categories)', (amr, expected) => {
+      expect(strong(amr)).toBe(expected);
+    });
+
+    it('configured combinations: each factor by a method of its own, even when the lists overlap', () => {
+      const combinations = parseAmrCombinations('otp|sms+otp|sms, pwd+hwk');
+      expect(strong(['otp'], combinations)).toBe(false);
+      expect(strong(['otp', 'sms'], combinations)).toBe(true);
+      expect(strong(['pwd', 'otp'], combinations)).toBe(false);
+      expect(strong(['hwk', 'pwd'], combinations)).toBe(true);
+    });
   });
 
   const productionInFrontOfABank = () => {

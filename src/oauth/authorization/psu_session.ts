@@ -5,6 +5,7 @@ import { AuthorizationPageError } from '../oauth_error';
 import type { PsuSession } from '../oauth_repository';
 import { secretToken } from '../secret_token';
 import { assertAwaitingDecision } from './check_awaiting_decision';
+import { assertTppAdmitted } from './check_tpp_admitted';
 
 /**
  * The browser's session from its cookie, unexpired. No CSRF check: for requests that change nothing or
@@ -53,6 +54,7 @@ export async function loadConsent(ctx: OAuthContext, session: PsuSession): Promi
   ) {
     throw new AuthorizationPageError(400, 'This consent no longer exists.');
   }
+  await assertTppAdmitted(ctx, { consent });
   assertAwaitingDecision(consent);
   return consent;
 }
