@@ -14,7 +14,9 @@ import { UndiciRevocationFetcher } from './adapters/undici_revocation_fetcher';
 import { PsuDirectoryAdapter } from './adapters/psu_directory_adapter';
 import { PaymentAuthorisationAdapter } from './adapters/payment_authorisation_adapter';
 import { PaymentAuthorisation } from './payment/authorisation';
+import { PaymentAuthorisationDeadline } from './payment/authorisation_deadline';
 import { PaymentExecutionStep } from './payment/execution';
+import { PaymentResend, type PaymentResendOptions } from './payment/execution_resend';
 import { createAisApi } from './api/ais_api';
 import type { BankConnector } from './bank/bank_connector';
 import { openBankConnector, type OpenedBank } from './bank/open_bank_connector';
@@ -30,7 +32,8 @@ import type { PsuIdentityProviderConfig } from './config/psu_identity_provider_c
 import { ConsentDashboard } from './psu/consent_dashboard';
 import { IdpSignIn } from './psu/idp_sign_in';
 import { IDP_CALLBACK_PATH } from './psu/psu_identity_provider';
-import { SandboxOneTimeCodes } from './sca/sandbox_one_time_codes';
+import { SandboxAuthenticator, SandboxOneTimeCodes } from './sca/sandbox_one_time_codes';
+import { KyselyUsedOneTimeCodes } from './store/kysely_used_one_time_codes';
 import { SignInLimiter } from './sca/sign_in_limiter';
 import { KyselyDashboardSessionRepository } from './store/kysely_dashboard_session_repository';
 import { KyselyPendingIdpSignInRepository } from './store/kysely_pending_idp_sign_in_repository';
@@ -43,6 +46,7 @@ import type { ClientIdentityVerifier } from './pki/identity/client_identity';
 import { createLogger, type Logger } from './audit/logger';
 import {
   ConfigError,
+  DEFAULT_PAYMENT_AUTHORISATION_SECONDS,
   FIXTURE_PKI_DIR,
   isCatchAllRange,
   loadConfig,
@@ -62,6 +66,7 @@ import { RequestSignatureVerifier } from './signature/request_signature_verifier
 import { OAuthRepositoryKysely } from './store/oauth_repository_kysely';
 import type { OAuthTables } from './store/oauth_schema';
 import { openStore, type Store } from './store/open_store';
+import { ExpiredRowsSweep } from './store/expired_rows';
 import { KyselyTppStopList } from './store/kysely_tpp_stop_list';
 import { KyselyTppRedirectHosts } from './store/kysely_tpp_redirect_hosts';
 import { CachedConsentRepository } from './store/cached_consent_repository';
@@ -101,6 +106,8 @@ export interface StartGatewayParams {
   baseDir?: string;
   /** Tighter listener limits (tests that need a handshake or header timeout to pass quickly). */
   serverLimits?: ServerLimitOverrides;
+  /** Other waits for the resend of payments the bank could not execute (tests that isolate it). */
+  paymentResend?: Partial<PaymentResendOptions>;
 }
 
 export interface RunningGateway {
@@ -165,6 +172,8 @@ export interface GatewayAssemblyDeps {
   validateResponses?: boolean;
   /** GATEWAY_REDIRECT_URI_CHECK; default strict. */
   redirectUriCheck?: RedirectUriCheckMode;
+  /** GATEWAY_PAYMENT_AUTHORISATION_SECONDS; default DEFAULT_PAYMENT_AUTHORISATION_SECONDS. */
+  paymentAuthorisationSeconds?: number;
   /**
    * Several instances on one PostgreSQL database: the other instances' changes, heard here. Consents and
    * tokens are then kept between requests while it listens, and each read is confirmed in the store.
@@ -175,6 +184,8 @@ export interface GatewayAssemblyDeps {
    * the gateway's callback the bank registered. Without it PSUs sign in at the gateway (sandbox only).
    */
   psuIdentityProvider?: PsuIdentityProviderConfig;
+  /** The waits of the resend of payments the bank could not execute; default DEFAULT_PAYMENT_RESEND. */
+  paymentResend?: Partial<PaymentResendOptions>;
 }
 
 export interface GatewayAssembly {
@@ -182,6 +193,10 @@ export interface GatewayAssembly {
   app: RequestListener;
   consents: ConsentService;
   oauth: OAuthService;
+  /** Sends payments left ACTC again; `recover` at start, `close` before the store closes. */
+  paymentResend: PaymentResend;
+  /** Deletes the PSU pages' expired rows; startGateway runs it every minute and stops it at close. */
+  expiredRows: ExpiredRowsSweep;
 }
 
 /**
@@ -238,14 +253,31 @@ export async function assembleGateway(deps: GatewayAssemblyDeps): Promise<Gatewa
   });
   // Payments run on the assembly's clock too, so tests that move it see the same time in both APIs.
   const paymentClock = clock ?? ((): Date => new Date());
+  // Every step reads payments through the authorisation deadline, so a lapsed one is never approved.
+  const payments = new PaymentAuthorisationDeadline(store.payments, {
+    seconds: deps.paymentAuthorisationSeconds ?? DEFAULT_PAYMENT_AUTHORISATION_SECONDS,
+    clock: paymentClock,
+    logger,
+  });
   // With the bank's identity provider the gateway holds no password, sandbox or not: nobody can sign in
   // here, so the sandbox's password form is unreachable.
   const idpConfig = deps.psuIdentityProvider;
   const passwordSignIn = idpConfig === undefined ? bank.signIn : undefined;
   const psus = new PsuDirectoryAdapter(bank.connector, passwordSignIn);
+  // One execution step for the PSU's approval, the TPP's reads and the resend: a payment the bank could not
+  // take stays ACTC and is sent again under its idempotency key until the bank answers.
+  const paymentResend = new PaymentResend(
+    { repository: payments, execution: () => paymentExecution, logger },
+    deps.paymentResend,
+  );
+  const paymentExecution = new PaymentExecutionStep(payments, bank.connector, paymentClock, {
+    logger,
+    onDeferred: (paymentId) => paymentResend.add(paymentId),
+  });
   // The second factor exists where passwords do: in the embedded sandbox, with its published seeds.
   const secondFactor = new SandboxOneTimeCodes(
-    passwordSignIn !== undefined ? readSandboxBankFixture().psus : [],
+    new SandboxAuthenticator(passwordSignIn !== undefined ? readSandboxBankFixture().psus : []),
+    new KyselyUsedOneTimeCodes(oauthDb),
   );
   const signInLimiter = new SignInLimiter(new KyselySignInAttemptRepository(oauthDb));
   // openid-client (and jose under it) is loaded only where a provider is configured: some 15 MB of
@@ -266,18 +298,14 @@ export async function assembleGateway(deps: GatewayAssemblyDeps): Promise<Gatewa
     ...(tokenLookup !== undefined ? { tokenLookup } : {}),
     consents: new ConsentAuthorisationAdapter(consents),
     payments: new PaymentAuthorisationAdapter({
-      payments: store.payments,
-      authorisation: new PaymentAuthorisation(
-        store.payments,
-        new PaymentExecutionStep(store.payments, bank.connector, paymentClock),
-        paymentClock,
-      ),
+      payments,
+      authorisation: new PaymentAuthorisation(payments, paymentExecution, paymentClock),
       bank: bank.connector,
-      logger,
     }),
     psus,
     secondFactor,
     signInLimiter,
+    stopList: deps.stopList,
     options: { issuer: deps.publicUrl },
     logger,
     audit,
@@ -290,7 +318,8 @@ export async function assembleGateway(deps: GatewayAssemblyDeps): Promise<Gatewa
   const ais = await createAisApi({
     consents,
     accounts: bank.connector,
-    payments: store.payments,
+    payments,
+    paymentExecution,
     redirectUriPolicy,
     logger,
     publicUrl: deps.publicUrl,
@@ -378,7 +407,13 @@ export async function assembleGateway(deps: GatewayAssemblyDeps): Promise<Gatewa
       draining: () => operations.draining,
     },
   );
-  return { app, consents, oauth };
+  const expiredRows = new ExpiredRowsSweep({
+    db: oauthDb,
+    dialect: store.dialect,
+    signInLockSeconds: signInLimiter.lockSeconds,
+    logger,
+  });
+  return { app, consents, oauth, paymentResend, expiredRows };
 }
 
 export async function startGateway(params: StartGatewayParams = {}): Promise<RunningGateway> {
@@ -447,7 +482,12 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
     logger,
     onQuery: (seconds, ok) => metrics.storeQuery(seconds, ok),
   });
-  const bank = await openBankConnector(config.bank, { db: store.db, logger, sandbox: config.sandbox });
+  const bank = await openBankConnector(config.bank, {
+    db: store.db,
+    logger,
+    sandbox: config.sandbox,
+    onBankCall: (operationId, seconds, ok) => metrics.bankCall(operationId, seconds, ok),
+  });
   const operations = new GatewayOperations({ config: operationsConfig, logger, metrics, store, trustStore });
   operations.readiness.set({
     name: 'bank_connector',
@@ -489,6 +529,7 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
   const listener =
     store.dialect === 'postgres' ? new PostgresChangeListener({ databaseUrl, logger }) : undefined;
   let appHandler: RequestListener | undefined;
+  let expiredRows: ExpiredRowsSweep | undefined;
   let appAssembled: (handler: RequestListener | undefined) => void = () => undefined;
   const assembled = new Promise<RequestListener | undefined>((resolve) => (appAssembled = resolve));
   const server = createGatewayServer(
@@ -528,10 +569,12 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
   const publicUrl = config.publicUrlFollowsPort
     ? `https://localhost:${(server.address() as AddressInfo).port}`
     : config.publicUrl;
+  let paymentResend: PaymentResend;
   try {
-    const { app } = await assembleGateway({
+    const assembly = await assembleGateway({
       ...(listener !== undefined ? { changeListener: listener } : {}),
       redirectUriCheck: config.redirectUriCheck,
+      paymentAuthorisationSeconds: config.paymentAuthorisationSeconds,
       store,
       logger,
       publicUrl,
@@ -544,9 +587,12 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
       ...(config.psuIdentityProvider !== undefined
         ? { psuIdentityProvider: config.psuIdentityProvider }
         : {}),
+      ...(params.paymentResend !== undefined ? { paymentResend: params.paymentResend } : {}),
     });
-    appHandler = app;
-    appAssembled(app);
+    paymentResend = assembly.paymentResend;
+    appHandler = assembly.app;
+    expiredRows = assembly.expiredRows;
+    appAssembled(assembly.app);
   } catch (error) {
     appAssembled(undefined);
     server.close();
@@ -588,10 +634,16 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
       ? 'localhost'
       : config.host;
   const url = `https://${hostForUrl}:${port}`;
+  expiredRows?.start();
   logger.info(
     { event: 'listening', url, mode: config.mode, database: store.dialect, bank: config.bank.kind },
     `psd2-gateway listening on ${url}`,
   );
+
+  // Payments an earlier run left authorised but not executed (the bank was down, the process stopped).
+  const recovering = paymentResend
+    .recover()
+    .catch((error: unknown) => logger.error({ event: 'payment.resend_recovery_failed', err: error }));
 
   let closed = false;
   return {
@@ -608,6 +660,9 @@ export async function startGateway(params: StartGatewayParams = {}): Promise<Run
       if (closed) return;
       closed = true;
       await operations.drain();
+      await recovering;
+      await paymentResend.close();
+      await expiredRows?.stop();
       trustStore.close();
       await revocationFetcher.close();
       await listener?.close();

@@ -42,6 +42,9 @@ describe('loadConfig', () => {
     const production = {
       ...productionKeyMaterial(),
       GATEWAY_BANK_URL: 'https://bank.example',
+      GATEWAY_PSU_OIDC_ISSUER: 'https://login.bank.example',
+      GATEWAY_PSU_OIDC_CLIENT_ID: 'psd2-gateway',
+      GATEWAY_PSU_OIDC_CLIENT_SECRET: 'secret',
       GATEWAY_REDIRECT_URI_CHECK: 'warn',
     };
     expect(() => loadConfig(production, { fixturesPending: true })).toThrow(
@@ -64,6 +67,16 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ GATEWAY_REQUIRE_SIGNATURE: 'always' }, { fixturesPending: true })).toThrow(
       new ConfigError('GATEWAY_REQUIRE_SIGNATURE', 'expected true or false, got "always"'),
     );
+  });
+
+  it('gives a payment 30 minutes for its authorisation unless GATEWAY_PAYMENT_AUTHORISATION_SECONDS says otherwise', () => {
+    const dev = (env: Record<string, string>) => loadConfig(env, { fixturesPending: true });
+    expect(dev({}).paymentAuthorisationSeconds).toBe(1800);
+    expect(dev({ GATEWAY_PAYMENT_AUTHORISATION_SECONDS: '600' }).paymentAuthorisationSeconds).toBe(600);
+    for (const value of ['59', '86401', 'soon'])
+      expect(() => dev({ GATEWAY_PAYMENT_AUTHORISATION_SECONDS: value })).toThrow(
+        /^GATEWAY_PAYMENT_AUTHORISATION_SECONDS: /,
+      );
   });
 });
 

@@ -27,8 +27,11 @@ interface FixtureAccount {
   cashAccountType: string;
   openingBalance: string;
   creditLimit: string;
-  /** The PSU allows TPPs to confirm funds on this account (bank-held PIIS consent). */
-  fundsConfirmation?: boolean;
+  /**
+   * The TPPs (QWAC organizationIdentifier) the PSU allows to confirm funds on this account (bank-held PIIS
+   * consent, given to a named card issuer, never to every TPP).
+   */
+  fundsConfirmation?: string[];
   monthlyIncome?: Counterparty;
   monthlyRent?: Counterparty;
 }
@@ -54,7 +57,7 @@ export interface SandboxBankFixture {
 
 export interface SandboxBank {
   psus: { psuId: string; displayName: string; password: string }[];
-  accounts: (Account & { creditLimit: string; fundsConfirmation: boolean })[];
+  accounts: (Account & { creditLimit: string; fundsConfirmation: string[] })[];
   balances: Map<string, Balance[]>;
   transactions: Map<string, Transaction[]>;
 }
@@ -81,6 +84,14 @@ export function readSandboxBankFixture(file: string = SANDBOX_BANK_FILE): Sandbo
     }
     for (const account of psu.accounts) {
       if (!isValidIban(account.iban)) fail(`account ${account.resourceId}: invalid IBAN ${account.iban}`);
+      const tpps: unknown = account.fundsConfirmation;
+      // A permission names the TPP: the former `true` (every TPP) is refused rather than read as one.
+      if (
+        tpps !== undefined &&
+        (!Array.isArray(tpps) || tpps.some((t) => typeof t !== 'string' || t === ''))
+      ) {
+        fail(`account ${account.resourceId}: fundsConfirmation must list TPP organizationIdentifiers`);
+      }
       for (const party of [account.monthlyIncome, account.monthlyRent]) {
         if (party !== undefined && !isValidIban(party.iban))
           fail(`${party.name}: invalid IBAN ${party.iban}`);
@@ -151,7 +162,7 @@ export function buildSandboxBank(fixture: SandboxBankFixture): SandboxBank {
         cashAccountType: account.cashAccountType,
         psuId: psu.psuId,
         creditLimit: account.creditLimit,
-        fundsConfirmation: account.fundsConfirmation === true,
+        fundsConfirmation: account.fundsConfirmation ?? [],
       });
 
       const drafts: Draft[] = [];

@@ -28,6 +28,7 @@ export class ConsentAuthorisationAdapter implements ConsentAuthorisationPort {
       tppName: consent.owner.name,
       tppNcaName: consent.owner.ncaName,
       tppNcaId: consent.owner.ncaId,
+      tppCertificateThumbprint: consent.owner.certificateThumbprint,
       tppRedirectUri: consent.tppRedirectUri,
       access,
       validUntil: consent.validUntil,

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { Logger } from '../audit/logger';
 import type { BankCallContext, BankConnector } from '../bank/bank_connector';
-import { GatewayError, StatusInvalid } from '../errors/gateway_error';
+import { StatusInvalid } from '../errors/gateway_error';
 import type { PsuAccount } from '../oauth/consent_port';
 import type {
   PaymentAuthorisationPort,
@@ -19,7 +18,6 @@ export class PaymentAuthorisationAdapter implements PaymentAuthorisationPort {
       payments: PaymentRepository;
       authorisation: PaymentAuthorisation;
       bank: Pick<BankConnector, 'accountsOfPsu'>;
-      logger?: Logger;
     },
   ) {}
 
@@ -49,22 +47,17 @@ export class PaymentAuthorisationAdapter implements PaymentAuthorisationPort {
       paymentId,
     };
     try {
+      // A bank that cannot execute now leaves the payment ACTC: the PSU's authorisation stands, and the
+      // execution step sends the order again later (PaymentResend, the TPP's reads).
       await this.deps.authorisation.approve({ paymentId, psuId, debtorIban }, context);
       return 'decided';
     } catch (error) {
       if (error instanceof StatusInvalid) return 'notAwaiting';
-      if (error instanceof GatewayError && error.status >= 500) {
-        // The PSU's authorisation stands (ACTC) even when the bank cannot execute now, so the PSU is sent
-        // back and the TPP sees ACTC. Sending the order again (the bank executes once per paymentId) is
-        // not automated yet.
-        this.deps.logger?.warn({ event: 'payment.execution_deferred', paymentId, code: error.code });
-        return 'decided';
-      }
       throw error;
     }
   }
 
-  async reject(paymentId: string, psuId: string): Promise<PaymentDecisionOutcome> {
+  async reject(paymentId: string, psuId: string | undefined): Promise<PaymentDecisionOutcome> {
     try {
       await this.deps.authorisation.reject(paymentId, psuId);
       return 'decided';
@@ -84,6 +77,7 @@ function forAuthorisation(payment: Payment): PaymentForAuthorisation {
     tppName: owner.name,
     tppNcaName: owner.ncaName,
     tppNcaId: owner.ncaId,
+    tppCertificateThumbprint: owner.certificateThumbprint,
     tppRedirectUri: payment.tppRedirectUri,
     instructedAmount: body.instructedAmount,
     creditorName: body.creditorName,

@@ -47,6 +47,7 @@ import { FundsConfirmation } from '../funds/funds_confirmation';
 import type { PisHandlerDeps } from './pis/pis_handler';
 import { PaymentCancellation } from '../payment/cancellation';
 import { PaymentInitiation } from '../payment/initiation';
+import type { PaymentExecutionStep } from '../payment/execution';
 import type { PaymentRepository } from '../payment/payment_repository';
 import { offeredProduct, paymentServiceOf } from '../payment/payment_product';
 import { RedirectUriPolicy } from '../consent/redirect_uri_policy';
@@ -66,6 +67,11 @@ export interface AisApiDeps {
   accounts: BankConnector;
   /** Where payments (PIS) are kept. */
   payments: PaymentRepository;
+  /**
+   * The execution step the PSU's approval uses: a read of a payment still ACTC sends it to the bank again
+   * (same idempotency key), so a payment the bank could not take at approval completes on the next read.
+   */
+  paymentExecution: PaymentExecutionStep;
   /** The TPP-Redirect-URI rule for payments; the default is ConsentService's. */
   redirectUriPolicy?: RedirectUriPolicy;
   logger: Logger;
@@ -241,6 +247,7 @@ export async function createAisApi(deps: AisApiDeps): Promise<AisApi> {
     payments: deps.payments,
     initiation: new PaymentInitiation(deps.payments, clock),
     cancellation: new PaymentCancellation(deps.payments, deps.accounts, clock),
+    execution: deps.paymentExecution,
     bank: deps.accounts,
     redirectUriPolicy: deps.redirectUriPolicy ?? new RedirectUriPolicy(),
     publicUrl: handlerDeps.publicUrl,

@@ -7,6 +7,7 @@ import { errorPage, text, type PageChrome } from './oauth_pages';
  */
 const STATUS: Record<IdpSignInRefusal, number> = {
   notStrong: 403,
+  notFresh: 403,
   unavailable: 503,
   wrongIssuer: 502,
   invalid: 400,
@@ -15,6 +16,11 @@ const STATUS: Record<IdpSignInRefusal, number> = {
   otherBrowser: 403,
   noPsuId: 502,
 };
+
+/** Whether a value (from an address) names a refusal: the table above lists every one. */
+export function isIdpRefusal(value: string | null): value is IdpSignInRefusal {
+  return value !== null && Object.prototype.hasOwnProperty.call(STATUS, value);
+}
 
 export function idpRefusalPage(
   chrome: PageChrome,

@@ -33,7 +33,7 @@ const ESCAPES: Record<string, string> = {
 
 /** IBANs in groups of four, as printed on cards and statements; form values stay unspaced. */
 export function groupIban(iban: string): string {
-  return iban.replace(/(.{4})(?=.)/g, '$1 ');
+  return iban.replace(/\s+/g, '').replace(/(.{4})(?=.)/g, '$1 ');
 }
 
 /** Where a decision sends the browser, as the PSU should check it: the host, or the app's scheme. */

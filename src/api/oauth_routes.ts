@@ -19,6 +19,14 @@ import type { PaymentApprovalView } from '../oauth/payment_approval_view';
 import { consentView, signInView } from './oauth_view_models';
 import { idpRefusalPage } from './idp_pages';
 import { pageChrome } from './page_language';
+import {
+  createPageErrorRouter,
+  errorResume,
+  PAGE_ERROR_PATH,
+  refusalResume,
+  signInNoticeOf,
+  signInResume,
+} from './page_resume';
 import type { ConsentReview } from '../oauth/authorization/consent_review';
 import type { IdpSignIn } from '../psu/idp_sign_in';
 import { IdpFailure } from '../psu/psu_identity_provider';
@@ -53,6 +61,8 @@ export const TOKEN_PATH = '/oauth2/token';
 export const REVOKE_PATH = '/oauth2/revoke';
 /** The consent page after the PSU came back from the bank's identity provider. */
 export const REVIEW_PATH = `${AUTHORIZE_PATH}/review`;
+/** The sign-in page of the browser's session again (the language switch of a page answering the form). */
+export const SIGN_IN_PATH = `${AUTHORIZE_PATH}/sign-in`;
 
 /**
  * Paths a browser without a client certificate must reach; the trust gate exempts exactly these. The token
@@ -62,7 +72,9 @@ export const OAUTH_BROWSER_PATHS: readonly string[] = [
   METADATA_PATH,
   AUTHORIZE_PATH,
   REVIEW_PATH,
+  SIGN_IN_PATH,
   OAUTH_STYLESHEET_PATH,
+  PAGE_ERROR_PATH,
 ];
 
 /** Paths as exact-match patterns, for the trust gate's public paths. */
@@ -109,16 +121,18 @@ function oauthForm(req: Request): OAuthForm {
 export function createOAuthRouter(deps: OAuthRouterDeps): Router {
   const { service } = deps;
   const bankName = deps.bankName ?? "Bob's Bank";
-  const chromeOf = (req: Request, res: Response, resumePath?: string): PageChrome =>
-    pageChrome(req, res, bankName, resumePath);
+  const chromeOf = (req: Request, res: Response, resume?: string): PageChrome =>
+    pageChrome(req, res, bankName, resume);
   const base = deps.publicUrl.replace(/\/+$/, '');
   const router = express.Router();
 
+  // A GET page shows its error again when reloaded; a form's answer switches language at PAGE_ERROR_PATH.
   const pageFailure = (req: Request, res: Response, error: unknown): void => {
-    const chrome = chromeOf(req, res);
+    const again = (resume: string | undefined): PageChrome =>
+      chromeOf(req, res, req.method === 'GET' ? undefined : resume);
     if (error instanceof AuthorizationPageError) {
       deps.logger?.info({ event: 'oauth.authorize_refused', status: error.status, detail: error.detail });
-      sendPage(res, error.status, errorPage(chrome, error.text));
+      sendPage(res, error.status, errorPage(again(errorResume(error.text, error.status)), error.text));
       return;
     }
     if (error instanceof IdpFailure) {
@@ -127,12 +141,13 @@ export function createOAuthRouter(deps: OAuthRouterDeps): Router {
         reason: error.reason,
         detail: error.detail,
       });
-      const page = idpRefusalPage(chrome, error.reason);
+      const page = idpRefusalPage(again(refusalResume(error.reason)), error.reason);
       sendPage(res, page.status, page.html);
       return;
     }
     deps.logger?.error({ event: 'oauth.authorize_failed', err: error });
-    sendPage(res, 500, errorPage(chrome, 'Something went wrong on our side. Nothing was shared.'));
+    const text = 'Something went wrong on our side. Nothing was shared.';
+    sendPage(res, 500, errorPage(again(errorResume(text, 500)), text));
   };
 
   const sendPaymentPage = (req: Request, res: Response, view: PaymentApprovalView): void => {
@@ -208,6 +223,9 @@ export function createOAuthRouter(deps: OAuthRouterDeps): Router {
     });
   });
 
+  // The error pages of the authorisation and of the dashboard, shown again for the language switch.
+  router.use(createPageErrorRouter({ bankName }));
+
   router.get(OAUTH_STYLESHEET_PATH, pageHeaders, (_req, res) => {
     res.set('Cache-Control', 'public, max-age=3600').type('css').send(OAUTH_STYLESHEET);
   });
@@ -259,7 +277,12 @@ export function createOAuthRouter(deps: OAuthRouterDeps): Router {
       }
       if (result.kind === 'signIn') {
         selfOnlyCsp(req, res, () => undefined);
-        sendPage(res, 200, signInPage(chromeOf(req, res), signInView(result.prompt)));
+        const { error, retryAfterMinutes } = result.prompt;
+        const resume = signInResume(SIGN_IN_PATH, {
+          ...(error !== undefined ? { error } : {}),
+          ...(retryAfterMinutes !== undefined ? { retryAfterMinutes } : {}),
+        });
+        sendPage(res, 200, signInPage(chromeOf(req, res, resume), signInView(result.prompt)));
         return;
       }
       if (result.kind === 'payment') {
@@ -269,6 +292,25 @@ export function createOAuthRouter(deps: OAuthRouterDeps): Router {
       sendReviewPage(req, res, result);
     } catch (error) {
       selfOnlyCsp(req, res, () => undefined);
+      pageFailure(req, res, error);
+    }
+  });
+
+  router.get(SIGN_IN_PATH, pageHeaders, selfOnlyCsp, async (req, res) => {
+    try {
+      const again = await service.signInAgain(readCookie(req, SESSION_COOKIE));
+      if (again.kind === 'signedIn') {
+        res.set('Cache-Control', 'no-store').redirect(303, REVIEW_PATH);
+        return;
+      }
+      const notice = signInNoticeOf(req, ['credentials', 'locked']);
+      const prompt = {
+        ...again.prompt,
+        ...(notice.error === 'credentials' || notice.error === 'locked' ? { error: notice.error } : {}),
+        ...(notice.retryAfterMinutes !== undefined ? { retryAfterMinutes: notice.retryAfterMinutes } : {}),
+      };
+      sendPage(res, 200, signInPage(chromeOf(req, res), signInView(prompt)));
+    } catch (error) {
       pageFailure(req, res, error);
     }
   });

@@ -38,20 +38,17 @@ export function pageLanguage(req: Request, res: Response): Lang {
 }
 
 /**
- * The page chrome for this request. The switch reloads a GET page in the other language; a page that
- * answers a form (POST) cannot be reloaded, so its switch goes to `resumePath` (the GET page that shows
- * the same state), or is left out.
+ * The page chrome for this request. The switch shows the same page in the other language: `resume`, the
+ * address of a GET page that shows it (a page answering a form or a one-time return from the identity
+ * provider cannot be reloaded), else, for a GET, this very address. `?lang=` remembers the choice, so the
+ * pages that follow keep the language.
  */
-export function pageChrome(req: Request, res: Response, bankName: string, resumePath?: string): PageChrome {
+export function pageChrome(req: Request, res: Response, bankName: string, resume?: string): PageChrome {
   const lang = pageLanguage(req, res);
   const other: Lang = lang === 'en' ? 'de' : 'en';
-  let switchHref: string | undefined;
-  if (req.method === 'GET') {
-    const url = new URL(req.originalUrl, 'http://page.invalid');
-    url.searchParams.set('lang', other);
-    switchHref = `${url.pathname}${url.search}`;
-  } else if (resumePath !== undefined) {
-    switchHref = `${resumePath}?lang=${other}`;
-  }
-  return { bankName, lang, ...(switchHref !== undefined ? { switchHref } : {}) };
+  const target = resume ?? (req.method === 'GET' ? req.originalUrl : undefined);
+  if (target === undefined) return { bankName, lang };
+  const url = new URL(target, 'http://page.invalid');
+  url.searchParams.set('lang', other);
+  return { bankName, lang, switchHref: `${url.pathname}${url.search}` };
 }

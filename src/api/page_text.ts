@@ -83,6 +83,7 @@ export interface PageText {
   signOut: string;
   idpRefusals: Record<
     | 'notStrong'
+    | 'notFresh'
     | 'unavailable'
     | 'wrongIssuer'
     | 'invalid'
@@ -218,6 +219,8 @@ const EN: PageText = {
   idpRefusals: {
     notStrong: (bank) =>
       `${bank}'s sign-in did not confirm two independent factors (for example your password and a code from your banking app). Without both, nothing can be authorised. Start again from the app you came from and complete both steps.`,
+    notFresh: (bank) =>
+      `${bank}'s sign-in did not show that you signed in just now. An earlier sign-in cannot authorise this request. Start again from the app you came from and sign in again.`,
     unavailable: (bank) =>
       `${bank}'s sign-in service cannot be reached at the moment. Please try again in a few minutes.`,
     wrongIssuer: (bank) =>
@@ -358,6 +361,8 @@ const DE: PageText = {
   idpRefusals: {
     notStrong: (bank) =>
       `Die Anmeldung bei ${bank} hat keine zwei unabhängigen Faktoren bestätigt (zum Beispiel Ihr Passwort und einen Code aus Ihrer Banking-App). Ohne beide kann nichts freigegeben werden. Beginnen Sie in der App, von der Sie kamen, neu und schließen Sie beide Schritte ab.`,
+    notFresh: (bank) =>
+      `Die Anmeldung bei ${bank} hat nicht gezeigt, dass Sie sich gerade eben angemeldet haben. Eine frühere Anmeldung kann diese Anfrage nicht freigeben. Beginnen Sie in der App, von der Sie kamen, neu und melden Sie sich erneut an.`,
     unavailable: (bank) =>
       `Der Anmeldedienst von ${bank} ist im Moment nicht erreichbar. Bitte versuchen Sie es in einigen Minuten erneut.`,
     wrongIssuer: (bank) =>
@@ -414,6 +419,10 @@ const DE: PageText = {
     'This payment would be made from an account that is not yours, so it cannot be approved.':
       'Diese Zahlung würde von einem Konto ausgeführt, das nicht Ihnen gehört, und kann daher nicht freigegeben werden.',
     'Choose one of your own accounts.': 'Wählen Sie eines Ihrer eigenen Konten.',
+    'The provider that initiated this payment has been blocked by the bank, so the payment cannot be authorised. Nothing was paid.':
+      'Der Anbieter, der diese Zahlung veranlasst hat, wurde von der Bank gesperrt. Die Zahlung kann daher nicht freigegeben werden. Es wurde nichts gezahlt.',
+    'The provider that asked for this access has been blocked by the bank, so it cannot be authorised. Nothing was shared.':
+      'Der Anbieter, der diesen Zugriff angefragt hat, wurde von der Bank gesperrt. Der Zugriff kann daher nicht erlaubt werden. Es wurde nichts freigegeben.',
     'Choose whether to allow or deny access.': 'Wählen Sie, ob Sie den Zugriff erlauben oder ablehnen.',
     'Only code_challenge_method=S256 is supported.': 'Nur code_challenge_method=S256 wird unterstützt.',
     'Only response_type=code is supported.': 'Nur response_type=code wird unterstützt.',
@@ -433,6 +442,7 @@ const DE: PageText = {
     'This request names accounts that are not yours, so it cannot be approved.':
       'Diese Anfrage nennt Konten, die nicht Ihnen gehören, und kann daher nicht erlaubt werden.',
     'This request was already answered.': 'Diese Anfrage wurde schon beantwortet.',
+    'There is nothing to show at this address.': 'Unter dieser Adresse gibt es nichts anzuzeigen.',
     'Something went wrong on our side. Nothing was shared.':
       'Bei uns ist etwas schiefgegangen. Es wurde nichts freigegeben.',
     'Something went wrong on our side. Nothing was changed.':

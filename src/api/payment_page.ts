@@ -1,16 +1,26 @@
 import type { PaymentApprovalView } from '../oauth/payment_approval_view';
 import type { PsuAccount } from '../oauth/consent_port';
 import { formattedAmount } from './authorisation_view';
-import { AUTHORIZE_PATH, esc, hidden, layout, text, tppSummary, type PageChrome } from './oauth_pages';
+import {
+  AUTHORIZE_PATH,
+  esc,
+  groupIban,
+  hidden,
+  layout,
+  text,
+  tppSummary,
+  type PageChrome,
+} from './oauth_pages';
 import type { PageText } from './page_text';
 
 /**
  * "Payment to approve": the page the PSU decides a payment on (scope `PIS:<paymentId>`). It shows what
  * RTS Art. 5 requires the payer to see, amount and payee, and echoes the dynamic link with the decision.
+ * IBANs read in groups of four; the values the form sends stay as the payment holds them.
  */
 
 function accountText(account: PsuAccount): string {
-  return `${esc(account.name)} <span class="muted">(${esc(account.currency)})</span> <code>${esc(account.iban)}</code>`;
+  return `${esc(account.name)} <span class="muted">(${esc(account.currency)})</span> <code>${esc(groupIban(account.iban))}</code>`;
 }
 
 function debtorChoice(t: PageText, view: PaymentApprovalView): string {
@@ -59,7 +69,7 @@ export function paymentPage(chrome: PageChrome, view: PaymentApprovalView): stri
       chrome,
       t.payment.notYoursTitle,
       `<h1>${esc(t.payment.notYoursHeading)}</h1>
-<p class="error" role="alert" id="not-yours">${esc(t.payment.notYoursAlert(view.tpp.name))} <code>${esc(view.debtor.iban)}</code>.</p>
+<p class="error" role="alert" id="not-yours">${esc(t.payment.notYoursAlert(view.tpp.name))} <code>${esc(groupIban(view.debtor.iban))}</code>.</p>
 ${tppSummary(chrome, view.tpp, t.whoIsAsking)}
 <form method="post" action="${AUTHORIZE_PATH}">
 ${hidden(view.csrfToken)}
@@ -85,7 +95,7 @@ ${hidden(view.csrfToken)}
 <h2 id="what">${esc(t.payment.whatHeading)}</h2>
 <dl class="facts">
 <dt>${esc(t.amount)}</dt><dd>${amount}</dd>
-<dt>${esc(t.payment.to)}</dt><dd>${esc(view.creditorName)}<br><code id="creditor-iban">${esc(view.creditorIban)}</code></dd>
+<dt>${esc(t.payment.to)}</dt><dd>${esc(view.creditorName)}<br><code id="creditor-iban">${esc(groupIban(view.creditorIban))}</code></dd>
 ${remittance}
 ${schedule(t, view)}
 ${debtorChoice(t, view)}

@@ -67,7 +67,8 @@ ${signInForm(chrome, {
 })}`,
     );
   }
-  const withdrawn = page.consents.find((c) => c.consentId === page.withdrawn);
+  // Only a consent that is withdrawn is announced as such, whatever the address names.
+  const withdrawn = page.consents.find((c) => c.consentId === page.withdrawn && c.status === 'revokedByPsu');
   const notice =
     withdrawn === undefined
       ? ''

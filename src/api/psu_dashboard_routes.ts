@@ -7,6 +7,7 @@ import { IdpFailure } from '../psu/psu_identity_provider';
 import { idpRefusalPage } from './idp_pages';
 import { pageChrome } from './page_language';
 import { errorPage } from './oauth_pages';
+import { errorResume, signInNoticeOf, signInResume } from './page_resume';
 import {
   clearPageCookie,
   formBody,
@@ -47,36 +48,54 @@ export interface DashboardRouterDeps {
 
 export function createPsuDashboardRouter(deps: DashboardRouterDeps): Router {
   const bankName = deps.bankName ?? "Bob's Bank";
-  // Every dashboard page can be shown again by GET /psu/consents: the switch goes there.
-  const chromeOf = (req: Request, res: Response): PageChrome =>
-    pageChrome(req, res, bankName, DASHBOARD_PATH);
+  const chromeOf = (req: Request, res: Response, resume?: string): PageChrome =>
+    pageChrome(req, res, bankName, resume);
   const router = express.Router();
 
+  // Every dashboard page is shown again by GET /psu/consents (with the sign-in notice, or the consent just
+  // withdrawn): the switch goes there, so answers to the forms switch language too.
   const answer = (req: Request, res: Response, result: DashboardAnswer): void => {
     if (result.newSession !== undefined) {
       setPageCookie(res, DASHBOARD_COOKIE, result.newSession.id, result.newSession.ttlSeconds);
     }
-    sendPage(res, 200, dashboardPage(chromeOf(req, res), result.page));
+    const page = result.page;
+    const resume =
+      page.kind === 'signIn'
+        ? signInResume(DASHBOARD_PATH, {
+            ...(page.error !== undefined ? { error: page.error } : {}),
+            ...(page.retryAfterMinutes !== undefined ? { retryAfterMinutes: page.retryAfterMinutes } : {}),
+          })
+        : page.withdrawn !== undefined
+          ? `${DASHBOARD_PATH}?${new URLSearchParams({ withdrawn: page.withdrawn }).toString()}`
+          : DASHBOARD_PATH;
+    sendPage(res, 200, dashboardPage(chromeOf(req, res, resume), page));
   };
   const failed = (req: Request, res: Response, error: unknown): void => {
     deps.logger?.error({ event: 'psu.dashboard_failed', err: error });
-    sendPage(
-      res,
-      500,
-      errorPage(chromeOf(req, res), 'Something went wrong on our side. Nothing was changed.'),
-    );
+    const text = 'Something went wrong on our side. Nothing was changed.';
+    // A GET is tried again by the switch; a form's failure is shown again at the error page.
+    const chrome = chromeOf(req, res, req.method === 'GET' ? undefined : errorResume(text, 500));
+    sendPage(res, 500, errorPage(chrome, text));
   };
   const form = (req: Request): URLSearchParams => formParams(req) ?? new URLSearchParams();
 
   router.get(DASHBOARD_PATH, pageHeaders, selfOnlyCsp, async (req, res) => {
     try {
       const sessionId = readCookie(req, DASHBOARD_COOKIE);
+      const query = new URL(req.originalUrl, 'http://query.invalid').searchParams;
+      const withdrawn = query.get('withdrawn') ?? undefined;
       const idp = deps.identityProvider;
       if (idp === undefined) {
-        answer(req, res, await deps.dashboard.open(sessionId));
+        const opened = await deps.dashboard.open(sessionId, withdrawn);
+        const notice = signInNoticeOf(req, ['credentials', 'locked', 'expired']);
+        answer(
+          req,
+          res,
+          opened.page.kind === 'signIn' ? { ...opened, page: { ...opened.page, ...notice } } : opened,
+        );
         return;
       }
-      const signedIn = await deps.dashboard.signedIn(sessionId);
+      const signedIn = await deps.dashboard.signedIn(sessionId, withdrawn);
       if (signedIn !== undefined) {
         answer(req, res, signedIn);
         return;

@@ -6,7 +6,9 @@ import type { IdpSignIn } from '../psu/idp_sign_in';
 import { IDP_CALLBACK_PATH } from '../psu/psu_identity_provider';
 import { idpRefusalPage } from './idp_pages';
 import { pageChrome } from './page_language';
-import { errorPage, type PageChrome } from './oauth_pages';
+import { errorPage } from './oauth_pages';
+import { errorResume, refusalResume } from './page_resume';
+import { AuthorizationPageError } from '../oauth/oauth_error';
 import { REVIEW_PATH, SESSION_COOKIE } from './oauth_routes';
 import { pageHeaders, readCookie, selfOnlyCsp, sendPage, setPageCookie } from './page_http';
 import { DASHBOARD_COOKIE } from './psu_dashboard_routes';
@@ -39,14 +41,16 @@ export function createIdentityRouter(deps: IdentityRouterDeps): Router {
   const bankName = deps.bankName ?? "Bob's Bank";
   const router = express.Router();
 
+  // The provider's return is used once: reloaded, it would be refused as replayed. So the language switch
+  // of its pages goes to the same message at the error page, never back here.
   router.get(IDP_CALLBACK_PATH, pageHeaders, selfOnlyCsp, async (req, res) => {
-    const chrome: PageChrome = pageChrome(req, res, bankName);
     try {
       const cookies = { authorize: SESSION_COOKIE, dashboard: DASHBOARD_COOKIE } as const;
       const outcome = await deps.identityProvider.finish(callbackQuery(req), (purpose) =>
         readCookie(req, cookies[purpose]),
       );
       if (!outcome.ok) {
+        const chrome = pageChrome(req, res, bankName, refusalResume(outcome.refusal));
         const page = idpRefusalPage(chrome, outcome.refusal);
         sendPage(res, page.status, page.html);
         return;
@@ -69,8 +73,16 @@ export function createIdentityRouter(deps: IdentityRouterDeps): Router {
       }
       res.set('Cache-Control', 'no-store').redirect(303, DASHBOARD_PATH);
     } catch (error) {
+      if (error instanceof AuthorizationPageError) {
+        // The authorisation's session ended while the PSU was at the provider, or its consent changed.
+        deps.logger?.info({ event: 'oauth.authorize_refused', status: error.status, detail: error.detail });
+        const chrome = pageChrome(req, res, bankName, errorResume(error.text, error.status));
+        sendPage(res, error.status, errorPage(chrome, error.text));
+        return;
+      }
       deps.logger?.error({ event: 'psu.identity_callback_failed', err: error });
-      sendPage(res, 500, errorPage(chrome, 'Something went wrong on our side. Nothing was shared.'));
+      const text = 'Something went wrong on our side. Nothing was shared.';
+      sendPage(res, 500, errorPage(pageChrome(req, res, bankName, errorResume(text, 500)), text));
     }
   });
 

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from '../audit/logger';
-import type { BlockableIdentity, TppBlock } from '../tpp/stop_list';
+import type { TppBlock, TppStopList } from '../tpp/stop_list';
 import {
   CertificateBlocked,
   CertificateExpired,
@@ -60,9 +60,7 @@ export interface TrustGateOptions {
    * The bank's TPP stop list, consulted after the chain is verified, on every request. It answers at once
    * when its list is fresh, else with a promise.
    */
-  stopList: {
-    blockOf(identity: BlockableIdentity): MaybePromise<TppBlock | undefined>;
-  };
+  stopList: TppStopList;
   /** Where the presented chain comes from; tests replace it, production reads the TLS socket. */
   tlsChainOf?: (req: IncomingMessage) => PresentedChain | undefined;
   /**

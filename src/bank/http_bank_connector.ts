@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import type { OpenAPIBackend, Operation } from 'openapi-backend';
 import { Pool, errors as undiciErrors, type Dispatcher } from 'undici';
 import type { Logger } from '../audit/logger';
@@ -17,6 +18,7 @@ import type {
   TransactionQuery,
 } from './bank_connector';
 import { BankFailure, BankPaymentConflict, BankTimeout, BankUnavailable } from './bank_errors';
+import { CallDeadlines, type DeadlineTicket } from './call_deadlines';
 import { CircuitBreaker, type CircuitState } from './circuit_breaker';
 
 export interface HttpBankConnectorOptions {
@@ -33,6 +35,8 @@ export interface HttpBankConnectorOptions {
   maxResponseBytes?: number;
   /** Consecutive failures that open the circuit (default 5) and how long it stays open (default 5 s). */
   breaker?: { failureThreshold: number; openMs: number };
+  /** Told of every call that reached the bank (not those the open circuit answered): the metrics. */
+  onCall?: (operationId: string, seconds: number, ok: boolean) => void;
 }
 
 const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
@@ -103,11 +107,11 @@ class CallFailure extends Error {
   }
 }
 
-function classify(error: unknown, deadline: AbortSignal): CallFailure {
+function classify(error: unknown, deadline: DeadlineTicket): CallFailure {
   if (error instanceof CallFailure) return error;
   const message = error instanceof Error ? error.message : String(error);
   // Past the deadline, whatever undici reports (an abort, a headers timeout) is the bank being slow.
-  if (isTimeout(error) || deadline.aborted) return new CallFailure('timeout', message);
+  if (isTimeout(error) || deadline.expired) return new CallFailure('timeout', message);
   const code = errorCode(error);
   if (code !== undefined && RESET_CODES.has(code)) return new CallFailure('reset', `${code}: ${message}`);
   if (code !== undefined && UNREACHABLE_CODES.has(code))
@@ -118,6 +122,147 @@ function classify(error: unknown, deadline: AbortSignal): CallFailure {
   )
     return new CallFailure('tls', `${code}: ${message}`);
   return new CallFailure('unreachable', code !== undefined ? `${code}: ${message}` : message);
+}
+
+/** An answer as it came off the wire, before anything reads its body. */
+interface RawAnswer {
+  status: number;
+  contentType: string;
+  retryAfter: string | undefined;
+  body: Buffer;
+}
+
+type ResponseHeaders = Record<string, string | string[] | undefined>;
+
+function firstHeader(headers: ResponseHeaders, name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/**
+ * One attempt of a call, as undici's dispatch handler: collects the answer's bytes up to the size cap.
+ * Reading through `pool.request` built a stream, an async iterator and their promises around every
+ * answer, a good part of a call's JavaScript; the answers are small and read whole, so the handler keeps
+ * the chunks itself. It settles exactly once: on the answer's end, on undici's error, or on `abort`.
+ */
+class AnswerCollector implements Dispatcher.DispatchHandler {
+  private controller: Dispatcher.DispatchController | undefined;
+  private abortedWith: Error | undefined;
+  private settled = false;
+  private status = 0;
+  private contentType = '';
+  private retryAfter: string | undefined;
+  private readonly chunks: Buffer[] = [];
+  private size = 0;
+
+  constructor(
+    private readonly maxBytes: number,
+    private readonly resolve: (answer: RawAnswer) => void,
+    private readonly reject: (error: unknown) => void,
+  ) {}
+
+  /** Ends the attempt now, whether undici has started it or still holds it in the pool's queue. */
+  abort(reason: Error): void {
+    if (this.settled) return;
+    this.abortedWith = reason;
+    this.fail(reason);
+    this.controller?.abort(reason);
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    // Aborted while queued: it must not reach the bank.
+    if (this.abortedWith !== undefined) controller.abort(this.abortedWith);
+  }
+
+  onResponseStart(
+    _controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: ResponseHeaders,
+  ): void {
+    // 1xx interim answers come before the real one.
+    if (statusCode < 200) return;
+    this.status = statusCode;
+    this.contentType = firstHeader(headers, 'content-type') ?? '';
+    this.retryAfter = firstHeader(headers, 'retry-after');
+    if (Number(firstHeader(headers, 'content-length')) > this.maxBytes) this.abort(this.tooLarge());
+  }
+
+  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.size += chunk.length;
+    if (this.size > this.maxBytes) {
+      this.abort(this.tooLarge());
+      return;
+    }
+    this.chunks.push(chunk);
+  }
+
+  onResponseEnd(): void {
+    if (this.settled) return;
+    this.settled = true;
+    const { chunks } = this;
+    const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, this.size);
+    this.resolve({
+      status: this.status,
+      contentType: this.contentType,
+      retryAfter: this.retryAfter,
+      body,
+    });
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    this.fail(error);
+  }
+
+  private fail(error: unknown): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.reject(error);
+  }
+
+  private tooLarge(): CallFailure {
+    return new CallFailure('invalid', `answer larger than ${this.maxBytes} bytes`);
+  }
+}
+
+/** The attempts of one call under its one deadline; at the deadline the attempt under way is ended. */
+class Attempts implements DeadlineTicket {
+  at = 0;
+  expired = false;
+  current: AnswerCollector | undefined;
+
+  constructor(private readonly timeoutMs: number) {}
+
+  expire(): void {
+    this.current?.abort(this.timedOut());
+  }
+
+  timedOut(): CallFailure {
+    return new CallFailure('timeout', `no answer within ${this.timeoutMs} ms`);
+  }
+}
+
+/** What the bank's answer says, or why it says nothing the gateway may read. */
+function interpret(raw: RawAnswer): Answer {
+  const { status } = raw;
+  if (status === 503) {
+    const retryAfter = Number(raw.retryAfter);
+    throw new CallFailure(
+      'bank-busy',
+      'bank answered 503',
+      Number.isFinite(retryAfter) ? retryAfter : undefined,
+    );
+  }
+  if (status >= 500) throw new CallFailure('bank-error', `bank answered ${status}`);
+  if (!/^application\/(problem\+)?json\b/i.test(raw.contentType))
+    throw new CallFailure('invalid', `answer ${status} of type ${JSON.stringify(raw.contentType)}`);
+  let body: unknown;
+  try {
+    body = JSON.parse(raw.body.toString('utf8'));
+  } catch {
+    throw new CallFailure('invalid', `answer ${status} is not JSON (${raw.body.length} bytes)`);
+  }
+  return { status, body };
 }
 
 /**
@@ -131,6 +276,7 @@ function classify(error: unknown, deadline: AbortSignal): CallFailure {
 export class HttpBankConnector implements BankConnector {
   private readonly pool: Pool;
   private readonly breaker: CircuitBreaker;
+  private readonly deadlines: CallDeadlines;
   private readonly basePath: string;
   private readonly maxResponseBytes: number;
   private readonly openMs: number;
@@ -154,6 +300,7 @@ export class HttpBankConnector implements BankConnector {
     const breaker = options.breaker ?? { failureThreshold: 5, openMs: 5000 };
     this.openMs = breaker.openMs;
     this.breaker = new CircuitBreaker(breaker);
+    this.deadlines = new CallDeadlines(options.timeoutMs);
     this.pool = new Pool(url.origin, {
       connections: options.connections ?? 32,
       connect: {
@@ -321,7 +468,9 @@ export class HttpBankConnector implements BankConnector {
   }
 
   async close(): Promise<void> {
+    // Calls still running end by their answer or their deadline before the pool reports closed.
     await this.pool.close();
+    this.deadlines.close();
   }
 
   private async call(call: Call): Promise<Answer> {
@@ -330,81 +479,66 @@ export class HttpBankConnector implements BankConnector {
     if (retryInMs !== undefined) {
       throw new BankUnavailable(`circuit open: ${call.operationId} not sent to the bank`, retryInMs / 1000);
     }
-    const deadline = AbortSignal.timeout(this.options.timeoutMs);
+    const request = this.requestOf(call, requestId);
+    const started = this.options.onCall !== undefined ? performance.now() : 0;
+    // One deadline for the call, its retry included.
+    const attempts = this.deadlines.start(new Attempts(this.options.timeoutMs));
     let answer: Answer;
     try {
+      let raw: RawAnswer;
       try {
-        answer = await this.send(call, requestId, deadline);
+        raw = await this.send(request, attempts);
       } catch (error) {
-        const failure = classify(error, deadline);
+        const failure = classify(error, attempts);
         if (failure.kind !== 'reset') throw failure;
         this.options.logger.warn(
           { event: 'bank_call_retried', operationId: call.operationId, requestId, detail: failure.message },
           'bank connection reset; sending once more',
         );
-        answer = await this.send(call, requestId, deadline);
+        raw = await this.send(request, attempts);
       }
-      answer = this.checked(call, answer);
+      answer = this.checked(call, interpret(raw));
     } catch (error) {
-      const failure = classify(error, deadline);
+      const failure = classify(error, attempts);
       this.breaker.failure();
+      this.options.onCall?.(call.operationId, (performance.now() - started) / 1000, false);
       this.logFailure(call, requestId, failure);
       throw this.forTpp(call, failure);
+    } finally {
+      this.deadlines.finish(attempts);
     }
     this.breaker.success();
+    this.options.onCall?.(call.operationId, (performance.now() - started) / 1000, true);
     return answer;
   }
 
-  private async send(call: Call, requestId: string, signal: AbortSignal): Promise<Answer> {
-    const headers: Record<string, string> = { accept: 'application/json', 'x-request-id': requestId };
+  private send(request: Dispatcher.DispatchOptions, attempts: Attempts): Promise<RawAnswer> {
+    if (attempts.expired) return Promise.reject(attempts.timedOut());
+    return new Promise<RawAnswer>((resolve, reject) => {
+      const attempt = new AnswerCollector(this.maxResponseBytes, resolve, reject);
+      attempts.current = attempt;
+      this.pool.dispatch(request, attempt);
+    });
+  }
+
+  private requestOf(call: Call, requestId: string): Dispatcher.DispatchOptions {
+    // Name and value pairs in a flat list, the form undici takes without converting.
+    const headers = ['accept', 'application/json', 'x-request-id', requestId];
     const { context } = call;
     if (context?.tppOrganizationIdentifier !== undefined)
-      headers['tpp-organization-identifier'] = context.tppOrganizationIdentifier;
-    if (context?.consentId !== undefined) headers['consent-id'] = context.consentId;
-    if (context?.paymentId !== undefined) headers['payment-id'] = context.paymentId;
-    if (call.idempotencyKey !== undefined) headers['idempotency-key'] = call.idempotencyKey;
-    const request: Dispatcher.RequestOptions = {
+      headers.push('tpp-organization-identifier', context.tppOrganizationIdentifier);
+    if (context?.consentId !== undefined) headers.push('consent-id', context.consentId);
+    if (context?.paymentId !== undefined) headers.push('payment-id', context.paymentId);
+    if (call.idempotencyKey !== undefined) headers.push('idempotency-key', call.idempotencyKey);
+    if (call.body === undefined)
+      return { path: `${this.basePath}${call.path}`, method: call.method, headers };
+    headers.push('content-type', 'application/json');
+    return {
       path: `${this.basePath}${call.path}`,
       method: call.method,
       headers,
-      signal,
+      body: JSON.stringify(call.body),
     };
-    if (call.body !== undefined) {
-      headers['content-type'] = 'application/json';
-      request.body = JSON.stringify(call.body);
-    }
-    const response = await this.pool.request(request);
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of response.body as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > this.maxResponseBytes) {
-        response.body.destroy();
-        throw new CallFailure('invalid', `answer larger than ${this.maxResponseBytes} bytes`);
-      }
-      chunks.push(chunk);
-    }
-    const text = Buffer.concat(chunks).toString('utf8');
-    const retryAfter = Number(response.headers['retry-after']);
-    if (response.statusCode === 503) {
-      throw new CallFailure(
-        'bank-busy',
-        'bank answered 503',
-        Number.isFinite(retryAfter) ? retryAfter : undefined,
-      );
-    }
-    if (response.statusCode >= 500)
-      throw new CallFailure('bank-error', `bank answered ${response.statusCode}`);
-    const type = String(response.headers['content-type'] ?? '');
-    if (!/^application\/(problem\+)?json\b/i.test(type))
-      throw new CallFailure('invalid', `answer ${response.statusCode} of type ${JSON.stringify(type)}`);
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      throw new CallFailure('invalid', `answer ${response.statusCode} is not JSON (${size} bytes)`);
-    }
-    return { status: response.statusCode, body };
   }
 
   /** Only answers the contract allows for this call are read; everything else is a bank failure. */

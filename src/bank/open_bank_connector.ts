@@ -21,7 +21,13 @@ export interface OpenedBank {
  */
 export async function openBankConnector(
   config: BankConfig,
-  deps: { db: Kysely<Database>; logger: Logger; sandbox: boolean },
+  deps: {
+    db: Kysely<Database>;
+    logger: Logger;
+    sandbox: boolean;
+    /** Latency and failures of each call to the bank process (psd2_bank_connector_* metrics). */
+    onBankCall?: (operationId: string, seconds: number, ok: boolean) => void;
+  },
 ): Promise<OpenedBank> {
   // The sandbox's books (and its password directory) enter the gateway's store only in sandbox mode.
   const sandbox = deps.sandbox ? new SandboxBankConnector(deps.db) : undefined;
@@ -43,6 +49,7 @@ export async function openBankConnector(
     tls,
     timeoutMs: config.timeoutMs,
     logger: deps.logger,
+    ...(deps.onBankCall !== undefined ? { onCall: deps.onBankCall } : {}),
   });
   try {
     await connector.ping();

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import type { Kysely, Selectable, Transaction as KyselyTransaction } from 'kysely';
+import { sql, type Kysely, type Selectable, type Transaction as KyselyTransaction } from 'kysely';
 import { UNUSABLE_PASSWORD_HASH, verifyPsuPassword } from '../accounts/psu_password';
-import { PreparedQuery, type ParamSlot } from '../store/prepared_query';
+import { directStatementsOf, PreparedQuery, type ParamSlot } from '../store/prepared_query';
+import { TurnBatch } from '../store/turn_batch';
 import type {
   AccountsTable,
   BalancesTable,
@@ -92,6 +93,36 @@ export interface SandboxBankConnectorOptions {
 
 const MAX_CACHED_ACCOUNTS = 10_000;
 
+/** Accounts whose balances one PostgreSQL statement reads at most. */
+const MAX_ACCOUNTS_PER_BALANCES_READ = 256;
+
+type BalanceRow = Selectable<BalancesTable>;
+
+/** The balances of several accounts in one PostgreSQL statement, each account's rows by balance type. */
+function balancesByTurn(db: Kysely<Database>): TurnBatch<string, readonly BalanceRow[]> {
+  const query = new PreparedQuery(db, (q, p: ParamSlot<{ resourceIds: readonly string[] }>) =>
+    q
+      .selectFrom('balances')
+      .selectAll()
+      .where('resource_id', '=', sql<string>`any(${p('resourceIds')}::text[])`)
+      .orderBy('resource_id')
+      .orderBy('balance_type'),
+  );
+  return new TurnBatch({
+    maxItems: MAX_ACCOUNTS_PER_BALANCES_READ,
+    run: async (resourceIds) => {
+      const rows = await query.execute({ resourceIds: [...new Set(resourceIds)] });
+      const byAccount = new Map<string, BalanceRow[]>();
+      for (const row of rows) {
+        const list = byAccount.get(row.resource_id);
+        if (list === undefined) byAccount.set(row.resource_id, [row]);
+        else list.push(row);
+      }
+      return resourceIds.map((id) => byAccount.get(id) ?? []);
+    },
+  });
+}
+
 /**
  * Bob's Bank sandbox: the reference implementation of the bank port over a Kysely database (the
  * gateway's own store when embedded, its own SQLite file under `npm run sandbox-bank`). Payments debit
@@ -101,7 +132,12 @@ const MAX_CACHED_ACCOUNTS = 10_000;
 export class SandboxBankConnector implements BankConnector, SandboxPsuSignIn {
   // Run on every account read: compiled once.
   private readonly accountQuery: PreparedQuery<Database, { resourceId: string }, Selectable<AccountsTable>>;
-  private readonly balancesQuery: PreparedQuery<Database, { resourceId: string }, Selectable<BalancesTable>>;
+  private readonly balancesQuery: PreparedQuery<Database, { resourceId: string }, BalanceRow>;
+  /**
+   * On PostgreSQL the balances reads of one event-loop turn share one statement (a round trip is most of
+   * a read's cost there); SQLite reads in-process, one read at a time.
+   */
+  private readonly balancesBatch: TurnBatch<string, readonly BalanceRow[]> | undefined;
 
   private readonly clock: () => Date;
   /**
@@ -122,6 +158,7 @@ export class SandboxBankConnector implements BankConnector, SandboxPsuSignIn {
     this.balancesQuery = new PreparedQuery(db, (q, p: ParamSlot<{ resourceId: string }>) =>
       q.selectFrom('balances').selectAll().where('resource_id', '=', p('resourceId')).orderBy('balance_type'),
     );
+    this.balancesBatch = directStatementsOf(db)?.dialect === 'postgres' ? balancesByTurn(db) : undefined;
   }
 
   async accountsByIban(ibans: readonly string[], _context?: BankCallContext): Promise<Account[]> {
@@ -147,7 +184,10 @@ export class SandboxBankConnector implements BankConnector, SandboxPsuSignIn {
   }
 
   async balances(resourceId: string, _context?: BankCallContext): Promise<Balance[]> {
-    const rows = await this.balancesQuery.execute({ resourceId });
+    const rows =
+      this.balancesBatch !== undefined
+        ? await this.balancesBatch.submit(resourceId)
+        : await this.balancesQuery.execute({ resourceId });
     return rows.map((row) => {
       const balance: Balance = {
         balanceType: row.balance_type as BalanceType,
@@ -241,12 +281,16 @@ export class SandboxBankConnector implements BankConnector, SandboxPsuSignIn {
     return this.paymentStatus(paymentId);
   }
 
-  async confirmFunds(check: FundsCheck, _context?: BankCallContext): Promise<FundsConfirmation> {
+  /** The PSU's permission names the TPP asking (the call context's organizationIdentifier); none, none. */
+  async confirmFunds(check: FundsCheck, context?: BankCallContext): Promise<FundsConfirmation> {
+    const tpp = context?.tppOrganizationIdentifier;
+    if (tpp === undefined) return { allowed: false };
     const row = await this.db
       .selectFrom('sandbox_funds_permissions')
       .innerJoin('accounts', 'accounts.iban', 'sandbox_funds_permissions.iban')
       .select(['accounts.resource_id', 'accounts.currency'])
       .where('sandbox_funds_permissions.iban', '=', check.account.iban)
+      .where('sandbox_funds_permissions.tpp_organization_identifier', '=', tpp)
       .executeTakeFirst();
     if (row === undefined) return { allowed: false };
     const wanted = toMinorUnits(check.instructedAmount.amount);
@@ -254,6 +298,51 @@ export class SandboxBankConnector implements BankConnector, SandboxPsuSignIn {
       return { allowed: true, fundsAvailable: false };
     const available = await this.available(this.db, row.resource_id);
     return { allowed: true, fundsAvailable: available !== undefined && available >= wanted };
+  }
+
+  /**
+   * `psd2-gateway sandbox-funds allow`: the account's PSU lets this TPP confirm funds on it. `unknown` when
+   * the sandbox holds no such account (a permission for it would match nothing).
+   */
+  async allowFundsConfirmation(iban: string, tpp: string): Promise<'allowed' | 'alreadyAllowed' | 'unknown'> {
+    const account = await this.db
+      .selectFrom('accounts')
+      .select('iban')
+      .where('iban', '=', iban)
+      .executeTakeFirst();
+    if (account === undefined) return 'unknown';
+    const result = await this.db
+      .insertInto('sandbox_funds_permissions')
+      .values({ iban, tpp_organization_identifier: tpp })
+      .onConflict((oc) => oc.columns(['iban', 'tpp_organization_identifier']).doNothing())
+      .executeTakeFirst();
+    return (result.numInsertedOrUpdatedRows ?? 0n) > 0n ? 'allowed' : 'alreadyAllowed';
+  }
+
+  /** `psd2-gateway sandbox-funds revoke`: whether there was such a permission. */
+  async revokeFundsConfirmation(iban: string, tpp: string): Promise<boolean> {
+    const result = await this.db
+      .deleteFrom('sandbox_funds_permissions')
+      .where('iban', '=', iban)
+      .where('tpp_organization_identifier', '=', tpp)
+      .executeTakeFirst();
+    return result.numDeletedRows > 0n;
+  }
+
+  /** Every permission, with the account's PSU, by IBAN then TPP. */
+  async fundsConfirmationPermissions(): Promise<{ iban: string; psuId: string; tpp: string }[]> {
+    const rows = await this.db
+      .selectFrom('sandbox_funds_permissions')
+      .innerJoin('accounts', 'accounts.iban', 'sandbox_funds_permissions.iban')
+      .select([
+        'sandbox_funds_permissions.iban as iban',
+        'accounts.psu_id as psuId',
+        'sandbox_funds_permissions.tpp_organization_identifier as tpp',
+      ])
+      .orderBy('sandbox_funds_permissions.iban')
+      .orderBy('sandbox_funds_permissions.tpp_organization_identifier')
+      .execute();
+    return rows;
   }
 
   async ping(): Promise<void> {

@@ -1,7 +1,9 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import type { OpenAPIBackend, Context } from 'openapi-backend';
+import { parse as parseQueryString } from 'node:querystring';
+import { OpenApiOperations, type OperationRequest } from '../api/openapi_operations';
+import { requestTarget } from '../api/request_target';
 import type { Logger } from '../audit/logger';
 import { BANK_CONTRACT_BASE_PATH, compileBankContract } from './bank_contract';
 import type { BankCallContext, FundsCheck, PaymentOrder, TransactionQuery } from './bank_connector';
@@ -11,8 +13,9 @@ import type { SandboxBankConnector } from './sandbox_bank_connector';
 /**
  * The sandbox bank as a separate service: the contract `openapi/bank-connector.json` over HTTP, or over
  * TLS with client-certificate checking, answered from a SandboxBankConnector on the server's own
- * database. Routing and request validation are openapi-backend's, on the same document the gateway's
- * connector checks answers against.
+ * database. Routing and request validation are the gateway's own (OpenApiOperations, with the Ajv
+ * validators openapi-backend compiles), on the same document the gateway's connector checks answers
+ * against.
  */
 export interface SandboxBankServerOptions {
   bank: SandboxBankConnector;
@@ -46,8 +49,10 @@ function first(value: unknown): string | undefined {
   return typeof one === 'string' ? one : undefined;
 }
 
-function callContext(c: Context): BankCallContext {
-  const headers = c.request.headers;
+type Handler = (request: OperationRequest) => Promise<Reply>;
+
+function callContext(request: OperationRequest): BankCallContext {
+  const { headers } = request;
   const context: BankCallContext = { requestId: first(headers['x-request-id']) ?? '' };
   const tpp = first(headers['tpp-organization-identifier']);
   const consentId = first(headers['consent-id']);
@@ -58,8 +63,8 @@ function callContext(c: Context): BankCallContext {
   return context;
 }
 
-function handlers(bank: SandboxBankConnector): Record<string, (c: Context) => Promise<Reply>> {
-  const param = (c: Context, name: string): string => String(c.request.params[name]);
+function handlers(bank: SandboxBankConnector): Record<string, Handler> {
+  const param = (c: OperationRequest, name: string): string => String(c.params[name]);
   const found = (value: unknown, what: string): Reply =>
     value === undefined ? problem(404, 'NOT_FOUND', `No such ${what}`) : { status: 200, body: value };
   return {
@@ -73,7 +78,7 @@ function handlers(bank: SandboxBankConnector): Record<string, (c: Context) => Pr
       body: { accounts: await bank.accountsOfPsu(param(c, 'psuId'), callContext(c)) },
     }),
     listAccountsByIban: async (c) => {
-      const raw: unknown = c.request.query.iban;
+      const raw: unknown = c.query.iban;
       const ibans = (Array.isArray(raw) ? raw : [raw]).map(String);
       return { status: 200, body: { accounts: await bank.accountsByIban(ibans, callContext(c)) } };
     },
@@ -91,7 +96,7 @@ function handlers(bank: SandboxBankConnector): Record<string, (c: Context) => Pr
       const context = callContext(c);
       if ((await bank.accountByResourceId(resourceId, context)) === undefined)
         return problem(404, 'NOT_FOUND', 'No such account');
-      const q = c.request.query;
+      const q = c.query;
       const query: TransactionQuery = {
         bookingStatus: String(first(q.bookingStatus)) as TransactionQuery['bookingStatus'],
         dateFrom: first(q.dateFrom) ?? '',
@@ -103,8 +108,8 @@ function handlers(bank: SandboxBankConnector): Record<string, (c: Context) => Pr
       return { status: 200, body: await bank.transactions(resourceId, query, context) };
     },
     executePayment: async (c) => {
-      const order = c.request.requestBody as PaymentOrder;
-      if (first(c.request.headers['idempotency-key']) !== order.paymentId)
+      const order = c.requestBody as PaymentOrder;
+      if (first(c.headers['idempotency-key']) !== order.paymentId)
         return problem(400, 'BAD_REQUEST', 'Idempotency-Key must equal paymentId');
       const before = await bank.paymentStatus(order.paymentId, callContext(c));
       try {
@@ -122,7 +127,7 @@ function handlers(bank: SandboxBankConnector): Record<string, (c: Context) => Pr
       found(await bank.cancelPayment(param(c, 'paymentId'), callContext(c)), 'payment'),
     confirmFunds: async (c) => ({
       status: 200,
-      body: await bank.confirmFunds(c.request.requestBody as FundsCheck, callContext(c)),
+      body: await bank.confirmFunds(c.requestBody as FundsCheck, callContext(c)),
     }),
   };
 }
@@ -146,12 +151,12 @@ function readBody(req: http.IncomingMessage): Promise<string | undefined> {
 }
 
 async function answer(
-  api: OpenAPIBackend,
-  routes: Record<string, (c: Context) => Promise<Reply>>,
+  routes: OpenApiOperations,
+  handlers: Record<string, Handler>,
   req: http.IncomingMessage,
 ): Promise<Reply> {
-  const url = new URL(req.url ?? '/', 'http://sandbox-bank');
-  if (!url.pathname.startsWith(`${BANK_CONTRACT_BASE_PATH}/`))
+  const target = requestTarget(req.url);
+  if (!target.path.startsWith(`${BANK_CONTRACT_BASE_PATH}/`))
     return problem(404, 'NOT_FOUND', 'No such call');
   const text = await readBody(req);
   if (text === undefined) return problem(400, 'BAD_REQUEST', 'Request body too large');
@@ -163,42 +168,39 @@ async function answer(
       return problem(400, 'BAD_REQUEST', 'Request body is not JSON');
     }
   }
-  const request = {
+  const match = routes.match(req.method ?? 'GET', target.path);
+  if (match.kind !== 'found') return problem(404, 'NOT_FOUND', 'No such call');
+  const handler = handlers[match.operationId];
+  if (handler === undefined) return problem(404, 'NOT_FOUND', 'No such call');
+  const request: OperationRequest = {
     method: req.method ?? 'GET',
-    path: url.pathname,
-    query: url.search.slice(1),
-    headers: req.headers as Record<string, string | string[]>,
-    body,
+    path: target.path,
+    params: match.params,
+    // A fresh object: validation coerces its values in place (offset and limit become numbers).
+    query: target.query === undefined ? {} : { ...parseQueryString(target.query) },
+    headers: { ...req.headers },
+    ...(body !== undefined ? { requestBody: body } : {}),
   };
-  const operation = api.matchOperation(request);
-  if (operation === undefined) return problem(404, 'NOT_FOUND', 'No such call');
-  const validation = api.validateRequest(request, operation);
-  if (!validation.valid) {
-    const error = validation.errors?.[0];
+  const errors = routes.validate(match.operationId, request);
+  if (errors !== undefined) {
+    const error = errors[0];
     return problem(
       400,
       'BAD_REQUEST',
       `${error?.instancePath ?? ''} ${error?.message ?? 'invalid request'}`.trim(),
     );
   }
-  const route = operation.operationId === undefined ? undefined : routes[operation.operationId];
-  if (route === undefined) return problem(404, 'NOT_FOUND', 'No such call');
-  const parsed = api.router.parseRequest(request, operation);
-  const coerced = validation.coerced as Partial<Context['request']> | undefined;
-  return route({
-    api,
-    request: { ...parsed, query: coerced?.query ?? parsed.query, params: coerced?.params ?? parsed.params },
-    operation,
-    validation,
-  } as Context);
+  return handler(request);
 }
 
 export async function startSandboxBankServer(options: SandboxBankServerOptions): Promise<RunningSandboxBank> {
-  const api = await compileBankContract({ coerceTypes: true });
-  const routes = handlers(options.bank);
+  const routes = new OpenApiOperations(await compileBankContract({ coerceTypes: true }));
+  const answers = handlers(options.bank);
+  const unanswered = routes.operationIds.filter((id) => !(id in answers));
+  if (unanswered.length > 0) throw new Error(`sandbox bank: no handler for [${unanswered.join(', ')}]`);
   const { logger } = options;
   const listener = (req: http.IncomingMessage, res: http.ServerResponse): void => {
-    answer(api, routes, req)
+    answer(routes, answers, req)
       .catch((error: unknown) => {
         logger.error({ event: 'sandbox_bank_error', err: error }, 'sandbox bank failed');
         return problem(500, 'INTERNAL_ERROR', 'The sandbox bank failed');

@@ -467,6 +467,9 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
       const execArgv = options.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir] : [];
       const handle = await startServer({ ...job, tls: tlsFiles }, cpus, execArgv);
       servers.push(handle);
+      // Profile files are named by pid: this line says which gateway each one is.
+      if (options.cpuProfDir)
+        log(`cpu profile: gateway on ${databaseUrl.split(':')[0]}, pid ${handle.pids.join(', ')}`);
       return handle;
     };
     const session = async (server: ServerHandle, pkiForSession: BenchPki): Promise<ReadSession> =>

@@ -3,10 +3,11 @@
  * server and a bare Express app on the same certificates and TLS options, prints the table with each
  * target's verdict and writes the run as JSON (bench/results/<date>.json by default).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { PROJECT_ROOT } from '../config/project_root';
+import { formatCpuProfileSummary, summarizeCpuProfile, type CpuProfile } from '../bench/cpu_profile_summary';
 import { evaluateTargets, formatReport } from '../bench/report';
 import { runBench, SCENARIO_IDS, type ScenarioId } from '../bench/run_bench';
 
@@ -77,6 +78,7 @@ export function benchCommand(): Command {
     .option('--out <file>', 'results file (default bench/results/<date>.json)')
     .action(async (opts: BenchCommandOptions) => {
       const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
+      const startedMs = Date.now();
       const run = await runBench({
         durationS: opts.duration,
         warmupS: opts.warmup,
@@ -99,5 +101,17 @@ export function benchCommand(): Command {
       if (opts.json === true) process.stdout.write(JSON.stringify({ ...run, targets }, null, 2) + '\n');
       else process.stdout.write(formatReport(run, targets));
       log(`results written to ${path.relative(process.cwd(), out) || out}`);
+      if (opts.cpuProf !== undefined) summarizeProfiles(path.resolve(opts.cpuProf), startedMs, log);
     });
+}
+
+/** Beside each profile this run wrote, `<profile>.txt`: where its busy time went (cpu_profile_summary). */
+function summarizeProfiles(dir: string, sinceMs: number, log: (line: string) => void): void {
+  for (const name of readdirSync(dir)) {
+    const file = path.join(dir, name);
+    if (!name.endsWith('.cpuprofile') || statSync(file).mtimeMs < sinceMs) continue;
+    const summary = summarizeCpuProfile(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile);
+    writeFileSync(`${file}.txt`, formatCpuProfileSummary(summary));
+    log(`profile summary written to ${path.relative(process.cwd(), file) || file}.txt`);
+  }
 }

@@ -5,6 +5,8 @@ import { runCertVerify } from './cert_verify';
 import { encodePem } from '../pki/asn1/pem';
 import { issue, makeCrl, trentWorld, type TrentWorld } from '../../test/pki/cert_factory';
 
+const NO_SOURCE = 'the certificate names no revocation source and no CRL file covers its issuer';
+
 let w: TrentWorld;
 let dir: string;
 const file = (name: string): string => path.join(dir, name);
@@ -31,6 +33,7 @@ beforeAll(async () => {
     file('revoked.crl'),
     await makeCrl({ issuer: w.issuing, revoked: [{ serial: w.alice.cert.serialNumber }] }),
   );
+  writeFileSync(file('good.crl'), await makeCrl({ issuer: w.issuing }));
   writeFileSync(file('not-a-cert.pem'), 'hello\n');
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -97,6 +100,13 @@ describe('runCertVerify', () => {
     ['bad --at', { at: 'yesterday' }, /--at is not an ISO date-time/],
     ['bad --purpose', { purpose: 'codeSigning' }, /--purpose must be one of clientAuth, serverAuth/],
     ['missing CRL file', { crl: ['missing.crl'] }, /crl .*missing\.crl/],
+    ['bad --revocation', { revocation: 'fail-open' }, /--revocation must be one of hard-fail, soft-fail/],
+    [
+      'bad --revocation-timeout',
+      { revocationTimeoutMs: '5s' },
+      /--revocation-timeout must be a whole number from 100 to 60000/,
+    ],
+    ['bad --crl-grace-seconds', { crlGraceSeconds: '-1' }, /--crl-grace-seconds must be a whole number/],
     [
       'psd2 profile without its check',
       { profile: 'psd2' },
@@ -110,8 +120,14 @@ describe('runCertVerify', () => {
       at?: string;
       purpose?: string;
       profile?: string;
+      revocation?: string;
+      revocationTimeoutMs?: string;
+      crlGraceSeconds?: string;
     };
     const outcome = await runCertVerify({
+      ...(e.revocation ? { revocation: e.revocation } : {}),
+      ...(e.revocationTimeoutMs ? { revocationTimeoutMs: e.revocationTimeoutMs } : {}),
+      ...(e.crlGraceSeconds ? { crlGraceSeconds: e.crlGraceSeconds } : {}),
       anchor: file(e.anchor ?? 'anchor.pem'),
       chain: file(e.chain ?? 'chain.pem'),
       ...(e.crl ? { crl: e.crl.map(file) } : {}),
@@ -144,7 +160,59 @@ describe('runCertVerify', () => {
           serial: expect.stringMatching(/^[0-9A-F]+$/),
         }),
       ],
+      revocation: {
+        policy: 'hard-fail',
+        online: true,
+        answers: [
+          {
+            certificate: 'CN=Bank of Alice',
+            issuer: 'CN=Trent QWAC CA',
+            status: 'unchecked',
+            why: NO_SOURCE,
+          },
+          {
+            certificate: 'CN=Trent QWAC CA',
+            issuer: 'CN=Trent Root CA',
+            status: 'unchecked',
+            why: NO_SOURCE,
+          },
+        ],
+      },
       validUntil: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+    });
+  });
+
+  it('names the source that answered: a CRL file', async () => {
+    const outcome = await runCertVerify({
+      anchor: file('anchor.pem'),
+      chain: file('chain.pem'),
+      crl: [file('good.crl')],
+    });
+    expect(outcome.exitCode).toBe(0);
+    expect(outcome.output).toMatch(
+      /\nrevocation \(hard-fail, online\):\n  CN=Bank of Alice: good, answered by a configured CRL file \(CRL of CN=Trent QWAC CA\) \(until \d{4}-/,
+    );
+    const revoked = await runCertVerify({
+      anchor: file('anchor.pem'),
+      chain: file('chain.pem'),
+      crl: [file('revoked.crl')],
+      offline: true,
+      json: true,
+    });
+    expect(revoked.exitCode).toBe(1);
+    expect(JSON.parse(revoked.output)).toMatchObject({
+      code: 'CERTIFICATE_REVOKED',
+      revocation: {
+        policy: 'hard-fail',
+        online: false,
+        answers: [
+          {
+            certificate: 'CN=Bank of Alice',
+            status: 'revoked',
+            source: 'a configured CRL file (CRL of CN=Trent QWAC CA)',
+          },
+        ],
+      },
     });
   });
 
@@ -161,6 +229,8 @@ describe('runCertVerify', () => {
       profile: 'rfc5280',
       code: 'CERTIFICATE_INVALID',
       reason: 'chain does not lead to the trust anchor',
+      // No path reached the anchor, so no revocation source was asked.
+      revocation: { policy: 'hard-fail', online: true, answers: [] },
     });
     const usage = await runCertVerify({ anchor: file('nope.pem'), chain: file('chain.pem'), json: true });
     expect(usage.exitCode).toBe(2);
@@ -174,7 +244,8 @@ describe('runCertVerify', () => {
       profile: 'psd2',
       profileCheck: () => ({ ok: false, code: 'ROLE_INVALID', reason: 'no PSD2 QCStatement' }),
     });
-    expect(refused).toEqual({ exitCode: 1, output: 'INVALID ROLE_INVALID: no PSD2 QCStatement\n' });
+    expect(refused.exitCode).toBe(1);
+    expect(refused.output).toMatch(/^INVALID ROLE_INVALID: no PSD2 QCStatement\nrevocation/);
     const accepted = await runCertVerify({
       anchor: file('anchor.pem'),
       chain: file('chain.pem'),

@@ -9,6 +9,7 @@ import { benchCommand } from './bench_command';
 import { tppCommand } from './tpp_command';
 import { totpCommand } from './totp_command';
 import { sandboxBankCommand } from './sandbox_bank_command';
+import { sandboxFundsCommand } from './sandbox_funds_command';
 import { auditCommand } from './audit_command';
 import { statsCommand } from './stats_command';
 import { toolVersion } from './tool_version';
@@ -44,6 +45,7 @@ export function buildProgram(): Command {
   program.addCommand(benchCommand());
   program.addCommand(totpCommand());
   program.addCommand(sandboxBankCommand());
+  program.addCommand(sandboxFundsCommand());
   program.addCommand(auditCommand());
   program.addCommand(statsCommand());
   applyExitPolicy(program);

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { readSandboxBankFixture, SANDBOX_BANK_FILE } from '../accounts/sandbox_bank';
 import type { AuthorisationSubject } from '../sca/authorisation_subject';
-import { SandboxOneTimeCodes } from '../sca/sandbox_one_time_codes';
+import { SandboxAuthenticator } from '../sca/sandbox_one_time_codes';
 
 export interface TotpCommandParams {
   out?: (line: string) => void;
@@ -12,6 +12,8 @@ interface TotpOptions {
   fixture: string;
   json?: boolean;
   at?: string;
+  consent?: string;
+  paymentId?: string;
   amount?: string;
   currency: string;
   payeeIban?: string;
@@ -20,7 +22,8 @@ interface TotpOptions {
 
 /**
  * The sandbox PSU's authenticator on the command line: the one-time code a phone app would show for the
- * published seed, or, with the payment options, the code bound to that amount and payee.
+ * published seed (the consent dashboard's), with --consent the code for that consent, or, with the payment
+ * options, the code bound to that payment, amount and payee.
  */
 export function totpCommand(params: TotpCommandParams = {}): Command {
   const out = params.out ?? ((line: string) => process.stdout.write(`${line}\n`));
@@ -32,6 +35,8 @@ export function totpCommand(params: TotpCommandParams = {}): Command {
     .argument('<psuId>', 'sandbox PSU, e.g. anna')
     .option('--fixture <file>', 'sandbox bank file', SANDBOX_BANK_FILE)
     .option('--at <iso-time>', 'the code at another moment (default now)')
+    .option('--consent <consentId>', 'the code that authorises this consent')
+    .option('--payment-id <paymentId>', 'payment: the payment the code authorises')
     .option('--amount <decimal>', 'payment: bind the code to this amount (dynamic linking)')
     .option('--currency <code>', 'payment: currency of --amount', 'EUR')
     .option('--payee-iban <iban>', "payment: the creditor's IBAN")
@@ -45,22 +50,27 @@ export function totpCommand(params: TotpCommandParams = {}): Command {
       }
       const at = options.at === undefined ? now() : new Date(options.at);
       if (Number.isNaN(at.getTime())) throw new Error(`--at: not a time: ${options.at}`);
-      const payment = [options.amount, options.payeeIban, options.payeeName];
+      const payment = [options.paymentId, options.amount, options.payeeIban, options.payeeName];
       if (payment.some((v) => v !== undefined) && payment.some((v) => v === undefined)) {
-        throw new Error('a payment code needs --amount, --payee-iban and --payee-name');
+        throw new Error('a payment code needs --payment-id, --amount, --payee-iban and --payee-name');
+      }
+      if (options.consent !== undefined && options.paymentId !== undefined) {
+        throw new Error('a code is for a consent or for a payment, not both');
       }
       const subject: AuthorisationSubject =
-        options.amount !== undefined
+        options.paymentId !== undefined
           ? {
               kind: 'payment',
-              paymentId: '',
-              amount: options.amount,
+              paymentId: options.paymentId,
+              amount: options.amount ?? '',
               currency: options.currency,
               creditorIban: options.payeeIban ?? '',
               creditorName: options.payeeName ?? '',
             }
-          : { kind: 'consent', consentId: '' };
-      const code = new SandboxOneTimeCodes(fixture.psus).codeFor(psuId, subject, at);
+          : options.consent !== undefined
+            ? { kind: 'consent', consentId: options.consent }
+            : { kind: 'consentDashboard' };
+      const code = new SandboxAuthenticator(fixture.psus).codeFor(psuId, subject, at);
       if (options.json !== true) {
         out(code);
         return;

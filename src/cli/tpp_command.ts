@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { loadDatabaseUrl, type Env } from '../config/config';
 import { parseOrganizationIdentifier } from '../pki/qwac/organization_identifier';
+import { KyselyPaymentRepository } from '../store/kysely_payment_repository';
 import { KyselyTppRedirectHosts } from '../store/kysely_tpp_redirect_hosts';
 import { KyselyTppStopList } from '../store/kysely_tpp_stop_list';
 import { openStore, type Store } from '../store/open_store';
@@ -76,7 +77,9 @@ export function tppCommand(params: TppCommandParams = {}): Command {
 
   command
     .command('block')
-    .description('refuse a TPP with 401 CERTIFICATE_BLOCKED on its next request')
+    .description(
+      "refuse a TPP with 401 CERTIFICATE_BLOCKED on its next request; its payments awaiting the PSU's authorisation are rejected",
+    )
     .argument(
       '<subject>',
       'organizationIdentifier, or x5t#S256 thumbprint of one certificate',
@@ -85,8 +88,18 @@ export function tppCommand(params: TppCommandParams = {}): Command {
     .requiredOption('--reason <text>', 'why (kept in the store and logged with every refusal)', reasonOption)
     .action(async (subject: string, options: { reason: string }) => {
       const { reason } = options;
-      const { created } = await withStopList((s) => s.block(subject, reason, clock()));
+      const { created, rejected } = await withStore(async (store) => {
+        const at = clock();
+        const block = await new KyselyTppStopList(store.db).block(subject, reason, at);
+        // After the block: a payment initiated in the second before the gateways see it is still refused
+        // at its authorisation, which asks the stop list itself.
+        return {
+          ...block,
+          rejected: await new KyselyPaymentRepository(store.db).rejectAwaitingOfTpp(subject, at),
+        };
+      });
       out(`${kindOf(subject)} ${subject} is ${created ? 'blocked' : 'still blocked, reason updated'}`);
+      out(`${rejected} payment${rejected === 1 ? '' : 's'} awaiting the PSU's authorisation rejected (RJCT)`);
     });
 
   command
@@ -173,7 +186,7 @@ export function tppCommand(params: TppCommandParams = {}): Command {
 }
 
 /** The directory is keyed by what the QWAC carries: a well-formed PSD2 organizationIdentifier only. */
-function tppOrganizationIdentifier(argument: string): string {
+export function tppOrganizationIdentifier(argument: string): string {
   const value = argument.trim();
   const parsed = parseOrganizationIdentifier(value);
   if (!parsed.ok) throw new Error(`"${argument}" is not a PSD2 organizationIdentifier: ${parsed.reason}`);

@@ -71,6 +71,11 @@ export interface GatewayConfig {
    * the TPP (`tpp hosts`) nor named by its QWAC; `warn` admits it with a tppMessages WARNING.
    */
   redirectUriCheck: 'strict' | 'warn';
+  /**
+   * GATEWAY_PAYMENT_AUTHORISATION_SECONDS: how long an initiated payment (RCVD) awaits the PSU's
+   * authorisation; past it, the payment is rejected (RJCT) when next read or decided.
+   */
+  paymentAuthorisationSeconds: number;
   /** Whether the default (development) configuration uses generated fixture key material. */
   usesFixturePki: boolean;
   /** Where the bank's books are: the embedded sandbox, or a bank implementing the connector contract. */
@@ -128,6 +133,14 @@ export type BankConfig =
  * descriptors a gateway process usually has.
  */
 export const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 256;
+
+/**
+ * GATEWAY_PAYMENT_AUTHORISATION_SECONDS default: three times the authorisation page's session (10
+ * minutes), so a PSU whose session lapsed can start again from the TPP; short enough that a payment left
+ * unauthorised (an abandoned checkout, a TPP blocked since) is not approved and executed hours later, when
+ * the PSU no longer has it in view.
+ */
+export const DEFAULT_PAYMENT_AUTHORISATION_SECONDS = 1800;
 
 /** GATEWAY_BANK_TIMEOUT_MS default: a bank slower than this is answered 504. */
 export const DEFAULT_BANK_TIMEOUT_MS = 5000;
@@ -321,7 +334,15 @@ export function loadConfig(environment: Env = process.env, params: LoadConfigPar
   const { bank, sandbox } = loadBankSettings(environment, params);
   const psuIdentityProvider = loadPsuIdentityProviderConfig(env, mode);
   if (psuIdentityProvider === undefined && !sandbox) {
-    // Fails closed as it is: no sandbox customer exists, so nobody can sign in to authorise anything.
+    // No sandbox customer exists and no identity provider is named: nobody could sign in to authorise
+    // anything. A production start refuses (a gateway that can never authorise is a misconfiguration, not
+    // a deployment); development starts and says so.
+    if (mode === 'production') {
+      throw new ConfigError(
+        'GATEWAY_PSU_OIDC_ISSUER',
+        "required when GATEWAY_MODE=production in front of a bank (GATEWAY_BANK_URL): the issuer of the bank's OpenID provider, where PSUs sign in; without it no PSU can sign in. Set GATEWAY_SANDBOX=true only for the bank's public testing facility",
+      );
+    }
     warnings.push(
       "GATEWAY_PSU_OIDC_ISSUER: not set and this is not a sandbox, so no PSU can sign in; set the bank's identity provider",
     );
@@ -434,14 +455,26 @@ export function loadConfig(environment: Env = process.env, params: LoadConfigPar
     tlsKeyFile,
     crlFiles,
     crlReloadSeconds: parseInteger(env, 'GATEWAY_CRL_RELOAD_SECONDS', 60, 1, 86400),
-    crlGraceSeconds: parseInteger(env, 'GATEWAY_CRL_GRACE_SECONDS', 0, 0, 7 * 86400),
+    crlGraceSeconds: parseInteger(env, 'GATEWAY_CRL_GRACE_SECONDS', 0, ...CRL_GRACE_SECONDS_RANGE),
     revocationPolicy: parseRevocationPolicy(env),
-    revocationTimeoutMs: parseInteger(env, 'GATEWAY_REVOCATION_TIMEOUT_MS', 5000, 100, 60_000),
+    revocationTimeoutMs: parseInteger(
+      env,
+      'GATEWAY_REVOCATION_TIMEOUT_MS',
+      DEFAULT_REVOCATION_TIMEOUT_MS,
+      ...REVOCATION_TIMEOUT_MS_RANGE,
+    ),
     databaseUrl,
     logLevel: logLevelRaw as LogLevel,
     rejectUntrustedAtHandshake: parseBoolean(env, 'GATEWAY_REJECT_UNTRUSTED_AT_HANDSHAKE', false),
     requireSignature: parseBoolean(env, 'GATEWAY_REQUIRE_SIGNATURE', false),
     redirectUriCheck: parseRedirectUriCheck(env, mode, sandbox, warnings),
+    paymentAuthorisationSeconds: parseInteger(
+      env,
+      'GATEWAY_PAYMENT_AUTHORISATION_SECONDS',
+      DEFAULT_PAYMENT_AUTHORISATION_SECONDS,
+      60,
+      86400,
+    ),
     trustedProxies,
     forwardedCertHeader,
     trustedProxyCertSha256,
@@ -505,6 +538,12 @@ export function isCatchAllRange(entry: string): boolean {
 const IPV4_IN_IPV6_PREFIX = 96;
 /** IPv4-mapped (RFC 4291 2.5.5.2) and IPv4-compatible (2.5.5.1) addresses, each as its /96 block. */
 const IPV4_IN_IPV6_BLOCKS = ['::ffff:0:0', '::'];
+
+/** What GATEWAY_CRL_GRACE_SECONDS accepts (and `cert verify --crl-grace-seconds`). */
+export const CRL_GRACE_SECONDS_RANGE = [0, 7 * 86400] as const;
+/** GATEWAY_REVOCATION_TIMEOUT_MS: default and accepted range (also `cert verify --revocation-timeout`). */
+export const DEFAULT_REVOCATION_TIMEOUT_MS = 5000;
+export const REVOCATION_TIMEOUT_MS_RANGE = [100, 60_000] as const;
 
 function parseRevocationPolicy(env: Env): GatewayConfig['revocationPolicy'] {
   const value = nonEmpty(env, 'GATEWAY_REVOCATION') ?? 'hard-fail';

@@ -42,7 +42,10 @@ export const KNOWN_VARIABLES = {
   GATEWAY_PSU_OIDC_CLIENT_SECRET: "the gateway's client secret at that provider",
   GATEWAY_PSU_OIDC_ACR_VALUES:
     'acr values to request; with evidence acr, the ones that show strong authentication',
-  GATEWAY_PSU_OIDC_SCA_EVIDENCE: 'how the ID token shows strong authentication: acr or amr (two methods)',
+  GATEWAY_PSU_OIDC_SCA_EVIDENCE:
+    'how the ID token shows strong authentication: acr, or amr (an accepted combination of methods)',
+  GATEWAY_PSU_OIDC_AMR_COMBINATIONS:
+    'with evidence amr: the combinations of amr methods that count as strong authentication',
   GATEWAY_PSU_OIDC_PSU_ID_CLAIM: "the ID-token claim that holds the bank's PSU id",
   GATEWAY_ADMIN_HOST: 'address of the admin listener (/healthz, /readyz, /metrics)',
   GATEWAY_ADMIN_PORT: 'port of the admin listener',
@@ -50,6 +53,8 @@ export const KNOWN_VARIABLES = {
   GATEWAY_AUDIT_QUEUE_MAX: 'audit events waiting for their batch write before events are dropped',
   GATEWAY_REDIRECT_URI_CHECK:
     "strict (refuse) or warn (admit with a WARNING) a TPP-Redirect-URI host not shown to be the TPP's",
+  GATEWAY_PAYMENT_AUTHORISATION_SECONDS:
+    "how long an initiated payment awaits the PSU's authorisation before it is rejected",
   GATEWAY_WATCH_KEY_FILES: 'reload certificate, key, anchor and CRLs when their files change',
 } as const satisfies Record<`GATEWAY_${string}`, string>;
 

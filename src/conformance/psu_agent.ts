@@ -132,7 +132,9 @@ export async function actAsPsu(params: PsuAgentParams): Promise<PsuOutcome> {
       form = formSubmission(login, {
         [fields.username]: params.username,
         [fields.password]: params.password,
-        ...(wantsCode ? { [fields.oneTimeCode]: oneTimeCode(params.totpSeed ?? '', res.body) } : {}),
+        ...(wantsCode
+          ? { [fields.oneTimeCode]: oneTimeCode(params.totpSeed ?? '', res.body, params.startUrl) }
+          : {}),
       });
     } else if (decide !== undefined && !decisionSubmitted) {
       decisionSubmitted = true;
@@ -171,13 +173,17 @@ export async function actAsPsu(params: PsuAgentParams): Promise<PsuOutcome> {
 }
 
 /**
- * What the PSU's authenticator shows: the plain TOTP, or, when the page shows a payment before the code
- * (the gateway's authorising card: amount, payee, payee account), the code bound to what the PSU read there
- * (dynamic linking), as a PSU types the shown facts into a chipTAN-style device.
+ * What the PSU's authenticator shows: for a consent the code bound to its id, or, when the page shows a
+ * payment before the code (the gateway's authorising card: amount, payee, payee account), the code bound
+ * to the payment and what the PSU read there (dynamic linking), as a PSU types the shown facts into a
+ * chipTAN-style device. The consent or payment id comes from the authorisation request's scope, which
+ * the PSU's device is told as the bank's own app would be; without one, the plain TOTP.
  */
-function oneTimeCode(seedHex: string, page: string): string {
+function oneTimeCode(seedHex: string, page: string, startUrl: string): string {
   const seed = Buffer.from(seedHex, 'hex');
   const step = timeStep(new Date());
+  const scope = /^(AIS|PIS):(.+)$/.exec(new URL(startUrl).searchParams.get('scope') ?? '');
+  const [, service, id = ''] = scope ?? [];
   const card = /<section aria-labelledby="authorising"[\s\S]*?<\/section>/.exec(page)?.[0];
   const facts =
     card === undefined ? [] : [...card.matchAll(/<dd[^>]*>([\s\S]*?)<\/dd>/g)].map((m) => m[1] ?? '');
@@ -192,14 +198,17 @@ function oneTimeCode(seedHex: string, page: string): string {
       .trim(),
   );
   const amount = /^([\d.,]+) ([A-Z]{3})$/.exec(shownAmount ?? '');
-  if (amount === null || payee === undefined || payeeAccount === undefined) return hotp(seed, step);
+  if (service !== 'PIS' || amount === null || payee === undefined || payeeAccount === undefined) {
+    const consent = service === 'AIS' ? dynamicLinkingMessage({ kind: 'consent', consentId: id }) : undefined;
+    return hotp(seed, step, {}, consent);
+  }
   // The page's language decides the separators; the last one before two or more digits is the decimal.
   const digits = amount[1] ?? '';
   const decimal = /[.,](\d+)$/.exec(digits);
   const whole = (decimal === null ? digits : digits.slice(0, decimal.index)).replace(/[.,]/g, '');
   const message = dynamicLinkingMessage({
     kind: 'payment',
-    paymentId: '',
+    paymentId: id,
     amount: decimal === null ? whole : `${whole}.${decimal[1] ?? ''}`,
     currency: amount[2] ?? '',
     creditorName: payee,

@@ -17,6 +17,8 @@ export interface ConsentForAuthorisation {
   tppName: string;
   tppNcaName: string;
   tppNcaId: string;
+  /** `x5t#S256` of the certificate that created the consent, for the stop list. */
+  tppCertificateThumbprint: string;
   /** The `TPP-Redirect-URI` sent when the consent was created; the only redirect target ever used. */
   tppRedirectUri: string;
   access: {

@@ -2,6 +2,7 @@ import type { AuditTrail } from '../audit/audit_trail';
 import type { Logger } from '../audit/logger';
 import type { OneTimeCodeVerifier } from '../sca/one_time_code_verifier';
 import type { SignInLimiter } from '../sca/sign_in_limiter';
+import type { TppStopList } from '../tpp/stop_list';
 import type { ConsentAuthorisationPort, PsuDirectory } from './consent_port';
 import type { OAuthRepository } from './oauth_repository';
 import type { PaymentAuthorisationPort } from './payment_port';
@@ -31,6 +32,11 @@ export interface OAuthServiceDeps {
   secondFactor: OneTimeCodeVerifier;
   /** Failed sign-ins limited per PSU and per client address, across sessions and instances. */
   signInLimiter: SignInLimiter;
+  /**
+   * The bank's TPP stop list. The PSU's browser presents no TPP certificate, so the trust gate cannot stop
+   * a blocked TPP's consent or payment from being authorised: the authorisation steps ask it themselves.
+   */
+  stopList: TppStopList;
   options: OAuthServiceOptions;
   now?: () => Date;
   logger?: Logger;
@@ -48,6 +54,7 @@ export interface OAuthContext {
   psus: PsuDirectory;
   secondFactor: OneTimeCodeVerifier;
   signInLimiter: SignInLimiter;
+  stopList: TppStopList;
   issuer: string;
   now: () => Date;
   logger: Logger | undefined;
@@ -68,6 +75,7 @@ export function oauthContext(deps: OAuthServiceDeps): OAuthContext {
     psus: deps.psus,
     secondFactor: deps.secondFactor,
     signInLimiter: deps.signInLimiter,
+    stopList: deps.stopList,
     issuer: o.issuer,
     now: deps.now ?? (() => new Date()),
     logger: deps.logger,

@@ -7,7 +7,13 @@ import {
 import { beginAuthorization } from './authorization';
 import { decide, type DecideParams, type DecisionResult } from './authorization/decide';
 import { reviewAfterSignIn, signedInAtIdentityProvider } from './authorization/identity_provider_sign_in';
-import { signIn, type SignedIn, type SignInParams, type SignInResult } from './authorization/sign_in';
+import {
+  signIn,
+  signInAgain,
+  type SignedIn,
+  type SignInParams,
+  type SignInResult,
+} from './authorization/sign_in';
 import type { Psu } from './consent_port';
 import type { BeginAuthorizationResult } from './authorization/start_session';
 import { tokenEndpoint } from './grants';
@@ -57,6 +63,11 @@ export class OAuthService {
   /** `POST /oauth2/authorize`, the sign-in form. */
   signIn(params: SignInParams): Promise<SignInResult> {
     return signIn(this.ctx, params);
+  }
+
+  /** `GET /oauth2/authorize/sign-in`: the sign-in page of this browser's session again. */
+  signInAgain(sessionId: string | undefined): ReturnType<typeof signInAgain> {
+    return signInAgain(this.ctx, sessionId);
   }
 
   /** The bank's identity provider vouched for the PSU of this session (src/psu/idp_sign_in.ts). */

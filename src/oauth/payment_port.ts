@@ -13,6 +13,8 @@ export interface PaymentForAuthorisation {
   tppName: string;
   tppNcaName: string;
   tppNcaId: string;
+  /** `x5t#S256` of the certificate that initiated the payment, for the stop list. */
+  tppCertificateThumbprint: string;
   /** The `TPP-Redirect-URI` sent at initiation; without one the PSU cannot be sent back. */
   tppRedirectUri: string | undefined;
   instructedAmount: { currency: string; amount: string };
@@ -35,6 +37,6 @@ export interface PaymentAuthorisationPort {
   debtorAccountsOf(psuId: string, payment: PaymentForAuthorisation): Promise<PsuAccount[]>;
   /** RCVD → ACTC, then executed by the bank (ACSC, ACSP or RJCT). */
   approve(paymentId: string, psuId: string, debtorIban: string): Promise<PaymentDecisionOutcome>;
-  /** RCVD → RJCT. */
-  reject(paymentId: string, psuId: string): Promise<PaymentDecisionOutcome>;
+  /** RCVD → RJCT; without a PSU when the gateway refuses it (the TPP is blocked). */
+  reject(paymentId: string, psuId: string | undefined): Promise<PaymentDecisionOutcome>;
 }

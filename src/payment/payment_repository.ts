@@ -23,6 +23,8 @@ export interface PaymentRepository {
    */
   insertOnce(payment: Payment): Promise<Payment>;
   findById(id: string): Promise<Payment | undefined>;
+  /** Ids of payments authorised but not executed (ACTC), longest waiting first. */
+  idsAwaitingExecution(limit: number): Promise<string[]>;
   /** Compare-and-set on the status. Returns the updated payment, or undefined when the status did not match. */
   transition(id: string, params: PaymentTransitionParams): Promise<Payment | undefined>;
 }

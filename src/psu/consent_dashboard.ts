@@ -6,6 +6,11 @@ import { secretToken } from '../oauth/secret_token';
  * The PSU's own page of every consent they gave to any TPP, with a withdraw button each. The PSU signs in
  * with the same strong authentication as on the authorisation page; withdrawing makes the consent
  * `revokedByPsu` and ends its tokens at once. No express here: src/api/psu_dashboard_routes.ts adapts it.
+ *
+ * Nothing is stored before sign-in: anyone may open the page, so a session row per visit would let
+ * anyone fill the store. Until then the cookie holds a random value the gateway keeps nowhere, and the
+ * sign-in form's CSRF token is derived from it (a double-submit check: a page elsewhere can neither read
+ * nor set the `__Host-` cookie). The session row is written once the PSU has signed in.
  */
 
 export interface PsuConsentSummary {
@@ -41,12 +46,16 @@ export interface DashboardSession {
   expiresAt: Date;
 }
 
+/** Signed-in sessions only; expired rows are also removed by the store's sweep (src/store/expired_rows.ts). */
 export interface DashboardSessionStore {
   create(session: DashboardSession): Promise<void>;
   find(idHash: string): Promise<DashboardSession | undefined>;
-  /** New id and CSRF token at sign-in; false when the old id is gone. */
-  signIn(idHash: string, renewed: DashboardSession): Promise<boolean>;
   delete(idHash: string): Promise<void>;
+}
+
+/** The sign-in form's CSRF token for a browser whose cookie holds `id` and no session. */
+function signInCsrfToken(id: string): string {
+  return secretToken.hash(`psd2-gateway dashboard sign-in\n${id}`);
 }
 
 export interface ConsentDashboardDeps extends StrongSignInDeps {
@@ -85,7 +94,7 @@ export class ConsentDashboard {
     this.ttl = deps.sessionTtlSeconds ?? 900;
   }
 
-  /** `GET /psu/consents`: the overview when signed in, else a sign-in form in a fresh session. */
+  /** `GET /psu/consents`: the overview when signed in, else a sign-in form (nothing stored). */
   async open(sessionId: string | undefined, withdrawn?: string): Promise<DashboardAnswer> {
     return (await this.signedIn(sessionId, withdrawn)) ?? this.freshSignIn();
   }
@@ -96,10 +105,11 @@ export class ConsentDashboard {
     return session?.psuId != null ? { page: await this.overview(session, withdrawn) } : undefined;
   }
 
-  /** `POST /psu/consents/sign-in`. */
+  /** `POST /psu/consents/sign-in`: the form's token must be the one derived from the browser's cookie. */
   async signIn(params: SignInParams): Promise<DashboardAnswer> {
-    const session = await this.session(params.sessionId);
-    if (session === undefined || !this.csrfMatches(session, params.csrfToken)) {
+    const id = params.sessionId ?? '';
+    const csrfToken = signInCsrfToken(id);
+    if (id === '' || params.csrfToken === undefined || !secretToken.equals(params.csrfToken, csrfToken)) {
       return this.freshSignIn('expired');
     }
     const outcome = await strongSignIn(this.deps, { ...params, subject: { kind: 'consentDashboard' } });
@@ -107,52 +117,53 @@ export class ConsentDashboard {
       return {
         page: {
           kind: 'signIn',
-          csrfToken: session.csrfToken,
+          csrfToken,
           error: outcome.error,
           ...(outcome.error === 'locked' ? { retryAfterMinutes: outcome.retryAfterMinutes } : {}),
         },
       };
     }
-    return this.renew(session, outcome.psu);
+    return this.startSignedIn(id, outcome.psu);
   }
 
-  /** The bank's identity provider vouched for the PSU of this session (src/psu/idp_sign_in.ts). */
+  /**
+   * The bank's identity provider vouched for the PSU of the browser whose cookie holds `sessionId`
+   * (src/psu/idp_sign_in.ts compared it with the one that left).
+   */
   async signedInAtIdentityProvider(
     sessionId: string | undefined,
     psu: { psuId: string; name: string },
   ): Promise<DashboardAnswer> {
-    const session = await this.session(sessionId);
-    if (session === undefined) return this.freshSignIn('expired');
-    return this.renew(session, psu);
+    return this.startSignedIn(sessionId ?? '', psu);
   }
 
-  /** A fresh session for a sign-in elsewhere (the bank's identity provider): its id, for the cookie. */
+  /** A cookie value for a sign-in elsewhere (the bank's identity provider); nothing is stored. */
   async startSession(): Promise<{ id: string; ttlSeconds: number }> {
     const answer = await this.freshSignIn();
-    if (answer.newSession === undefined) throw new Error('a fresh sign-in always starts a session');
+    if (answer.newSession === undefined) throw new Error('a fresh sign-in always sets a cookie');
     return answer.newSession;
   }
 
-  /** A new session id and CSRF token at sign-in (session fixation), and the overview. */
-  private async renew(
-    session: DashboardSession,
+  /**
+   * Signed in: the first row of the session, under a new id and CSRF token (so a cookie planted before
+   * sign-in is worthless after it), and the overview. A session the cookie still named ends.
+   */
+  private async startSignedIn(
+    previousId: string,
     psu: { psuId: string; name: string },
   ): Promise<DashboardAnswer> {
+    if (previousId !== '') await this.deps.sessions.delete(secretToken.hash(previousId));
     const id = secretToken.generate();
-    const renewed: DashboardSession = {
-      ...session,
+    const session: DashboardSession = {
       idHash: secretToken.hash(id),
       csrfToken: secretToken.generate(),
       psuId: psu.psuId,
       psuName: psu.name,
+      expiresAt: new Date(this.deps.now().getTime() + this.ttl * 1000),
     };
-    if (!(await this.deps.sessions.signIn(session.idHash, renewed))) return this.freshSignIn('expired');
+    await this.deps.sessions.create(session);
     this.deps.logger?.info({ event: 'psu.dashboard_signed_in' });
-    const ttlSeconds = Math.max(
-      1,
-      Math.ceil((session.expiresAt.getTime() - this.deps.now().getTime()) / 1000),
-    );
-    return { page: await this.overview(renewed), newSession: { id, ttlSeconds } };
+    return { page: await this.overview(session), newSession: { id, ttlSeconds: this.ttl } };
   }
 
   /** `POST /psu/consents/withdraw`. */
@@ -194,20 +205,13 @@ export class ConsentDashboard {
     return session;
   }
 
-  private async freshSignIn(error?: 'expired'): Promise<DashboardAnswer> {
+  /** A sign-in form for a new cookie value; nothing is stored until the PSU has signed in. */
+  private freshSignIn(error?: 'expired'): Promise<DashboardAnswer> {
     const id = secretToken.generate();
-    const csrfToken = secretToken.generate();
-    await this.deps.sessions.create({
-      idHash: secretToken.hash(id),
-      csrfToken,
-      psuId: null,
-      psuName: null,
-      expiresAt: new Date(this.deps.now().getTime() + this.ttl * 1000),
-    });
-    return {
-      page: { kind: 'signIn', csrfToken, ...(error !== undefined ? { error } : {}) },
+    return Promise.resolve({
+      page: { kind: 'signIn', csrfToken: signInCsrfToken(id), ...(error !== undefined ? { error } : {}) },
       newSession: { id, ttlSeconds: this.ttl },
-    };
+    });
   }
 
   private async overview(session: DashboardSession, withdrawn?: string): Promise<DashboardPage> {

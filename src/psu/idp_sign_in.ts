@@ -15,6 +15,8 @@ export interface PendingIdpSignIn {
   purpose: IdpSignInPurpose;
   /** The hash of the browser's session id: the return must come from the browser that left. */
   sessionHash: string;
+  /** When the browser was sent to the provider: the PSU must have authenticated since. */
+  startedAt: Date;
   expiresAt: Date;
 }
 
@@ -27,7 +29,7 @@ export interface PendingIdpSignInStore {
 export interface IdpSignInDeps {
   provider: PsuIdentityProvider;
   pending: PendingIdpSignInStore;
-  policy: Pick<PsuIdentityProviderConfig, 'acrValues' | 'evidence' | 'psuIdClaim'>;
+  policy: Pick<PsuIdentityProviderConfig, 'acrValues' | 'evidence' | 'amrCombinations' | 'psuIdClaim'>;
   now: () => Date;
   logger: Logger | undefined;
   /** How long the PSU may take at the provider. Default 600. */
@@ -37,9 +39,18 @@ export interface IdpSignInDeps {
 /**
  * Why a return was refused. On top of the provider's own failures: `replayed` (state unknown, used or
  * expired), `otherBrowser` (the session cookie is not the one that left), `notStrong` (the ID token does
- * not show two factors), `noPsuId` (the configured claim is missing).
+ * not show two factors), `notFresh` (its auth_time is missing or older than this sign-in: an earlier
+ * session at the provider), `noPsuId` (the configured claim is missing).
  */
-export type IdpSignInRefusal = IdpFailureReason | 'replayed' | 'otherBrowser' | 'notStrong' | 'noPsuId';
+export type IdpSignInRefusal =
+  IdpFailureReason | 'replayed' | 'otherBrowser' | 'notStrong' | 'notFresh' | 'noPsuId';
+
+/**
+ * How far the provider's clock may run behind ours when its auth_time is compared with the moment the
+ * browser left: well above the drift of hosts that keep synchronised time (RTS Art. 29), far below the
+ * hours a single sign-on session at the provider lasts.
+ */
+export const AUTH_TIME_SKEW_SECONDS = 30;
 
 export type IdpSignInOutcome =
   | { ok: true; purpose: IdpSignInPurpose; psu: { psuId: string; name: string } }
@@ -49,7 +60,10 @@ export type IdpSignInOutcome =
  * The PSU's sign-in at the bank's identity provider, for the authorisation page and the consent
  * dashboard: the state, nonce and PKCE verifier wait in the store (several instances share it), the
  * return is accepted once, from the same browser, and only with strong customer authentication shown in
- * the ID token as configured (acr, or two methods in amr).
+ * the ID token as configured (acr, or an accepted combination of methods in amr), performed for this
+ * sign-in: the provider is asked to authenticate afresh (prompt=login, max_age=0) and the ID token's
+ * auth_time must not precede the moment the browser was sent there. An earlier session at the provider
+ * authorises nothing here, since every sign-in here authorises something (PSD2 Art. 97(1)).
  */
 export class IdpSignIn {
   constructor(private readonly deps: IdpSignInDeps) {}
@@ -59,13 +73,15 @@ export class IdpSignIn {
     const request = await this.deps.provider.authorizationRequest({
       authorizationDetails: authorizationDetails(subject),
     });
+    const startedAt = this.deps.now();
     await this.deps.pending.save({
       stateHash: secretToken.hash(request.state),
       nonce: request.nonce,
       codeVerifier: request.codeVerifier,
       purpose,
       sessionHash: secretToken.hash(sessionId),
-      expiresAt: new Date(this.deps.now().getTime() + (this.deps.ttlSeconds ?? 600) * 1000),
+      startedAt,
+      expiresAt: new Date(startedAt.getTime() + (this.deps.ttlSeconds ?? 600) * 1000),
     });
     return request.url;
   }
@@ -106,6 +122,15 @@ export class IdpSignIn {
     if (!this.strong(claims)) {
       return refuse('notStrong', `acr ${JSON.stringify(claims.acr)} amr ${JSON.stringify(claims.amr)}`);
     }
+    // Seconds since the epoch (OpenID Connect Core §2); the comparison allows for the provider's clock.
+    const authTime = claims.auth_time;
+    const earliest = pending.startedAt.getTime() / 1000 - AUTH_TIME_SKEW_SECONDS;
+    if (typeof authTime !== 'number' || !Number.isFinite(authTime) || authTime < earliest) {
+      return refuse(
+        'notFresh',
+        `auth_time ${JSON.stringify(authTime)}, sign-in started ${pending.startedAt.toISOString()}`,
+      );
+    }
     const psuId = claims[this.deps.policy.psuIdClaim];
     if (typeof psuId !== 'string' || psuId === '') return refuse('noPsuId', this.deps.policy.psuIdClaim);
     const name = typeof claims.name === 'string' && claims.name !== '' ? claims.name : psuId;
@@ -118,6 +143,22 @@ export class IdpSignIn {
     if (policy.evidence === 'acr')
       return typeof claims.acr === 'string' && policy.acrValues.includes(claims.acr);
     const amr = Array.isArray(claims.amr) ? claims.amr.filter((m): m is string => typeof m === 'string') : [];
-    return new Set(amr).size >= 2;
+    return policy.amrCombinations.some((combination) => showsEveryFactor(new Set(amr), combination));
   }
+}
+
+/**
+ * Whether the methods show every factor of the combination, each by a method of its own (a factor is a
+ * list of methods that show it): two factors are never shown by one method, however the lists overlap.
+ */
+export function showsEveryFactor(
+  methods: ReadonlySet<string>,
+  factors: readonly (readonly string[])[],
+): boolean {
+  const assign = (index: number, used: ReadonlySet<string>): boolean => {
+    const factor = factors[index];
+    if (factor === undefined) return true;
+    return factor.some((m) => methods.has(m) && !used.has(m) && assign(index + 1, new Set([...used, m])));
+  };
+  return assign(0, new Set());
 }

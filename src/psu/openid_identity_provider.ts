@@ -38,6 +38,10 @@ export class OpenIdIdentityProvider implements PsuIdentityProvider {
       nonce,
       code_challenge: generators.codeChallenge(codeVerifier),
       code_challenge_method: 'S256',
+      // Every sign-in here authorises something, so the PSU authenticates now, whatever session the
+      // provider holds (OpenID Connect Core §3.1.2.1); idp_sign_in.ts checks the auth_time this asks for.
+      prompt: 'login',
+      max_age: 0,
       ...(this.config.acrValues.length > 0 ? { acr_values: this.config.acrValues.join(' ') } : {}),
       ...(params.authorizationDetails.length > 0
         ? { authorization_details: JSON.stringify(params.authorizationDetails) }

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 /**
  * What the PSU is authorising, carried through the authentication step so the factor can be bound to it
  * (PSD2 RTS Art. 5, dynamic linking). For a payment the PSU sees amount and payee before the final factor,
- * and the sandbox code is valid for exactly that amount and payee; changing either invalidates it.
+ * and the sandbox code is valid for exactly that payment, amount and payee; changing any invalidates it.
  */
 export type AuthorisationSubject =
   | { kind: 'consent'; consentId: string }
@@ -29,20 +29,25 @@ function canonicalAmount(amount: string): string {
 }
 
 /**
- * The bytes a dynamically linked code is computed over, or undefined when nothing needs linking (a consent
- * to read accounts is authorised by the plain factor). The payment id is not among them: the code binds
- * what the PSU saw, amount and payee.
+ * The bytes a linked code is computed over, or undefined for the plain factor (the dashboard, which
+ * authorises nothing for a TPP). A payment's code binds its id and what the PSU saw, amount and payee
+ * (dynamic linking), so a code shown for one payment authorises no other, not even an identical second
+ * one; a consent's code binds the consent's id, so a code given for one consent signs in for no other.
  */
 export function dynamicLinkingMessage(subject: AuthorisationSubject): Buffer | undefined {
-  if (subject.kind !== 'payment') return undefined;
-  const canonical = [
-    'payment',
-    canonicalAmount(subject.amount),
-    subject.currency.toUpperCase(),
-    subject.creditorIban.replace(/\s+/g, '').toUpperCase(),
-    subject.creditorName.trim(),
-  ].join('\n');
-  return createHash('sha256').update(canonical, 'utf8').digest();
+  if (subject.kind === 'consentDashboard') return undefined;
+  const canonical =
+    subject.kind === 'consent'
+      ? ['consent', subject.consentId]
+      : [
+          'payment',
+          subject.paymentId,
+          canonicalAmount(subject.amount),
+          subject.currency.toUpperCase(),
+          subject.creditorIban.replace(/\s+/g, '').toUpperCase(),
+          subject.creditorName.trim(),
+        ];
+  return createHash('sha256').update(canonical.join('\n'), 'utf8').digest();
 }
 
 /**

@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
+import { clientKey } from '../tls/connections_per_address';
 
 /**
  * Limits guessing at the PSU's sign-in across browser sessions, gateway processes and instances: the
  * counts live in the gateway's store. Two counters per attempt, one per username typed (known or not, so a
- * lock says nothing about which usernames exist) and one per client address.
+ * lock says nothing about which usernames exist) and one per client: an IPv4 address, or an IPv6 /64,
+ * since one subscriber is usually given a whole /64 and could take a fresh address for every attempt.
  *
  * An attempt is counted before the credentials are checked, so parallel guesses cannot slip past the limit
  * while the first ones are still being verified; a successful sign-in takes its count back. Once over the
@@ -32,7 +34,7 @@ export interface SignInAttemptStore {
 export interface SignInLimits {
   /** Attempts per username before the lock. Default 5. */
   perPsu: number;
-  /** Attempts per client address before the lock (shared NATs need more room). Default 50. */
+  /** Attempts per client (IPv4 address, IPv6 /64) before the lock (shared NATs need more room). Default 50. */
   perClientAddress: number;
   /** How long a lock lasts, and how long a quiet spell resets the count. Default 900. */
   lockSeconds: number;
@@ -64,7 +66,10 @@ export class SignInLimiter {
 
   /** Counts the attempt; admitted means the credentials may be checked now. */
   async admit(params: { username: string; clientAddress: string; at: Date }): Promise<SignInAdmission> {
-    const keys = { psu: `psu:${usernameHash(params.username)}`, address: `addr:${params.clientAddress}` };
+    const keys = {
+      psu: `psu:${usernameHash(params.username)}`,
+      address: `addr:${clientKey(params.clientAddress)}`,
+    };
     const resetBefore = new Date(params.at.getTime() - this.limits.lockSeconds * 1000);
     const [psu, address] = await Promise.all([
       this.store.countAttempt(keys.psu, params.at, resetBefore, this.limits.perPsu),

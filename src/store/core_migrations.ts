@@ -182,4 +182,18 @@ export const coreMigrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0007_sandbox_funds_permissions_per_tpp': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // A PSU's permission to confirm funds names the TPP. The rows before named none (every TPP could
+      // check): they are dropped, not carried over to every TPP; `psd2-gateway sandbox-funds allow`
+      // grants again.
+      await db.schema.dropTable('sandbox_funds_permissions').execute();
+      await db.schema
+        .createTable('sandbox_funds_permissions')
+        .addColumn('iban', 'varchar(34)', (c) => c.notNull())
+        .addColumn('tpp_organization_identifier', 'varchar(256)', (c) => c.notNull())
+        .addPrimaryKeyConstraint('sandbox_funds_permissions_pk', ['iban', 'tpp_organization_identifier'])
+        .execute();
+    },
+  },
 };

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { DashboardSession, DashboardSessionStore } from '../psu/consent_dashboard';
 import type { OAuthTables } from './oauth_schema';
 
-/** The consent dashboard's sessions; like every session secret, only the id's hash is stored. */
+/** The consent dashboard's signed-in sessions; like every session secret, only the id's hash is stored. */
 export class KyselyDashboardSessionRepository implements DashboardSessionStore {
   constructor(private readonly db: Kysely<OAuthTables>) {}
 
@@ -34,20 +34,6 @@ export class KyselyDashboardSessionRepository implements DashboardSessionStore {
           psuName: row.psu_name,
           expiresAt: new Date(row.expires_at),
         };
-  }
-
-  async signIn(idHash: string, renewed: DashboardSession): Promise<boolean> {
-    const result = await this.db
-      .updateTable('psu_dashboard_session')
-      .set({
-        id_hash: renewed.idHash,
-        csrf_token: renewed.csrfToken,
-        psu_id: renewed.psuId,
-        psu_name: renewed.psuName,
-      })
-      .where('id_hash', '=', idHash)
-      .executeTakeFirst();
-    return result.numUpdatedRows === 1n;
   }
 
   async delete(idHash: string): Promise<void> {

@@ -67,6 +67,36 @@ export class KyselyPaymentRepository implements PaymentRepository {
     return row === undefined ? undefined : toPayment(row);
   }
 
+  async idsAwaitingExecution(limit: number): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('payments')
+      .select('id')
+      .where('status', '=', 'ACTC')
+      .orderBy('updated_at')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => r.id);
+  }
+
+  /**
+   * `tpp block`: every payment of the blocked TPP (by organizationIdentifier, or by the certificate that
+   * initiated it) still awaiting the PSU becomes RJCT, in one statement. Returns how many did.
+   */
+  async rejectAwaitingOfTpp(subject: string, at: Date): Promise<number> {
+    const result = await this.db
+      .updateTable('payments')
+      .set({ status: 'RJCT', updated_at: at.toISOString() })
+      .where('status', '=', 'RCVD')
+      .where((eb) =>
+        eb.or([
+          eb('tpp_organization_identifier', '=', subject),
+          eb('tpp_certificate_thumbprint', '=', subject),
+        ]),
+      )
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
   async transition(id: string, params: PaymentTransitionParams): Promise<Payment | undefined> {
     if (params.from.length === 0) return undefined;
     const row = await this.db

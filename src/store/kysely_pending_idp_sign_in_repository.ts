@@ -15,6 +15,7 @@ export class KyselyPendingIdpSignInRepository implements PendingIdpSignInStore {
         code_verifier: p.codeVerifier,
         purpose: p.purpose,
         session_hash: p.sessionHash,
+        started_at: p.startedAt.toISOString(),
         expires_at: p.expiresAt.toISOString(),
       })
       .execute();
@@ -27,13 +28,15 @@ export class KyselyPendingIdpSignInRepository implements PendingIdpSignInStore {
       .where('state_hash', '=', stateHash)
       .returningAll()
       .executeTakeFirst();
-    if (row === undefined) return undefined;
+    // Left before the gateway recorded when: its freshness cannot be judged, so it counts as expired.
+    if (row === undefined || row.started_at === null) return undefined;
     return {
       stateHash: row.state_hash,
       nonce: row.nonce,
       codeVerifier: row.code_verifier,
       purpose: row.purpose as IdpSignInPurpose,
       sessionHash: row.session_hash,
+      startedAt: new Date(row.started_at),
       expiresAt: new Date(row.expires_at),
     };
   }

@@ -45,8 +45,11 @@ export async function loadSandboxBank(db: Kysely<Database>, bank: SandboxBank): 
           })),
         )
         .execute();
-      const checkable = bank.accounts.filter((a) => a.fundsConfirmation).map((a) => ({ iban: a.iban }));
-      if (checkable.length > 0) await trx.insertInto('sandbox_funds_permissions').values(checkable).execute();
+      const permissions = bank.accounts.flatMap((a) =>
+        a.fundsConfirmation.map((tpp) => ({ iban: a.iban, tpp_organization_identifier: tpp })),
+      );
+      if (permissions.length > 0)
+        await trx.insertInto('sandbox_funds_permissions').values(permissions).execute();
       for (const [resourceId, balances] of bank.balances) {
         await trx
           .insertInto('balances')

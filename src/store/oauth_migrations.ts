@@ -116,4 +116,32 @@ export const oauthMigrations: Record<string, Migration> = {
       await db.schema.dropTable('psu_oidc_login').execute();
     },
   },
+
+  // When the browser left for the identity provider: its ID token's auth_time must not be earlier.
+  // Rows written before have none and are taken as expired (src/store/kysely_pending_idp_sign_in_repository.ts).
+  '0104_psu_oidc_login_started_at': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema.alterTable('psu_oidc_login').addColumn('started_at', 'text').execute();
+    },
+
+    async down(db: Kysely<unknown>): Promise<void> {
+      await db.schema.alterTable('psu_oidc_login').dropColumn('started_at').execute();
+    },
+  },
+
+  // One-time codes accepted at the gateway's sign-in (src/sca/sandbox_one_time_codes.ts), each remembered
+  // until it could no longer match, so no instance accepts it twice. Epoch milliseconds, as the limiter's.
+  '0105_sca_used_one_time_code': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('sca_used_one_time_code')
+        .addColumn('key', 'text', (c) => c.primaryKey())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .execute();
+    },
+
+    async down(db: Kysely<unknown>): Promise<void> {
+      await db.schema.dropTable('sca_used_one_time_code').execute();
+    },
+  },
 };

@@ -46,7 +46,7 @@ export interface OAuthTokenTable {
 }
 
 export interface OAuthSignInAttemptTable {
-  /** `psu:<usernameHash>` or `addr:<client address>`. */
+  /** `psu:<usernameHash>`, or `addr:<IPv4 address>` / `addr:<IPv6 prefix>::/64`. */
   key: string;
   attempts: number;
   /** Epoch milliseconds; PostgreSQL's bigint arrives as a string. */
@@ -61,7 +61,15 @@ export interface PsuDashboardSessionTable {
   expires_at: string;
 }
 
+export interface ScaUsedOneTimeCodeTable {
+  /** See OneTimeCodeMatch.key. */
+  key: string;
+  /** Epoch milliseconds; PostgreSQL's bigint arrives as a string. */
+  expires_at: number | string;
+}
+
 export interface OAuthTables {
+  sca_used_one_time_code: ScaUsedOneTimeCodeTable;
   psu_oidc_login: PsuOidcLoginTable;
   psu_dashboard_session: PsuDashboardSessionTable;
   oauth_psu_session: OAuthPsuSessionTable;
@@ -76,5 +84,7 @@ export interface PsuOidcLoginTable {
   code_verifier: string;
   purpose: string;
   session_hash: string;
+  /** Null on rows written before the column existed. */
+  started_at: string | null;
   expires_at: string;
 }

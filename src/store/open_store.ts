@@ -123,6 +123,7 @@ function timed(options: OpenStoreOptions, direct: DirectStatements): DirectState
   const { onQuery } = options;
   if (onQuery === undefined) return direct;
   return {
+    dialect: direct.dialect,
     run: (sql, parameters) => {
       const started = performance.now();
       const done = (ok: boolean) => onQuery((performance.now() - started) / 1000, ok);
@@ -194,6 +195,7 @@ export async function openStore(databaseUrl: string, options: OpenStoreOptions =
     registerDirectStatements(
       db,
       timed(options, {
+        dialect: 'sqlite',
         run: (sql, parameters) => {
           const statement = cached.prepare(sql);
           // `reader` alone would let INSERT … RETURNING in: it writes, so it goes through Kysely.
@@ -218,6 +220,7 @@ export async function openStore(databaseUrl: string, options: OpenStoreOptions =
     registerDirectStatements(
       db,
       timed(options, {
+        dialect: 'postgres',
         run: async (sql, parameters) => {
           let name = names.get(sql);
           if (name === undefined) names.set(sql, (name = postgresStatementName(sql)));

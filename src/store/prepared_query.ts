@@ -14,6 +14,8 @@ type Binding<P> = { param: keyof P & string } | { constant: unknown };
  * statement is planned once per connection.
  */
 export interface DirectStatements {
+  /** Which SQL the connection speaks: a few reads have a form of their own per dialect. */
+  readonly dialect: 'sqlite' | 'postgres';
   /**
    * The statement's rows; undefined hands it back to Kysely (on SQLite: a statement that writes, or an
    * open transaction that owns the connection and whose uncommitted rows a read must not see).

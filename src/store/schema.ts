@@ -113,9 +113,11 @@ export interface SandboxPaymentsTable {
   created_at: string;
 }
 
-/** The sandbox PSUs' bank-held PIIS consents: accounts whose funds TPPs may check. */
+/** The sandbox PSUs' bank-held PIIS consents: which TPP may check the funds of which account. */
 export interface SandboxFundsPermissionsTable {
   iban: string;
+  /** The TPP's QWAC organizationIdentifier, as the gateway passes it to the bank. */
+  tpp_organization_identifier: string;
 }
 
 /** Payments initiated by TPPs (PIS); `body` is the initiation's JSON as validated. */

@@ -19,6 +19,15 @@ export interface BlockableIdentity {
   thumbprintS256: string;
 }
 
+/**
+ * The stop list as its readers consult it: the trust gate on every request, and the PSU's authorisation of
+ * a consent or payment, which happens in a browser without the TPP's certificate.
+ */
+export interface TppStopList {
+  /** At once when the list in memory is fresh (the trust gate waits only for a re-read), else a promise. */
+  blockOf(identity: BlockableIdentity): TppBlock | undefined | Promise<TppBlock | undefined>;
+}
+
 /** How often, at most, the running gateway asks the store whether the list changed. */
 export const STOP_LIST_POLL_MS = 1000;
 
@@ -28,7 +37,7 @@ export const STOP_LIST_POLL_MS = 1000;
  * once per poll interval and only when a request asks: a block reaches open keep-alive connections
  * within that interval, without a timer and without a query per request.
  */
-export class StopListView {
+export class StopListView implements TppStopList {
   private blocks = new Map<string, TppBlock>();
   private loadedVersion: number | undefined;
   private checkedAt = Number.NEGATIVE_INFINITY;

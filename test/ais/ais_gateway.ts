@@ -20,7 +20,7 @@ import type { PresentedChain } from '../../src/tls/presented_chain';
 import { CAROL, type TppProfile } from '../../src/fixtures/build_client_cases';
 import { psd2Role } from '../../src/fixtures/encode_qc_statements';
 import { connectAs, fixtureChain, injectedChainOf, issueUnderTrent } from '../helpers/injected_chain';
-import { sandboxCode } from '../helpers/sandbox_psu';
+import { consentCode } from '../helpers/sandbox_psu';
 import { testPkiFiles } from '../helpers/test_pki';
 import { createTestDatabase, type DatabaseKind, type TestDatabase } from '../store/test_databases';
 
@@ -124,6 +124,7 @@ export async function startAisGateway(kind: DatabaseKind = 'sqlite'): Promise<Ai
   // Writes the audit queue and the statistics before the store closes, as the gateway's drain does.
   const shutDown = async () => {
     await built.operations.drain(0);
+    await built.paymentResend.close();
     await store.close();
   };
 
@@ -186,7 +187,7 @@ export async function startAisGateway(kind: DatabaseKind = 'sqlite'): Promise<Ai
         ['csrf_token', csrfOf(page.text)],
         ['username', psu.psuId],
         ['password', psu.password],
-        ['otp', sandboxCode(psu.psuId)],
+        ['otp', consentCode(psu.psuId, consentId)],
       ]);
       cookie = cookieOf(signedIn);
       const decided = await post([
@@ -238,4 +239,22 @@ export function account(psuId: string, index: number) {
   const found = SANDBOX.accounts.filter((a) => a.psuId === psuId)[index];
   if (found === undefined) throw new Error(`no account ${index} for ${psuId}`);
   return found;
+}
+
+/** Alice's consent to Anna's first account (details only), awaiting the PSU; its id. */
+export async function annaAccountConsent(t: Pick<AisGateway, 'as'>): Promise<string> {
+  const res = await t
+    .as('alice')
+    .post('/v1/consents')
+    .set('X-Request-ID', requestId())
+    .set('TPP-Redirect-URI', ALICE_REDIRECT)
+    .send({
+      access: { accounts: [{ iban: account('anna', 0).iban }] },
+      recurringIndicator: true,
+      validUntil: '2027-02-20',
+      frequencyPerDay: 4,
+      combinedServiceIndicator: false,
+    });
+  if (res.status !== 201) throw new Error(`consent: ${res.status} ${res.text}`);
+  return (res.body as { consentId: string }).consentId;
 }

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { ibanCheckDigits, isValidIban } from '../../src/accounts/iban';
 import { buildSandboxBank, readSandboxBankFixture } from '../../src/accounts/sandbox_bank';
 
@@ -72,5 +75,27 @@ describe('sandbox bank fixture', () => {
     expect(all.filter((t) => t.bookingStatus === 'booked').every((t) => t.bookingDate === t.valueDate)).toBe(
       true,
     );
+  });
+});
+
+describe('bank-held funds-confirmation permissions in the fixture (security review, finding 6)', () => {
+  it('name the TPPs the PSU allowed; the former true (every TPP) is refused, not read as a grant', () => {
+    const anna = fixture.psus.find((p) => p.psuId === 'anna');
+    expect(anna?.accounts.map((a) => a.fundsConfirmation)).toEqual([['PSDDE-BAFIN-444444'], []]);
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'sandbox-fixture-'));
+    try {
+      const file = path.join(dir, 'sandbox_bank.json');
+      const everyone = structuredClone(fixture) as unknown as {
+        psus: { accounts: { fundsConfirmation?: unknown }[] }[];
+      };
+      const first = everyone.psus[0]?.accounts[0];
+      if (first !== undefined) first.fundsConfirmation = true;
+      writeFileSync(file, JSON.stringify(everyone));
+      expect(() => readSandboxBankFixture(file)).toThrow(
+        /fundsConfirmation must list TPP organizationIdentifiers/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

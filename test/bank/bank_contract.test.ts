@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 /**
  * The bank port's contract suite, run against every implementation with the same expectations:
  * the in-process sandbox, the HTTP connector to `npm run sandbox-bank` as a real child process, and the
@@ -21,6 +22,7 @@ const SANDBOX_DATA: PortSuiteData = {
   psuId: 'anna',
   otherPsuId: 'ben',
   fundsCheckIban: 'DE37100200300000123401',
+  fundsCheckTpp: 'PSDDE-BAFIN-444444',
   noFundsCheckIban: 'DE10100200300000123402',
   today,
 };
@@ -38,6 +40,14 @@ describe('in-process sandbox', () => {
   });
   afterAll(() => store.close());
   bankPortSuite('in-process sandbox', () => ({ connector: () => connector, data: SANDBOX_DATA }));
+
+  it('a funds check that names no TPP is refused, as every permission names one', async () => {
+    const check = {
+      account: { iban: SANDBOX_DATA.fundsCheckIban },
+      instructedAmount: { currency: 'EUR', amount: '1.00' },
+    };
+    expect(await connector.confirmFunds(check, { requestId: randomUUID() })).toEqual({ allowed: false });
+  });
 });
 
 describe('HTTP connector to npm run sandbox-bank', () => {
@@ -74,6 +84,7 @@ describe('HTTP connector to a stand-in bank written from the contract', () => {
       psuId: 'p-1',
       otherPsuId: 'p-2',
       fundsCheckIban: 'NL91ABNA0417164300',
+      fundsCheckTpp: 'PSDDE-BAFIN-444444',
       noFundsCheckIban: 'NL20INGB0001234567',
       today,
     },
@@ -83,7 +94,8 @@ describe('HTTP connector to a stand-in bank written from the contract', () => {
     const calls = bank.seen.filter((s) => s.consentId !== undefined || s.paymentId !== undefined);
     expect(calls.length).toBeGreaterThan(10);
     for (const call of bank.seen) expect(call.requestId).toMatch(/^[0-9a-f-]{36}$/);
-    expect(calls.every((c) => c.tpp === 'PSDDE-BAFIN-123456')).toBe(true);
+    // The suite's TPP, and the card issuer on the funds checks the PSU allowed it.
+    expect(calls.every((c) => c.tpp === 'PSDDE-BAFIN-123456' || c.tpp === 'PSDDE-BAFIN-444444')).toBe(true);
     expect(bank.seen.some((c) => c.paymentId?.startsWith('pay-') === true)).toBe(true);
   });
 });

@@ -16,6 +16,7 @@ import { HttpBankConnector } from '../../src/bank/http_bank_connector';
 import { authorisedReadSession, type ReadSession } from '../../src/bench/gateway_session';
 import { TppClient, type TppResponse } from '../../src/client/tpp_client';
 import type { RunningGateway } from '../../src/gateway';
+import { eventually } from '../helpers/eventually';
 import { startTestGateway } from '../helpers/test_gateway';
 import { clientCredentials, testPkiFiles } from '../helpers/test_pki';
 import { startFaultBank, type FaultBank, type FaultMode } from './fault_bank_process';
@@ -32,20 +33,6 @@ function capturingLogger(): { logger: Logger; lines: Record<string, unknown>[] }
     },
   });
   return { logger, lines };
-}
-
-/** Repeats `attempt` until it resolves (the bank or the breaker recovering); gives up after `tries`. */
-async function eventually<T>(attempt: () => Promise<T>, tries = 120): Promise<T> {
-  let last: unknown;
-  for (let i = 0; i < tries; i++) {
-    try {
-      return await attempt();
-    } catch (error) {
-      last = error;
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-  }
-  throw last;
 }
 
 function freePort(): Promise<number> {
@@ -100,10 +87,12 @@ describe('HTTP connector against a misbehaving bank process', () => {
   it.each<[FaultMode, new (...args: never[]) => Error, number]>([
     ['garbage', BankFailure, 502],
     ['large', BankFailure, 502],
+    ['large-chunked', BankFailure, 502],
     ['wrong-types', BankFailure, 502],
     ['bank-error', BankFailure, 502],
     ['busy', BankUnavailable, 503],
     ['slow', BankTimeout, 504],
+    ['drip', BankTimeout, 504],
     ['die', BankUnavailable, 503],
   ])('bank %s: %p with status %i, logged, recovered', async (mode, errorClass, status) => {
     await fault.set(mode);
@@ -119,6 +108,32 @@ describe('HTTP connector against a misbehaving bank process', () => {
     const logged = lines.find((l) => l.event === 'bank_call_failed' && l.requestId === requestId);
     expect(logged).toMatchObject({ operationId: 'getBalances', tpp: 'PSDDE-BAFIN-123456', consentId: 'c-1' });
     if (mode === 'busy') expect((failure as BankUnavailable).headers).toEqual({ 'Retry-After': '7' });
+  });
+
+  it('ends a call still waiting for a free connection at its deadline too', async () => {
+    // One connection: the second call waits in the pool behind the first, which the bank never answers.
+    const single = await HttpBankConnector.create({
+      url: fault.url,
+      timeoutMs: 1500,
+      logger: capturingLogger().logger,
+      connections: 1,
+    });
+    try {
+      await fault.set('slow');
+      const outcomes = await Promise.all(
+        [1, 2].map(() =>
+          single.balances('acc-3f9c1e7a52d4', context()).then(
+            () => undefined,
+            (error: unknown) => error,
+          ),
+        ),
+      );
+      for (const outcome of outcomes) expect(outcome).toBeInstanceOf(BankTimeout);
+      await fault.set('pass');
+      await expect(eventually(() => single.ping())).resolves.toBeUndefined();
+    } finally {
+      await single.close();
+    }
   });
 
   it('sends a read once more when the connection dies under it, and succeeds', async () => {
@@ -279,6 +294,15 @@ describe('the gateway in front of a failing bank (TPP view)', () => {
     expectRefusal(await read(), status);
     await fault.set('pass');
     await readsOk();
+  });
+
+  it('counts every call to the bank and its failures by contract operation (psd2_bank_connector_*)', async () => {
+    const text = await gateway.operations.metrics.registry.metrics();
+    const count = (name: string) =>
+      Number(new RegExp(`^${name}\\{operation="getBalances"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+    // The reads above: every one reached the bank; the faulty answers count as failures.
+    expect(count('psd2_bank_connector_duration_seconds_count')).toBeGreaterThanOrEqual(12);
+    expect(count('psd2_bank_connector_errors_total')).toBeGreaterThanOrEqual(5);
   });
 
   it('bank killed mid-run: 503 with Retry-After, consent untouched, reads again when it returns', async () => {

@@ -13,8 +13,9 @@ export interface PortSuiteData {
   psuId: string;
   /** Another customer: their accounts are not the first's. */
   otherPsuId: string;
-  /** An account of `psuId` whose PSU allowed funds checks. */
+  /** An account of `psuId` whose PSU allowed `fundsCheckTpp` (and not PSDDE-BAFIN-123456) funds checks. */
   fundsCheckIban: string;
+  fundsCheckTpp: string;
   /** An existing account whose PSU did not allow funds checks. */
   noFundsCheckIban: string;
   /** "Today" as the backend sees it (YYYY-MM-DD). */
@@ -246,26 +247,30 @@ export function bankPortSuite(name: string, backend: () => PortSuiteBackend): vo
       });
     });
 
-    it('confirms funds only where the PSU allowed it, the same answer for unknown accounts', async () => {
+    it('confirms funds only for the TPP the PSU allowed, the same answer for other TPPs and unknown accounts', async () => {
       const amount = (value: string) => ({ currency: debitAccount.currency, amount: value });
+      const asAllowed = { ...context(), tppOrganizationIdentifier: data.fundsCheckTpp };
       expect(
         await bank.confirmFunds(
           { account: { iban: data.fundsCheckIban }, instructedAmount: amount('1.00') },
-          context(),
+          asAllowed,
         ),
       ).toEqual({ allowed: true, fundsAvailable: true });
       expect(
         await bank.confirmFunds(
           { account: { iban: data.fundsCheckIban }, instructedAmount: amount('99999999.00') },
-          context(),
+          asAllowed,
         ),
       ).toEqual({ allowed: true, fundsAvailable: false });
-      for (const iban of [data.noFundsCheckIban, UNKNOWN_IBAN]) {
+      // Another TPP (context() names PSDDE-BAFIN-123456) asking about the same account learns nothing.
+      for (const [iban, asked] of [
+        [data.fundsCheckIban, context()],
+        [data.noFundsCheckIban, asAllowed],
+        [UNKNOWN_IBAN, asAllowed],
+      ] as const) {
         expect(
-          await bank.confirmFunds({ account: { iban }, instructedAmount: amount('1.00') }, context()),
-        ).toEqual({
-          allowed: false,
-        });
+          await bank.confirmFunds({ account: { iban }, instructedAmount: amount('1.00') }, asked),
+        ).toEqual({ allowed: false });
       }
     });
   });

@@ -22,6 +22,16 @@ import { startStandInBank, type StandInBank } from './stand_in_bank';
 const work = mkdtempSync(path.join(os.tmpdir(), 'production-bank-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
+/**
+ * In front of a bank, production requires the bank's identity provider (test/psu). Nothing listens on
+ * port 1: discovery fails at once, so a sign-in is answered "sign-in service cannot be reached".
+ */
+const BANK_IDENTITY_PROVIDER = {
+  GATEWAY_PSU_OIDC_ISSUER: 'https://127.0.0.1:1',
+  GATEWAY_PSU_OIDC_CLIENT_ID: 'psd2-gateway',
+  GATEWAY_PSU_OIDC_CLIENT_SECRET: 'secret',
+};
+
 describe('bank configuration', () => {
   const production = { GATEWAY_MODE: 'production' };
 
@@ -41,7 +51,12 @@ describe('bank configuration', () => {
     const sandbox = loadConfig({ ...production, ...keys, GATEWAY_SANDBOX: 'true' });
     expect(sandbox.bank).toEqual({ kind: 'sandbox' });
     expect(sandbox.sandbox).toBe(true);
-    const real = loadConfig({ ...production, ...keys, GATEWAY_BANK_URL: 'https://core.bob.internal/psd2/' });
+    const real = loadConfig({
+      ...production,
+      ...keys,
+      ...BANK_IDENTITY_PROVIDER,
+      GATEWAY_BANK_URL: 'https://core.bob.internal/psd2/',
+    });
     expect(real.bank).toMatchObject({ kind: 'http', url: 'https://core.bob.internal/psd2', timeoutMs: 5000 });
     expect(real.sandbox).toBe(false);
   });
@@ -74,6 +89,15 @@ describe('bank configuration', () => {
       startTestGateway(`sqlite:${path.join(work, 'refused.db')}`, { GATEWAY_MODE: 'production' }),
     ).rejects.toThrow(/GATEWAY_BANK_URL/);
   });
+
+  it("a production gateway in front of a bank does not start without the bank's identity provider", async () => {
+    await expect(
+      startTestGateway(`sqlite:${path.join(work, 'refused-idp.db')}`, {
+        GATEWAY_MODE: 'production',
+        GATEWAY_BANK_URL: 'https://core.bob.internal/psd2',
+      }),
+    ).rejects.toThrow(/^GATEWAY_PSU_OIDC_ISSUER: required when GATEWAY_MODE=production/);
+  });
 });
 
 describe('in front of a real bank, no sandbox customer exists in the gateway', () => {
@@ -85,6 +109,7 @@ describe('in front of a real bank, no sandbox customer exists in the gateway', (
     gateway = await startTestGateway(`sqlite:${path.join(work, 'gateway.db')}`, {
       GATEWAY_MODE: 'production',
       GATEWAY_BANK_URL: bank.url,
+      ...BANK_IDENTITY_PROVIDER,
     });
   });
   afterAll(async () => {
@@ -150,9 +175,10 @@ describe('in front of a real bank, no sandbox customer exists in the gateway', (
     q.set('code_challenge_method', 'S256');
 
     const browser = new TppClient({ baseUrl: gateway.url, anchorPem, serverName: 'localhost' });
+    // The PSU is sent to the bank's identity provider (here unreachable): never a password form.
     const page = await browser.request({ path: `${authorize.pathname}${authorize.search}` });
-    expect(page.status).toBe(200);
-    expect(page.body).toMatch(/identity provider/);
+    expect(page.status).toBe(503);
+    expect(page.body).toMatch(/sign-in service cannot be reached/);
     expect(page.body).not.toMatch(/type="password"/);
 
     const outcome = await actAsPsu({

@@ -15,7 +15,8 @@ interface Book {
     psuId: string;
     name: string;
     availableCents: number;
-    checkable: boolean;
+    /** The TPPs the PSU allows to confirm funds on it. */
+    checkableBy: string[];
   }[];
   transactions: {
     transactionId: string;
@@ -60,7 +61,7 @@ function freshBook(): Book {
         psuId: 'p-1',
         name: 'Main',
         availableCents: 50_000,
-        checkable: true,
+        checkableBy: ['PSDDE-BAFIN-444444'],
       },
       {
         resourceId: 'R2',
@@ -69,7 +70,7 @@ function freshBook(): Book {
         psuId: 'p-1',
         name: 'Savings',
         availableCents: 900_000,
-        checkable: false,
+        checkableBy: [],
       },
       {
         resourceId: 'R3',
@@ -78,7 +79,7 @@ function freshBook(): Book {
         psuId: 'p-2',
         name: 'Paul',
         availableCents: 1_000,
-        checkable: true,
+        checkableBy: ['PSDDE-BAFIN-444444'],
       },
     ],
     transactions: [
@@ -270,9 +271,12 @@ export async function startStandInBank(today: string): Promise<StandInBank> {
     [
       'POST',
       /^\/bank\/v1\/funds-confirmations$/,
-      (_m, _q, body) => {
+      (_m, _q, body, req) => {
         const iban = (body?.account as { iban: string }).iban;
-        const account = book.accounts.find((a) => a.iban === iban && a.checkable);
+        const tpp = req.headers['tpp-organization-identifier'];
+        const account = book.accounts.find(
+          (a) => a.iban === iban && typeof tpp === 'string' && a.checkableBy.includes(tpp),
+        );
         if (account === undefined) return [200, { allowed: false }];
         const amount = cents((body?.instructedAmount as { amount: string }).amount);
         return [200, { allowed: true, fundsAvailable: account.availableCents >= amount }];

@@ -1,8 +1,8 @@
 /**
  * Keeps `npm run bench` working: builds, runs the real command for about a second per scenario with a
- * reduced set (bare node, bare Express, the gateway refusing Mallory, validation) and checks that it
- * prints the table and writes a results file of the expected shape. No performance thresholds: the
- * figures depend on the machine and are only required to be numbers.
+ * reduced set (bare node, bare Express, the gateway refusing Mallory, payment initiation, validation) and
+ * checks that it prints the table and writes a results file of the expected shape. No performance
+ * thresholds: the figures depend on the machine and are only required to be numbers.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -35,7 +35,7 @@ describe('npm run bench (smoke)', () => {
         path.join(root, 'dist', 'cli', 'main.js'),
         'bench',
         '--only',
-        'validation,a,b,d,workers',
+        'validation,a,b,d,f,workers',
         '--duration',
         '1',
         '--warmup',
@@ -72,7 +72,7 @@ describe('npm run bench (smoke)', () => {
       targets: { id: string; met?: boolean }[];
     };
     expect(run.version).toBe(1);
-    expect(run.scenarios.map((s) => s.id)).toEqual(['a', 'b', 'd']);
+    expect(run.scenarios.map((s) => s.id)).toEqual(['a', 'b', 'd', 'f']);
     for (const s of run.scenarios) {
       expect(s).toMatchObject({ rps: positiveNumber, p50Ms: positiveNumber, p99Ms: positiveNumber });
       expect(s.rps).toBeGreaterThan(0);
@@ -80,6 +80,9 @@ describe('npm run bench (smoke)', () => {
     // Mallory is refused, the bare servers answer: the harness measured what it claims to.
     expect(Object.keys(run.scenarios.find((s) => s.id === 'd')?.statuses ?? {})).toEqual(['401']);
     expect(Object.keys(run.scenarios.find((s) => s.id === 'a')?.statuses ?? {})).toEqual(['200']);
+    // (f) initiated payments: every request a new one, all answered 201 (no replay, no refusal).
+    expect(stdout).toMatch(/payment initiation \(201\)/);
+    expect(Object.keys(run.scenarios.find((s) => s.id === 'f')?.statuses ?? {})).toEqual(['201']);
     expect(run.validation).toMatchObject({
       coldMedianUs: positiveNumber,
       coldLeafMedianUs: positiveNumber,

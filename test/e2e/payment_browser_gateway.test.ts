@@ -70,11 +70,13 @@ interface Json {
   /** Each payment's amount, for Anna's one-time code bound to it (dynamic linking). */
   const amounts = new Map<string, string>();
 
-  /** What Anna's authenticator shows for `scope`: the plain code, or for a payment the one bound to it. */
+  /** What Anna's authenticator shows for `scope`: the consent's code, or for a payment the one bound to it. */
   function oneTimeCode(scope: string): string {
     const paymentId = scope.startsWith('PIS:') ? scope.slice(4) : undefined;
     const amount = paymentId === undefined ? undefined : amounts.get(paymentId);
-    if (paymentId === undefined || amount === undefined) return sandboxCode('anna');
+    if (paymentId === undefined || amount === undefined) {
+      return sandboxCode('anna', { kind: 'consent', consentId: scope.replace(/^AIS:/, '') });
+    }
     return sandboxCode('anna', {
       kind: 'payment',
       paymentId,
@@ -234,9 +236,10 @@ interface Json {
     const { callback, verifier, text } = await decide(`PIS:${paymentId}`, 'approve');
     expect(text).toContain('12.34 EUR');
     expect(text).toContain('Bob Builder');
-    expect(text).toContain(CREDITOR_IBAN);
+    // IBANs read in groups of four (the form's values stay unspaced: see the debtor-choice test).
+    expect(text).toContain('DE89 3704 0044 0532 0130 00');
     expect(text).toContain('Invoice 4711');
-    expect(text).toContain(ANNA_CURRENT);
+    expect(text).toContain('DE37 1002 0030 0000 1234 01');
     expect(callback.searchParams.get('state')).toBe('payment-state');
     const token = await tokenFor(callback.searchParams.get('code') as string, verifier);
     expect(token).toMatchObject({ scope: `PIS:${paymentId}`, token_type: 'Bearer' });

@@ -12,12 +12,17 @@ export interface CliResult {
 }
 
 /** `psd2-gateway <args>` in its own process on `databaseUrl`, as an operator runs it next to a gateway. */
-export async function cliProcess(databaseUrl: string, ...args: string[]): Promise<CliResult> {
+export function cliProcess(databaseUrl: string, ...args: string[]): Promise<CliResult> {
+  return cliCommand(args, { GATEWAY_DATABASE_URL: databaseUrl });
+}
+
+/** `psd2-gateway <args>` in its own process, with only PATH and `env` in its environment. */
+export async function cliCommand(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
   try {
     const { stdout, stderr } = await run(
       process.execPath,
       ['-r', path.join(ROOT, 'test/helpers/ts_register.js'), path.join(ROOT, 'src/cli/main.ts'), ...args],
-      { env: { PATH: process.env.PATH, GATEWAY_DATABASE_URL: databaseUrl }, cwd: ROOT },
+      { env: { PATH: process.env.PATH, ...env }, cwd: ROOT },
     );
     return { stdout, stderr, code: 0 };
   } catch (error) {

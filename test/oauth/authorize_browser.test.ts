@@ -111,7 +111,7 @@ describeBrowser('the authorisation page in Chromium', () => {
     // Labels are wired to their fields: fill by accessible name, as a screen reader user would find them.
     await page.getByLabel('Username').fill('petra');
     await page.getByLabel('Password').fill('correct horse battery staple');
-    await page.getByLabel('One-time code').fill(credentials(t).otp);
+    await page.getByLabel('One-time code').fill(credentials(t, consent).otp);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { level: 1 }).waitFor();
   }
@@ -210,7 +210,7 @@ describeBrowser('the authorisation page in Chromium', () => {
     expect(await axeViolations(page)).toEqual([]);
     await page.getByLabel('Username').fill('petra');
     await page.getByLabel('Password').fill('correct horse battery staple');
-    await page.getByLabel('One-time code').fill(credentials(t).otp);
+    await page.getByLabel('One-time code').fill(credentials(t, consent).otp);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('button', { name: 'Allow access' }).waitFor();
     expect(await axeViolations(page)).toEqual([]);

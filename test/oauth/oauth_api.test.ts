@@ -155,7 +155,9 @@ describe('sign-in and decision', () => {
   it('shows who asks and what, then approve → consent valid and 303 with code, state and iss', async () => {
     const consent = t.consents.add(aliceConsent());
     const page = await openAuthorize(t.app, authorizeQuery(consent, newPkce()));
-    const signIn = await postForm(t.app, page, { csrf_token: page.csrf, ...credentials(t) }).expect(200);
+    const signIn = await postForm(t.app, page, { csrf_token: page.csrf, ...credentials(t, consent) }).expect(
+      200,
+    );
     expect(signIn.text).toContain('Bank of Alice');
     expect(signIn.text).toContain(ALICE.organizationIdentifier);
     expect(signIn.text).toContain('Federal Financial Supervisory Authority (DE-BAFIN)');
@@ -194,7 +196,9 @@ describe('sign-in and decision', () => {
   it('deny → consent rejected and 303 with error=access_denied and state', async () => {
     const consent = t.consents.add(aliceConsent());
     const page = await openAuthorize(t.app, authorizeQuery(consent, newPkce()));
-    const signIn = await postForm(t.app, page, { csrf_token: page.csrf, ...credentials(t) }).expect(200);
+    const signIn = await postForm(t.app, page, { csrf_token: page.csrf, ...credentials(t, consent) }).expect(
+      200,
+    );
     const res = await postForm(t.app, page, {
       csrf_token: csrfOf(signIn.text),
       decision: 'deny',
@@ -229,12 +233,12 @@ describe('sign-in and decision', () => {
   ] as const)('two factors: %s → refused with the same message', async (_name, change, codeOf) => {
     const consent = t.consents.add(aliceConsent());
     const page = await openAuthorize(t.app, authorizeQuery(consent, newPkce()));
-    const fields: Record<string, string> = { ...credentials(t), ...change };
+    const fields: Record<string, string> = { ...credentials(t, consent), ...change };
     // codeOf: whose authenticator the code comes from.
-    if (codeOf === 'paul') fields.otp = credentials(t, 'paul').otp;
+    if (codeOf === 'paul') fields.otp = credentials(t, consent, 'paul').otp;
     if ('otp' in change && change.otp === 'old') {
       t.clock.advance(-60);
-      fields.otp = credentials(t).otp;
+      fields.otp = credentials(t, consent).otp;
       t.clock.advance(60);
     }
     const res = await postForm(t.app, page, { csrf_token: page.csrf, ...fields }).expect(200);
@@ -248,7 +252,7 @@ describe('sign-in and decision', () => {
       const consent = t.consents.add(aliceConsent());
       const page = await openAuthorize(t.app, authorizeQuery(consent, newPkce()));
       t.clock.advance(offset);
-      const fields = credentials(t);
+      const fields = credentials(t, consent);
       t.clock.advance(-offset);
       const res = await postForm(t.app, page, { csrf_token: page.csrf, ...fields }).expect(200);
       expect(res.text).toMatch(/name="decision"/);
@@ -259,7 +263,9 @@ describe('sign-in and decision', () => {
     const consent = t.consents.add(aliceConsent());
     const page = await openAuthorize(t.app, authorizeQuery(consent, newPkce()));
     const before = page.cookie;
-    const signIn = await postForm(t.app, page, { csrf_token: page.csrf, ...credentials(t) }).expect(200);
+    const signIn = await postForm(t.app, page, { csrf_token: page.csrf, ...credentials(t, consent) }).expect(
+      200,
+    );
     const renewed = String(([] as string[]).concat(signIn.headers['set-cookie'] ?? [])[0]);
     expect(renewed).toMatch(/^__Host-psd2-authorize=[^;]+;.*HttpOnly/);
     expect(page.cookie).not.toBe(before);
@@ -278,17 +284,17 @@ describe('sign-in and decision', () => {
       await postForm(t.app, page, { csrf_token: page.csrf, username: 'petra', password: 'x' }).expect(200);
     }
     await postForm(t.app, page, { csrf_token: page.csrf, username: 'petra', password: 'x' }).expect(403);
-    await postForm(t.app, page, { csrf_token: page.csrf, ...credentials(t) }).expect(403);
+    await postForm(t.app, page, { csrf_token: page.csrf, ...credentials(t, consent) }).expect(403);
   });
 
   it.each([
-    ['no CSRF token', (csrf: string) => ({ ...credentials(t), csrf_token: csrf }), 'omit'],
-    ['a wrong CSRF token', () => ({ ...credentials(t), csrf_token: 'forged' }), 'keep'],
-    ['no session cookie', (csrf: string) => ({ ...credentials(t), csrf_token: csrf }), 'no-cookie'],
+    ['no CSRF token', (csrf: string) => ({ csrf_token: csrf }), 'omit'],
+    ['a wrong CSRF token', () => ({ csrf_token: 'forged' }), 'keep'],
+    ['no session cookie', (csrf: string) => ({ csrf_token: csrf }), 'no-cookie'],
   ] as const)('%s → 403 page', async (_name, fields, mode) => {
     const consent = t.consents.add(aliceConsent());
     const page = await openAuthorize(t.app, authorizeQuery(consent, newPkce()));
-    const body: Record<string, string> = { ...fields(page.csrf) };
+    const body: Record<string, string> = { ...credentials(t, consent), ...fields(page.csrf) };
     if (mode === 'omit') delete body.csrf_token;
     const res = await postForm(t.app, mode === 'no-cookie' ? undefined : page, body).expect(403);
     expect(res.headers['content-type']).toMatch(/text\/html/);
@@ -298,7 +304,7 @@ describe('sign-in and decision', () => {
   it('a decision with a wrong CSRF token → 403 and the consent stays received', async () => {
     const consent = t.consents.add(aliceConsent());
     const page = await openAuthorize(t.app, authorizeQuery(consent, newPkce()));
-    await postForm(t.app, page, { csrf_token: page.csrf, ...credentials(t) }).expect(200);
+    await postForm(t.app, page, { csrf_token: page.csrf, ...credentials(t, consent) }).expect(200);
     await postForm(t.app, page, { csrf_token: 'forged', decision: 'approve' }).expect(403);
     expect(t.consents.consents.get(consent.consentId)?.status).toBe('received');
   });
@@ -312,7 +318,9 @@ describe('sign-in and decision', () => {
   it("a consent naming accounts that are not the PSU's can only be denied", async () => {
     const consent = t.consents.add(aliceConsent({ access: { balances: ['DE75512108001245126199'] } }));
     const page = await openAuthorize(t.app, authorizeQuery(consent, newPkce()));
-    const signIn = await postForm(t.app, page, { csrf_token: page.csrf, ...credentials(t) }).expect(403);
+    const signIn = await postForm(t.app, page, { csrf_token: page.csrf, ...credentials(t, consent) }).expect(
+      403,
+    );
     expect(signIn.text).toMatch(/cannot be approved/);
     expect(signIn.text).toContain('DE75 5121 0800 1245 1261 99');
     expect(signIn.text).not.toMatch(/value="approve"/);
@@ -327,7 +335,9 @@ describe('sign-in and decision', () => {
   ])('%s: the PSU picks their own accounts', async (_name, access) => {
     const consent = t.consents.add(aliceConsent({ access }));
     const page = await openAuthorize(t.app, authorizeQuery(consent, newPkce()));
-    const signIn = await postForm(t.app, page, { csrf_token: page.csrf, ...credentials(t) }).expect(200);
+    const signIn = await postForm(t.app, page, { csrf_token: page.csrf, ...credentials(t, consent) }).expect(
+      200,
+    );
     expect(signIn.text).toMatch(/type="checkbox"[^>]*name="accounts" value="DE89370400440532013000"/);
     expect(signIn.text).toMatch(/type="checkbox"[^>]*name="accounts" value="DE02120300000000202051"/);
     const csrf = csrfOf(signIn.text);
@@ -354,7 +364,9 @@ describe('sign-in and decision', () => {
   it('the session answers one decision only', async () => {
     const consent = t.consents.add(aliceConsent());
     const page = await openAuthorize(t.app, authorizeQuery(consent, newPkce()));
-    const signIn = await postForm(t.app, page, { csrf_token: page.csrf, ...credentials(t) }).expect(200);
+    const signIn = await postForm(t.app, page, { csrf_token: page.csrf, ...credentials(t, consent) }).expect(
+      200,
+    );
     const csrf = csrfOf(signIn.text);
     await postForm(t.app, page, { csrf_token: csrf, decision: 'approve' }).expect(303);
     await postForm(t.app, page, { csrf_token: csrf, decision: 'deny' }).expect(403);

@@ -26,23 +26,34 @@ import { connectAs, fixtureChain, injectedChainOf, issueUnderTrent } from '../he
 import { testPkiFiles } from '../helpers/test_pki';
 import { InMemoryConsents, InMemoryPsuDirectory, SANDBOX_PSUS } from './in_memory_ports';
 import type { Logger } from '../../src/audit/logger';
-import { SandboxOneTimeCodes } from '../../src/sca/sandbox_one_time_codes';
+import { SandboxAuthenticator, SandboxOneTimeCodes } from '../../src/sca/sandbox_one_time_codes';
+import { KyselyUsedOneTimeCodes } from '../../src/store/kysely_used_one_time_codes';
 import { SignInLimiter } from '../../src/sca/sign_in_limiter';
 import { KyselySignInAttemptRepository } from '../../src/store/kysely_sign_in_attempt_repository';
 
 /** The PSUs' authenticators; the sign-in form takes the username, so the seeds are keyed by it. */
-export const SANDBOX_CODES = new SandboxOneTimeCodes(
+export const SANDBOX_CODES = new SandboxAuthenticator(
   SANDBOX_PSUS.map((p) => ({ psuId: p.username, totpSeed: p.totpSeed })),
 );
 
-/** Sign-in form fields for a sandbox PSU, with the one-time code their authenticator shows now. */
+/** The gateway's check of those codes, each accepted once (remembered in `db`). */
+export function sandboxSecondFactor(db: Kysely<OAuthTables>): SandboxOneTimeCodes {
+  return new SandboxOneTimeCodes(SANDBOX_CODES, new KyselyUsedOneTimeCodes(db));
+}
+
+/** Sign-in form fields for a sandbox PSU, with the one-time code their authenticator shows now for the consent. */
 export function credentials(
   t: { clock: TestClock },
+  consent: Pick<ConsentForAuthorisation, 'consentId'>,
   username: 'petra' | 'paul' = 'petra',
 ): { username: string; password: string; otp: string } {
   const psu = SANDBOX_PSUS.find((p) => p.username === username);
   if (psu === undefined) throw new Error(`no PSU ${username}`);
-  const otp = SANDBOX_CODES.codeFor(username, { kind: 'consent', consentId: '' }, t.clock.now());
+  const otp = SANDBOX_CODES.codeFor(
+    username,
+    { kind: 'consent', consentId: consent.consentId },
+    t.clock.now(),
+  );
   return { username, password: psu.password, otp };
 }
 
@@ -100,8 +111,9 @@ export async function createTestApp(options: { logger?: Logger } = {}): Promise<
     repository: new OAuthRepositoryKysely(db),
     consents,
     psus: new InMemoryPsuDirectory(SANDBOX_PSUS),
-    secondFactor: SANDBOX_CODES,
+    secondFactor: sandboxSecondFactor(db),
     signInLimiter: new SignInLimiter(new KyselySignInAttemptRepository(db)),
+    stopList: EMPTY_STOP_LIST,
     options: { issuer: PUBLIC_URL },
     now: clock.now,
     ...(options.logger !== undefined ? { logger: options.logger } : {}),
@@ -157,6 +169,7 @@ export function aliceConsent(overrides: Partial<ConsentForAuthorisation> = {}): 
     tppName: ALICE.name,
     tppNcaName: ALICE.ncaName,
     tppNcaId: ALICE.ncaId,
+    tppCertificateThumbprint: ALICE.thumbprintS256,
     tppRedirectUri: ALICE_REDIRECT,
     access: {
       accounts: ['DE89370400440532013000'],
@@ -252,7 +265,7 @@ export async function obtainCode(
   const page = await openAuthorize(t.app, authorizeQuery(consent, pair));
   const signIn = await postForm(t.app, page, {
     csrf_token: page.csrf,
-    ...credentials(t),
+    ...credentials(t, consent),
   }).expect(200);
   const res = await postForm(t.app, page, {
     csrf_token: csrfOf(signIn.text),

@@ -25,6 +25,8 @@ async function migrate(db: Kysely<OAuthTables>): Promise<void> {
     ['0101_oauth_sign_in_attempts', 'Success'],
     ['0102_psu_dashboard_session', 'Success'],
     ['0103_psu_oidc_login', 'Success'],
+    ['0104_psu_oidc_login_started_at', 'Success'],
+    ['0105_sca_used_one_time_code', 'Success'],
   ]);
 }
 

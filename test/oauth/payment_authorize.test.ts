@@ -18,7 +18,8 @@ import { secretToken } from '../../src/oauth/secret_token';
 import { oauthMigrations } from '../../src/store/oauth_migrations';
 import { OAuthRepositoryKysely } from '../../src/store/oauth_repository_kysely';
 import type { OAuthTables } from '../../src/store/oauth_schema';
-import { ALICE, CAROL, SANDBOX_CODES, TestClock } from './oauth_gateway';
+import { EMPTY_STOP_LIST } from '../helpers/empty_stop_list';
+import { ALICE, CAROL, SANDBOX_CODES, sandboxSecondFactor, TestClock } from './oauth_gateway';
 import { InMemoryConsents, InMemoryPsuDirectory, SANDBOX_PSUS } from './in_memory_ports';
 
 const REDIRECT = 'https://alice.example/callback';
@@ -36,6 +37,7 @@ class InMemoryPayments implements PaymentAuthorisationPort {
       tppName: ALICE.name,
       tppNcaName: ALICE.ncaName,
       tppNcaId: ALICE.ncaId,
+      tppCertificateThumbprint: ALICE.thumbprintS256,
       tppRedirectUri: REDIRECT,
       instructedAmount: { currency: 'EUR', amount: '42.00' },
       creditorName: 'Bob Builder',
@@ -81,10 +83,14 @@ let payments: InMemoryPayments;
 let service: OAuthService;
 let clock: TestClock;
 
-function deps(): Pick<ConstructorParameters<typeof OAuthService>[0], 'secondFactor' | 'signInLimiter'> {
+function deps(): Pick<
+  ConstructorParameters<typeof OAuthService>[0],
+  'secondFactor' | 'signInLimiter' | 'stopList'
+> {
   return {
-    secondFactor: SANDBOX_CODES,
+    secondFactor: sandboxSecondFactor(db),
     signInLimiter: new SignInLimiter(new KyselySignInAttemptRepository(db)),
+    stopList: EMPTY_STOP_LIST,
   };
 }
 

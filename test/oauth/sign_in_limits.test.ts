@@ -5,6 +5,7 @@
  */
 import { captureLogger } from '../helpers/capture_logger';
 import { usernameHash } from '../../src/sca/sign_in_limiter';
+import type { ConsentForAuthorisation } from '../../src/oauth/consent_port';
 import {
   aliceConsent,
   authorizeQuery,
@@ -31,11 +32,19 @@ afterEach(async () => {
   await t.close();
 });
 
-/** One attempt from a fresh browser session: open the page, post the form once. */
-async function attempt(fields: Record<string, string>) {
+/**
+ * One attempt from a fresh browser session on a new consent: open the page, post the form once. `fields`
+ * may depend on the consent (its one-time code does).
+ */
+async function attempt(
+  fields: Record<string, string> | ((consent: ConsentForAuthorisation) => Record<string, string>),
+) {
   const consent = t.consents.add(aliceConsent());
   const page = await openAuthorize(t.app, authorizeQuery(consent, newPkce()));
-  return postForm(t.app, page, { csrf_token: page.csrf, ...fields });
+  return postForm(t.app, page, {
+    csrf_token: page.csrf,
+    ...(typeof fields === 'function' ? fields(consent) : fields),
+  });
 }
 
 const outcome = (html: string): 'consent' | 'wrong' | 'locked' =>
@@ -46,8 +55,10 @@ describe('sign-in limits across sessions', () => {
     const answers: string[] = [];
     for (let i = 0; i < 50; i++) {
       // Every tenth guess is the right password with a wrong code: still not a sign-in.
-      const guess =
-        i % 10 === 9 ? { ...credentials(t), otp: '000000' } : { ...credentials(t), password: `guess-${i}` };
+      const guess = (consent: ConsentForAuthorisation) =>
+        i % 10 === 9
+          ? { ...credentials(t, consent), otp: '000000' }
+          : { ...credentials(t, consent), password: `guess-${i}` };
       const res = await attempt(guess);
       expect(res.status).toBe(200);
       answers.push(outcome(res.text));
@@ -56,23 +67,23 @@ describe('sign-in limits across sessions', () => {
     expect(answers.slice(5)).toEqual(Array(45).fill('locked'));
 
     // Locked means locked: the right password and code are not even checked.
-    const right = await attempt(credentials(t));
+    const right = await attempt((c) => credentials(t, c));
     expect(outcome(right.text)).toBe('locked');
     expect(right.text).toMatch(/try again in 15 minutes/);
     expect(right.text).toMatch(/id="password"[^>]*aria-describedby="sign-in-error"/);
 
     // Attempts during the lock did not extend it.
     t.clock.advance(15 * 60 + 1);
-    expect(outcome((await attempt(credentials(t))).text)).toBe('consent');
+    expect(outcome((await attempt((c) => credentials(t, c))).text)).toBe('consent');
   });
 
   it('a success clears the PSU count: four failures, a sign-in, four failures still do not lock', async () => {
     for (let i = 0; i < 4; i++)
-      expect(outcome((await attempt({ ...credentials(t), password: 'x' })).text)).toBe('wrong');
-    expect(outcome((await attempt(credentials(t))).text)).toBe('consent');
+      expect(outcome((await attempt((c) => ({ ...credentials(t, c), password: 'x' }))).text)).toBe('wrong');
+    expect(outcome((await attempt((c) => credentials(t, c))).text)).toBe('consent');
     for (let i = 0; i < 4; i++)
-      expect(outcome((await attempt({ ...credentials(t), password: 'x' })).text)).toBe('wrong');
-    expect(outcome((await attempt(credentials(t))).text)).toBe('consent');
+      expect(outcome((await attempt((c) => ({ ...credentials(t, c), password: 'x' }))).text)).toBe('wrong');
+    expect(outcome((await attempt((c) => credentials(t, c))).text)).toBe('consent');
   });
 
   it('per client address: guessing across many usernames locks the address, whichever username comes next', async () => {
@@ -84,14 +95,14 @@ describe('sign-in limits across sessions', () => {
     }
     expect(answers.slice(0, 50)).toEqual(Array(50).fill('wrong'));
     expect(answers[50]).toBe('locked');
-    expect(outcome((await attempt(credentials(t))).text)).toBe('locked');
+    expect(outcome((await attempt((c) => credentials(t, c))).text)).toBe('locked');
   });
 
   it('an unknown username gets the same answers, the same lock and the same log as a known one', async () => {
     const known: string[] = [];
     const unknown: string[] = [];
     for (let i = 0; i < 6; i++) {
-      known.push((await attempt({ ...credentials(t), password: 'x' })).text);
+      known.push((await attempt((c) => ({ ...credentials(t, c), password: 'x' }))).text);
       unknown.push((await attempt({ username: 'nobody', password: 'x', otp: '123456' })).text);
     }
     const strip = (html: string) => html.replace(/value="[^"]+"/g, 'value=""');

@@ -9,6 +9,8 @@ import path from 'node:path';
 import { PROJECT_ROOT } from '../../src/config/project_root';
 import { gatewayNodeFlags } from '../../src/config/node_flags';
 import { loadOperationsConfig } from '../../src/config/operations_config';
+import { loadConfig } from '../../src/config/config';
+import { testPkiFiles } from '../helpers/test_pki';
 
 const read = (file: string) => readFileSync(path.join(PROJECT_ROOT, file), 'utf8');
 
@@ -84,10 +86,39 @@ describe('packaging', () => {
       expect([variable, readme.includes(`| \`${variable}\``)]).toEqual([variable, true]);
     expect(compose).toMatch(/^ {2}postgres:\n {4}image: postgres:/m);
     expect(compose).toMatch(/GATEWAY_DATABASE_URL: postgres:\/\/\S+@postgres:5432\//);
-    expect(compose).toContain("command: ['npm', 'run', 'sandbox-bank']");
+    expect(compose).toContain("command: ['npm', 'run', 'sandbox-bank', '--', '--host', '0.0.0.0']");
     const manifest = JSON.parse(read('package.json')) as { scripts: Record<string, string> };
     // The sandbox bank's script arrives with the bank connector (issue 13); until then only its use is checked.
     if (manifest.scripts['sandbox-bank'] === undefined)
       console.warn('packaging: package.json has no sandbox-bank script yet (bank connector not merged)');
+  });
+
+  it("compose's gateway starts in the image's production mode: a bank, and a way for PSUs to sign in", () => {
+    const compose = read('compose.yaml');
+    const gatewayBlock = compose.slice(compose.indexOf('\n  gateway:\n'));
+    const environment = gatewayBlock.slice(gatewayBlock.indexOf('    environment:\n'));
+    const composeEnv = Object.fromEntries(
+      [...environment.matchAll(/^ {6}(GATEWAY_[A-Z_0-9]+): '?([^'\n]*)'?$/gm)].map((m) => [m[1], m[2]]),
+    );
+    const imageEnv = Object.fromEntries(
+      dockerfile
+        .filter((i) => i.op === 'ENV')
+        .flatMap((i) => i.args.split(/\s+/))
+        .map((pair) => pair.split('=')),
+    ) as Record<string, string>;
+    expect(imageEnv.GATEWAY_MODE).toBe('production');
+    // The mounted secrets are stood in for by the test PKI; everything else is as compose sets it.
+    const files = testPkiFiles();
+    const config = loadConfig({
+      ...imageEnv,
+      ...composeEnv,
+      GATEWAY_TRUST_ANCHOR: files.anchor,
+      GATEWAY_TLS_CERT: files.serverChain,
+      GATEWAY_TLS_KEY: files.serverKey,
+      GATEWAY_CRL: files.crls.join(','),
+    });
+    expect(config.mode).toBe('production');
+    expect(config.bank).toMatchObject({ kind: 'http', url: 'http://sandbox-bank:8480' });
+    expect(config.sandbox).toBe(true);
   });
 });

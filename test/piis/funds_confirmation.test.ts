@@ -1,7 +1,11 @@
-import { startAisGateway, requestId, type AisGateway, type TppName } from '../ais/ais_gateway';
+import { sandboxFundsCommand } from '../../src/cli/sandbox_funds_command';
+import type { PresentedChain } from '../../src/tls/presented_chain';
+import { PIISP_PROFILE, startAisGateway, requestId, type AisGateway, type TppName } from '../ais/ais_gateway';
+import { issueUnderTrent } from '../helpers/injected_chain';
 import { DATABASE_KINDS, describeForDatabase } from '../store/test_databases';
 
-// Fixture accounts: Anna's current account allows funds checks, her savings account does not.
+// Fixture accounts: Anna allowed the card issuer (piisp, PSDDE-BAFIN-444444) to check her current
+// account, and nobody her savings account.
 const ALLOWED = 'DE37100200300000123401';
 const NOT_ALLOWED = 'DE10100200300000123402';
 // Valid check digits, held by no bank customer of the sandbox.
@@ -18,7 +22,7 @@ describe.each(DATABASE_KINDS)('funds confirmation on %s', (kind) => {
       await t?.close();
     });
 
-    const check = (body: unknown, tpp: TppName = 'piisp') =>
+    const check = (body: unknown, tpp: TppName | PresentedChain = 'piisp') =>
       t
         .as(tpp)
         .post(FUNDS)
@@ -52,6 +56,66 @@ describe.each(DATABASE_KINDS)('funds confirmation on %s', (kind) => {
             text: 'Funds confirmation is not activated for this account',
           },
         ],
+      });
+    });
+
+    describe("the PSU's permission names the TPP (security review, finding 6)", () => {
+      const OTHER_ISSUER = 'PSDDE-BAFIN-555555';
+      let otherIssuer: PresentedChain;
+      beforeAll(async () => {
+        otherIssuer = await issueUnderTrent({
+          ...PIISP_PROFILE,
+          organization: 'Other Card Issuer AG',
+          organizationIdentifier: OTHER_ISSUER,
+          commonName: 'api.other-card-issuer.example',
+          dnsName: 'api.other-card-issuer.example',
+        });
+      });
+      const body = { account: { iban: ALLOWED }, instructedAmount: { currency: 'EUR', amount: '1.00' } };
+      const cli = async (...args: string[]): Promise<string[]> => {
+        const lines: string[] = [];
+        const command = sandboxFundsCommand({
+          env: { GATEWAY_DATABASE_URL: t.database.url },
+          out: (line) => lines.push(line),
+        });
+        for (const c of [command, ...command.commands]) c.exitOverride();
+        await command.parseAsync(args, { from: 'user' });
+        return lines;
+      };
+
+      it('another card issuer asking about the same account gets NO_PIIS_ACTIVATION until the PSU allows it too', async () => {
+        const refused = await check(body, otherIssuer);
+        expect({ status: refused.status, code: refused.body.tppMessages?.[0]?.code }).toEqual({
+          status: 400,
+          code: 'NO_PIIS_ACTIVATION',
+        });
+
+        expect(await cli('allow', 'DE37 1002 0030 0000 1234 01', OTHER_ISSUER)).toEqual([
+          `${OTHER_ISSUER} may now confirm funds on ${ALLOWED}`,
+        ]);
+        expect((await check(body, otherIssuer)).body).toEqual({ fundsAvailable: true });
+        expect(JSON.parse((await cli('list', '--json')).join('\n'))).toEqual(
+          expect.arrayContaining([
+            { iban: ALLOWED, psuId: 'anna', tpp: 'PSDDE-BAFIN-444444' },
+            { iban: ALLOWED, psuId: 'anna', tpp: OTHER_ISSUER },
+          ]),
+        );
+
+        expect(await cli('revoke', ALLOWED, OTHER_ISSUER)).toEqual([
+          `${OTHER_ISSUER} may no longer confirm funds on ${ALLOWED}`,
+        ]);
+        expect((await check(body, otherIssuer)).status).toBe(400);
+        // The first issuer's permission is its own and stands.
+        expect((await check(body)).body).toEqual({ fundsAvailable: true });
+      });
+
+      it('the CLI refuses an account the sandbox does not hold and a malformed organizationIdentifier', async () => {
+        await expect(cli('allow', UNKNOWN, OTHER_ISSUER)).rejects.toThrow(
+          `the sandbox holds no account ${UNKNOWN}`,
+        );
+        await expect(cli('allow', ALLOWED, 'Other Card Issuer')).rejects.toThrow(
+          /is not a PSD2 organizationIdentifier/,
+        );
       });
     });
 

@@ -12,12 +12,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import type { Kysely } from 'kysely';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { OAuthTables } from '../../src/store/oauth_schema';
 import { PROJECT_ROOT } from '../../src/config/project_root';
 import type { RunningGateway } from '../../src/gateway';
 import { axeViolations } from '../helpers/axe';
 import { chromiumAvailable, launchChromium } from '../helpers/chromium';
-import { sandboxCode } from '../helpers/sandbox_psu';
+import { plainSandboxCode } from '../helpers/sandbox_psu';
 import { startTestGateway } from '../helpers/test_gateway';
 import { ALICE_ID, ALICE_REDIRECT_URI, aliceTpp } from '../helpers/alice_tpp';
 
@@ -71,21 +73,28 @@ function stopProvider(child: ChildProcess | undefined): Promise<void> {
   let provider: ChildProcess | undefined;
   let providerPort: number;
   let gatewayPort: number;
+  /** A second gateway on the same provider that judges strong authentication by amr instead of acr. */
+  let amrGateway: RunningGateway;
+  let amrGatewayPort: number;
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'psd2-idp-'));
 
   beforeAll(async () => {
     gatewayPort = await freePort();
     providerPort = await freePort();
+    amrGatewayPort = await freePort();
     // The provider is not started yet: the first test meets it down.
-    gateway = await startTestGateway(`sqlite:${path.join(dataDir, 'gateway.db')}`, {
-      GATEWAY_PORT: String(gatewayPort),
-      GATEWAY_PUBLIC_URL: `https://localhost:${gatewayPort}`,
-      GATEWAY_PSU_OIDC_ISSUER: `http://127.0.0.1:${providerPort}`,
-      GATEWAY_PSU_OIDC_CLIENT_ID: 'psd2-gateway',
-      GATEWAY_PSU_OIDC_CLIENT_SECRET: 'gateway-test-secret',
-      GATEWAY_PSU_OIDC_ACR_VALUES: 'urn:bob:sca',
-      GATEWAY_PSU_OIDC_PSU_ID_CLAIM: 'psu_id',
-    });
+    const atProvider = (port: number, evidence: Record<string, string>) =>
+      startTestGateway(`sqlite:${path.join(dataDir, `gateway-${port}.db`)}`, {
+        GATEWAY_PORT: String(port),
+        GATEWAY_PUBLIC_URL: `https://localhost:${port}`,
+        GATEWAY_PSU_OIDC_ISSUER: `http://127.0.0.1:${providerPort}`,
+        GATEWAY_PSU_OIDC_CLIENT_ID: 'psd2-gateway',
+        GATEWAY_PSU_OIDC_CLIENT_SECRET: 'gateway-test-secret',
+        GATEWAY_PSU_OIDC_PSU_ID_CLAIM: 'psu_id',
+        ...evidence,
+      });
+    gateway = await atProvider(gatewayPort, { GATEWAY_PSU_OIDC_ACR_VALUES: 'urn:bob:sca' });
+    amrGateway = await atProvider(amrGatewayPort, { GATEWAY_PSU_OIDC_SCA_EVIDENCE: 'amr' });
     browser = await launchChromium();
   });
 
@@ -93,6 +102,7 @@ function stopProvider(child: ChildProcess | undefined): Promise<void> {
     await browser?.close();
     await stopProvider(provider);
     await gateway?.close();
+    await amrGateway?.close();
     rmSync(dataDir, { recursive: true, force: true });
   });
 
@@ -119,7 +129,7 @@ function stopProvider(child: ChildProcess | undefined): Promise<void> {
     return { context, page, tpp: () => callback };
   }
 
-  function authorizeUrl(consentId: string): { url: string; verifier: string } {
+  function authorizeUrl(consentId: string, base = gateway.url): { url: string; verifier: string } {
     const verifier = randomBytes(32).toString('base64url');
     const query = new URLSearchParams({
       response_type: 'code',
@@ -130,16 +140,21 @@ function stopProvider(child: ChildProcess | undefined): Promise<void> {
       code_challenge: createHash('sha256').update(verifier).digest('base64url'),
       code_challenge_method: 'S256',
     });
-    return { url: `${gateway.url}/oauth2/authorize?${query}`, verifier };
+    return { url: `${base}/oauth2/authorize?${query}`, verifier };
   }
 
   /** At the provider's form; returns the gateway callback URL the provider sent the browser to. */
-  async function signInAtProvider(page: Page, otp: string | undefined, hold = false): Promise<string> {
+  async function signInAtProvider(
+    page: Page,
+    otp: string | undefined,
+    hold = false,
+    port = gatewayPort,
+  ): Promise<string> {
     await page.waitForURL(new RegExp(`^http://127\\.0\\.0\\.1:${providerPort}/interaction/`));
     await page.getByLabel('Customer login').fill('anna');
     await page.getByLabel('Customer password').fill('sandbox-anna');
     if (otp !== undefined) await page.getByLabel('Code from your banking app').fill(otp);
-    const callbackPrefix = `https://localhost:${gatewayPort}/psu/oidc/callback?`;
+    const callbackPrefix = `https://localhost:${port}/psu/oidc/callback?`;
     if (hold) {
       // Held: the provider's answer is followed by hand up to the gateway's callback URL, which the
       // browser does not visit (Playwright does not route the hops of a redirect, so it cannot be stopped
@@ -183,7 +198,10 @@ function stopProvider(child: ChildProcess | undefined): Promise<void> {
     await context.close();
     expect(await consentStatus(consentId)).toBe('received');
 
-    provider = await startProvider(providerPort, `https://localhost:${gatewayPort}/psu/oidc/callback`);
+    provider = await startProvider(
+      providerPort,
+      [gatewayPort, amrGatewayPort].map((port) => `https://localhost:${port}/psu/oidc/callback`).join(','),
+    );
   });
 
   it('two factors at the provider: the consent page, Allow, a code that buys a token; the state cannot be replayed', async () => {
@@ -201,8 +219,11 @@ function stopProvider(child: ChildProcess | undefined): Promise<void> {
     ]);
     expect(asked.get('code_challenge_method')).toBe('S256');
     expect(asked.get('acr_values')).toBe('urn:bob:sca');
+    // Whatever session the provider holds, the PSU authenticates now.
+    expect(asked.get('prompt')).toBe('login');
+    expect(asked.get('max_age')).toBe('0');
     // The gateway showed no password field of its own: the browser went straight to the provider.
-    const callbackUrl = await signInAtProvider(page, sandboxCode('anna'));
+    const callbackUrl = await signInAtProvider(page, plainSandboxCode('anna'));
     await page.waitForSelector('button[name=decision]');
     const text = await mainText(page);
     expect(text).toContain('Anna Schmidt');
@@ -229,6 +250,16 @@ function stopProvider(child: ChildProcess | undefined): Promise<void> {
     await signInAtProvider(page, undefined);
     expect(await mainText(page)).toContain('did not confirm two independent factors');
     expect(await axeViolations(page)).toEqual([]);
+    // The provider's return cannot be reloaded (it would be a replay): the switch shows the same refusal.
+    const [switched] = await Promise.all([
+      page.waitForNavigation(),
+      page.getByRole('link', { name: 'Deutsch' }).click(),
+    ]);
+    expect(switched?.status()).toBe(403);
+    expect(new URL(page.url()).pathname).toBe('/psu/error');
+    expect(await page.locator('html').getAttribute('lang')).toBe('de');
+    expect(await mainText(page)).toContain('hat keine zwei unabhängigen Faktoren bestätigt');
+    expect(await axeViolations(page)).toEqual([]);
     await context.close();
     expect(await consentStatus(consentId)).toBe('received');
   });
@@ -238,7 +269,7 @@ function stopProvider(child: ChildProcess | undefined): Promise<void> {
     const { context, page } = await openContext();
     await page.request.get(`http://127.0.0.1:${providerPort}/__test/tamper-next-nonce`);
     await page.goto(authorizeUrl(consentId).url);
-    await signInAtProvider(page, sandboxCode('anna'));
+    await signInAtProvider(page, plainSandboxCode('anna'));
     expect(await mainText(page)).toContain('could not be verified');
     await context.close();
     expect(await consentStatus(consentId)).toBe('received');
@@ -248,7 +279,7 @@ function stopProvider(child: ChildProcess | undefined): Promise<void> {
     const consentId = await createConsent();
     const { context, page } = await openContext();
     await page.goto(authorizeUrl(consentId).url);
-    const callbackUrl = new URL(await signInAtProvider(page, sandboxCode('anna'), true));
+    const callbackUrl = new URL(await signInAtProvider(page, plainSandboxCode('anna'), true));
     callbackUrl.searchParams.set('iss', 'https://idp.mallory.example');
     const response = await page.goto(callbackUrl.toString());
     expect(response?.status()).toBe(502);
@@ -257,16 +288,87 @@ function stopProvider(child: ChildProcess | undefined): Promise<void> {
     expect(await consentStatus(consentId)).toBe('received');
   });
 
+  it.each([
+    ['an old single sign-on session (auth_time three hours back)', 'stale'],
+    ['no auth_time at all', 'missing'],
+  ])(
+    'a provider that ignores prompt=login and max_age=0, %s: refused as not fresh, the consent unchanged',
+    async (_name, freshness) => {
+      const consentId = await createConsent();
+      const { context, page } = await openContext();
+      await page.request.get(`http://127.0.0.1:${providerPort}/__test/next-sign-in?freshness=${freshness}`);
+      const refused = page.waitForResponse((r) => r.url().includes('/psu/oidc/callback?'));
+      await page.goto(authorizeUrl(consentId).url);
+      await signInAtProvider(page, plainSandboxCode('anna'));
+      expect((await refused).status()).toBe(403);
+      expect(await mainText(page)).toContain('did not show that you signed in just now');
+      expect(await axeViolations(page)).toEqual([]);
+      await context.close();
+      expect(await consentStatus(consentId)).toBe('received');
+    },
+  );
+
+  describe('with amr as the evidence (GATEWAY_PSU_OIDC_SCA_EVIDENCE=amr, default combinations)', () => {
+    const amrAlice = aliceTpp(() => amrGateway.url);
+    const amrConsentStatus = async (consentId: string): Promise<string> =>
+      ((await amrAlice.request('GET', `/v1/consents/${consentId}/status`)).json as { consentStatus: string })
+        .consentStatus;
+
+    it('password and one-time code (knowledge and possession): the consent page', async () => {
+      const consentId = await amrAlice.createConsent();
+      const { context, page } = await openContext();
+      await page.goto(authorizeUrl(consentId, amrGateway.url).url);
+      await signInAtProvider(page, plainSandboxCode('anna'), false, amrGatewayPort);
+      await page.waitForSelector('button[name=decision]');
+      expect(await mainText(page)).toContain('Anna Schmidt');
+      await context.close();
+    });
+
+    it.each([
+      ['password and PIN, two knowledge factors', 'pwd,pin'],
+      ['one-time code and SMS, two possession factors', 'otp,sms'],
+      ['"mfa", which names no factor', 'mfa,pwd'],
+    ])('%s: refused as not strong, the consent unchanged', async (_name, amr) => {
+      const consentId = await amrAlice.createConsent();
+      const { context, page } = await openContext();
+      await page.request.get(`http://127.0.0.1:${providerPort}/__test/next-sign-in?amr=${amr}`);
+      const refused = page.waitForResponse((r) => r.url().includes('/psu/oidc/callback?'));
+      await page.goto(authorizeUrl(consentId, amrGateway.url).url);
+      await signInAtProvider(page, plainSandboxCode('anna'), false, amrGatewayPort);
+      expect((await refused).status()).toBe(403);
+      expect(await mainText(page)).toContain('did not confirm two independent factors');
+      await context.close();
+      expect(await amrConsentStatus(consentId)).toBe('received');
+    });
+  });
+
   it('the dashboard signs in at the provider too, and no password is accepted by the gateway', async () => {
+    const rows = async (table: 'psu_dashboard_session' | 'psu_oidc_login'): Promise<number> => {
+      const db = gateway.store.db as unknown as Kysely<OAuthTables>;
+      const row = await db
+        .selectFrom(table)
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow();
+      return Number(row.n);
+    };
+    const sessionsBefore = await rows('psu_dashboard_session');
+    const pendingBefore = await rows('psu_oidc_login');
     const { context, page } = await openContext();
     await page.goto(`${gateway.url}/psu/consents`);
-    await signInAtProvider(page, sandboxCode('anna'));
+    // On the way to the provider only the pending sign-in is stored (state, nonce, PKCE verifier), which
+    // the sweep removes if the PSU never returns; the dashboard's session waits for the PSU to come back.
+    await page.waitForURL(new RegExp(`^http://127\\.0\\.0\\.1:${providerPort}/interaction/`));
+    expect(await rows('psu_dashboard_session')).toBe(sessionsBefore);
+    expect(await rows('psu_oidc_login')).toBe(pendingBefore + 1);
+    await signInAtProvider(page, plainSandboxCode('anna'));
     expect(page.url()).toBe(`${gateway.url}/psu/consents`);
+    expect(await rows('psu_dashboard_session')).toBe(sessionsBefore + 1);
+    expect(await rows('psu_oidc_login')).toBe(pendingBefore);
     expect(await mainText(page)).toContain('Anna Schmidt');
     expect(await axeViolations(page)).toEqual([]);
     // The sandbox's password form is gone: a posted password signs nobody in.
     const posted = await page.request.post(`${gateway.url}/psu/consents/sign-in`, {
-      form: { username: 'anna', password: 'sandbox-anna', otp: sandboxCode('anna'), csrf_token: 'x' },
+      form: { username: 'anna', password: 'sandbox-anna', otp: plainSandboxCode('anna'), csrf_token: 'x' },
     });
     expect(await posted.text()).not.toContain('Withdraw');
     await context.close();
@@ -276,7 +378,7 @@ function stopProvider(child: ChildProcess | undefined): Promise<void> {
     const consentId = await createConsent();
     const { context, page } = await openContext();
     await page.goto(authorizeUrl(consentId).url);
-    const callbackUrl = await signInAtProvider(page, sandboxCode('anna'), true);
+    const callbackUrl = await signInAtProvider(page, plainSandboxCode('anna'), true);
     await stopProvider(provider);
     const response = await page.goto(callbackUrl);
     expect(response?.status()).toBe(503);

@@ -5,20 +5,24 @@
  * with the one-time code as well gets acr `urn:bob:sca` and amr [pwd, otp], one without it acr
  * `urn:bob:pwd` and amr [pwd], so the gateway's refusal of weak sign-ins can be tried. The PSU id travels
  * in its own claim `psu_id` (sub is the provider's own id), as at banks whose subject is not the customer
- * number. One test hook makes it misbehave: GET /__test/tamper-next-nonce replaces the nonce of the next
- * authorization request, so the ID token carries a nonce the gateway did not send.
+ * number. `<redirect_uri>` may list several, comma-separated (one per gateway). Test hooks make it
+ * misbehave: GET /__test/tamper-next-nonce replaces the nonce of the next authorization request, so the
+ * ID token carries a nonce the gateway did not send; GET /__test/next-sign-in?freshness=stale|missing
+ * makes the next authorization ignore prompt=login and max_age=0, as a provider without their support
+ * would, and either date the sign-in three hours back (an old single sign-on session: auth_time stale)
+ * or leave auth_time out; `&amr=pwd,pin` replaces the methods the next sign-in reports.
  * Prints one JSON line `{"issuer": …}` on stdout when it listens.
  */
 const { createServer } = require('node:http');
 const { generateKeyPairSync } = require('node:crypto');
 const { Provider } = require('oidc-provider');
 const { readSandboxBankFixture } = require('../../src/accounts/sandbox_bank.ts');
-const { SandboxOneTimeCodes } = require('../../src/sca/sandbox_one_time_codes.ts');
+const { SandboxAuthenticator } = require('../../src/sca/sandbox_one_time_codes.ts');
 
 const [port, redirectUri] = process.argv.slice(2);
 const issuer = `http://127.0.0.1:${port}`;
 const psus = readSandboxBankFixture().psus;
-const codes = new SandboxOneTimeCodes(psus);
+const codes = new SandboxAuthenticator(psus);
 
 const signingKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' });
 
@@ -27,7 +31,7 @@ const provider = new Provider(issuer, {
     {
       client_id: 'psd2-gateway',
       client_secret: 'gateway-test-secret',
-      redirect_uris: [redirectUri],
+      redirect_uris: redirectUri.split(','),
       grant_types: ['authorization_code'],
       response_types: ['code'],
       token_endpoint_auth_method: 'client_secret_basic',
@@ -36,7 +40,8 @@ const provider = new Provider(issuer, {
   ],
   jwks: { keys: [{ ...signingKey, use: 'sig', alg: 'ES256', kid: 'op-test' }] },
   cookies: { keys: ['identity-provider-test-cookie-key'] },
-  claims: { openid: ['sub'], profile: ['name', 'psu_id'] },
+  // amr goes into the ID token only as a supported claim of a requested scope.
+  claims: { openid: ['sub', 'amr'], profile: ['name', 'psu_id'] },
   conformIdTokenClaims: false,
   acrValues: ['urn:bob:sca', 'urn:bob:pwd'],
   features: { devInteractions: { enabled: false } },
@@ -60,6 +65,8 @@ const provider = new Provider(issuer, {
 });
 
 let tamperNextNonce = false;
+/** What the next sign-in does differently (GET /__test/next-sign-in). */
+let nextSignIn = {};
 
 const esc = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const loginPage = (
@@ -92,6 +99,23 @@ provider.use(async (ctx, next) => {
     tamperNextNonce = false;
     ctx.query = { ...ctx.query, nonce: 'not-the-gateways-nonce' };
   }
+  if (ctx.path === '/__test/next-sign-in') {
+    const amr = ctx.query.amr;
+    nextSignIn = {
+      freshness: ctx.query.freshness,
+      amr: typeof amr === 'string' ? amr.split(',') : undefined,
+    };
+    ctx.body = 'ok';
+    return;
+  }
+  if (ctx.path === '/auth' && nextSignIn.freshness !== undefined) {
+    const query = { ...ctx.query };
+    delete query.prompt;
+    delete query.max_age;
+    // A stale sign-in needs auth_time in the ID token, which a max_age asks for; one day admits it.
+    ctx.query = nextSignIn.freshness === 'stale' ? { ...query, max_age: '86400' } : query;
+    nextSignIn = { ...nextSignIn, staleLogin: nextSignIn.freshness === 'stale', freshness: undefined };
+  }
   const match = /^\/interaction\/([^/]+)$/.exec(ctx.path);
   if (match === null) return next();
   const details = await provider.interactionDetails(ctx.req, ctx.res);
@@ -109,10 +133,18 @@ provider.use(async (ctx, next) => {
   const otp = form.get('otp') ?? '';
   const strong =
     otp !== '' &&
-    codes.verify({ username: psu.psuId, code: otp, subject: { kind: 'consentDashboard' }, at: new Date() });
+    codes.matchingStep({
+      username: psu.psuId,
+      code: otp,
+      subject: { kind: 'consentDashboard' },
+      at: new Date(),
+    }) !== undefined;
   const login = strong
     ? { accountId: `op-${psu.psuId}`, acr: 'urn:bob:sca', amr: ['pwd', 'otp'] }
     : { accountId: `op-${psu.psuId}`, acr: 'urn:bob:pwd', amr: ['pwd'] };
+  if (nextSignIn.amr !== undefined) login.amr = nextSignIn.amr;
+  if (nextSignIn.staleLogin === true) login.ts = Math.floor(Date.now() / 1000) - 3 * 3600;
+  nextSignIn = {};
   const url = await provider.interactionResult(
     ctx.req,
     ctx.res,

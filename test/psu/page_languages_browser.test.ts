@@ -11,7 +11,7 @@ import type { RunningGateway } from '../../src/gateway';
 import { ALICE_ID, ALICE_REDIRECT_URI, aliceTpp } from '../helpers/alice_tpp';
 import { axeViolations } from '../helpers/axe';
 import { chromiumAvailable, launchChromium } from '../helpers/chromium';
-import { sandboxCode } from '../helpers/sandbox_psu';
+import { consentCode, plainSandboxCode } from '../helpers/sandbox_psu';
 import { startTestGateway } from '../helpers/test_gateway';
 
 const available = chromiumAvailable('page language browser test');
@@ -45,16 +45,25 @@ jest.setTimeout(180_000);
       code_challenge_method: 'S256',
     })}`;
 
+  const consentStatus = async (consentId: string): Promise<string> =>
+    ((await alice.request('GET', `/v1/consents/${consentId}/status`)).json as { consentStatus: string })
+      .consentStatus;
+
   async function expectPage(page: Page, lang: 'de' | 'en', heading: RegExp): Promise<void> {
     expect(await page.locator('html').getAttribute('lang')).toBe(lang);
     expect(await page.locator('h1').innerText()).toMatch(heading);
     expect(await axeViolations(page)).toEqual([]);
   }
 
-  async function signInAsAnna(page: Page, labels: { user: string; password: string; code: string }) {
-    await page.getByLabel(labels.user).fill('anna');
-    await page.getByLabel(labels.password).fill('sandbox-anna');
-    await page.getByLabel(labels.code).fill(sandboxCode('anna'));
+  async function signInAs(
+    page: Page,
+    labels: { user: string; password: string; code: string },
+    oneTimeCode: string,
+    psu: { username: string; password: string } = { username: 'anna', password: 'sandbox-anna' },
+  ) {
+    await page.getByLabel(labels.user).fill(psu.username);
+    await page.getByLabel(labels.password).fill(psu.password);
+    await page.getByLabel(labels.code).fill(oneTimeCode);
     await page.locator('form button[type=submit]').first().click();
   }
 
@@ -66,7 +75,11 @@ jest.setTimeout(180_000);
     await expectPage(page, 'de', /Bei Bob's Bank anmelden/);
     expect(await page.locator('main').innerText()).toContain('bittet um Zugriff auf Ihre Kontoinformationen');
 
-    await signInAsAnna(page, { user: 'Benutzername', password: 'Passwort', code: 'Einmalcode' });
+    await signInAs(
+      page,
+      { user: 'Benutzername', password: 'Passwort', code: 'Einmalcode' },
+      consentCode('anna', consentId),
+    );
     await page.waitForSelector('button[name=decision]');
     await expectPage(page, 'de', /Bank of Alice Zugriff auf Ihre Kontoinformationen erlauben\?/);
     expect(await page.locator('button[value=approve]').innerText()).toBe('Zugriff erlauben');
@@ -83,10 +96,190 @@ jest.setTimeout(180_000);
     await page.getByRole('link', { name: 'Deutsch' }).click();
     await expectPage(page, 'de', /Ihre Einwilligungen bei Bob's Bank/);
     await context.close();
-    expect(
-      ((await alice.request('GET', `/v1/consents/${consentId}/status`)).json as { consentStatus: string })
-        .consentStatus,
-    ).toBe('received');
+    expect(await consentStatus(consentId)).toBe('received');
+  });
+
+  /** Submits the page's first form with these sign-in fields; the status of the page that answers. */
+  async function submitSignIn(page: Page, username: string, password: string, code: string): Promise<number> {
+    await page.locator('#username').fill(username);
+    await page.locator('#password').fill(password);
+    await page.locator('#otp').fill(code);
+    const [response] = await Promise.all([
+      page.waitForNavigation(),
+      page.locator('form button[type=submit]').first().click(),
+    ]);
+    return response?.status() ?? 0;
+  }
+
+  /** Follows the language switch; the status of the page it shows. */
+  async function switchTo(page: Page, name: 'English' | 'Deutsch'): Promise<number> {
+    const [response] = await Promise.all([
+      page.waitForNavigation(),
+      page.getByRole('link', { name }).click(),
+    ]);
+    return response?.status() ?? 0;
+  }
+
+  const alertText = (page: Page): Promise<string> => page.locator('[role=alert]').first().innerText();
+
+  /** The right code with its first digit changed: the right password and a wrong second factor. */
+  const wrongCode = (code: string): string => {
+    return `${(Number(code[0]) + 1) % 10}${code.slice(1)}`;
+  };
+
+  it('a wrong one-time code in German: the switch shows the same sign-in and its error in English, and signing in there continues in English', async () => {
+    const consentId = await alice.createConsent();
+    const context = await browser.newContext({ ignoreHTTPSErrors: true, locale: 'de-DE' });
+    const page = await context.newPage();
+    await page.goto(authorizeUrl(consentId));
+    expect(await submitSignIn(page, 'anna', 'sandbox-anna', wrongCode(consentCode('anna', consentId)))).toBe(
+      200,
+    );
+    await expectPage(page, 'de', /Bei Bob's Bank anmelden/);
+    expect(await alertText(page)).toBe(
+      'Benutzername, Passwort oder Einmalcode sind nicht richtig. Bitte versuchen Sie es erneut.',
+    );
+
+    expect(await switchTo(page, 'English')).toBe(200);
+    expect(new URL(page.url()).pathname).toBe('/oauth2/authorize/sign-in');
+    await expectPage(page, 'en', /Sign in to Bob's Bank/);
+    expect(await alertText(page)).toBe(
+      'The username, password or one-time code is not correct. Please try again.',
+    );
+    expect(await page.locator('main').innerText()).toContain('Bank of Alice');
+
+    // The same session and form: signing in now works, and the pages stay English.
+    expect(await submitSignIn(page, 'anna', 'sandbox-anna', consentCode('anna', consentId))).toBe(200);
+    await expectPage(page, 'en', /Allow Bank of Alice to see your account information\?/);
+    await context.close();
+  });
+
+  it('five wrong sign-ins in German end the session (403), then the pause: both switch to English with the same message', async () => {
+    const consentId = await alice.createConsent();
+    const context = await browser.newContext({ ignoreHTTPSErrors: true, locale: 'de-DE' });
+    const page = await context.newPage();
+    await page.goto(authorizeUrl(consentId));
+    // An unknown username is counted like a known one; this one is used by no other test.
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++) statuses.push(await submitSignIn(page, 'lang-lockout', 'wrong', '000000'));
+    expect(statuses).toEqual([200, 200, 200, 200, 403]);
+    await expectPage(page, 'de', /Diese Anfrage kann nicht abgeschlossen werden/);
+    expect(await alertText(page)).toBe(
+      'Zu viele fehlgeschlagene Anmeldeversuche. Kehren Sie zur App zurück, von der Sie kamen, und beginnen Sie neu.',
+    );
+    expect(await switchTo(page, 'English')).toBe(403);
+    await expectPage(page, 'en', /This request cannot be completed/);
+    expect(await alertText(page)).toBe(
+      'Too many failed sign-in attempts. Return to the app you came from and start again.',
+    );
+
+    // A fresh session, back in German: the username's sixth attempt is paused across sessions.
+    await page.goto(`${authorizeUrl(consentId)}&lang=de`);
+    expect(await submitSignIn(page, 'lang-lockout', 'wrong', '000000')).toBe(200);
+    await expectPage(page, 'de', /Bei Bob's Bank anmelden/);
+    expect(await alertText(page)).toMatch(
+      /^Zu viele fehlgeschlagene Anmeldungen\. .* in 15 Minuten erneut\.$/,
+    );
+    expect(await switchTo(page, 'English')).toBe(200);
+    await expectPage(page, 'en', /Sign in to Bob's Bank/);
+    expect(await alertText(page)).toMatch(/^Too many failed sign-ins\. .* try again in 15 minutes\.$/);
+    await context.close();
+    expect(await consentStatus(consentId)).toBe('received');
+  });
+
+  it('a session that expired before the form was sent: the error in German, the switch shows it in English', async () => {
+    const consentId = await alice.createConsent();
+    const context = await browser.newContext({ ignoreHTTPSErrors: true, locale: 'de-DE' });
+    const page = await context.newPage();
+    await page.goto(authorizeUrl(consentId));
+    // The browser lost its session cookie (expired, or cleared) while the PSU was typing.
+    await context.clearCookies();
+    expect(await submitSignIn(page, 'anna', 'sandbox-anna', consentCode('anna', consentId))).toBe(403);
+    await expectPage(page, 'de', /Diese Anfrage kann nicht abgeschlossen werden/);
+    expect(await alertText(page)).toContain('Ihre Sitzung ist abgelaufen');
+    expect(await switchTo(page, 'English')).toBe(403);
+    expect(new URL(page.url()).pathname).toBe('/psu/error');
+    await expectPage(page, 'en', /This request cannot be completed/);
+    expect(await alertText(page)).toContain('Your session has expired');
+    await context.close();
+  });
+
+  it('a consent naming an account that is not Anna’s: the refusal after sign-in switches language, Deny included', async () => {
+    const created = await alice.request(
+      'POST',
+      '/v1/consents',
+      { 'Content-Type': 'application/json', 'TPP-Redirect-URI': ALICE_REDIRECT_URI },
+      JSON.stringify({
+        access: { accounts: [{ iban: 'DE89370400440532013000' }] },
+        recurringIndicator: false,
+        validUntil: new Date(Date.now() + 86_400_000).toISOString().slice(0, 10),
+        frequencyPerDay: 1,
+      }),
+    );
+    expect(created.status).toBe(201);
+    const consentId = (created.json as { consentId: string }).consentId;
+    const context = await browser.newContext({ ignoreHTTPSErrors: true, locale: 'de-DE' });
+    const page = await context.newPage();
+    await page.goto(authorizeUrl(consentId));
+    expect(await submitSignIn(page, 'anna', 'sandbox-anna', consentCode('anna', consentId))).toBe(403);
+    await expectPage(page, 'de', /Anfrage kann nicht erlaubt werden/);
+    expect(await page.locator('main').innerText()).toContain('DE89 3704 0044 0532 0130 00');
+    expect(await switchTo(page, 'English')).toBe(403);
+    await expectPage(page, 'en', /Request cannot be approved/);
+    expect(await page.locator('button[value=deny]').innerText()).toBe('Deny and return');
+    await context.close();
+  });
+
+  it('the dashboard: a wrong code, then a withdrawal, each answer switches language with its message', async () => {
+    // A consent of Anna's to withdraw, approved in the browser.
+    const consentId = await alice.createConsent();
+    const context = await browser.newContext({ ignoreHTTPSErrors: true, locale: 'de-DE' });
+    const page = await context.newPage();
+    await page.route('https://api.bank-of-alice.example/**', (route) =>
+      route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><title>Alice</title>' }),
+    );
+    await page.goto(authorizeUrl(consentId));
+    await submitSignIn(page, 'anna', 'sandbox-anna', consentCode('anna', consentId));
+    await page.locator('button[value=approve]').click();
+    await page.waitForURL(/api\.bank-of-alice\.example/);
+
+    await page.goto(`${gateway.url}/psu/consents`);
+    expect(await submitSignIn(page, 'anna', 'sandbox-anna', wrongCode(plainSandboxCode('anna')))).toBe(200);
+    await expectPage(page, 'de', /Ihre Einwilligungen bei Bob's Bank/);
+    expect(await alertText(page)).toContain('Einmalcode sind nicht richtig');
+    expect(await switchTo(page, 'English')).toBe(200);
+    await expectPage(page, 'en', /Your consents at Bob's Bank/);
+    expect(await alertText(page)).toBe(
+      'The username, password or one-time code is not correct. Please try again.',
+    );
+
+    expect(await submitSignIn(page, 'anna', 'sandbox-anna', plainSandboxCode('anna'))).toBe(200);
+    await expectPage(page, 'en', /Your consents/);
+    await Promise.all([
+      page.waitForNavigation(),
+      page.locator(`form:has(input[value="${consentId}"]) button`).click(),
+    ]);
+    expect(await page.locator('[role=status]').innerText()).toBe(
+      'Bank of Alice can no longer access your accounts.',
+    );
+    expect(await switchTo(page, 'Deutsch')).toBe(200);
+    await expectPage(page, 'de', /Ihre Einwilligungen/);
+    expect(await page.locator('[role=status]').innerText()).toBe(
+      'Bank of Alice kann nicht mehr auf Ihre Konten zugreifen.',
+    );
+    await context.close();
+    expect(await consentStatus(consentId)).toBe('revokedByPsu');
+  });
+
+  it('the error page names only known texts: another address shows nothing of its own (404)', async () => {
+    const context = await browser.newContext({ ignoreHTTPSErrors: true, locale: 'en-GB' });
+    const page = await context.newPage();
+    const response = await page.goto(`${gateway.url}/psu/error?m=<script>&status=200`);
+    expect(response?.status()).toBe(404);
+    await expectPage(page, 'en', /This request cannot be completed/);
+    expect(await alertText(page)).toBe('There is nothing to show at this address.');
+    expect(await page.content()).not.toContain('<script>');
+    await context.close();
   });
 
   it.each([
@@ -102,13 +295,20 @@ jest.setTimeout(180_000);
     await context.close();
   });
 
-  it('the dashboard, signed in, in German: every consent and the withdraw button, accessible', async () => {
+  it('the dashboard, signed in, in German, accessible, and switching to English', async () => {
     const context = await browser.newContext({ ignoreHTTPSErrors: true, locale: 'en-US' });
     const page = await context.newPage();
     await page.goto(`${gateway.url}/psu/consents?lang=de`);
-    await signInAsAnna(page, { user: 'Benutzername', password: 'Passwort', code: 'Einmalcode' });
+    // Clara, not Anna: a code is accepted once, and Anna's dashboard code of this 30 s step may have been
+    // used by the test above.
+    await signInAs(
+      page,
+      { user: 'Benutzername', password: 'Passwort', code: 'Einmalcode' },
+      plainSandboxCode('clara'),
+      { username: 'clara', password: 'sandbox-clara' },
+    );
     await expectPage(page, 'de', /Ihre Einwilligungen/);
-    expect(await page.locator('main').innerText()).toContain('Angemeldet als Anna Schmidt');
+    expect(await page.locator('main').innerText()).toContain('Angemeldet als Clara Weber');
     await page.getByRole('link', { name: 'English' }).click();
     await expectPage(page, 'en', /Your consents/);
     await context.close();

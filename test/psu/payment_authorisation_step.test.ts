@@ -16,7 +16,7 @@ import {
 import { IdpSignIn, type PendingIdpSignIn } from '../../src/psu/idp_sign_in';
 import type { PsuIdentityProvider } from '../../src/psu/psu_identity_provider';
 import type { AuthorisationSubject } from '../../src/sca/authorisation_subject';
-import { SandboxOneTimeCodes } from '../../src/sca/sandbox_one_time_codes';
+import { SandboxAuthenticator } from '../../src/sca/sandbox_one_time_codes';
 import { axeViolations } from '../helpers/axe';
 import { chromiumAvailable, launchChromium } from '../helpers/chromium';
 
@@ -43,10 +43,11 @@ describe('the amount as the PSU reads it', () => {
 });
 
 describe('the sandbox code is bound to the payment shown', () => {
-  const codes = new SandboxOneTimeCodes(readSandboxBankFixture().psus);
+  const codes = new SandboxAuthenticator(readSandboxBankFixture().psus);
   const at = new Date();
   const code = codes.codeFor('anna', PAYMENT, at);
-  const verify = (subject: AuthorisationSubject) => codes.verify({ username: 'anna', code, subject, at });
+  const verify = (subject: AuthorisationSubject) =>
+    codes.matchingStep({ username: 'anna', code, subject, at }) !== undefined;
 
   it('accepted for what the page showed; refused for another amount or payee', () => {
     expect(authorisationView(PAYMENT)).toEqual({
@@ -83,7 +84,7 @@ describe('with the bank identity provider', () => {
     const signIn = new IdpSignIn({
       provider,
       pending: { save: (p) => Promise.resolve(void saved.push(p)), take: () => Promise.resolve(undefined) },
-      policy: { acrValues: ['urn:bob:sca'], evidence: 'acr', psuIdClaim: 'sub' },
+      policy: { acrValues: ['urn:bob:sca'], evidence: 'acr', amrCombinations: [], psuIdClaim: 'sub' },
       now: () => new Date(),
       logger: undefined,
     });

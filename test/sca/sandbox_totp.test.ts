@@ -1,6 +1,7 @@
 /**
  * The sandbox second factor from the outside: the CLI prints what an authenticator app shows, the README's
- * openssl function computes the same code, and a payment code is bound to amount and payee.
+ * openssl function computes the same codes, a consent code is bound to the consent and a payment code to
+ * the payment, its amount and payee.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -9,11 +10,14 @@ import { readSandboxBankFixture } from '../../src/accounts/sandbox_bank';
 import { base32, totpCommand } from '../../src/cli/totp_command';
 import { PROJECT_ROOT } from '../../src/config/project_root';
 import type { AuthorisationSubject } from '../../src/sca/authorisation_subject';
-import { SandboxOneTimeCodes } from '../../src/sca/sandbox_one_time_codes';
+import { SandboxAuthenticator } from '../../src/sca/sandbox_one_time_codes';
 import { totp } from '../../src/sca/totp';
 
 const fixture = readSandboxBankFixture();
-const codes = new SandboxOneTimeCodes(fixture.psus);
+const codes = new SandboxAuthenticator(fixture.psus);
+/** Whether the code matches (the store that makes it single-use is tested in used_one_time_codes.test.ts). */
+const matches = (params: Parameters<SandboxAuthenticator['matchingStep']>[0]): boolean =>
+  codes.matchingStep(params) !== undefined;
 const anna = fixture.psus.find((p) => p.psuId === 'anna');
 const AT = new Date('2026-11-30T12:00:10Z');
 
@@ -35,7 +39,7 @@ describe('sandbox TOTP', () => {
     const out = JSON.parse(runTotp(['anna', '--json'])) as Record<string, unknown>;
     expect(out).toMatchObject({
       psuId: 'anna',
-      code: codes.codeFor('anna', { kind: 'consent', consentId: '' }, AT),
+      code: codes.codeFor('anna', { kind: 'consentDashboard' }, AT),
     });
     expect(out.validForSeconds).toBe(20);
     expect(String(out.otpauthUri)).toMatch(
@@ -57,21 +61,50 @@ describe('sandbox TOTP', () => {
     ]);
   });
 
-  it("the README's openssl function computes the same code as the gateway", () => {
+  it.each([
+    ['the plain code (dashboard)', [], { kind: 'consentDashboard' }],
+    ['a consent code', ['consent', 'c-42'], { kind: 'consent', consentId: 'c-42' }],
+    [
+      'a payment code',
+      ['payment', 'p-7', '12.50', 'EUR', 'DE89370400440532013000', 'Corner Bakery'],
+      {
+        kind: 'payment',
+        paymentId: 'p-7',
+        amount: '12.5',
+        currency: 'EUR',
+        creditorIban: 'DE89370400440532013000',
+        creditorName: 'Corner Bakery',
+      },
+    ],
+  ] as const)("the README's openssl function computes %s as the gateway does", (_name, args, subject) => {
     const readme = readFileSync(path.join(PROJECT_ROOT, 'README.md'), 'utf8');
-    const fn = /^totp\(\) \{\n[\s\S]*?\n\}$/m.exec(readme)?.[0];
-    expect(fn).toBeDefined();
+    const functions = [...readme.matchAll(/^totp\(\) \{\n[\s\S]*?\n\}$/gm)].map((m) => m[0]);
+    // Both walkthroughs carry it; one text, so this test covers both.
+    expect(functions).toHaveLength(2);
+    expect(new Set(functions).size).toBe(1);
+    const quoted = args.map((a) => `'${a}'`).join(' ');
     const before = new Date();
-    const shell = execFileSync('bash', ['-c', `set -eu\n${fn}\ntotp ${anna?.totpSeed}`], {
+    const shell = execFileSync('bash', ['-c', `set -eu\n${functions[0]}\ntotp ${anna?.totpSeed} ${quoted}`], {
       encoding: 'utf8',
     }).trim();
     const after = new Date();
     // The shell read the clock between the two; a step boundary may fall in between.
-    const subject = { kind: 'consent', consentId: '' } as const;
     expect([codes.codeFor('anna', subject, before), codes.codeFor('anna', subject, after)]).toContain(shell);
   });
 
-  describe('dynamic linking: a payment code binds amount and payee', () => {
+  it('a consent code is bound to its consent: refused for another, and the plain code signs in for none', () => {
+    const consent = { kind: 'consent', consentId: 'c-1' } as const;
+    const code = codes.codeFor('anna', consent, AT);
+    expect(matches({ username: 'anna', code, subject: consent, at: AT })).toBe(true);
+    expect(matches({ username: 'anna', code, subject: { kind: 'consent', consentId: 'c-2' }, at: AT })).toBe(
+      false,
+    );
+    const plain = codes.codeFor('anna', { kind: 'consentDashboard' }, AT);
+    expect(matches({ username: 'anna', code: plain, subject: consent, at: AT })).toBe(false);
+    expect(runTotp(['anna', '--consent', 'c-1'])).toBe(code);
+  });
+
+  describe('dynamic linking: a payment code binds the payment, amount and payee', () => {
     const payment: AuthorisationSubject = {
       kind: 'payment',
       paymentId: 'p-1',
@@ -82,15 +115,16 @@ describe('sandbox TOTP', () => {
     };
     const code = codes.codeFor('anna', payment, AT);
     const verify = (subject: AuthorisationSubject, c = code) =>
-      codes.verify({ username: 'anna', code: c, subject, at: AT });
+      matches({ username: 'anna', code: c, subject, at: AT });
 
-    it('is accepted for that payment, also written differently (12.5, spaced IBAN, another payment id)', () => {
+    it('is accepted for that payment, also written differently (12.5, spaced IBAN)', () => {
       expect(verify(payment)).toBe(true);
-      expect(verify({ ...payment, amount: '12.5', paymentId: 'p-2' })).toBe(true);
+      expect(verify({ ...payment, amount: '12.5' })).toBe(true);
       expect(verify({ ...payment, creditorIban: 'DE89 3704 0044 0532 0130 00' })).toBe(true);
     });
 
     it.each([
+      ['another payment of the same amount to the same payee', { paymentId: 'p-2' }],
       ['another amount', { amount: '12.51' }],
       ['another currency', { currency: 'CHF' }],
       ['another payee IBAN', { creditorIban: 'NL91ABNA0417164300' }],
@@ -102,15 +136,17 @@ describe('sandbox TOTP', () => {
     it('the plain code is not a payment code, and the payment code does not sign in', () => {
       const plain = codes.codeFor('anna', { kind: 'consent', consentId: 'c' }, AT);
       expect(verify(payment, plain)).toBe(false);
-      expect(
-        codes.verify({ username: 'anna', code, subject: { kind: 'consent', consentId: 'c' }, at: AT }),
-      ).toBe(false);
+      expect(matches({ username: 'anna', code, subject: { kind: 'consent', consentId: 'c' }, at: AT })).toBe(
+        false,
+      );
     });
 
     it('the CLI prints the payment code', () => {
       expect(
         runTotp([
           'anna',
+          '--payment-id',
+          'p-1',
           '--amount',
           '12.50',
           '--payee-iban',
@@ -124,7 +160,7 @@ describe('sandbox TOTP', () => {
 
   it('an unknown username is refused, whatever the code', () => {
     expect(
-      codes.verify({
+      matches({
         username: 'nobody',
         code: '000000',
         subject: { kind: 'consent', consentId: 'c' },

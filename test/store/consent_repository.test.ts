@@ -3,7 +3,7 @@ import { buildSandboxBank, readSandboxBankFixture } from '../../src/accounts/san
 import { loadSandboxBank } from '../../src/store/load_sandbox_bank';
 import { sql } from 'kysely';
 import { STORE_MIGRATIONS } from '../../src/store/migrations';
-import { type Store } from '../../src/store/open_store';
+import { openStore, type Store } from '../../src/store/open_store';
 import { DATABASE_KINDS, describeForDatabase, useTestStore } from './test_databases';
 import { SandboxBankConnector } from '../../src/bank/sandbox_bank_connector';
 
@@ -113,6 +113,21 @@ describe.each(DATABASE_KINDS)('consent repository and store on %s', (kind) => {
       expect(pending.total).toBe(all.filter((t) => t.bookingStatus === 'pending').length);
       expect(pending.transactions).toHaveLength(2);
       expect(pending.transactions.every((t) => t.bookingDate === undefined)).toBe(true);
+    });
+
+    it('reads the balances of accounts asked for together, each its own (one statement on PostgreSQL)', async () => {
+      let statements = 0;
+      const counting = await openStore(testStore.url, { onQuery: () => statements++ });
+      try {
+        const connector = new SandboxBankConnector(counting.db);
+        const ids = [...bank.accounts.map((a) => a.resourceId), 'no-such-account'];
+        const before = statements;
+        const read = await Promise.all(ids.map((id) => connector.balances(id)));
+        expect(read).toEqual(ids.map((id) => bank.balances.get(id) ?? []));
+        expect(statements - before).toBe(kind === 'postgres' ? 1 : ids.length);
+      } finally {
+        await counting.close();
+      }
     });
 
     it('keeps every consent, its usage and the bank across a restart', async () => {

@@ -18,7 +18,7 @@ function rawKysely(url: string): Kysely<unknown> {
     : new Kysely({ dialect: new PostgresDialect({ pool: new Pool({ connectionString: url, max: 1 }) }) });
 }
 
-it('folds every feature into one set: core, 0004 stop list, 0005 payments, 0006 redirect hosts, 0100-0103 OAuth and PSU, 0200 operations', () => {
+it('folds every feature into one set: core, 0004 stop list, 0005 payments, 0006 redirect hosts, 0007 funds permissions per TPP, 0100-0105 OAuth, PSU and SCA, 0200 operations', () => {
   expect(Object.keys(STORE_MIGRATIONS).sort()).toEqual([
     '0001_consents',
     '0002_sandbox_bank',
@@ -26,10 +26,13 @@ it('folds every feature into one set: core, 0004 stop list, 0005 payments, 0006 
     '0004_tpp_stop_list',
     '0005_payments',
     '0006_tpp_redirect_hosts',
+    '0007_sandbox_funds_permissions_per_tpp',
     '0100_oauth_tables',
     '0101_oauth_sign_in_attempts',
     '0102_psu_dashboard_session',
     '0103_psu_oidc_login',
+    '0104_psu_oidc_login_started_at',
+    '0105_sca_used_one_time_code',
     '0200_audit_and_statistics',
   ]);
 });

@@ -114,7 +114,10 @@ describe('psd2-gateway tpp block / unblock / list', () => {
     await accounts(carol);
 
     const blocked = await cli('block', ALICE_ORG, '--reason', 'NCA withdrew the licence');
-    expect(blocked).toMatchObject({ code: 0, stdout: `organizationIdentifier ${ALICE_ORG} is blocked\n` });
+    expect(blocked).toMatchObject({
+      code: 0,
+      stdout: `organizationIdentifier ${ALICE_ORG} is blocked\n0 payments awaiting the PSU's authorisation rejected (RJCT)\n`,
+    });
     await pastPollInterval();
 
     const after = await accounts(alice);
@@ -151,7 +154,10 @@ describe('psd2-gateway tpp block / unblock / list', () => {
     const carol = keepAliveAgent(credentials);
     const hex = createHash('sha256').update(new X509Certificate(credentials.cert).raw).digest('hex');
     const blocked = await cli('block', hex.toUpperCase(), '--reason', 'key compromise reported');
-    expect(blocked).toMatchObject({ code: 0, stdout: `x5t#S256 ${x5tOf(credentials)} is blocked\n` });
+    expect(blocked).toMatchObject({
+      code: 0,
+      stdout: `x5t#S256 ${x5tOf(credentials)} is blocked\n0 payments awaiting the PSU's authorisation rejected (RJCT)\n`,
+    });
     await pastPollInterval();
     expect(await accounts(carol)).toMatchObject({ status: 401, code: 'CERTIFICATE_BLOCKED' });
     expect(await inProcess('unblock', x5tOf(credentials))).toEqual([

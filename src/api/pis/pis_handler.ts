@@ -4,6 +4,7 @@ import type { BankCallContext, BankConnector } from '../../bank/bank_connector';
 import type { RedirectUriPolicy } from '../../consent/redirect_uri_policy';
 import { InternalServerError } from '../../errors/gateway_error';
 import type { PaymentCancellation } from '../../payment/cancellation';
+import type { PaymentExecutionStep } from '../../payment/execution';
 import type { PaymentInitiation } from '../../payment/initiation';
 import { ownedPayment } from '../../payment/owned_payment';
 import type { Payment, PaymentService } from '../../payment/payment';
@@ -18,6 +19,8 @@ export interface PisHandlerDeps {
   payments: PaymentRepository;
   initiation: PaymentInitiation;
   cancellation: PaymentCancellation;
+  /** Sends a payment still ACTC to the bank again when the TPP reads it (see readPayment). */
+  execution: PaymentExecutionStep;
   bank: BankConnector;
   redirectUriPolicy: RedirectUriPolicy;
   tppDnsNames?: (res: ServerResponse) => readonly string[] | undefined;
@@ -46,6 +49,20 @@ export function pathPayment(
     service: serviceOf(context),
     product: param(context, 'payment-product'),
   });
+}
+
+/**
+ * The payment in the path as a read shows it: one the bank could not execute at approval (still ACTC) is
+ * sent again first under its idempotency key, so the read shows the bank's answer once there is one. If
+ * the bank still cannot answer, the read answers ACTC: the PSU's authorisation stands.
+ */
+export async function readPayment(
+  deps: PisHandlerDeps,
+  context: OperationContext,
+  res: ServerResponse,
+): Promise<Payment> {
+  const payment = await pathPayment(deps, context, res);
+  return deps.execution.resume(payment, bankContext(context, res, payment.id));
 }
 
 export function bankContext(

@@ -3,6 +3,7 @@ import { AuthorizationPageError } from '../oauth_error';
 import { consentReview, namedIbans, type ConsentReview } from './consent_review';
 import type { PaymentApprovalView } from '../payment_approval_view';
 import { decidePayment } from './decide_payment';
+import { assertTppAdmitted } from './check_tpp_admitted';
 import { paymentIdOf } from './payment_subject';
 import { claimSession, issueCode, loadConsent, loadSession } from './psu_session';
 
@@ -22,8 +23,8 @@ export type DecisionResult =
 
 /**
  * `POST /oauth2/authorize` with the decision. Order: session and CSRF, signed in, a payment's decision
- * to decide_payment.ts, else a known decision,
- * consent still awaiting it; deny → rejected; approve → only the PSU's own accounts, at least one, then
+ * to decide_payment.ts, else a known decision, consent still awaiting it and its TPP not blocked;
+ * deny → rejected; approve → only the PSU's own accounts, at least one, the TPP still not blocked, then
  * the session is claimed (once), the consent approved and a code issued to the redirect target.
  */
 export async function decide(ctx: OAuthContext, params: DecideParams): Promise<DecisionResult> {
@@ -86,6 +87,8 @@ export async function decide(ctx: OAuthContext, params: DecideParams): Promise<D
     granted = picked;
   }
 
+  // The bank was asked for the PSU's accounts since the consent was loaded: the stop list is asked again.
+  await assertTppAdmitted(ctx, { consent });
   await claimSession(ctx, session);
   await ctx.consents.approve(consent.consentId, psuId, granted);
   const issued = await issueCode(ctx, session, consent.consentId, psuId);

@@ -4,6 +4,7 @@ import type { PsuSession } from '../oauth_repository';
 import { dynamicLinkOf, paymentApprovalView, type PaymentApprovalView } from '../payment_approval_view';
 import type { PaymentForAuthorisation } from '../payment_port';
 import { secretToken } from '../secret_token';
+import { assertTppAdmitted } from './check_tpp_admitted';
 import { loadPayment, paymentPort } from './payment_subject';
 import { claimSession, issueCode } from './psu_session';
 
@@ -34,9 +35,10 @@ export interface PaymentDecision {
 
 /**
  * `POST /oauth2/authorize` with the decision on a payment (the session and sign-in were checked by
- * decide.ts). Order: a known decision, the payment still awaiting it; deny → RJCT; approve → the page's
- * dynamic link still matches amount and payee, the debtor account is the PSU's (named by the TPP, or
- * exactly one chosen), then the session is claimed (once), the payment approved and a code issued.
+ * decide.ts). Order: a known decision, the payment still awaiting it and its TPP not blocked; deny → RJCT;
+ * approve → the page's dynamic link still matches amount and payee, the debtor account is the PSU's (named
+ * by the TPP, or exactly one chosen), the TPP still not blocked, then the session is claimed (once), the
+ * payment approved and a code issued.
  */
 export async function decidePayment(
   ctx: OAuthContext,
@@ -103,6 +105,8 @@ export async function decidePayment(
     debtorIban = chosen;
   }
 
+  // Approval executes the payment: the stop list is asked again after the bank call above.
+  await assertTppAdmitted(ctx, { payment });
   await claimSession(ctx, session);
   if ((await payments.approve(paymentId, psuId, debtorIban)) === 'notAwaiting') throw notAwaiting;
   const issued = await issueCode(ctx, session, session.consentId, psuId);

@@ -1,10 +1,8 @@
 import type { Psu } from '../consent_port';
 import type { OAuthContext } from '../oauth_context';
 import { AuthorizationPageError } from '../oauth_error';
-import type { PsuSession } from '../oauth_repository';
-import { secretToken } from '../secret_token';
 import { consentReview, type ConsentReview } from './consent_review';
-import { loadConsent } from './psu_session';
+import { liveSession, loadConsent } from './psu_session';
 import type { PaymentApprovalView } from '../payment_approval_view';
 import { loadTarget } from './authorisation_target';
 import { paymentReview } from './decide_payment';
@@ -16,27 +14,12 @@ import { renewAtSignIn, type SignedIn } from './sign_in';
  * return: state, same browser, ID token, strong authentication). No CSRF token here: the browser arrives
  * by the provider's redirect, and the single-use state bound to this session stands in for it.
  */
-async function sessionOf(ctx: OAuthContext, sessionId: string | undefined): Promise<PsuSession> {
-  const session =
-    sessionId === undefined || sessionId === ''
-      ? undefined
-      : await ctx.repo.findSession(secretToken.hash(sessionId));
-  if (session === undefined || session.expiresAt.getTime() <= ctx.now().getTime()) {
-    throw new AuthorizationPageError(
-      403,
-      'Your session has expired or your browser did not send its cookie. Return to the app you came from and start again.',
-      'missing, unknown or expired session after identity provider sign-in',
-    );
-  }
-  return session;
-}
-
 export async function signedInAtIdentityProvider(
   ctx: OAuthContext,
   sessionId: string | undefined,
   psu: Psu,
 ): Promise<SignedIn> {
-  const session = await sessionOf(ctx, sessionId);
+  const session = await liveSession(ctx, sessionId);
   return renewAtSignIn(ctx, session, await loadTarget(ctx, session), psu);
 }
 
@@ -47,7 +30,7 @@ export async function reviewAfterSignIn(
 ): Promise<
   { review: ConsentReview; payment?: undefined } | { payment: PaymentApprovalView; review?: undefined }
 > {
-  const session = await sessionOf(ctx, sessionId);
+  const session = await liveSession(ctx, sessionId);
   if (session.psuId === null) {
     throw new AuthorizationPageError(403, 'Please sign in first.', 'review before sign-in');
   }

@@ -11,7 +11,8 @@
  * | 3 | checkRedirectUri      | redirect_uri other than the consent's TPP-Redirect-URI         |
  * | 4 | checkResponseType     | response_type other than `code`                                |
  * | 5 | checkPkce             | no S256 code_challenge                                         |
- * | 6 | checkAwaitingDecision | consent not `received` (already answered or ended)            |
+ * | 6 | checkTppAdmitted      | the consent's TPP is on the stop list (403; a payment: RJCT)   |
+ * | 7 | checkAwaitingDecision | consent not `received` (already answered or ended)            |
  * |   | startSession          | (none: creates the browser's session, renders sign-in)        |
  *
  *
@@ -20,7 +21,8 @@
  * (check_payment.ts) take the places of checkConsent, checkRedirectUri and checkAwaitingDecision.
  *
  * Then, on `POST /oauth2/authorize`: signIn (sign_in.ts) and decide (decide.ts), each first loading the
- * session and the consent again (psu_session.ts).
+ * session and the consent again (psu_session.ts), which asks the stop list again; an approval asks it once
+ * more just before it takes effect.
  */
 import type { OAuthContext } from '../oauth_context';
 import type { AuthorizationCheck, AuthorizationRequest } from './authorization_request';
@@ -36,6 +38,7 @@ import { checkParameters } from './check_parameters';
 import { checkPkce } from './check_pkce';
 import { checkRedirectUri } from './check_redirect_uri';
 import { checkResponseType } from './check_response_type';
+import { checkTppAdmitted } from './check_tpp_admitted';
 import { startSession, type BeginAuthorizationResult } from './start_session';
 
 export const AUTHORIZATION_CHECKS: readonly AuthorizationCheck[] = [
@@ -44,6 +47,7 @@ export const AUTHORIZATION_CHECKS: readonly AuthorizationCheck[] = [
   checkRedirectUri,
   checkResponseType,
   checkPkce,
+  checkTppAdmitted,
   checkAwaitingDecision,
 ];
 
@@ -53,6 +57,7 @@ export const PAYMENT_AUTHORIZATION_CHECKS: readonly AuthorizationCheck[] = [
   checkPaymentRedirectUri,
   checkResponseType,
   checkPkce,
+  checkTppAdmitted,
   checkPaymentAwaitingDecision,
 ];
 

@@ -3,6 +3,7 @@ import type { OAuthContext } from '../oauth_context';
 import { AuthorizationPageError } from '../oauth_error';
 import type { PsuSession } from '../oauth_repository';
 import type { PaymentAuthorisationPort, PaymentForAuthorisation } from '../payment_port';
+import { assertTppAdmitted } from './check_tpp_admitted';
 
 /**
  * Sessions and grants name what they authorise in their `consentId` field: a consent id as such, a
@@ -45,7 +46,7 @@ export function paymentSubject(payment: PaymentForAuthorisation): AuthorisationS
   };
 }
 
-/** The payment again, since it may have changed (cancelled) while the PSU was on the page. */
+/** The payment again, since it (or its TPP's standing) may have changed while the PSU was on the page. */
 export async function loadPayment(
   ctx: OAuthContext,
   session: PsuSession,
@@ -59,6 +60,7 @@ export async function loadPayment(
   ) {
     throw new AuthorizationPageError(400, 'This payment no longer exists.');
   }
+  await assertTppAdmitted(ctx, { payment });
   assertPaymentAwaitingDecision(payment);
   return payment;
 }

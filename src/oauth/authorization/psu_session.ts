@@ -5,13 +5,13 @@ import { AuthorizationPageError } from '../oauth_error';
 import type { PsuSession } from '../oauth_repository';
 import { secretToken } from '../secret_token';
 import { assertAwaitingDecision } from './check_awaiting_decision';
+import { assertTppAdmitted } from './check_tpp_admitted';
 
-/** The browser's session from its cookie, with the form's CSRF token checked against it. */
-export async function loadSession(
-  ctx: OAuthContext,
-  sessionId: string | undefined,
-  csrfToken: string | undefined,
-): Promise<PsuSession> {
+/**
+ * The browser's session from its cookie, unexpired. No CSRF check: for requests that change nothing or
+ * arrive by a redirect (the identity provider's return, whose single-use state stands in for it).
+ */
+export async function liveSession(ctx: OAuthContext, sessionId: string | undefined): Promise<PsuSession> {
   const expired = new AuthorizationPageError(
     403,
     'Your session has expired or your browser did not send its cookie. Return to the app you came from and start again.',
@@ -24,6 +24,16 @@ export async function loadSession(
     await ctx.repo.deleteSession(session.idHash);
     throw expired;
   }
+  return session;
+}
+
+/** The browser's session from its cookie, with the form's CSRF token checked against it. */
+export async function loadSession(
+  ctx: OAuthContext,
+  sessionId: string | undefined,
+  csrfToken: string | undefined,
+): Promise<PsuSession> {
+  const session = await liveSession(ctx, sessionId);
   if (csrfToken === undefined || !secretToken.equals(csrfToken, session.csrfToken)) {
     throw new AuthorizationPageError(
       403,
@@ -44,6 +54,7 @@ export async function loadConsent(ctx: OAuthContext, session: PsuSession): Promi
   ) {
     throw new AuthorizationPageError(400, 'This consent no longer exists.');
   }
+  await assertTppAdmitted(ctx, { consent });
   assertAwaitingDecision(consent);
   return consent;
 }

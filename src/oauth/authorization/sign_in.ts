@@ -7,7 +7,7 @@ import { secretToken } from '../secret_token';
 import { loadTarget, requesterOf, type AuthorisationTarget } from './authorisation_target';
 import { consentReview, type ConsentReview, type SignInPrompt } from './consent_review';
 import { paymentReview } from './decide_payment';
-import { loadSession } from './psu_session';
+import { liveSession, loadSession } from './psu_session';
 import { strongSignIn } from './strong_sign_in';
 
 export interface SignInParams {
@@ -59,6 +59,29 @@ export async function signIn(ctx: OAuthContext, params: SignInParams): Promise<S
     return { kind: 'signIn', prompt: { ...prompt, passwordSignIn: true, error: 'credentials' } };
   }
   return renewAtSignIn(ctx, session, target, outcome.psu);
+}
+
+/**
+ * `GET /oauth2/authorize/sign-in`: this browser's sign-in page again, with the same CSRF token, for the
+ * language switch of a page that answered the sign-in form. Changes nothing and counts no attempt; a
+ * session signed in meanwhile continues at its review.
+ */
+export async function signInAgain(
+  ctx: OAuthContext,
+  sessionId: string | undefined,
+): Promise<{ kind: 'signIn'; prompt: SignInPrompt } | { kind: 'signedIn' }> {
+  const session = await liveSession(ctx, sessionId);
+  if (session.psuId !== null) return { kind: 'signedIn' };
+  const target = await loadTarget(ctx, session);
+  return {
+    kind: 'signIn',
+    prompt: {
+      csrfToken: session.csrfToken,
+      requester: requesterOf(target),
+      subject: target.subject,
+      passwordSignIn: ctx.psus.passwordSignIn,
+    },
+  };
 }
 
 /**

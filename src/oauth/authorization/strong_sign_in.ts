@@ -52,14 +52,20 @@ export async function strongSignIn(
   const psu = deps.psus.passwordSignIn
     ? await deps.psus.authenticate(username, params.password ?? '')
     : undefined;
-  const codeOk = deps.secondFactor.verify({
+  const code = deps.secondFactor.verify({
     username,
     code: params.oneTimeCode ?? '',
     subject: params.subject,
     at: now,
   });
-  if (psu === undefined || !codeOk) {
+  if (psu === undefined || code === undefined) {
     deps.logger?.warn({ event: 'oauth.psu_sign_in_failed', ...who, subject: params.subject.kind });
+    return { ok: false, error: 'credentials' };
+  }
+  // Spent only once both factors are right: a store write on a matching code alone would tell by its
+  // timing that the code was right and the password wrong.
+  if (!(await deps.secondFactor.spend(code))) {
+    deps.logger?.warn({ event: 'oauth.psu_one_time_code_reused', ...who, subject: params.subject.kind });
     return { ok: false, error: 'credentials' };
   }
   await deps.signInLimiter.succeeded(admission.keys);

@@ -49,9 +49,14 @@ export function serialNumberKey(bytes: Uint8Array): string {
   return toHex(bytes.subarray(start));
 }
 
+/**
+ * For operators (`cert verify`), never for the client, and both may name a URL: `source`, which source
+ * gave the answer; `unchecked`, why a certificate is let through without any source's answer (it names
+ * none, fetching is off, or none answered under soft-fail).
+ */
 export type RevocationStatus =
-  | { status: 'good'; nextUpdate?: Date }
-  | { status: 'revoked'; reason: string; revokedAt?: Date }
+  | { status: 'good'; nextUpdate?: Date; source?: string; unchecked?: string }
+  | { status: 'revoked'; reason: string; revokedAt?: Date; source?: string }
   /** `detail`, for the log only: which source failed how (URLs, network errors). */
   | { status: 'unknown'; reason: string; detail?: string };
 

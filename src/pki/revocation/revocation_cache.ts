@@ -22,6 +22,8 @@ export type Loaded<T> =
       transient?: true;
     };
 
+import { clipped, ExpiringMemory } from './expiring_memory';
+
 export interface RevocationCacheOptions<T> {
   /** Called when a refresh replaced an answer with a different one (cached verdicts must go). */
   onChange?: () => void;
@@ -55,7 +57,7 @@ export const DEFAULT_MAX_REFRESH_MS = 12 * 3600_000;
 
 export class RevocationCache<T> {
   private readonly entries = new Map<string, Entry<T>>();
-  private readonly failures = new Map<string, { loaded: Extract<Loaded<T>, { ok: false }>; until: number }>();
+  private readonly failures: ExpiringMemory<Extract<Loaded<T>, { ok: false }>>;
   private weight = 0;
   private readonly inFlight = new Map<string, Promise<Loaded<T>>>();
   private readonly retryMs: number;
@@ -69,6 +71,7 @@ export class RevocationCache<T> {
     this.retryMs = options.retryMs ?? 30_000;
     this.maxRefreshMs = options.maxRefreshMs ?? DEFAULT_MAX_REFRESH_MS;
     this.maxEntries = options.maxEntries ?? 10_000;
+    this.failures = new ExpiringMemory(this.maxEntries);
   }
 
   /** The cached answer while it has not expired at `at`; otherwise loads now (one load per key at a time). */
@@ -80,10 +83,10 @@ export class RevocationCache<T> {
       if (at.getTime() >= entry.refreshAt) void this.refresh(key);
       return entry.loaded;
     }
-    const failed = this.failures.get(key);
-    if (failed !== undefined && Date.now() < failed.until) {
+    const failed = this.failures.get(key, Date.now());
+    if (failed !== undefined) {
       this.stats.failuresServed++;
-      return failed.loaded;
+      return failed;
     }
     this.stats.waited++;
     return this.loadOnce(key, at, load);
@@ -91,6 +94,11 @@ export class RevocationCache<T> {
 
   get size(): number {
     return this.entries.size;
+  }
+
+  /** Failures remembered (each until its retry time), for tests and diagnostics. */
+  get failureCount(): number {
+    return this.failures.size;
   }
 
   /** Stops every refresh timer (the process is shutting down). */
@@ -113,12 +121,8 @@ export class RevocationCache<T> {
           this.failures.delete(key);
           this.store(key, loaded, load);
         } else if (!this.closed && loaded.transient !== true) {
-          this.failures.delete(key);
-          if (this.failures.size >= this.maxEntries) {
-            const oldest = this.failures.keys().next();
-            if (oldest.done !== true) this.failures.delete(oldest.value);
-          }
-          this.failures.set(key, { loaded, until: Date.now() + this.retryMs });
+          const now = Date.now();
+          this.failures.set(key, { ok: false, problem: clipped(loaded.problem) }, now + this.retryMs, now);
         }
         return loaded;
       });

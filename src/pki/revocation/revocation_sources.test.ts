@@ -74,8 +74,18 @@ async function leafWith(...extensions: x509.Extension[]): Promise<Issued> {
   });
 }
 
-function world(policy: RevocationPolicy = 'hard-fail', timeoutMs = 2000) {
-  const sources = new RevocationSources({ files: new CrlRevocationChecker(), fetcher, policy, timeoutMs });
+function world(
+  policy: RevocationPolicy = 'hard-fail',
+  timeoutMs = 2000,
+  limits: { maxRememberedLocations?: number; maxOcspAnswers?: number } = {},
+) {
+  const sources = new RevocationSources({
+    files: new CrlRevocationChecker(),
+    fetcher,
+    policy,
+    timeoutMs,
+    ...limits,
+  });
   const validator = new ChainValidator({ anchors: [w.root.der], revocation: sources });
   const check = (leaf: Issued) =>
     validator.validate({ leaf: leaf.der, intermediates: [w.issuing.der], purpose: 'clientAuth' });
@@ -250,6 +260,73 @@ describe('failed sources cost one fetch, and a request one deadline', () => {
     await Promise.all(silent.map((server) => server.stop()));
     expect(result).toMatchObject({ valid: false });
     expect(told(result)).toMatch(/not asked: the revocation check had used its 300 ms/);
+  });
+});
+
+describe('what the sources remember is bounded, and only paths to the anchor add to it', () => {
+  const hits = (path: string) => server.hits.get(path) ?? 0;
+  const nothing = { ocspAnswers: 0, ocspFailures: 0, crls: 0, crlFailures: 0, unreachableLocations: 0 };
+
+  it('a certificate that does not lead to the anchor, or fails before revocation, fetches nothing', async () => {
+    const names = (tag: string) => [
+      ocspResponders(`${base}/${tag}-ocsp`),
+      distributionPoints([fullName(uri(`${base}/${tag}.crl`))]),
+    ];
+    // Mallory's own CA, and a copy of Trent's issuing CA's name on Mallory's key.
+    const malloryRoot = await issue({ subject: 'CN=Mallory Root, O=Mallory, C=EU', ca: true });
+    const foreign = await issue({
+      subject: 'CN=Mallory Bank, O=Mallory, C=DE',
+      issuer: malloryRoot,
+      extraExtensions: names('unanchored'),
+    });
+    const fakeIssuing = await issue({ subject: w.issuing.subject, ca: true });
+    const forged = await issue({
+      subject: 'CN=Mallory Bank, O=Mallory, C=DE',
+      issuer: fakeIssuing,
+      extraExtensions: names('name-copy'),
+    });
+    const day = 24 * 3600_000;
+    const expired = await issue({
+      subject: 'CN=Bank of Bob, O=Bank of Bob, C=DE',
+      issuer: w.issuing,
+      notBefore: new Date(Date.now() - 10 * day),
+      notAfter: new Date(Date.now() - day),
+      extraExtensions: names('expired-leaf'),
+    });
+    const { sources, check } = world();
+    const results = [await check(foreign), await check(forged), await check(expired)];
+    const remembered = sources.remembered;
+    sources.close();
+    expect(results.map((r) => (r.valid ? 'valid' : r.code))).toEqual([
+      'CERTIFICATE_INVALID',
+      'CERTIFICATE_INVALID',
+      'CERTIFICATE_EXPIRED',
+    ]);
+    for (const tag of ['unanchored', 'name-copy', 'expired-leaf']) {
+      expect(hits(`/${tag}-ocsp`)).toBe(0);
+      expect(hits(`/${tag}.crl`)).toBe(0);
+    }
+    expect(remembered).toEqual(nothing);
+  });
+
+  it('remembers a bounded number of failed locations, forgetting the oldest first', async () => {
+    const dead = ['/dead-1', '/dead-2', '/dead-3'];
+    const naming = (path: string) => leafWith(ocspResponders(`${base}${path}`));
+    const { sources, check } = world('hard-fail', 2000, { maxRememberedLocations: 2, maxOcspAnswers: 2 });
+    try {
+      for (const path of dead) expect(await check(await naming(path))).toMatchObject({ valid: false });
+      expect(dead.map(hits)).toEqual([1, 1, 1]);
+      expect(sources.remembered).toEqual({ ...nothing, ocspFailures: 2, unreachableLocations: 2 });
+      // /dead-3 is still remembered: another certificate naming it does not make it asked again.
+      await check(await naming('/dead-3'));
+      expect(hits('/dead-3')).toBe(1);
+      // /dead-1 was forgotten to make room: asked again.
+      await check(await naming('/dead-1'));
+      expect(hits('/dead-1')).toBe(2);
+      expect(sources.remembered).toEqual({ ...nothing, ocspFailures: 2, unreachableLocations: 2 });
+    } finally {
+      sources.close();
+    }
   });
 });
 

@@ -33,6 +33,7 @@ import {
   type RevocationStatus,
 } from '../path/revocation';
 import { buildOcspRequest, judgeOcspResponse } from './ocsp';
+import { clipped, ExpiringMemory } from './expiring_memory';
 import { RevocationCache, type Loaded } from './revocation_cache';
 import type { RevocationFetcher, RevocationFetchParams } from './revocation_fetcher';
 
@@ -50,6 +51,11 @@ export const MAX_OCSP_RESPONDERS = 2;
 export const MAX_CRL_DISTRIBUTION_POINTS = 2;
 /** How long a location that could not be reached is not asked again (per URL, whatever the certificate). */
 const UNREACHABLE_MS = 30_000;
+/**
+ * Unreachable locations remembered at once. A few responders and CRL locations per CA the anchor
+ * vouches for are the honest need; the rest is room for a CA that names a location per certificate.
+ */
+export const MAX_REMEMBERED_LOCATIONS = 1024;
 
 export interface RevocationSourcesOptions {
   /** The configured CRL files (GATEWAY_CRL). */
@@ -69,6 +75,10 @@ export interface RevocationSourcesOptions {
   logger?: Logger | undefined;
   /** A background refresh changed an answer: cached verdicts must be dropped. */
   onChange?: () => void;
+  /** Unreachable locations remembered at once; default MAX_REMEMBERED_LOCATIONS. */
+  maxRememberedLocations?: number;
+  /** OCSP answers (and OCSP failures) kept at once, per certificate and responder; default 10 000. */
+  maxOcspAnswers?: number;
 }
 
 type OcspAnswer = { revoked: false } | { revoked: true; reason: string };
@@ -79,12 +89,17 @@ export class RevocationSources implements RevocationChecker {
   private readonly ocspCache: RevocationCache<OcspAnswer>;
   private readonly crlCache: RevocationCache<CrlRevocationChecker>;
   private readonly clockSkewMs: number;
-  /** Locations whose last fetch failed in transport, until when, and why. */
-  private readonly unreachable = new Map<string, { until: number; problem: string }>();
+  /**
+   * Locations whose last fetch failed, and why, until they may be asked again. Only certificates on a
+   * path that verified to the anchor reach `check` (ChainValidator runs revocation last), so only
+   * locations a trusted CA wrote get here; the memory is bounded all the same.
+   */
+  private readonly unreachable: ExpiringMemory<string>;
 
   constructor(private readonly options: RevocationSourcesOptions) {
     const cacheOptions = options.onChange ? { onChange: options.onChange } : {};
-    this.ocspCache = new RevocationCache(cacheOptions);
+    this.ocspCache = new RevocationCache({ ...cacheOptions, maxEntries: options.maxOcspAnswers ?? 10_000 });
+    this.unreachable = new ExpiringMemory(options.maxRememberedLocations ?? MAX_REMEMBERED_LOCATIONS);
     this.crlCache = new RevocationCache<CrlRevocationChecker>({
       ...cacheOptions,
       maxEntries: 256,
@@ -106,9 +121,27 @@ export class RevocationSources implements RevocationChecker {
     return { ocsp: this.ocspCache.stats, crl: this.crlCache.stats };
   }
 
+  /** What is held in memory now, for tests and diagnostics. */
+  get remembered(): {
+    ocspAnswers: number;
+    ocspFailures: number;
+    crls: number;
+    crlFailures: number;
+    unreachableLocations: number;
+  } {
+    return {
+      ocspAnswers: this.ocspCache.size,
+      ocspFailures: this.ocspCache.failureCount,
+      crls: this.crlCache.size,
+      crlFailures: this.crlCache.failureCount,
+      unreachableLocations: this.unreachable.size,
+    };
+  }
+
   close(): void {
     this.ocspCache.close();
     this.crlCache.close();
+    this.unreachable.clear();
   }
 
   async check(
@@ -125,16 +158,20 @@ export class RevocationSources implements RevocationChecker {
     let answered = false;
     /** The earliest expiry among the answers that said good; undefined when none expires. */
     let goodUntil: Date | undefined;
-    const good = (until: Date | undefined) => {
+    /** Which sources said good, for `source`. */
+    const said: string[] = [];
+    const good = (until: Date | undefined, source: string) => {
       answered = true;
+      said.push(source);
       if (until !== undefined && (goodUntil === undefined || until < goodUntil)) goodUntil = until;
     };
 
     if (this.options.files.covers(issuer)) {
       consulted = true;
+      const fileSource = `a configured CRL file (CRL of ${issuer.label})`;
       const status = await this.options.files.check(cert, issuer, at);
-      if (status.status === 'revoked') return status;
-      if (status.status === 'good') good(status.nextUpdate);
+      if (status.status === 'revoked') return { ...status, source: fileSource };
+      if (status.status === 'good') good(status.nextUpdate, fileSource);
       else fileFailures.push(`configured ${status.reason}`);
     }
 
@@ -161,8 +198,13 @@ export class RevocationSources implements RevocationChecker {
           failures.push(`OCSP responder ${url}: ${answer.problem}`);
           continue;
         }
-        if (answer.value.revoked) return { status: 'revoked', reason: answer.value.reason };
-        good(answer.expiresAt);
+        if (answer.value.revoked)
+          return {
+            status: 'revoked',
+            reason: answer.value.reason,
+            source: `OCSP responder ${url}`,
+          };
+        good(answer.expiresAt, `OCSP responder ${url}`);
         onlineAnswered = true;
         break;
       }
@@ -177,20 +219,32 @@ export class RevocationSources implements RevocationChecker {
             continue;
           }
           const status = await loaded.value.checkFor(cert, issuer, at, point);
-          if (status.status === 'revoked') return status;
+          if (status.status === 'revoked') return { ...status, source: `the CRL at ${url}` };
           if (status.status === 'unknown') {
             failures.push(`CRL ${url}: ${status.reason}`);
             continue;
           }
-          good(status.nextUpdate);
+          good(status.nextUpdate, `the CRL at ${url}`);
           break;
         }
       }
     }
 
-    if (answered)
-      return goodUntil === undefined ? { status: 'good' } : { status: 'good', nextUpdate: goodUntil };
-    if (!consulted) return { status: 'good' };
+    if (answered) {
+      const source = said.join('; ');
+      return goodUntil === undefined
+        ? { status: 'good', source }
+        : { status: 'good', nextUpdate: goodUntil, source };
+    }
+    if (!consulted)
+      return {
+        status: 'good',
+        unchecked:
+          fetcher === undefined &&
+          (ocspUrls.length > 0 || crlUrls.length > 0 || unusableSources(cert).length > 0)
+            ? 'the sources the certificate names are online, and fetching is off'
+            : 'the certificate names no revocation source and no CRL file covers its issuer',
+      };
     // The client learns that no online source answered and which kinds it cannot use; locations and
     // network errors (what our network can reach, and how) go to the log only.
     const unusable = fetcher === undefined ? [] : unusableSources(cert);
@@ -213,7 +267,11 @@ export class RevocationSources implements RevocationChecker {
         },
         `${reason}: ${detail}; admitted because GATEWAY_REVOCATION=soft-fail`,
       );
-      return { status: 'good', nextUpdate: new Date(at.getTime() + SOFT_FAIL_RECHECK_MS) };
+      return {
+        status: 'good',
+        nextUpdate: new Date(at.getTime() + SOFT_FAIL_RECHECK_MS),
+        unchecked: `no source answered (${detail}); admitted under soft-fail`,
+      };
     }
     return failures.length > 0 ? { status: 'unknown', reason, detail } : { status: 'unknown', reason };
   }
@@ -226,43 +284,46 @@ export class RevocationSources implements RevocationChecker {
     at: Date,
     budget: RevocationBudget,
   ): Promise<Loaded<OcspAnswer>> {
-    const key = `${url}|${keyHash(issuer)}|${cert.serialHex}`;
-    return this.ocspCache.get(key, at, async (when, background) => {
-      const request = buildOcspRequest(cert, issuer);
-      const fetched = await this.fetch(
-        fetcher,
-        {
-          url,
-          body: { bytes: request.der, contentType: 'application/ocsp-request' },
-          accept: 'application/ocsp-response',
-          maxBytes: OCSP_MAX_BYTES,
-        },
-        background ? undefined : budget,
-      );
-      if (!fetched.ok) return fetched;
-      const response = fetched.body;
-      const verdict = judgeOcspResponse({
-        response,
-        request,
-        cert,
-        issuer,
-        at: when,
-        clockSkewMs: this.clockSkewMs,
-      });
-      if (verdict.status === 'unusable') return { ok: false, problem: verdict.problem };
-      if (verdict.status === 'good')
-        return { ok: true, value: { revoked: false }, expiresAt: verdict.expiresAt, fingerprint: 'good' };
-      const why = verdict.reason ? ` (${verdict.reason})` : '';
-      return {
-        ok: true,
-        value: {
-          revoked: true,
-          reason: `certificate ${cert.label} serial ${cert.serialHex} was revoked at ${verdict.revokedAt.toISOString()}${why} (OCSP)`,
-        },
-        expiresAt: verdict.expiresAt,
-        fingerprint: 'revoked',
-      };
-    });
+    return this.ocspCache.get(
+      cacheKey(url, keyHash(issuer), cert.serialHex),
+      at,
+      async (when, background) => {
+        const request = buildOcspRequest(cert, issuer);
+        const fetched = await this.fetch(
+          fetcher,
+          {
+            url,
+            body: { bytes: request.der, contentType: 'application/ocsp-request' },
+            accept: 'application/ocsp-response',
+            maxBytes: OCSP_MAX_BYTES,
+          },
+          background ? undefined : budget,
+        );
+        if (!fetched.ok) return fetched;
+        const response = fetched.body;
+        const verdict = judgeOcspResponse({
+          response,
+          request,
+          cert,
+          issuer,
+          at: when,
+          clockSkewMs: this.clockSkewMs,
+        });
+        if (verdict.status === 'unusable') return { ok: false, problem: verdict.problem };
+        if (verdict.status === 'good')
+          return { ok: true, value: { revoked: false }, expiresAt: verdict.expiresAt, fingerprint: 'good' };
+        const why = verdict.reason ? ` (${verdict.reason})` : '';
+        return {
+          ok: true,
+          value: {
+            revoked: true,
+            reason: `certificate ${cert.label} serial ${cert.serialHex} was revoked at ${verdict.revokedAt.toISOString()}${why} (OCSP)`,
+          },
+          expiresAt: verdict.expiresAt,
+          fingerprint: 'revoked',
+        };
+      },
+    );
   }
 
   private distributionPoint(
@@ -272,7 +333,7 @@ export class RevocationSources implements RevocationChecker {
     at: Date,
     budget: RevocationBudget,
   ): Promise<Loaded<CrlRevocationChecker>> {
-    return this.crlCache.get(`${url}|${keyHash(issuer)}`, at, async (when, background) => {
+    return this.crlCache.get(cacheKey(url, keyHash(issuer)), at, async (when, background) => {
       const fetched = await this.fetch(
         fetcher,
         { url, accept: 'application/pkix-crl', maxBytes: CRL_MAX_BYTES },
@@ -314,9 +375,8 @@ export class RevocationSources implements RevocationChecker {
     budget: RevocationBudget | undefined,
   ): Promise<Fetched> {
     const now = Date.now();
-    const down = this.unreachable.get(params.url);
-    if (down !== undefined && now < down.until) return { ok: false, problem: down.problem };
-    this.unreachable.delete(params.url);
+    const down = this.unreachable.get(params.url, now);
+    if (down !== undefined) return { ok: false, problem: down };
     let timeoutMs = this.options.timeoutMs;
     if (budget !== undefined) {
       budget.deadline ??= now + this.options.timeoutMs;
@@ -334,8 +394,7 @@ export class RevocationSources implements RevocationChecker {
       const problem = (error as Error).message;
       // Running out of a budget shortened by other sources says nothing about this one.
       if (timeoutMs < this.options.timeoutMs) return { ok: false, problem, transient: true };
-      if (this.unreachable.size >= 10_000) this.unreachable.clear();
-      this.unreachable.set(params.url, { until: now + UNREACHABLE_MS, problem });
+      this.unreachable.set(params.url, clipped(problem), now + UNREACHABLE_MS, now);
       return { ok: false, problem };
     }
   }
@@ -363,4 +422,9 @@ type Fetched = { ok: true; body: Uint8Array } | Extract<Loaded<never>, { ok: fal
 
 function keyHash(cert: ParsedCertificate): string {
   return createHash('sha256').update(cert.spki).digest('base64url');
+}
+
+/** A cache key of fixed size, however long the location a certificate names. */
+function cacheKey(...parts: string[]): string {
+  return createHash('sha256').update(parts.join('\u0000')).digest('base64url');
 }
