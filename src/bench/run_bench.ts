@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
 import { gatewayNodeFlags } from '../config/node_flags';
+import { PROJECT_ROOT } from '../config/project_root';
 import { prepareBenchPki, gatewayEnv, type BenchPki } from './bench_pki';
 import { authorisedReadSession, type ReadSession } from './gateway_session';
 import type { ClientTls, LoadResult } from './load_child';
@@ -297,7 +298,8 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
       cpus: os.cpus()[0]?.model ?? 'unknown',
       cores: os.cpus().length,
       pinned,
-      serverNodeFlags: gatewayNodeFlags(),
+      // Paths relative to the project, as package.json names them: a results file names no machine's folders.
+      serverNodeFlags: gatewayNodeFlags().map((flag) => flag.replace(`${PROJECT_ROOT}${path.sep}`, '')),
     },
     options: {
       durationS: options.durationS,
