@@ -8,7 +8,7 @@
  */
 import cluster, { type Worker } from 'node:cluster';
 import net, { type AddressInfo } from 'node:net';
-import { loadWorkerCount, type Env } from './config/config';
+import { loadListenAddress, loadWorkerCount, type Env } from './config/config';
 
 /** More workers than this is a typo, not a deployment. */
 /** A worker that dies within this long of its start counts towards the crash-loop limit. */
@@ -128,8 +128,8 @@ export async function runClustered(params: RunClusteredParams): Promise<void> {
  * binds, which then fails the start loudly (a choice made for tests and trials, not deployments).
  */
 async function portForWorkers(env: Env): Promise<Record<string, string> | undefined> {
-  if ((env.GATEWAY_PORT ?? '').trim() !== '0') return undefined;
-  const host = env.GATEWAY_HOST?.trim() || '127.0.0.1';
+  const { host, port: configured } = loadListenAddress(env);
+  if (configured !== 0) return undefined;
   const port = await new Promise<number>((resolve, reject) => {
     const probe = net.createServer();
     probe.once('error', reject);

@@ -310,6 +310,14 @@ export function loadBankSettings(
   return { bank, sandbox: bank.kind === 'sandbox' || parseBoolean(env, 'GATEWAY_SANDBOX', false) };
 }
 
+/** GATEWAY_HOST and GATEWAY_PORT (0: the system picks); also read by the cluster's primary. */
+export function loadListenAddress(env: Env = process.env): { host: string; port: number } {
+  return {
+    host: nonEmpty(env, 'GATEWAY_HOST') ?? '127.0.0.1',
+    port: parseInteger(env, 'GATEWAY_PORT', 8443, 0, 65535),
+  };
+}
+
 export function loadConfig(environment: Env = process.env, params: LoadConfigParams = {}): GatewayConfig {
   const env = declaredOnly(environment);
   const baseDir = params.baseDir ?? process.cwd();
@@ -403,7 +411,7 @@ export function loadConfig(environment: Env = process.env, params: LoadConfigPar
     );
   }
 
-  const port = parseInteger(env, 'GATEWAY_PORT', 8443, 0, 65535);
+  const { host, port } = loadListenAddress(env);
   const maxConnectionsPerAddress = parseInteger(
     env,
     'GATEWAY_MAX_CONNECTIONS_PER_ADDRESS',
@@ -411,7 +419,6 @@ export function loadConfig(environment: Env = process.env, params: LoadConfigPar
     0,
     1_000_000,
   );
-  const host = nonEmpty(env, 'GATEWAY_HOST') ?? '127.0.0.1';
 
   const logLevelRaw = (nonEmpty(env, 'GATEWAY_LOG_LEVEL') ?? 'info').toLowerCase();
   if (!(LOG_LEVELS as readonly string[]).includes(logLevelRaw)) {
